@@ -1,0 +1,1 @@
+"""Sockets: interface selection and UDP (unicast + multicast) endpoints for the engine."""
