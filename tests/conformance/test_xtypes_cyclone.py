@@ -1,0 +1,799 @@
+"""XTypes TypeObjects / TypeIdentifiers / TypeInformation: byte-identical with Cyclone DDS.
+
+Each case declares the same type twice, as a cyclonedds Python class and as an rtbus model,
+and checks that rtbus computes exactly what Cyclone computes (``XTBuilder``, which is what the
+cyclonedds Python binding hands to the C core for SEDP and TypeLookup):
+
+- the minimal and complete TypeIdentifier of the topic type,
+- the serialized TypeObject of the topic type and of every type it depends on,
+- the serialized TypeInformation (PID_TYPE_INFORMATION value): dependent type ids, their
+  TypeObject sizes and the dependent counts, in Cyclone's order.
+"""
+
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import pytest
+
+cyclonedds_idl = pytest.importorskip("cyclonedds.idl")
+
+import cyclonedds.idl.annotations as annotate  # noqa: E402
+import cyclonedds.idl.types as t  # noqa: E402
+from cyclonedds.idl import IdlBitmask, IdlEnum, IdlStruct, IdlUnion  # noqa: E402
+from cyclonedds.idl._support import Endianness  # noqa: E402
+from cyclonedds.idl._xt_builder import XTBuilder  # noqa: E402
+
+from rtbus import xtypes  # noqa: E402
+from rtbus.types import model as M  # noqa: E402
+from rtbus.xtypes.typeinfo import type_information_of  # noqa: E402
+from rtbus.xtypes.typeobject import type_objects  # noqa: E402
+
+
+def cyc_bytes(obj: Any) -> bytes:
+    return obj.serialize(use_version_2=True, endianness=Endianness.Little)[4:]
+
+
+def struct(name: str, members: list[M.Member], **kw: Any) -> M.StructType:
+    s = M.StructType(name, members, **kw)
+    M.finalize_member_ids(s)
+    return s
+
+
+def mem(name: str, typ: M.IdlType, **kw: Any) -> M.Member:
+    return M.Member(name, typ, **kw)
+
+
+def union(name: str, disc: M.IdlType, cases: list[tuple[list[int], str, M.IdlType]],
+          default: tuple[str, M.IdlType] | None = None, **kw: Any) -> M.UnionType:
+    ucases = [M.UnionCase(labels, M.Member(n, typ, id=i)) for i, (labels, n, typ) in
+              enumerate(cases)]
+    if default is not None:
+        ucases.append(M.UnionCase([], M.Member(default[0], default[1], id=len(ucases)),
+                                  is_default=True))
+    return M.UnionType(name, disc, ucases, **kw)
+
+
+def enum(name: str, literals: list[tuple[str, int]], **kw: Any) -> M.EnumType:
+    return M.EnumType(name, [M.EnumLiteral(n, v) for n, v in literals], **kw)
+
+
+CASES: dict[str, Callable[[], tuple[type, M.IdlType]]] = {}
+
+
+def case(fn: Callable[[], tuple[type, M.IdlType]]) -> Callable[[], tuple[type, M.IdlType]]:
+    CASES[fn.__name__] = fn
+    return fn
+
+
+# --- structs of primitives, extensibility -------------------------------------------------------
+@case
+def all_primitives() -> tuple[type, M.IdlType]:
+    @dataclass
+    class AllPrims(IdlStruct, typename="xt::AllPrims"):
+        b: bool
+        o: t.byte
+        c: t.char
+        i8: t.int8
+        u8: t.uint8
+        i16: t.int16
+        u16: t.uint16
+        i32: t.int32
+        u32: t.uint32
+        i64: t.int64
+        u64: t.uint64
+        f32: t.float32
+        f64: t.float64
+
+    model = struct("xt::AllPrims", [
+        mem("b", M.BOOLEAN), mem("o", M.OCTET), mem("c", M.CHAR), mem("i8", M.INT8),
+        mem("u8", M.UINT8), mem("i16", M.INT16), mem("u16", M.UINT16), mem("i32", M.INT32),
+        mem("u32", M.UINT32), mem("i64", M.INT64), mem("u64", M.UINT64),
+        mem("f32", M.FLOAT32), mem("f64", M.FLOAT64)])
+    return AllPrims, model
+
+
+@case
+def appendable_struct() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.appendable
+    class App(IdlStruct, typename="xt::App"):
+        x: t.int32
+        name: str
+
+    return App, struct("xt::App", [mem("x", M.INT32), mem("name", M.StringType())],
+                       extensibility="appendable")
+
+
+@case
+def mutable_struct() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.mutable
+    class Mut(IdlStruct, typename="xt::Mut"):
+        x: t.int32
+        y: t.float64
+        z: t.sequence[t.int16]
+
+    return Mut, struct("xt::Mut", [mem("x", M.INT32), mem("y", M.FLOAT64),
+                                   mem("z", M.SequenceType(M.INT16))], extensibility="mutable")
+
+
+@case
+def shape_type_keyed() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.appendable
+    class ShapeType(IdlStruct, typename="ShapeType"):
+        color: t.bounded_str[128]
+        annotate.key("color")
+        x: t.int32
+        y: t.int32
+        shapesize: t.int32
+
+    return ShapeType, struct("ShapeType", [
+        mem("color", M.StringType(128), key=True), mem("x", M.INT32), mem("y", M.INT32),
+        mem("shapesize", M.INT32)], extensibility="appendable")
+
+
+@case
+def nested_struct_flag() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.nested
+    class Nst(IdlStruct, typename="xt::Nst"):
+        v: t.uint16
+
+    return Nst, struct("xt::Nst", [mem("v", M.UINT16)], nested=True)
+
+
+@case
+def multiple_keys() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.mutable
+    class MultiKey(IdlStruct, typename="xt::MultiKey"):
+        a: t.int64
+        annotate.key("a")
+        b: t.bounded_str[8]
+        annotate.key("b")
+        payload: t.sequence[t.byte]
+
+    return MultiKey, struct("xt::MultiKey", [
+        mem("a", M.INT64, key=True), mem("b", M.StringType(8), key=True),
+        mem("payload", M.SequenceType(M.OCTET))], extensibility="mutable")
+
+
+@case
+def optionals() -> tuple[type, M.IdlType]:
+    @dataclass
+    class Opt(IdlStruct, typename="xt::Opt"):
+        a: Optional[t.int32]  # noqa: UP045 - cyclonedds needs typing.Optional
+        b: Optional[str]  # noqa: UP045 - cyclonedds needs typing.Optional
+        c: t.float32
+
+    return Opt, struct("xt::Opt", [mem("a", M.INT32, optional=True),
+                                   mem("b", M.StringType(), optional=True),
+                                   mem("c", M.FLOAT32)])
+
+
+@case
+def optional_struct_member() -> tuple[type, M.IdlType]:
+    @dataclass
+    class P2(IdlStruct, typename="xt::P2"):
+        x: t.float64
+        y: t.float64
+
+    @dataclass
+    @annotate.appendable
+    class WithOptP(IdlStruct, typename="xt::WithOptP"):
+        p: Optional[P2]  # noqa: UP045 - cyclonedds needs typing.Optional
+        n: t.int8
+
+    p2 = struct("xt::P2", [mem("x", M.FLOAT64), mem("y", M.FLOAT64)])
+    return WithOptP, struct("xt::WithOptP", [mem("p", p2, optional=True), mem("n", M.INT8)],
+                            extensibility="appendable")
+
+
+@case
+def must_understand_external() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.mutable
+    class MU(IdlStruct, typename="xt::MU"):
+        a: t.int32
+        annotate.must_understand("a")
+        b: t.int32
+        annotate.external("b")
+
+    return MU, struct("xt::MU", [mem("a", M.INT32, must_understand=True),
+                                 mem("b", M.INT32, external=True)], extensibility="mutable")
+
+
+@case
+def explicit_member_ids() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.mutable
+    class Ids(IdlStruct, typename="xt::Ids"):
+        a: t.int32
+        annotate.member_id("a", 10)
+        b: t.int32
+        c: t.int32
+        annotate.member_id("c", 100)
+
+    return Ids, struct("xt::Ids", [mem("a", M.INT32, id=10), mem("b", M.INT32),
+                                   mem("c", M.INT32, id=100)], extensibility="mutable")
+
+
+@case
+def autoid_hash() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.mutable
+    @annotate.autoid("hash")
+    class Hashed(IdlStruct, typename="xt::Hashed"):
+        alpha: t.int32
+        beta: str
+
+    return Hashed, struct("xt::Hashed", [mem("alpha", M.INT32), mem("beta", M.StringType())],
+                          extensibility="mutable", autoid="hash")
+
+
+@case
+def hashid_member() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.mutable
+    class HashIdM(IdlStruct, typename="xt::HashIdM"):
+        plain: t.int32
+        hashed: t.int32
+        annotate.member_hash_id("hashed")
+
+    return HashIdM, struct("xt::HashIdM", [mem("plain", M.INT32),
+                                           mem("hashed", M.INT32, hashid="")],
+                           extensibility="mutable")
+
+
+# --- strings --------------------------------------------------------------------------------
+@case
+def strings_bounds() -> tuple[type, M.IdlType]:
+    @dataclass
+    class Strs(IdlStruct, typename="xt::Strs"):
+        u: str
+        s10: t.bounded_str[10]
+        s255: t.bounded_str[255]
+        s256: t.bounded_str[256]
+        s5000: t.bounded_str[5000]
+
+    return Strs, struct("xt::Strs", [
+        mem("u", M.StringType()), mem("s10", M.StringType(10)), mem("s255", M.StringType(255)),
+        mem("s256", M.StringType(256)), mem("s5000", M.StringType(5000))])
+
+
+# --- sequences ------------------------------------------------------------------------------
+@case
+def sequences_bounds() -> tuple[type, M.IdlType]:
+    @dataclass
+    class Seqs(IdlStruct, typename="xt::Seqs"):
+        u: t.sequence[t.int32]
+        b10: t.sequence[t.int32, 10]
+        b255: t.sequence[t.float32, 255]
+        b256: t.sequence[t.float32, 256]
+        b60000: t.sequence[t.uint8, 60000]
+
+    return Seqs, struct("xt::Seqs", [
+        mem("u", M.SequenceType(M.INT32)), mem("b10", M.SequenceType(M.INT32, 10)),
+        mem("b255", M.SequenceType(M.FLOAT32, 255)), mem("b256", M.SequenceType(M.FLOAT32, 256)),
+        mem("b60000", M.SequenceType(M.UINT8, 60000))])
+
+
+@case
+def sequence_of_strings() -> tuple[type, M.IdlType]:
+    @dataclass
+    class SeqStr(IdlStruct, typename="xt::SeqStr"):
+        names: t.sequence[str]
+        tags: t.sequence[t.bounded_str[16], 4]
+
+    return SeqStr, struct("xt::SeqStr", [
+        mem("names", M.SequenceType(M.StringType())),
+        mem("tags", M.SequenceType(M.StringType(16), 4))])
+
+
+@case
+def sequence_of_structs() -> tuple[type, M.IdlType]:
+    @dataclass
+    class Pt(IdlStruct, typename="xt::Pt"):
+        x: t.int32
+        y: t.int32
+
+    @dataclass
+    class Poly(IdlStruct, typename="xt::Poly"):
+        pts: t.sequence[Pt]
+        bounded: t.sequence[Pt, 300]
+
+    pt = struct("xt::Pt", [mem("x", M.INT32), mem("y", M.INT32)])
+    return Poly, struct("xt::Poly", [mem("pts", M.SequenceType(pt)),
+                                     mem("bounded", M.SequenceType(pt, 300))])
+
+
+@case
+def sequence_of_sequences() -> tuple[type, M.IdlType]:
+    @dataclass
+    class SeqSeq(IdlStruct, typename="xt::SeqSeq"):
+        m: t.sequence[t.sequence[t.float64]]
+        n: t.sequence[t.sequence[t.int16, 3], 2]
+
+    return SeqSeq, struct("xt::SeqSeq", [
+        mem("m", M.SequenceType(M.SequenceType(M.FLOAT64))),
+        mem("n", M.SequenceType(M.SequenceType(M.INT16, 3), 2))])
+
+
+# --- arrays ---------------------------------------------------------------------------------
+@case
+def arrays() -> tuple[type, M.IdlType]:
+    @dataclass
+    class Arrs(IdlStruct, typename="xt::Arrs"):
+        a: t.array[t.int32, 5]
+        m: t.array[t.array[t.float32, 4], 3]
+        big: t.array[t.byte, 300]
+        s: t.array[str, 2]
+
+    return Arrs, struct("xt::Arrs", [
+        mem("a", M.ArrayType(M.INT32, (5,))), mem("m", M.ArrayType(M.FLOAT32, (3, 4))),
+        mem("big", M.ArrayType(M.OCTET, (300,))), mem("s", M.ArrayType(M.StringType(), (2,)))])
+
+
+@case
+def array_of_structs_3d() -> tuple[type, M.IdlType]:
+    @dataclass
+    class Cell(IdlStruct, typename="xt::Cell"):
+        v: t.uint8
+
+    @dataclass
+    @annotate.appendable
+    class Grid(IdlStruct, typename="xt::Grid"):
+        cells: t.array[t.array[t.array[Cell, 2], 3], 4]
+
+    cell = struct("xt::Cell", [mem("v", M.UINT8)])
+    return Grid, struct("xt::Grid", [mem("cells", M.ArrayType(cell, (4, 3, 2)))],
+                        extensibility="appendable")
+
+
+@case
+def array_of_sequences() -> tuple[type, M.IdlType]:
+    @dataclass
+    class ArrSeq(IdlStruct, typename="xt::ArrSeq"):
+        a: t.array[t.sequence[t.int32], 3]
+
+    return ArrSeq, struct("xt::ArrSeq", [mem("a", M.ArrayType(M.SequenceType(M.INT32), (3,)))])
+
+
+# --- enums and bitmasks ---------------------------------------------------------------------
+@case
+def enum_member() -> tuple[type, M.IdlType]:
+    class Color(IdlEnum, typename="xt::Color"):
+        RED = 0
+        GREEN = 1
+        BLUE = 2
+
+    @dataclass
+    class Paint(IdlStruct, typename="xt::Paint"):
+        c: Color
+
+    color = enum("xt::Color", [("RED", 0), ("GREEN", 1), ("BLUE", 2)])
+    return Paint, struct("xt::Paint", [mem("c", color)])
+
+
+@case
+def enum_values_and_bit_bound() -> tuple[type, M.IdlType]:
+    @annotate.bit_bound(8)
+    class Level(IdlEnum, typename="xt::Level"):
+        LOW = 10
+        MID = 3
+        HIGH = 77
+
+    @dataclass
+    class Lv(IdlStruct, typename="xt::Lv"):
+        lv: Level
+        many: t.sequence[Level]
+
+    level = enum("xt::Level", [("LOW", 10), ("MID", 3), ("HIGH", 77)], bit_bound=8)
+    return Lv, struct("xt::Lv", [mem("lv", level), mem("many", M.SequenceType(level))])
+
+
+@case
+def enum_default_literal() -> tuple[type, M.IdlType]:
+    class Mode(IdlEnum, typename="xt::Mode", default="AUTO"):
+        OFF = 0
+        AUTO = 1
+        MANUAL = 2
+
+    @dataclass
+    class Md(IdlStruct, typename="xt::Md"):
+        m: Mode
+
+    mode = M.EnumType("xt::Mode", [M.EnumLiteral("OFF", 0), M.EnumLiteral("AUTO", 1, True),
+                                   M.EnumLiteral("MANUAL", 2)])
+    return Md, struct("xt::Md", [mem("m", mode)])
+
+
+@case
+def bitmask_member() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.bit_bound(16)
+    class Perm(IdlBitmask, typename="xt::Perm"):
+        READ: bool = False
+        WRITE: bool = False
+        annotate.position("WRITE", 4)
+        EXEC: bool = False
+
+    @dataclass
+    class File(IdlStruct, typename="xt::File"):
+        p: Perm
+
+    perm = M.BitmaskType("xt::Perm", [M.BitFlag("READ", 0), M.BitFlag("WRITE", 4),
+                                      M.BitFlag("EXEC", 5)], bit_bound=16)
+    return File, struct("xt::File", [mem("p", perm)])
+
+
+# --- typedefs -------------------------------------------------------------------------------
+@case
+def typedef_primitive() -> tuple[type, M.IdlType]:
+    Meters = t.typedef["xt::Meters", t.float64]
+
+    @dataclass
+    class Dist(IdlStruct, typename="xt::Dist"):
+        d: Meters
+
+    return Dist, struct("xt::Dist", [mem("d", M.AliasType("xt::Meters", M.FLOAT64))])
+
+
+@case
+def typedef_of_struct_and_sequence() -> tuple[type, M.IdlType]:
+    @dataclass
+    class V3(IdlStruct, typename="xt::V3"):
+        x: t.float32
+        y: t.float32
+        z: t.float32
+
+    V3Alias = t.typedef["xt::V3Alias", V3]
+    Path = t.typedef["xt::Path", t.sequence[V3]]
+
+    @dataclass
+    class Traj(IdlStruct, typename="xt::Traj"):
+        start: V3Alias
+        path: Path
+
+    v3 = struct("xt::V3", [mem("x", M.FLOAT32), mem("y", M.FLOAT32), mem("z", M.FLOAT32)])
+    return Traj, struct("xt::Traj", [
+        mem("start", M.AliasType("xt::V3Alias", v3)),
+        mem("path", M.AliasType("xt::Path", M.SequenceType(v3)))])
+
+
+@case
+def typedef_of_typedef() -> tuple[type, M.IdlType]:
+    Inner = t.typedef["xt::InnerT", t.bounded_str[20]]
+    Outer = t.typedef["xt::OuterT", Inner]
+
+    @dataclass
+    class TT(IdlStruct, typename="xt::TT"):
+        v: Outer
+        w: t.sequence[Inner]
+
+    inner = M.AliasType("xt::InnerT", M.StringType(20))
+    outer = M.AliasType("xt::OuterT", inner)
+    return TT, struct("xt::TT", [mem("v", outer), mem("w", M.SequenceType(inner))])
+
+
+# --- unions ---------------------------------------------------------------------------------
+@case
+def union_int_discriminator() -> tuple[type, M.IdlType]:
+    class IU(IdlUnion, discriminator=t.int32, typename="xt::IU"):
+        a: t.case[1, t.int32]
+        b: t.case[[2, 3], str]
+        c: t.case[7, t.float64]
+
+    @dataclass
+    class HasIU(IdlStruct, typename="xt::HasIU"):
+        u: IU
+
+    iu = union("xt::IU", M.INT32, [([1], "a", M.INT32), ([2, 3], "b", M.StringType()),
+                                   ([7], "c", M.FLOAT64)])
+    return HasIU, struct("xt::HasIU", [mem("u", iu)])
+
+
+@case
+def union_as_topic_with_default() -> tuple[type, M.IdlType]:
+    class DU(IdlUnion, discriminator=t.int16, typename="xt::DU"):
+        a: t.case[3, str]
+        b: t.default[t.float64]
+
+    return DU, union("xt::DU", M.INT16, [([3], "a", M.StringType())], default=("b", M.FLOAT64))
+
+
+@case
+def union_enum_discriminator() -> tuple[type, M.IdlType]:
+    class Kind(IdlEnum, typename="xt::Kind"):
+        CIRCLE = 0
+        SQUARE = 1
+        TRIANGLE = 2
+
+    @dataclass
+    class Sq(IdlStruct, typename="xt::Sq"):
+        side: t.float32
+
+    class Shape(IdlUnion, discriminator=Kind, typename="xt::Shape"):
+        radius: t.case[Kind.CIRCLE, t.float32]
+        square: t.case[[Kind.SQUARE, Kind.TRIANGLE], Sq]
+
+    @dataclass
+    @annotate.appendable
+    class Drawing(IdlStruct, typename="xt::Drawing"):
+        id: t.uint32
+        annotate.key("id")
+        shape: Shape
+
+    kind = enum("xt::Kind", [("CIRCLE", 0), ("SQUARE", 1), ("TRIANGLE", 2)])
+    sq = struct("xt::Sq", [mem("side", M.FLOAT32)])
+    shape = union("xt::Shape", kind, [([0], "radius", M.FLOAT32), ([1, 2], "square", sq)])
+    return Drawing, struct("xt::Drawing", [mem("id", M.UINT32, key=True), mem("shape", shape)],
+                           extensibility="appendable")
+
+
+@case
+def union_key_discriminator_appendable() -> tuple[type, M.IdlType]:
+    @annotate.appendable
+    class KU(IdlUnion, discriminator=t.uint8, discriminator_is_key=True, typename="xt::KU"):
+        a: t.case[0, t.int64]
+        b: t.case[1, t.sequence[t.int32]]
+
+    return KU, union("xt::KU", M.UINT8, [([0], "a", M.INT64),
+                                         ([1], "b", M.SequenceType(M.INT32))],
+                     extensibility="appendable", key_discriminator=True)
+
+
+@case
+def appendable_union_in_mutable_struct() -> tuple[type, M.IdlType]:
+    @annotate.appendable
+    class AU(IdlUnion, discriminator=t.int32, typename="xt::AU"):
+        x: t.case[10, t.uint16]
+        y: t.case[20, t.bounded_str[300]]
+
+    @dataclass
+    @annotate.mutable
+    class HasAU(IdlStruct, typename="xt::HasAU"):
+        u: AU
+        u_opt: Optional[AU]  # noqa: UP045 - cyclonedds needs typing.Optional
+
+    au = union("xt::AU", M.INT32, [([10], "x", M.UINT16), ([20], "y", M.StringType(300))],
+               extensibility="appendable")
+    return HasAU, struct("xt::HasAU", [mem("u", au), mem("u_opt", au, optional=True)],
+                         extensibility="mutable")
+
+
+# --- inheritance ----------------------------------------------------------------------------
+@case
+def inheritance() -> tuple[type, M.IdlType]:
+    @dataclass
+    class Animal(IdlStruct, typename="xt::Animal"):
+        legs: t.int32
+        annotate.key("legs")
+
+    @dataclass
+    class Dog(Animal, typename="xt::Dog"):
+        name: str
+
+    animal = struct("xt::Animal", [mem("legs", M.INT32, key=True)])
+    return Dog, struct("xt::Dog", [mem("name", M.StringType())], base=animal)
+
+
+@case
+def inheritance_three_levels_appendable() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.appendable
+    class L1(IdlStruct, typename="xt::L1"):
+        a: t.int8
+
+    @dataclass
+    @annotate.appendable
+    class L2(L1, typename="xt::L2"):
+        b: t.int16
+
+    @dataclass
+    @annotate.appendable
+    class L3(L2, typename="xt::L3"):
+        c: t.int32
+        d: t.sequence[t.int64]
+
+    l1 = struct("xt::L1", [mem("a", M.INT8)], extensibility="appendable")
+    l2 = struct("xt::L2", [mem("b", M.INT16)], base=l1, extensibility="appendable")
+    return L3, struct("xt::L3", [mem("c", M.INT32), mem("d", M.SequenceType(M.INT64))],
+                      base=l2, extensibility="appendable")
+
+
+@case
+def inheritance_mutable_with_ids() -> tuple[type, M.IdlType]:
+    @dataclass
+    @annotate.mutable
+    class MB(IdlStruct, typename="xt::MB"):
+        a: t.int32
+        b: t.int32
+
+    @dataclass
+    @annotate.mutable
+    class MD(MB, typename="xt::MD"):
+        c: t.float64
+
+    mb = struct("xt::MB", [mem("a", M.INT32), mem("b", M.INT32)], extensibility="mutable")
+    return MD, struct("xt::MD", [mem("c", M.FLOAT64)], base=mb, extensibility="mutable")
+
+
+# --- dependency graphs ----------------------------------------------------------------------
+@case
+def nested_structs_deep() -> tuple[type, M.IdlType]:
+    @dataclass
+    class D3(IdlStruct, typename="xt::deep::D3"):
+        v: t.int32
+
+    @dataclass
+    class D2(IdlStruct, typename="xt::deep::D2"):
+        d3: D3
+        more: t.sequence[D3, 5]
+
+    @dataclass
+    class D1(IdlStruct, typename="xt::deep::D1"):
+        d2: D2
+        w: t.float32
+
+    @dataclass
+    class D0(IdlStruct, typename="xt::deep::D0"):
+        d1: D1
+        d3: D3
+
+    d3 = struct("xt::deep::D3", [mem("v", M.INT32)])
+    d2 = struct("xt::deep::D2", [mem("d3", d3), mem("more", M.SequenceType(d3, 5))])
+    d1 = struct("xt::deep::D1", [mem("d2", d2), mem("w", M.FLOAT32)])
+    return D0, struct("xt::deep::D0", [mem("d1", d1), mem("d3", d3)])
+
+
+@case
+def diamond_dependencies() -> tuple[type, M.IdlType]:
+    class E(IdlEnum, typename="xt::dia::E"):
+        A = 0
+        B = 1
+
+    @dataclass
+    class Leafy(IdlStruct, typename="xt::dia::Leafy"):
+        e: E
+
+    @dataclass
+    class Left(IdlStruct, typename="xt::dia::Left"):
+        l: Leafy
+
+    @dataclass
+    class Right(IdlStruct, typename="xt::dia::Right"):
+        r: Leafy
+        e: E
+
+    @dataclass
+    @annotate.mutable
+    class Top(IdlStruct, typename="xt::dia::Top"):
+        left: Left
+        right: Right
+        leafy: t.array[Leafy, 2]
+        annotate.key("leafy")
+
+    e = enum("xt::dia::E", [("A", 0), ("B", 1)])
+    leafy = struct("xt::dia::Leafy", [mem("e", e)])
+    left = struct("xt::dia::Left", [mem("l", leafy)])
+    right = struct("xt::dia::Right", [mem("r", leafy), mem("e", e)])
+    return Top, struct("xt::dia::Top", [mem("left", left), mem("right", right),
+                                        mem("leafy", M.ArrayType(leafy, (2,)), key=True)],
+                       extensibility="mutable")
+
+
+@case
+def mixed_kitchen_sink() -> tuple[type, M.IdlType]:
+    class St(IdlEnum, typename="ks::St"):
+        IDLE = 0
+        BUSY = 1
+
+    @dataclass
+    @annotate.bit_bound(8)
+    class Fl(IdlBitmask, typename="ks::Fl"):
+        F0: bool = False
+        F1: bool = False
+
+    Id = t.typedef["ks::Id", t.bounded_str[36]]
+
+    class Val(IdlUnion, discriminator=St, typename="ks::Val"):
+        n: t.case[St.IDLE, t.int64]
+        s: t.case[St.BUSY, t.sequence[Id]]
+
+    @dataclass
+    @annotate.appendable
+    class Rec(IdlStruct, typename="ks::Rec"):
+        id: Id
+        annotate.key("id")
+        flags: Fl
+        val: Val
+        hist: t.sequence[t.array[t.float32, 3], 500]
+        note: Optional[t.bounded_str[400]]  # noqa: UP045 - cyclonedds needs typing.Optional
+
+    st = enum("ks::St", [("IDLE", 0), ("BUSY", 1)])
+    fl = M.BitmaskType("ks::Fl", [M.BitFlag("F0", 0), M.BitFlag("F1", 1)], bit_bound=8)
+    ident = M.AliasType("ks::Id", M.StringType(36))
+    val = union("ks::Val", st, [([0], "n", M.INT64), ([1], "s", M.SequenceType(ident))])
+    return Rec, struct("ks::Rec", [
+        mem("id", ident, key=True), mem("flags", fl), mem("val", val),
+        mem("hist", M.SequenceType(M.ArrayType(M.FLOAT32, (3,)), 500)),
+        mem("note", M.StringType(400), optional=True)], extensibility="appendable")
+
+
+@case
+def wchar_member() -> tuple[type, M.IdlType]:
+    @dataclass
+    class WC(IdlStruct, typename="xt::WC"):
+        w: t.wchar
+        ws: t.sequence[t.wchar]
+
+    return WC, struct("xt::WC", [mem("w", M.WCHAR), mem("ws", M.SequenceType(M.WCHAR))])
+
+
+@case
+def empty_struct() -> tuple[type, M.IdlType]:
+    @dataclass
+    class Empty(IdlStruct, typename="xt::Empty"):
+        pass
+
+    return Empty, struct("xt::Empty", [])
+
+
+# --- the assertions -------------------------------------------------------------------------
+@pytest.fixture(params=sorted(CASES), scope="module")
+def pair(request: pytest.FixtureRequest) -> tuple[type, M.IdlType]:
+    return CASES[request.param]()
+
+
+def test_enough_cases() -> None:
+    assert len(CASES) >= 30
+
+
+def test_type_identifiers_equal(pair: tuple[type, M.IdlType]) -> None:
+    cls, model = pair
+    info = cls.__idl__.get_type_info()
+    for kind, theirs in (("minimal", info.minimal), ("complete", info.complete)):
+        mine = xtypes.type_identifier(model, kind)
+        assert mine.encode() == cyc_bytes(theirs.typeid_with_size.type_id), kind
+
+
+def test_type_objects_equal(pair: tuple[type, M.IdlType]) -> None:
+    cls, model = pair
+    hashes = XTBuilder._resolve_typehash("", cls)
+    assert xtypes.type_object(model, "minimal") == hashes.minimal_type_object_serialized
+    assert xtypes.type_object(model, "complete") == hashes.complete_type_object_serialized
+
+
+def test_dependent_type_objects_equal(pair: tuple[type, M.IdlType]) -> None:
+    """Every TypeObject Cyclone would serve through TypeLookup, rtbus serves identically."""
+    cls, model = pair
+    mapping = cls.__idl__.get_type_mapping()
+    mine: dict[bytes, bytes] = {}
+    for named in type_information_of(model).types:
+        objs = type_objects(named)
+        mine[objs.minimal_id.encode()] = objs.minimal_bytes
+        mine[objs.complete_id.encode()] = objs.complete_bytes
+    theirs: dict[bytes, bytes] = {}
+    for p in (mapping.identifier_object_pair_minimal + mapping.identifier_object_pair_complete):
+        theirs[cyc_bytes(p.type_identifier)] = cyc_bytes(p.type_object)
+    assert mine == theirs
+
+
+def test_type_information_bytes_equal(pair: tuple[type, M.IdlType]) -> None:
+    cls, model = pair
+    theirs = cyc_bytes(cls.__idl__.get_type_info())
+    assert xtypes.type_information(model) == theirs
+
+
+def test_type_information_decodes_and_matches(pair: tuple[type, M.IdlType]) -> None:
+    cls, model = pair
+    theirs = cyc_bytes(cls.__idl__.get_type_info())
+    info = xtypes.decode_type_information(theirs)
+    assert info.encode() == theirs
+    ours = type_information_of(model)
+    assert info.minimal.dependent_typeid_count == ours.minimal.dependent_typeid_count
+    assert info.complete.dependent_typeids == ours.complete.dependent_typeids
+    assert xtypes.matches(model, theirs)
