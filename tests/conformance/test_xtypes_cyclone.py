@@ -11,7 +11,10 @@ cyclonedds Python binding hands to the C core for SEDP and TypeLookup):
 """
 
 
+import ctypes
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
@@ -26,6 +29,9 @@ from cyclonedds.idl._xt_builder import XTBuilder  # noqa: E402
 
 from rtbus import xtypes  # noqa: E402
 from rtbus.types import model as M  # noqa: E402
+from rtbus.xtypes import wire_types as wt  # noqa: E402
+from rtbus.xtypes.serialize import decode, encode  # noqa: E402
+from rtbus.xtypes.typeid import TypeIdentifier  # noqa: E402
 from rtbus.xtypes.typeinfo import type_information_of  # noqa: E402
 from rtbus.xtypes.typeobject import type_objects  # noqa: E402
 
@@ -387,11 +393,11 @@ def enum_values_and_bit_bound() -> tuple[type, M.IdlType]:
 
     @dataclass
     class Lv(IdlStruct, typename="xt::Lv"):
-        lv: Level
+        level: Level
         many: t.sequence[Level]
 
     level = enum("xt::Level", [("LOW", 10), ("MID", 3), ("HIGH", 77)], bit_bound=8)
-    return Lv, struct("xt::Lv", [mem("lv", level), mem("many", M.SequenceType(level))])
+    return Lv, struct("xt::Lv", [mem("level", level), mem("many", M.SequenceType(level))])
 
 
 @case
@@ -797,3 +803,233 @@ def test_type_information_decodes_and_matches(pair: tuple[type, M.IdlType]) -> N
     assert info.minimal.dependent_typeid_count == ours.minimal.dependent_typeid_count
     assert info.complete.dependent_typeids == ours.complete.dependent_typeids
     assert xtypes.matches(model, theirs)
+
+
+# --- second oracle: the C IDL compiler's type-meta generator (libcycloneddsidl) -------------
+# Cyclone's C applications get their TypeInformation from idlc, not from the Python builder. The
+# shared library shipped with the cyclonedds wheel exports idlc's ``generate_type_meta_ser``, so
+# the same cases are also printed as IDL text and compiled by it.
+class _TypeMetaSer(ctypes.Structure):
+    _fields_ = [("typeinfo", ctypes.c_void_p), ("typeinfo_size", ctypes.c_size_t),
+                ("typemap", ctypes.c_void_p), ("typemap_size", ctypes.c_size_t)]
+
+
+def _load_idl_lib() -> Any:
+    import cyclonedds
+
+    libdir = Path(cyclonedds.__file__).resolve().parent.parent / "cyclonedds.libs"
+    found = sorted(libdir.glob("libcycloneddsidl*.so*"))
+    if not found:
+        return None
+    lib = ctypes.CDLL(str(found[0]))
+    lib.idl_create_pstate.argtypes = [ctypes.c_uint32, ctypes.c_void_p,
+                                      ctypes.POINTER(ctypes.c_void_p)]
+    lib.idl_parse_string.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    lib.idl_next.argtypes = [ctypes.c_void_p]
+    lib.idl_next.restype = ctypes.c_void_p
+    lib.idl_identifier.argtypes = [ctypes.c_void_p]
+    lib.idl_identifier.restype = ctypes.c_char_p
+    lib.idl_is_module.argtypes = [ctypes.c_void_p]
+    lib.idl_is_module.restype = ctypes.c_bool
+    lib.generate_type_meta_ser.argtypes = [ctypes.c_void_p, ctypes.c_void_p,
+                                           ctypes.POINTER(_TypeMetaSer)]
+    lib.idl_delete_pstate.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+# struct idl_pstate: root node pointer; struct idl_module: definitions pointer (x86-64 layout of
+# libcycloneddsidl 11.0.1)
+_PSTATE_ROOT_OFFSET = 88
+_MODULE_DEFINITIONS_OFFSET = 136
+_IDL_FLAGS = (1 << 0) | (1 << 2) | (1 << 3) | (1 << 4)  # keylist, extended types, anon, annot.
+
+
+def _find_node(lib: Any, first: int | None, parts: list[str]) -> int | None:
+    """Depth-first search of a scoped name; modules may be reopened, so try each."""
+    cur = first
+    while cur:
+        if lib.idl_identifier(cur) == parts[0].encode():
+            if len(parts) == 1:
+                return cur
+            if lib.idl_is_module(cur):
+                inner = ctypes.c_void_p.from_address(cur + _MODULE_DEFINITIONS_OFFSET).value
+                hit = _find_node(lib, inner, parts[1:])
+                if hit:
+                    return hit
+        cur = lib.idl_next(cur)
+    return None
+
+
+def idlc_type_meta(idl: str, scoped_name: str) -> tuple[bytes, bytes]:
+    """(typeinfo, typemap) as Cyclone's idlc serializes them for ``scoped_name``."""
+    lib = _load_idl_lib()
+    if lib is None or sys.maxsize < 2**32:
+        pytest.skip("libcycloneddsidl (x86-64) not available")
+    ps = ctypes.c_void_p()
+    assert lib.idl_create_pstate(_IDL_FLAGS, None, ctypes.byref(ps)) == 0
+    try:
+        assert lib.idl_parse_string(ps, idl.encode()) == 0, idl
+        root = ctypes.c_void_p.from_address(ps.value + _PSTATE_ROOT_OFFSET).value
+        target = _find_node(lib, root, scoped_name.split("::"))
+        assert target, f"{scoped_name} not found in the IDL tree"
+        out = _TypeMetaSer()
+        assert lib.generate_type_meta_ser(ps, target, ctypes.byref(out)) == 0
+        return (ctypes.string_at(out.typeinfo, out.typeinfo_size),
+                ctypes.string_at(out.typemap, out.typemap_size))
+    finally:
+        lib.idl_delete_pstate(ps)
+
+
+class NotExpressible(Exception):
+    """The model uses a construct IDL text cannot spell (e.g. an anonymous array element)."""
+
+
+_IDL_PRIMS = {"float32": "float", "float64": "double"}
+
+
+class IdlPrinter:
+    """Prints the named types of a model as IDL 4 text, dependencies first."""
+
+    def __init__(self) -> None:
+        self.done: set[int] = set()
+        self.out: list[str] = []
+
+    @staticmethod
+    def scoped(name: str) -> str:
+        return "::" + name
+
+    def ref(self, t: M.IdlType) -> str:
+        if isinstance(t, M.PrimitiveType):
+            return _IDL_PRIMS.get(t.kind, t.kind)
+        if isinstance(t, M.StringType):
+            base = "wstring" if t.wide else "string"
+            return f"{base}<{t.bound}>" if t.bound else base
+        if isinstance(t, M.SequenceType):
+            if isinstance(t.element, M.ArrayType):
+                raise NotExpressible("anonymous array as sequence element")
+            el = self.ref(t.element)
+            close = " >" if el.endswith(">") else ">"  # '>>' would be a shift token
+            return f"sequence<{el}, {t.bound}{close}" if t.bound else f"sequence<{el}{close}"
+        if isinstance(t, M.ArrayType):
+            raise NotExpressible("array type outside a declarator")
+        self.emit(t)
+        return self.scoped(t.name)
+
+    def decl(self, t: M.IdlType, name: str) -> str:
+        if isinstance(t, M.ArrayType):
+            return f"{self.ref(t.element)} {name}" + "".join(f"[{d}]" for d in t.dims)
+        return f"{self.ref(t)} {name}"
+
+    def wrap(self, name: str, body: str) -> None:
+        *mods, _ = name.split("::")
+        self.out.append("".join(f"module {mo} {{ " for mo in mods) + body
+                        + " };" * len(mods))
+
+    def emit(self, t: M.IdlType) -> None:
+        if id(t) in self.done:
+            return
+        self.done.add(id(t))
+        short = t.name.split("::")[-1]  # type: ignore[union-attr]
+        if isinstance(t, M.StructType):
+            if t.base is not None:
+                self.emit(t.base)
+            lines = []
+            prev = None
+            if t.base is not None and t.base.all_members():
+                prev = t.base.all_members()[-1].id
+            for mb in t.members:
+                ann = "@key " if mb.key else ""
+                ann += "@optional " if mb.optional else ""
+                ann += "@external " if mb.external else ""
+                ann += "@must_understand " if mb.must_understand else ""
+                if mb.hashid is not None:
+                    ann += f'@hashid("{mb.hashid}") ' if mb.hashid else "@hashid "
+                elif t.autoid != "hash" and mb.id != (0 if prev is None else prev + 1):
+                    ann += f"@id({mb.id}) "
+                prev = mb.id
+                lines.append(f"{ann}{self.decl(mb.type, mb.name)};")
+            anns = f"@{t.extensibility} "
+            anns += "@nested(TRUE) " if t.nested else "@nested(FALSE) "
+            anns += "@autoid(HASH) " if t.autoid == "hash" else ""
+            base = f" : {self.scoped(t.base.name)}" if t.base is not None else ""
+            self.wrap(t.name, f"{anns}struct {short}{base} {{ {' '.join(lines)} }};")
+        elif isinstance(t, M.UnionType):
+            disc = t.discriminator
+            disc_ref = self.ref(disc)
+            lines = []
+            for c in t.cases:
+                labels = []
+                for lab in c.labels:
+                    if isinstance(disc, M.EnumType):
+                        lit = disc.by_value(lab)
+                        assert lit is not None
+                        labels.append(f"case {self.scoped(disc.name.rsplit('::', 1)[0])}"
+                                      f"::{lit.name}:" if "::" in disc.name
+                                      else f"case ::{lit.name}:")
+                    else:
+                        labels.append(f"case {lab}:")
+                if c.is_default:
+                    labels.append("default:")
+                lines.append(f"{' '.join(labels)} {self.decl(c.member.type, c.member.name)};")
+            key = "@key " if t.key_discriminator else ""
+            self.wrap(t.name, f"@{t.extensibility} union {short} switch ({key}{disc_ref}) "
+                              f"{{ {' '.join(lines)} }};")
+        elif isinstance(t, M.EnumType):
+            lits = []
+            for lit in t.literals:
+                ann = "@default_literal " if lit.default else ""
+                lits.append(f"{ann}@value({lit.value}) {lit.name}")
+            anns = f"@bit_bound({t.bit_bound}) " if t.bit_bound != 32 else ""
+            self.wrap(t.name, f"{anns}enum {short} {{ {', '.join(lits)} }};")
+        elif isinstance(t, M.BitmaskType):
+            flags = ", ".join(f"@position({f.position}) {f.name}" for f in t.flags)
+            self.wrap(t.name, f"@bit_bound({t.bit_bound}) bitmask {short} {{ {flags} }};")
+        elif isinstance(t, M.AliasType):
+            self.wrap(t.name, f"typedef {self.decl(t.target, short)};")
+        else:  # pragma: no cover - only named types reach here
+            raise NotExpressible(repr(t))
+
+
+def idl_text(model: M.IdlType) -> str:
+    printer = IdlPrinter()
+    printer.emit(model)
+    return "\n".join(printer.out)
+
+
+def _idlc_pair(pair: tuple[type, M.IdlType]) -> tuple[M.IdlType, bytes, bytes]:
+    _cls, model = pair
+    try:
+        text = idl_text(model)
+    except NotExpressible as exc:
+        pytest.skip(f"not expressible in IDL text: {exc}")
+    info, typemap = idlc_type_meta(text, model.name)  # type: ignore[union-attr]
+    return model, info, typemap
+
+
+def test_idlc_type_identifiers_equal(pair: tuple[type, M.IdlType]) -> None:
+    model, info_bytes, _ = _idlc_pair(pair)
+    theirs = xtypes.decode_type_information(info_bytes)
+    ours = type_information_of(model)
+    assert ours.minimal.typeid_with_size == theirs.minimal.typeid_with_size
+    assert ours.complete.typeid_with_size == theirs.complete.typeid_with_size
+
+
+def test_idlc_dependent_types_equal(pair: tuple[type, M.IdlType]) -> None:
+    """Same dependent types and TypeObjects as idlc (idlc lists each type once)."""
+    model, info_bytes, typemap_bytes = _idlc_pair(pair)
+    theirs = xtypes.decode_type_information(info_bytes)
+    ours = type_information_of(model)
+    assert set(ours.minimal.dependent_typeids) == set(theirs.minimal.dependent_typeids)
+    assert set(ours.complete.dependent_typeids) == set(theirs.complete.dependent_typeids)
+    tmap = decode(wt.TypeMapping, typemap_bytes)
+    theirs_objs = {TypeIdentifier(p["type_identifier"]).encode(): encode(wt.TypeObject,
+                                                                      p["type_object"])
+                   for key in ("identifier_object_pair_minimal",
+                               "identifier_object_pair_complete")
+                   for p in tmap[key]}
+    mine = {}
+    for named in ours.types:
+        objs = type_objects(named)
+        mine[objs.minimal_id.encode()] = objs.minimal_bytes
+        mine[objs.complete_id.encode()] = objs.complete_bytes
+    assert mine == theirs_objs
