@@ -7,6 +7,8 @@ and the PID_TYPE_INFORMATION bytes we put in SEDP are the ones peers expect::
     tid = rtbus.xtypes.type_identifier(model, "minimal")  # TypeIdentifier (EK_MINIMAL hash)
     obj = rtbus.xtypes.type_object(model, "complete")     # serialized TypeObject
     rtbus.xtypes.matches(model, remote_info_bytes)        # SEDP type match (hash equality)
+    registry = rtbus.xtypes.TypeRegistry(); registry.add(model)
+    reply_payload = rtbus.xtypes.lookup(registry, request_payload)  # TypeLookup service
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from .typeinfo import (
     type_information,
     type_information_of,
 )
+from .typelookup import TypeRegistry, lookup
 from .typeobject import (
     Kind,
     TypeObjectPair,
@@ -32,7 +35,8 @@ from .typeobject import (
 
 __all__ = [
     "Kind", "TypeIdWithDependencies", "TypeIdWithSize", "TypeIdentifier", "TypeInformation",
-    "TypeObjectPair", "UnsupportedTypeError", "decode_type_information", "matches",
+    "TypeObjectPair", "TypeRegistry", "UnsupportedTypeError", "decode_type_information",
+    "lookup", "matches",
     "type_identifier", "type_information", "type_information_of", "type_object",
     "type_objects",
 ]
