@@ -3,13 +3,13 @@ registry that answers getTypes / getTypeDependencies from local types."""
 
 from dataclasses import dataclass
 
-import pytest
-
 import cyclonedds.idl.annotations as annotate
 import cyclonedds.idl.types as t
+import pytest
 from cyclonedds.idl import IdlStruct, IdlUnion
 from cyclonedds.idl._support import Endianness
 from cyclonedds.idl._typesupport.DDS import XTypes as xt
+
 from rtbus.errors import MalformedError
 from rtbus.types import model as M
 from rtbus.xtypes import TypeRegistry, lookup, type_identifier, type_information_of, type_objects
@@ -257,8 +257,8 @@ def test_registry_answers_get_types_with_valid_objects() -> None:
     wanted = [info.complete.typeid_with_size.type_id] + [
         d.type_id for d in info.complete.dependent_typeids]
     unknown = TypeIdentifier.hashed(0xF2, b"\0" * 14)
-    reply = registry.answer(tl.GetTypesRequest(tl.SampleIdentity(GUID, 1),
-                                               (*wanted, unknown, TypeIdentifier.primitive(M.INT32))))
+    asked = (*wanted, unknown, TypeIdentifier.primitive(M.INT32))
+    reply = registry.answer(tl.GetTypesRequest(tl.SampleIdentity(GUID, 1), asked))
     assert isinstance(reply, tl.GetTypesReply)
     assert [p.type_id for p in reply.types] == wanted
     assert all(p.hash_matches() for p in reply.types)
