@@ -468,6 +468,9 @@ def decode(schema: Schema, data: bytes | memoryview, little_endian: bool = True)
         return Reader(data, little_endian).read(schema)
     except struct.error as exc:  # pragma: no cover - take() guards lengths
         raise MalformedError("xtypes_truncated", str(exc)) from None
+    except RecursionError:
+        # TypeIdentifiers nest (sequence of sequence of ...): hostile input can go deep
+        raise MalformedError("xtypes_too_deep", "nesting exceeds the recursion limit") from None
 
 
 __all__ = [
