@@ -22,7 +22,7 @@ assignable", so this never matches types the codec could not handle.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from ..types import model as m
 from . import wire_types as wt
@@ -252,7 +252,7 @@ def is_assignable(local: m.IdlType, remote_info: bytes | TypeInformation,
     if isinstance(remote_objects, Mapping):
         pairs = list(remote_objects.items())
     else:
-        pairs = [(p.type_id, p.type_object) for p in remote_objects]
+        pairs = [(p.type_id, p.type_object) for p in cast(Iterable[Any], remote_objects)]
     kinds: tuple[Kind, ...] = ("complete", "minimal")
     for kind in kinds:
         remote_top = info.for_kind(kind).typeid_with_size.type_id
