@@ -4,8 +4,10 @@ It names the topic type (minimal and complete TypeIdentifier with the size of it
 TypeObject) and lists the identifiers of the types it depends on, so a peer can fetch what it
 lacks through the TypeLookup service before matching.
 
-The parameter value is the XCDR2 little-endian encoding of the mutable ``TypeInformation``
-struct *without* an encapsulation header (Cyclone's ``ddsi_typeinfo_ser``).
+The parameter value is the XCDR2 encoding of the mutable ``TypeInformation`` struct, in the
+parameter list's byte order, *without* an encapsulation header (Cyclone's
+``ser_type_information``); Cyclone sends 0 as the top-level TypeObject sizes (see
+:func:`type_information`).
 
 The dependency list reproduces Cyclone DDS's order exactly, duplicates included, because the
 bytes are compared: Cyclone walks the dependency graph depth first (named types discovered in
@@ -17,7 +19,7 @@ minimal list keeps only its first occurrence.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import MalformedError
@@ -56,6 +58,13 @@ class TypeInformation:
     def encode(self) -> bytes:
         return encode(wt.TypeInformation, {"minimal": _deps_value(self.minimal),
                                            "complete": _deps_value(self.complete)})
+
+    def as_cyclone_sends(self) -> TypeInformation:
+        """A copy with the top-level TypeObject sizes zeroed, as in Cyclone's SEDP messages."""
+        def zeroed(d: TypeIdWithDependencies) -> TypeIdWithDependencies:
+            return replace(d, typeid_with_size=TypeIdWithSize(d.typeid_with_size.type_id, 0))
+
+        return replace(self, minimal=zeroed(self.minimal), complete=zeroed(self.complete))
 
 
 def _size_value(x: TypeIdWithSize) -> dict[str, Any]:
@@ -170,22 +179,35 @@ def build_type_information(top: m.IdlType) -> TypeInformation:
     )
 
 
-_info_cache: dict[int, tuple[m.IdlType, TypeInformation, bytes]] = {}
+_info_cache: dict[int, tuple[m.IdlType, TypeInformation, bytes, bytes]] = {}
 
 
 def type_information_of(top: m.IdlType) -> TypeInformation:
+    """TypeInformation of ``top`` with every size filled in (cached)."""
+    return _cached(top)[1]
+
+
+def _cached(top: m.IdlType) -> tuple[m.IdlType, TypeInformation, bytes, bytes]:
     hit = _info_cache.get(id(top))
     if hit is not None and hit[0] is top:
-        return hit[1]
+        return hit
     info = build_type_information(top)
-    _info_cache[id(top)] = (top, info, info.encode())
-    return info
+    entry = (top, info, info.encode(), info.as_cyclone_sends().encode())
+    _info_cache[id(top)] = entry
+    return entry
 
 
-def type_information(top: m.IdlType) -> bytes:
-    """The PID_TYPE_INFORMATION parameter value for ``top`` (no encapsulation header)."""
-    type_information_of(top)
-    return _info_cache[id(top)][2]
+def type_information(top: m.IdlType, *, cyclone_wire: bool = True) -> bytes:
+    """The PID_TYPE_INFORMATION parameter value for ``top`` (no encapsulation header).
+
+    Cyclone DDS loses the top-level ``typeobject_serialized_size`` when it copies an endpoint's
+    QoS (``ddsi_typeinfo_dup`` does not copy it), so its SEDP messages carry 0 there; by default
+    these are those bytes. ``cyclone_wire=False`` gives the sizes filled in, as the XTypes spec
+    and Cyclone's type builders (``XTBuilder``, idlc) compute them. Peers compare only the
+    identifiers, so both forms match the same endpoints.
+    """
+    entry = _cached(top)
+    return entry[3] if cyclone_wire else entry[2]
 
 
 # --- decoding a remote TypeInformation -------------------------------------------------------

@@ -12,7 +12,11 @@ cyclonedds Python binding hands to the C core for SEDP and TypeLookup):
 
 
 import ctypes
+import socket
+import struct as structlib
+import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -38,6 +42,16 @@ from rtbus.xtypes.typeobject import type_objects  # noqa: E402
 
 def cyc_bytes(obj: Any) -> bytes:
     return obj.serialize(use_version_2=True, endianness=Endianness.Little)[4:]
+
+
+def _as_sent(info: Any) -> Any:
+    """Cyclone's SEDP copy of a TypeInformation: top-level TypeObject sizes are dropped."""
+    import copy
+
+    sent = copy.deepcopy(info)
+    sent.minimal.typeid_with_size.typeobject_serialized_size = 0
+    sent.complete.typeid_with_size.typeobject_serialized_size = 0
+    return sent
 
 
 def struct(name: str, members: list[M.Member], **kw: Any) -> M.StructType:
@@ -791,7 +805,8 @@ def test_dependent_type_objects_equal(pair: tuple[type, M.IdlType]) -> None:
 def test_type_information_bytes_equal(pair: tuple[type, M.IdlType]) -> None:
     cls, model = pair
     theirs = cyc_bytes(cls.__idl__.get_type_info())
-    assert xtypes.type_information(model) == theirs
+    assert xtypes.type_information(model, cyclone_wire=False) == theirs
+    assert xtypes.type_information(model) == cyc_bytes(_as_sent(cls.__idl__.get_type_info()))
 
 
 def test_type_information_decodes_and_matches(pair: tuple[type, M.IdlType]) -> None:
@@ -1033,3 +1048,124 @@ def test_idlc_dependent_types_equal(pair: tuple[type, M.IdlType]) -> None:
         mine[objs.minimal_id.encode()] = objs.minimal_bytes
         mine[objs.complete_id.encode()] = objs.complete_bytes
     assert mine == theirs_objs
+
+
+# --- third check: the bytes Cyclone actually puts on the wire in SEDP ----------------------
+_PEER = '''
+import sys, time
+from dataclasses import dataclass
+import cyclonedds.idl.annotations as annotate
+import cyclonedds.idl.types as t
+from cyclonedds.idl import IdlStruct
+from cyclonedds.domain import DomainParticipant
+from cyclonedds.topic import Topic
+from cyclonedds.pub import DataWriter
+from cyclonedds.sub import DataReader
+
+@dataclass
+class Pt(IdlStruct, typename="wire::Pt"):
+    x: t.int32
+    y: t.int32
+
+@dataclass
+@annotate.appendable
+class Track(IdlStruct, typename="wire::Track"):
+    id: t.uint32
+    annotate.key("id")
+    name: t.bounded_str[32]
+    pts: t.sequence[Pt]
+
+dp = DomainParticipant(0)
+tp = Topic(dp, "XtypesWireCheck", Track)
+ep = DataWriter(dp, tp) if sys.argv[1] == "w" else DataReader(dp, tp)
+time.sleep(float(sys.argv[2]))
+'''
+
+_SEDP_PUBLICATIONS_WRITER = bytes.fromhex("000003c2")
+_SEDP_SUBSCRIPTIONS_WRITER = bytes.fromhex("000004c2")
+_PID_TYPE_INFORMATION = 0x0075
+_PID_SENTINEL = 0x0001
+
+
+def _sedp_type_information(frame: bytes) -> list[tuple[bytes, bytes]]:
+    """(SEDP writer entity id, PID_TYPE_INFORMATION value) found in one captured frame."""
+    if frame[12:14] != b"\x08\x00":
+        return []
+    ip = frame[14:]
+    if len(ip) < 20 or ip[9] != 17:
+        return []
+    data = ip[(ip[0] & 15) * 4 + 8:]
+    if data[:4] != b"RTPS":
+        return []
+    out = []
+    pos = 20
+    while pos + 4 <= len(data):
+        sid, flags = data[pos], data[pos + 1]
+        bo = "<" if flags & 1 else ">"
+        (length,) = structlib.unpack_from(bo + "H", data, pos + 2)
+        body = data[pos + 4:pos + 4 + length] if length else data[pos + 4:]
+        if sid == 0x15 and body[8:12] in (_SEDP_PUBLICATIONS_WRITER, _SEDP_SUBSCRIPTIONS_WRITER):
+            p = 4 + structlib.unpack_from(bo + "H", body, 2)[0]
+            if flags & 0x02:  # inline QoS precedes the payload
+                while p + 4 <= len(body):
+                    pid, plen = structlib.unpack_from(bo + "HH", body, p)
+                    p += 4 + plen
+                    if pid == _PID_SENTINEL:
+                        break
+            payload = body[p:]
+            pbo = "<" if payload[1:2] == b"\x03" else ">"  # PL_CDR_LE / PL_CDR_BE
+            q = 4
+            while q + 4 <= len(payload):
+                pid, plen = structlib.unpack_from(pbo + "HH", payload, q)
+                if pid == _PID_SENTINEL:
+                    break
+                if pid == _PID_TYPE_INFORMATION:
+                    out.append((bytes(body[8:12]), bytes(payload[q + 4:q + 4 + plen])))
+                q += 4 + plen
+        if length == 0:
+            break
+        pos += 4 + length
+    return out
+
+
+@pytest.mark.interop
+def test_sedp_type_information_on_the_wire_equals_cyclones(tmp_path: Path) -> None:
+    """Two Cyclone processes discover each other; the PID_TYPE_INFORMATION of their SEDP
+    DATA(w)/DATA(r), captured on the namespace's loopback, is exactly our parameter value."""
+    from rtbus import netns
+
+    if not netns.inside():
+        pytest.skip("needs the private network namespace (no Cyclone traffic outside it)")
+    try:
+        sniffer = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+    except PermissionError:
+        pytest.fail("cannot open a packet socket in the test namespace (CAP_NET_RAW)")
+    sniffer.bind(("lo", 0))
+    sniffer.settimeout(0.2)
+    peer = tmp_path / "peer.py"
+    peer.write_text(_PEER)
+    procs = [subprocess.Popen([sys.executable, str(peer), role, "20"]) for role in ("w", "r")]
+    seen: dict[bytes, bytes] = {}
+    try:
+        deadline = time.monotonic() + 20
+        while len(seen) < 2 and time.monotonic() < deadline:
+            try:
+                frame = sniffer.recv(65535)
+            except TimeoutError:
+                continue
+            for writer, value in _sedp_type_information(frame):
+                seen.setdefault(writer, value)
+    finally:
+        for p in procs:
+            p.kill()
+            p.wait()
+        sniffer.close()
+    pt = struct("wire::Pt", [mem("x", M.INT32), mem("y", M.INT32)])
+    struct_model = struct("wire::Track", [
+        mem("id", M.UINT32, key=True), mem("name", M.StringType(32)),
+        mem("pts", M.SequenceType(pt))], extensibility="appendable")
+    assert set(seen) == {_SEDP_PUBLICATIONS_WRITER, _SEDP_SUBSCRIPTIONS_WRITER}
+    for value in seen.values():
+        # the parameter is padded to a multiple of 4; our value already is one
+        assert value == xtypes.type_information(struct_model)
+        assert xtypes.matches(struct_model, value)

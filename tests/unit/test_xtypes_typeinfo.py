@@ -57,7 +57,7 @@ def test_diamond_dependency_order_keeps_cyclones_duplicates() -> None:
 
 def test_type_information_bytes_have_no_encapsulation_and_round_trip() -> None:
     top, _ = _diamond()
-    data = type_information(top)
+    data = type_information(top, cyclone_wire=False)
     # mutable struct: DHEADER then EMHEADER(LC=4, id 0x1001)
     assert int.from_bytes(data[:4], "little") == len(data) - 4
     assert int.from_bytes(data[4:8], "little") == (4 << 28) | 0x1001
@@ -65,7 +65,12 @@ def test_type_information_bytes_have_no_encapsulation_and_round_trip() -> None:
     assert isinstance(info, TypeInformation)
     assert info == type_information_of(top)
     assert info.encode() == data
-    assert type_information(top) is data  # cached
+    assert type_information(top, cyclone_wire=False) is data  # cached
+    sent = decode_type_information(type_information(top))
+    assert sent.complete.typeid_with_size.typeobject_serialized_size == 0
+    assert sent.minimal.typeid_with_size.type_id == info.minimal.typeid_with_size.type_id
+    assert sent.complete.dependent_typeids == info.complete.dependent_typeids
+    assert sent == info.as_cyclone_sends()
 
 
 def test_matches_on_hash_equality() -> None:
