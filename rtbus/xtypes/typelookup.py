@@ -193,8 +193,10 @@ def encode_reply(rep: Reply) -> bytes:
 
 
 def with_encapsulation(body: bytes) -> bytes:
-    """Prefix the CDR2 little-endian encapsulation header (serialized payload of a DATA)."""
-    return struct.pack(">HH", ENCAPSULATION_CDR2_LE, 0) + body
+    """The serialized payload of a DATA: CDR2 little-endian encapsulation header, the body,
+    and padding to a multiple of 4 whose length goes in the options' low bits (as Cyclone)."""
+    pad = -len(body) % 4
+    return struct.pack(">HH", ENCAPSULATION_CDR2_LE, pad) + body + b"\0" * pad
 
 
 def _split_encapsulation(payload: bytes) -> tuple[bytes, bool]:

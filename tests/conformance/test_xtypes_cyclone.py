@@ -33,6 +33,7 @@ from cyclonedds.idl._xt_builder import XTBuilder  # noqa: E402
 
 from rtbus import xtypes  # noqa: E402
 from rtbus.types import model as M  # noqa: E402
+from rtbus.xtypes import typelookup as tl  # noqa: E402
 from rtbus.xtypes import wire_types as wt  # noqa: E402
 from rtbus.xtypes.serialize import decode, encode  # noqa: E402
 from rtbus.xtypes.typeid import TypeIdentifier  # noqa: E402
@@ -1050,7 +1051,9 @@ def test_idlc_dependent_types_equal(pair: tuple[type, M.IdlType]) -> None:
     assert mine == theirs_objs
 
 
-# --- third check: the bytes Cyclone actually puts on the wire in SEDP ----------------------
+# --- third check: the bytes Cyclone actually puts on the wire ------------------------------
+# Two Cyclone processes discover each other inside the test's network namespace; a packet
+# socket on its loopback captures their RTPS traffic.
 _PEER = '''
 import sys, time
 from dataclasses import dataclass
@@ -1067,28 +1070,49 @@ class Pt(IdlStruct, typename="wire::Pt"):
     x: t.int32
     y: t.int32
 
-@dataclass
-@annotate.appendable
-class Track(IdlStruct, typename="wire::Track"):
-    id: t.uint32
-    annotate.key("id")
-    name: t.bounded_str[32]
-    pts: t.sequence[Pt]
+if sys.argv[2] == "v1":
+    @dataclass
+    @annotate.appendable
+    class Track(IdlStruct, typename="wire::Track"):
+        id: t.uint32
+        annotate.key("id")
+        name: t.bounded_str[32]
+        pts: t.sequence[Pt]
+else:
+    @dataclass
+    @annotate.appendable
+    class Track(IdlStruct, typename="wire::Track"):
+        id: t.uint32
+        annotate.key("id")
+        name: t.bounded_str[32]
+        pts: t.sequence[Pt]
+        extra: t.int16
 
 dp = DomainParticipant(0)
-tp = Topic(dp, "XtypesWireCheck", Track)
+tp = Topic(dp, sys.argv[3], Track)
 ep = DataWriter(dp, tp) if sys.argv[1] == "w" else DataReader(dp, tp)
-time.sleep(float(sys.argv[2]))
+time.sleep(20)
 '''
 
 _SEDP_PUBLICATIONS_WRITER = bytes.fromhex("000003c2")
 _SEDP_SUBSCRIPTIONS_WRITER = bytes.fromhex("000004c2")
+_TL_REQUEST_WRITER = bytes.fromhex("000300c3")
+_TL_REPLY_WRITER = bytes.fromhex("000301c3")
 _PID_TYPE_INFORMATION = 0x0075
 _PID_SENTINEL = 0x0001
 
 
-def _sedp_type_information(frame: bytes) -> list[tuple[bytes, bytes]]:
-    """(SEDP writer entity id, PID_TYPE_INFORMATION value) found in one captured frame."""
+def wire_model(version: str) -> M.StructType:
+    pt = struct("wire::Pt", [mem("x", M.INT32), mem("y", M.INT32)])
+    members = [mem("id", M.UINT32, key=True), mem("name", M.StringType(32)),
+               mem("pts", M.SequenceType(pt))]
+    if version == "v2":
+        members.append(mem("extra", M.INT16))
+    return struct("wire::Track", members, extensibility="appendable")
+
+
+def _rtps_data(frame: bytes) -> list[tuple[bytes, bytes]]:
+    """(writer entity id, serialized payload) of each DATA submessage in a captured frame."""
     if frame[12:14] != b"\x08\x00":
         return []
     ip = frame[14:]
@@ -1104,7 +1128,7 @@ def _sedp_type_information(frame: bytes) -> list[tuple[bytes, bytes]]:
         bo = "<" if flags & 1 else ">"
         (length,) = structlib.unpack_from(bo + "H", data, pos + 2)
         body = data[pos + 4:pos + 4 + length] if length else data[pos + 4:]
-        if sid == 0x15 and body[8:12] in (_SEDP_PUBLICATIONS_WRITER, _SEDP_SUBSCRIPTIONS_WRITER):
+        if sid == 0x15 and flags & 0x04:  # DATA carrying a serialized payload
             p = 4 + structlib.unpack_from(bo + "H", body, 2)[0]
             if flags & 0x02:  # inline QoS precedes the payload
                 while p + 4 <= len(body):
@@ -1112,26 +1136,30 @@ def _sedp_type_information(frame: bytes) -> list[tuple[bytes, bytes]]:
                     p += 4 + plen
                     if pid == _PID_SENTINEL:
                         break
-            payload = body[p:]
-            pbo = "<" if payload[1:2] == b"\x03" else ">"  # PL_CDR_LE / PL_CDR_BE
-            q = 4
-            while q + 4 <= len(payload):
-                pid, plen = structlib.unpack_from(pbo + "HH", payload, q)
-                if pid == _PID_SENTINEL:
-                    break
-                if pid == _PID_TYPE_INFORMATION:
-                    out.append((bytes(body[8:12]), bytes(payload[q + 4:q + 4 + plen])))
-                q += 4 + plen
+            out.append((bytes(body[8:12]), bytes(body[p:])))
         if length == 0:
             break
         pos += 4 + length
     return out
 
 
-@pytest.mark.interop
-def test_sedp_type_information_on_the_wire_equals_cyclones(tmp_path: Path) -> None:
-    """Two Cyclone processes discover each other; the PID_TYPE_INFORMATION of their SEDP
-    DATA(w)/DATA(r), captured on the namespace's loopback, is exactly our parameter value."""
+def _parameter(payload: bytes, wanted: int) -> bytes | None:
+    """A parameter's value from a PL_CDR serialized payload."""
+    pbo = "<" if payload[1:2] == b"\x03" else ">"  # PL_CDR_LE / PL_CDR_BE
+    q = 4
+    while q + 4 <= len(payload):
+        pid, plen = structlib.unpack_from(pbo + "HH", payload, q)
+        if pid == _PID_SENTINEL:
+            return None
+        if pid == wanted:
+            return payload[q + 4:q + 4 + plen]
+        q += 4 + plen
+    return None
+
+
+def capture_cyclone(tmp_path: Path, versions: tuple[str, str], topic: str,
+                    done: Callable[[list[tuple[bytes, bytes]]], bool]) -> list[tuple[bytes, bytes]]:
+    """Run a Cyclone writer and reader (type versions given) and capture DATA until ``done``."""
     from rtbus import netns
 
     if not netns.inside():
@@ -1144,28 +1172,91 @@ def test_sedp_type_information_on_the_wire_equals_cyclones(tmp_path: Path) -> No
     sniffer.settimeout(0.2)
     peer = tmp_path / "peer.py"
     peer.write_text(_PEER)
-    procs = [subprocess.Popen([sys.executable, str(peer), role, "20"]) for role in ("w", "r")]
-    seen: dict[bytes, bytes] = {}
+    procs = [subprocess.Popen([sys.executable, str(peer), role, version, topic])
+             for role, version in zip(("w", "r"), versions, strict=True)]
+    seen: list[tuple[bytes, bytes]] = []
     try:
         deadline = time.monotonic() + 20
-        while len(seen) < 2 and time.monotonic() < deadline:
+        while not done(seen) and time.monotonic() < deadline:
             try:
                 frame = sniffer.recv(65535)
             except TimeoutError:
                 continue
-            for writer, value in _sedp_type_information(frame):
-                seen.setdefault(writer, value)
+            seen.extend(_rtps_data(frame))
     finally:
         for p in procs:
             p.kill()
             p.wait()
         sniffer.close()
-    pt = struct("wire::Pt", [mem("x", M.INT32), mem("y", M.INT32)])
-    struct_model = struct("wire::Track", [
-        mem("id", M.UINT32, key=True), mem("name", M.StringType(32)),
-        mem("pts", M.SequenceType(pt))], extensibility="appendable")
-    assert set(seen) == {_SEDP_PUBLICATIONS_WRITER, _SEDP_SUBSCRIPTIONS_WRITER}
-    for value in seen.values():
-        # the parameter is padded to a multiple of 4; our value already is one
-        assert value == xtypes.type_information(struct_model)
-        assert xtypes.matches(struct_model, value)
+    return seen
+
+
+@pytest.mark.interop
+def test_sedp_type_information_on_the_wire_equals_cyclones(tmp_path: Path) -> None:
+    """The PID_TYPE_INFORMATION of Cyclone's SEDP DATA(w)/DATA(r) is exactly our value."""
+    def infos(seen: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
+        out = {}
+        for writer, payload in seen:
+            if writer in (_SEDP_PUBLICATIONS_WRITER, _SEDP_SUBSCRIPTIONS_WRITER):
+                value = _parameter(payload, _PID_TYPE_INFORMATION)
+                if value is not None:
+                    out.setdefault(writer, value)
+        return out
+
+    seen = capture_cyclone(tmp_path, ("v1", "v1"), "XtypesWireInfo",
+                           lambda s: len(infos(s)) == 2)
+    found = infos(seen)
+    model = wire_model("v1")
+    assert set(found) == {_SEDP_PUBLICATIONS_WRITER, _SEDP_SUBSCRIPTIONS_WRITER}
+    for value in found.values():
+        assert value == xtypes.type_information(model)
+        assert xtypes.matches(model, value)
+
+
+@pytest.mark.interop
+def test_typelookup_exchange_on_the_wire_equals_ours(tmp_path: Path) -> None:
+    """A writer and a reader of two versions of a type differ in hash, so Cyclone resolves
+    the other side's type through TypeLookup. Its request and reply decode with our codec and
+    re-encode to the same bytes, and our registry answers its request with its very reply."""
+    def lookups(seen: list[tuple[bytes, bytes]]) -> tuple[list[bytes], list[bytes]]:
+        return ([p for w, p in seen if w == _TL_REQUEST_WRITER],
+                [p for w, p in seen if w == _TL_REPLY_WRITER])
+
+    def answered(seen: list[tuple[bytes, bytes]]) -> bool:
+        """At least one request seen, and a reply to every request seen."""
+        requests, replies = lookups(seen)
+        asked = {tl.decode_request_payload(p).request_id for p in requests}
+        got = {tl.decode_reply_payload(p).related_request_id for p in replies}
+        return bool(asked) and asked <= got
+
+    seen = capture_cyclone(tmp_path, ("v1", "v2"), "XtypesWireLookup", answered)
+    assert answered(seen)
+    requests, replies = lookups(seen)
+    models = {wire_model(v): v for v in ("v1", "v2")}
+    by_id = {type_objects(mdl).minimal_id: mdl for mdl in models}
+    for payload in requests:
+        req = tl.decode_request_payload(payload)
+        assert isinstance(req, tl.GetTypesRequest)
+        assert req.instance_name.startswith("dds.builtin.TOS.")
+        assert tl.with_encapsulation(tl.encode_request(req)) == payload
+        asked = [by_id[tid] for tid in req.type_ids]  # Cyclone asks for the minimal id
+        registry = xtypes.TypeRegistry()
+        registry.add(asked[0])
+        answer = xtypes.lookup(registry, payload)
+        matching = [r for r in replies
+                    if tl.decode_reply_payload(r).related_request_id == req.request_id]
+        assert matching, "no reply to a captured request"
+        assert answer == matching[0]
+    for payload in replies:
+        rep = tl.decode_reply_payload(payload)
+        assert isinstance(rep, tl.GetTypesReply)
+        assert tl.with_encapsulation(tl.encode_reply(rep)) == payload
+        for pair in rep.types:
+            assert pair.hash_matches()
+            assert pair.type_object == type_objects(by_id[pair.type_id]).minimal_bytes
+    # and the reader's type is assignable from the writer's (appendable, member appended)
+    v1, v2 = list(models)
+    from rtbus.xtypes.assignability import is_assignable
+
+    assert is_assignable(v2, xtypes.type_information(v1),
+                         [tl.TypePair(type_objects(v1).minimal_id, type_objects(v1).minimal_bytes)])
