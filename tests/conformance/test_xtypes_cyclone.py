@@ -35,6 +35,7 @@ from rtbus import xtypes  # noqa: E402
 from rtbus.types import model as M  # noqa: E402
 from rtbus.xtypes import typelookup as tl  # noqa: E402
 from rtbus.xtypes import wire_types as wt  # noqa: E402
+from rtbus.xtypes.remote_model import model_from_type_objects  # noqa: E402
 from rtbus.xtypes.serialize import decode, encode  # noqa: E402
 from rtbus.xtypes.typeid import TypeIdentifier  # noqa: E402
 from rtbus.xtypes.typeinfo import type_information_of  # noqa: E402
@@ -820,6 +821,20 @@ def test_type_information_decodes_and_matches(pair: tuple[type, M.IdlType]) -> N
     assert info.complete.dependent_typeids == ours.complete.dependent_typeids
     assert xtypes.matches(model, theirs)
 
+
+
+def test_model_rebuilt_from_cyclones_type_objects(pair: tuple[type, M.IdlType]) -> None:
+    """A reader that only has Cyclone's complete TypeObjects (as TypeLookup delivers them)
+    rebuilds a model that hashes to the same identifiers."""
+    cls, model = pair
+    mapping = cls.__idl__.get_type_mapping()
+    objects = {TypeIdentifier.decode(cyc_bytes(p.type_identifier)): cyc_bytes(p.type_object)
+               for p in mapping.identifier_object_pair_complete}
+    top = TypeIdentifier.decode(cyc_bytes(cls.__idl__.get_type_id()))
+    rebuilt = model_from_type_objects(top, objects)
+    assert xtypes.type_identifier(rebuilt, "complete") == top
+    assert xtypes.type_identifier(rebuilt, "minimal") == xtypes.type_identifier(model, "minimal")
+    assert xtypes.type_information(rebuilt) == xtypes.type_information(model)
 
 # --- second oracle: the C IDL compiler's type-meta generator (libcycloneddsidl) -------------
 # Cyclone's C applications get their TypeInformation from idlc, not from the Python builder. The
