@@ -20,7 +20,7 @@ minimal list keeps only its first occurrence.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Literal
 
 from ..errors import MalformedError
 from ..types import model as m
@@ -152,15 +152,53 @@ def dependency_order(top: m.IdlType) -> tuple[list[m.IdlType], list[m.IdlType]]:
     return deps, nodes
 
 
+def idlc_dependency_order(top: m.IdlType) -> list[m.IdlType]:
+    """Dependencies in the order Cyclone's IDL compiler lists them: each type once, in the
+    order a depth-first walk first reaches it (base struct, union discriminator, then members
+    in declaration order)."""
+    seen: list[m.IdlType] = []
+    seen_ids: set[int] = set()
+
+    def own_dependencies(t: m.IdlType) -> list[m.IdlType]:
+        if isinstance(t, m.StructType):
+            deps = [t.base] if t.base is not None else []
+            return deps + [d for d in (_named_in(mem.type) for mem in t.members) if d is not None]
+        return _direct_dependencies(t)
+
+    def visit(t: m.IdlType, depth: int) -> None:
+        if id(t) in seen_ids:
+            return
+        if depth > 1000:
+            raise UnsupportedTypeError("dependency chain too deep")
+        seen_ids.add(id(t))
+        seen.append(t)
+        for dep in own_dependencies(t):
+            visit(dep, depth + 1)
+
+    visit(top, 0)
+    return seen[1:]
+
+
 def _with_size(pair: TypeObjectPair, kind: Kind) -> TypeIdWithSize:
     return TypeIdWithSize(pair.identifier(kind), len(pair.object_bytes(kind)))
 
 
-def build_type_information(top: m.IdlType) -> TypeInformation:
-    """TypeInformation of a topic type (a named type of the model)."""
+DependencyStyle = Literal["xtbuilder", "idlc"]
+
+
+def build_type_information(top: m.IdlType, style: DependencyStyle = "xtbuilder"
+                           ) -> TypeInformation:
+    """TypeInformation of a topic type (a named type of the model).
+
+    ``style`` picks whose dependency list to reproduce: Cyclone's Python ``XTBuilder``
+    (the default; duplicates kept in the complete list) or Cyclone's C IDL compiler (each
+    type once). Both name the same types; peers only use the list to fetch what they lack.
+    """
     if not is_named(top):
         raise UnsupportedTypeError(f"a topic type must be a named type, got {top!r}")
     deps, nodes = dependency_order(top)
+    if style == "idlc":
+        deps = idlc_dependency_order(top)
     top_pair = type_objects(top)
     complete = [_with_size(type_objects(d), "complete") for d in deps]
     minimal: list[TypeIdWithSize] = []
@@ -179,34 +217,38 @@ def build_type_information(top: m.IdlType) -> TypeInformation:
     )
 
 
-_info_cache: dict[int, tuple[m.IdlType, TypeInformation, bytes, bytes]] = {}
+_info_cache: dict[tuple[int, str], tuple[m.IdlType, TypeInformation, bytes, bytes]] = {}
 
 
-def type_information_of(top: m.IdlType) -> TypeInformation:
+def type_information_of(top: m.IdlType, style: DependencyStyle = "xtbuilder"
+                        ) -> TypeInformation:
     """TypeInformation of ``top`` with every size filled in (cached)."""
-    return _cached(top)[1]
+    return _cached(top, style)[1]
 
 
-def _cached(top: m.IdlType) -> tuple[m.IdlType, TypeInformation, bytes, bytes]:
-    hit = _info_cache.get(id(top))
+def _cached(top: m.IdlType, style: DependencyStyle
+            ) -> tuple[m.IdlType, TypeInformation, bytes, bytes]:
+    hit = _info_cache.get((id(top), style))
     if hit is not None and hit[0] is top:
         return hit
-    info = build_type_information(top)
+    info = build_type_information(top, style)
     entry = (top, info, info.encode(), info.as_cyclone_sends().encode())
-    _info_cache[id(top)] = entry
+    _info_cache[(id(top), style)] = entry
     return entry
 
 
-def type_information(top: m.IdlType, *, cyclone_wire: bool = True) -> bytes:
+def type_information(top: m.IdlType, *, cyclone_wire: bool = True,
+                     style: DependencyStyle = "xtbuilder") -> bytes:
     """The PID_TYPE_INFORMATION parameter value for ``top`` (no encapsulation header).
 
     Cyclone DDS loses the top-level ``typeobject_serialized_size`` when it copies an endpoint's
     QoS (``ddsi_typeinfo_dup`` does not copy it), so its SEDP messages carry 0 there; by default
     these are those bytes. ``cyclone_wire=False`` gives the sizes filled in, as the XTypes spec
     and Cyclone's type builders (``XTBuilder``, idlc) compute them. Peers compare only the
-    identifiers, so both forms match the same endpoints.
+    identifiers, so both forms match the same endpoints. ``style`` as in
+    :func:`build_type_information`.
     """
-    entry = _cached(top)
+    entry = _cached(top, style)
     return entry[3] if cyclone_wire else entry[2]
 
 

@@ -1045,6 +1045,12 @@ def test_idlc_type_identifiers_equal(pair: tuple[type, M.IdlType]) -> None:
     assert ours.complete.typeid_with_size == theirs.complete.typeid_with_size
 
 
+def test_idlc_style_type_information_bytes_equal(pair: tuple[type, M.IdlType]) -> None:
+    """With ``style="idlc"`` the TypeInformation is byte for byte what idlc generates."""
+    model, info_bytes, _ = _idlc_pair(pair)
+    assert xtypes.type_information(model, cyclone_wire=False, style="idlc") == info_bytes
+
+
 def test_idlc_dependent_types_equal(pair: tuple[type, M.IdlType]) -> None:
     """Same dependent types and TypeObjects as idlc (idlc lists each type once)."""
     model, info_bytes, typemap_bytes = _idlc_pair(pair)
