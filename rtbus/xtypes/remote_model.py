@@ -6,8 +6,8 @@ model needs: names, member ids, flags, bounds. Minimal TypeObjects only carry na
 cannot name members, so they are not accepted here.
 
 The rebuilt model hashes back to the identifiers it came from (tested on every conformance
-type), with one exception: a ``@default`` member keeps its TRY_CONSTRUCT2 flag only if the model
-carries a default value, and the value itself is not in the TypeObject.
+type). ``@try_construct`` is kept in the member's ``annotations``; ``@default`` values are not
+part of a TypeObject, so rebuilt members have none.
 """
 
 from __future__ import annotations
@@ -98,11 +98,17 @@ class _Builder:
     def member(name: str, t: m.IdlType, mid: int, flags: int,
                detail: dict[str, Any]) -> m.Member:
         ann = detail.get("ann_builtin") or {}
-        return m.Member(name, t, id=mid, key=bool(flags & wt.IS_KEY),
-                        optional=bool(flags & wt.IS_OPTIONAL),
-                        external=bool(flags & wt.IS_EXTERNAL),
-                        must_understand=bool(flags & wt.IS_MUST_UNDERSTAND),
-                        hashid=ann.get("hash_id"))
+        member = m.Member(name, t, id=mid, key=bool(flags & wt.IS_KEY),
+                          optional=bool(flags & wt.IS_OPTIONAL),
+                          external=bool(flags & wt.IS_EXTERNAL),
+                          must_understand=bool(flags & wt.IS_MUST_UNDERSTAND),
+                          hashid=ann.get("hash_id"))
+        try_construct = flags & (wt.TRY_CONSTRUCT1 | wt.TRY_CONSTRUCT2)
+        if try_construct == wt.TRY_CONSTRUCT2:
+            member.annotations["try_construct"] = "USE_DEFAULT"
+        elif try_construct == wt.TRY_CONSTRUCT1 | wt.TRY_CONSTRUCT2:
+            member.annotations["try_construct"] = "TRIM"
+        return member
 
     def struct(self, tid: TypeIdentifier, body: dict[str, Any]) -> m.StructType:
         flags = body["struct_flags"]

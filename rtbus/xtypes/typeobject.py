@@ -4,7 +4,8 @@ A TypeObject describes one named type (struct, union, enum, bitmask, alias); its
 little-endian bytes are hashed (MD5, first 14 bytes) into the EK_MINIMAL / EK_COMPLETE
 TypeIdentifier that peers put in SEDP. Everything here mirrors what Cyclone DDS 11 computes
 (``cyclonedds.idl._xt_builder`` and ``descriptor_type_meta.c``): member flags
-(TRY_CONSTRUCT1 unless ``@default``, IS_EXTERNAL, IS_OPTIONAL, IS_MUST_UNDERSTAND, IS_KEY;
+(TRY_CONSTRUCT from ``@try_construct``, DISCARD by default, kept in the member's
+``annotations["try_construct"]``; IS_EXTERNAL, IS_OPTIONAL, IS_MUST_UNDERSTAND, IS_KEY;
 union discriminators always IS_MUST_UNDERSTAND), type flags from extensibility / ``@nested`` /
 ``@autoid(HASH)``, annotations left empty except ``@hashid``, enum literals sorted by value and
 bitmask flags by position. Sequences and arrays are always plain (described inline), as Cyclone
@@ -113,8 +114,18 @@ def _type_flags(extensibility: str, nested: bool = False, autoid_hash: bool = Fa
     return flags
 
 
+_TRY_CONSTRUCT = {"DISCARD": wt.TRY_CONSTRUCT1, "USE_DEFAULT": wt.TRY_CONSTRUCT2,
+                  "TRIM": wt.TRY_CONSTRUCT1 | wt.TRY_CONSTRUCT2}
+
+
 def _member_flags(member: m.Member, is_default_case: bool = False) -> int:
-    flags = wt.TRY_CONSTRUCT2 if member.default is not None else wt.TRY_CONSTRUCT1
+    # @try_construct(DISCARD|USE_DEFAULT|TRIM), DISCARD when absent; @default(value) does not
+    # change it (Cyclone's idlc)
+    try_construct = str(member.annotations.get("try_construct", "DISCARD")).upper()
+    if try_construct not in _TRY_CONSTRUCT:
+        raise UnsupportedTypeError(f"member {member.name!r}: @try_construct({try_construct}) "
+                                   "is not one of DISCARD, USE_DEFAULT, TRIM")
+    flags = _TRY_CONSTRUCT[try_construct]
     if member.external:
         flags |= wt.IS_EXTERNAL
     if member.optional:

@@ -1281,3 +1281,17 @@ def test_typelookup_exchange_on_the_wire_equals_ours(tmp_path: Path) -> None:
 
     assert is_assignable(v2, xtypes.type_information(v1),
                          [tl.TypePair(type_objects(v1).minimal_id, type_objects(v1).minimal_bytes)])
+
+
+def test_idlc_try_construct_and_default_flags() -> None:
+    """@try_construct sets TRY_CONSTRUCT1/2 (DISCARD/USE_DEFAULT/TRIM); @default does not."""
+    idl = ("module tc { @appendable struct S { @default(5) long a; "
+           "@try_construct(USE_DEFAULT) long b; @try_construct(TRIM) string<5> c; "
+           "@try_construct(DISCARD) long d; }; };")
+    info, _ = idlc_type_meta(idl, "tc::S")
+    model = struct("tc::S", [mem("a", M.INT32, default=5),
+                             mem("b", M.INT32, annotations={"try_construct": "USE_DEFAULT"}),
+                             mem("c", M.StringType(5), annotations={"try_construct": "TRIM"}),
+                             mem("d", M.INT32, annotations={"try_construct": "DISCARD"})],
+                   extensibility="appendable")
+    assert xtypes.type_information(model, cyclone_wire=False, style="idlc") == info

@@ -23,7 +23,8 @@ def _sample() -> M.StructType:
     top = M.StructType("r::Top", [
         M.Member("u", un, optional=True), M.Member("v", alias, must_understand=True),
         M.Member("grid", M.ArrayType(M.INT16, (2, 300))), M.Member("w", M.StringType(wide=True)),
-        M.Member("h", M.INT32, hashid="")], base=base, extensibility="mutable", autoid="hash")
+        M.Member("h", M.INT32, hashid="", annotations={"try_construct": "TRIM"})],
+        base=base, extensibility="mutable", autoid="hash")
     M.finalize_member_ids(top)
     return top
 
