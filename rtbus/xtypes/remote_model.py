@@ -6,7 +6,8 @@ model needs: names, member ids, flags, bounds. Minimal TypeObjects only carry na
 cannot name members, so they are not accepted here.
 
 The rebuilt model hashes back to the identifiers it came from (tested on every conformance
-type). ``@try_construct`` is kept in the member's ``annotations``; ``@default`` values are not
+type). ``@try_construct``, ``@unit``, ``@min`` and ``@max`` are kept in the member's
+``annotations``; ``@default`` values are not
 part of a TypeObject, so rebuilt members have none.
 """
 
@@ -103,6 +104,11 @@ class _Builder:
                           external=bool(flags & wt.IS_EXTERNAL),
                           must_understand=bool(flags & wt.IS_MUST_UNDERSTAND),
                           hashid=ann.get("hash_id"))
+        if ann.get("unit") is not None:
+            member.annotations["unit"] = ann["unit"]
+        for bound in ("min", "max"):
+            if ann.get(bound) is not None:
+                member.annotations[bound] = ann[bound][1]
         try_construct = flags & (wt.TRY_CONSTRUCT1 | wt.TRY_CONSTRUCT2)
         if try_construct == wt.TRY_CONSTRUCT2:
             member.annotations["try_construct"] = "USE_DEFAULT"

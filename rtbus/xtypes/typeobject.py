@@ -7,9 +7,11 @@ TypeIdentifier that peers put in SEDP. Everything here mirrors what Cyclone DDS 
 (TRY_CONSTRUCT from ``@try_construct``, DISCARD by default, kept in the member's
 ``annotations["try_construct"]``; IS_EXTERNAL, IS_OPTIONAL, IS_MUST_UNDERSTAND, IS_KEY;
 union discriminators always IS_MUST_UNDERSTAND), type flags from extensibility / ``@nested`` /
-``@autoid(HASH)``, annotations left empty except ``@hashid``, enum literals sorted by value and
-bitmask flags by position. Sequences and arrays are always plain (described inline), as Cyclone
-does for every type the model can express.
+``@autoid(HASH)``, enum literals sorted by value and bitmask flags by position. Of the
+annotations only ``@hashid``, ``@unit``, ``@min``, ``@max`` and ``@range`` (the last four read
+from the member's ``annotations``) are recorded, in the complete member detail, as idlc does;
+custom annotations stay empty. Sequences and arrays are always plain (described inline), as
+Cyclone does for every type the model can express.
 
 Results are cached per model object: a type is computed once.
 """
@@ -139,12 +141,44 @@ def _member_flags(member: m.Member, is_default_case: bool = False) -> int:
     return flags
 
 
-def _member_detail(name: str, kind: Kind, hashid: str | None = None) -> dict[str, Any]:
+def _annotation_value(value: Any, member: str) -> tuple[int, Any]:
+    """An AnnotationParameterValue typed as the IDL literal would be (idlc: integers are
+    ``long`` unless they need 64 bits, reals ``double``)."""
+    if isinstance(value, bool):
+        return wt.TK_BOOLEAN, value
+    if isinstance(value, int):
+        if -(1 << 31) <= value < (1 << 31):
+            return wt.TK_INT32, value
+        if -(1 << 63) <= value < (1 << 63):
+            return wt.TK_INT64, value
+        return wt.TK_UINT64, value
+    if isinstance(value, float):
+        return wt.TK_FLOAT64, value
+    raise UnsupportedTypeError(f"member {member!r}: @min/@max/@range value {value!r} is not "
+                               "a boolean, integer or floating-point literal")
+
+
+def _builtin_member_annotations(name: str, hashid: str | None,
+                                annotations: dict[str, Any]) -> dict[str, Any] | None:
+    """@hashid, @unit, @min, @max, @range as idlc records them in the complete detail."""
+    lo, hi = annotations.get("min"), annotations.get("max")
+    rng = annotations.get("range")
+    if rng is not None:
+        lo, hi = (rng["min"], rng["max"]) if isinstance(rng, dict) else rng
+    unit = annotations.get("unit")
+    if hashid is None and unit is None and lo is None and hi is None:
+        return None
+    return {"unit": None if unit is None else str(unit),
+            "min": None if lo is None else _annotation_value(lo, name),
+            "max": None if hi is None else _annotation_value(hi, name),
+            "hash_id": hashid}
+
+
+def _member_detail(name: str, kind: Kind, hashid: str | None = None,
+                   annotations: dict[str, Any] | None = None) -> dict[str, Any]:
     if kind == "minimal":
         return {"name_hash": name_hash(name)}
-    ann = None
-    if hashid is not None:
-        ann = {"unit": None, "min": None, "max": None, "hash_id": hashid}
+    ann = _builtin_member_annotations(name, hashid, annotations or {})
     return {"name": name, "ann_builtin": ann, "ann_custom": None}
 
 
@@ -162,7 +196,8 @@ def _struct_object(t: m.StructType, kind: Kind) -> tuple[int, Any]:
         mid = mem.id if mem.id is not None else idx
         common = {"member_id": mid, "member_flags": _member_flags(mem),
                   "member_type_id": type_identifier_of(mem.type, kind).value}
-        members.append({"common": common, "detail": _member_detail(mem.name, kind, mem.hashid)})
+        members.append({"common": common,
+                        "detail": _member_detail(mem.name, kind, mem.hashid, mem.annotations)})
     body = {
         "struct_flags": _type_flags(t.extensibility, t.nested, t.autoid == "hash"),
         "header": {"base_type": base, "detail": _type_detail(t.name, kind)},
@@ -189,7 +224,8 @@ def _union_object(t: m.UnionType, kind: Kind) -> tuple[int, Any]:
         common = {"member_id": mid, "member_flags": _member_flags(mem, case.is_default),
                   "type_id": type_identifier_of(mem.type, kind).value,
                   "label_seq": [int(lab) for lab in case.labels]}
-        members.append({"common": common, "detail": _member_detail(mem.name, kind, mem.hashid)})
+        members.append({"common": common,
+                        "detail": _member_detail(mem.name, kind, mem.hashid, mem.annotations)})
     nested = bool(t.annotations.get("nested", False))
     body = {
         "union_flags": _type_flags(t.extensibility, nested),

@@ -1295,3 +1295,81 @@ def test_idlc_try_construct_and_default_flags() -> None:
                              mem("d", M.INT32, annotations={"try_construct": "DISCARD"})],
                    extensibility="appendable")
     assert xtypes.type_information(model, cyclone_wire=False, style="idlc") == info
+
+
+def _idl_only_cases() -> dict[str, tuple[str, str, M.IdlType]]:
+    """IDL constructs the Python binding cannot declare, checked against idlc only."""
+    e = enum("io::E", [("A", 0), ("B", 1), ("C", 2)])
+    arr = M.AliasType("io::Arr", M.ArrayType(M.INT32, (3,)))
+    return {
+        "wstrings": (
+            "module io { @final struct W { wstring a; wstring<5> b; wstring<300> c; "
+            "sequence<wstring> d; }; };", "io::W",
+            struct("io::W", [mem("a", M.StringType(wide=True)), mem("b", M.StringType(5, True)),
+                             mem("c", M.StringType(300, True)),
+                             mem("d", M.SequenceType(M.StringType(wide=True)))])),
+        "array_of_array_typedef": (
+            "module io { typedef long Arr[3]; @final struct AA { Arr a[2]; }; };", "io::AA",
+            struct("io::AA", [mem("a", M.ArrayType(arr, (2,)))])),
+        "case_label_and_default": (
+            "module io { @final union UD switch (long) { case 1: default: long x; "
+            "case 2: short y; }; };", "io::UD",
+            M.UnionType("io::UD", M.INT32, [
+                M.UnionCase([1], M.Member("x", M.INT32, id=0), is_default=True),
+                M.UnionCase([2], M.Member("y", M.INT16, id=1))])),
+        "enum_labels_in_declared_order": (
+            "module io { enum E { A, B, C }; @final union UE switch (io::E) { "
+            "case C: case A: long x; case B: short y; }; };", "io::UE",
+            M.UnionType("io::UE", e, [M.UnionCase([2, 0], M.Member("x", M.INT32, id=0)),
+                                      M.UnionCase([1], M.Member("y", M.INT16, id=1))])),
+        "char_and_boolean_discriminators": (
+            "module io { @final union UC switch (char) { case 'a': long x; case 'b': short y; }; "
+            "@final union UB switch (boolean) { case TRUE: long x; case FALSE: short y; }; "
+            "@final struct CB { UC c; UB b; }; };", "io::CB",
+            struct("io::CB", [
+                mem("c", M.UnionType("io::UC", M.CHAR, [
+                    M.UnionCase([97], M.Member("x", M.INT32, id=0)),
+                    M.UnionCase([98], M.Member("y", M.INT16, id=1))])),
+                mem("b", M.UnionType("io::UB", M.BOOLEAN, [
+                    M.UnionCase([1], M.Member("x", M.INT32, id=0)),
+                    M.UnionCase([0], M.Member("y", M.INT16, id=1))]))])),
+        "unit_min_max_range": (
+            'module io { @final struct R { @unit("m") double d; @min(0) @max(10) long l; '
+            "@range(min=1, max=5) short s; @min(0.5) double f; }; };", "io::R",
+            struct("io::R", [mem("d", M.FLOAT64, annotations={"unit": "m"}),
+                             mem("l", M.INT32, annotations={"min": 0, "max": 10}),
+                             mem("s", M.INT16, annotations={"range": (1, 5)}),
+                             mem("f", M.FLOAT64, annotations={"min": 0.5})])),
+        "hashid_with_name_and_explicit_ids": (
+            'module io { @mutable struct H { @hashid("other") long a; @id(50) long b; '
+            "long c; }; };", "io::H",
+            struct("io::H", [mem("a", M.INT32, hashid="other"), mem("b", M.INT32, id=50),
+                             mem("c", M.INT32)], extensibility="mutable")),
+        "appendable_enum_and_bitmask": (
+            "module io { @appendable enum AE { X, Y }; @appendable bitmask AB { F0, F1 }; "
+            "@final struct EB { AE e; AB b; }; };", "io::EB",
+            struct("io::EB", [
+                mem("e", M.EnumType("io::AE", [M.EnumLiteral("X", 0), M.EnumLiteral("Y", 1)],
+                                    extensibility="appendable")),
+                mem("b", M.BitmaskType("io::AB", [M.BitFlag("F0", 0), M.BitFlag("F1", 1)],
+                                       extensibility="appendable"))])),
+        "external_union_case": (
+            "module io { @final union UX switch (long) { case 1: @external long x; }; };",
+            "io::UX",
+            M.UnionType("io::UX", M.INT32, [
+                M.UnionCase([1], M.Member("x", M.INT32, id=0, external=True))])),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_idl_only_cases()))
+def test_idlc_only_constructs(name: str) -> None:
+    idl, scoped, model = _idl_only_cases()[name]
+    info, typemap = idlc_type_meta(idl, scoped)
+    assert xtypes.type_information(model, cyclone_wire=False, style="idlc") == info
+    # and the model rebuilt from idlc's complete TypeObjects hashes the same
+    tmap = decode(wt.TypeMapping, typemap)
+    objects = {TypeIdentifier(p["type_identifier"]): encode(wt.TypeObject, p["type_object"])
+               for p in tmap["identifier_object_pair_complete"]}
+    top = xtypes.decode_type_information(info).complete.typeid_with_size.type_id
+    rebuilt = model_from_type_objects(top, objects)
+    assert xtypes.type_information(rebuilt, cyclone_wire=False, style="idlc") == info
