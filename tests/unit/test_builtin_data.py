@@ -1,0 +1,194 @@
+"""Discovery payloads: parse what Cyclone 11 sent (capture), round trips, tolerance rules."""
+
+import json
+import math
+import struct
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rtbus.errors import MalformedError
+from rtbus.qos import Qos
+from rtbus.rtps.builtin_data import (
+    PID_ENDPOINT_GUID,
+    PID_PARTICIPANT_GUID,
+    PID_TOPIC_NAME,
+    PID_TYPE_NAME,
+    EndpointData,
+    Locator,
+    MustUnderstandError,
+    ParticipantData,
+    build_endpoint_payload,
+    build_key_payload,
+    build_parameter_list,
+    build_participant_payload,
+    iter_parameters,
+    parse_endpoint_payload,
+    parse_key_payload,
+    parse_participant_payload,
+    parse_status_info,
+)
+
+CAPTURE = (Path(__file__).parents[1] / "data" / "captures"
+           / "discovery_cyclone11_two_participants.json")
+
+
+def capture_data_submessages():
+    """(writer entity id, flags, inline qos pairs, payload) of every DATA in the capture.
+
+    A deliberately small RTPS walk so these tests do not depend on the wire layer.
+    """
+    out = []
+    for packet in json.loads(CAPTURE.read_text()):
+        msg = bytes.fromhex(packet["hex"])
+        off = 20
+        while off + 4 <= len(msg):
+            sid, flags = msg[off], msg[off + 1]
+            (length,) = struct.unpack_from("<H", msg, off + 2)
+            body = msg[off + 4:off + 4 + length]
+            off += 4 + length
+            if sid != 0x15:
+                continue
+            (to_inline,) = struct.unpack_from("<H", body, 2)
+            pos = 4 + to_inline
+            inline = []
+            if flags & 0x02:
+                while True:
+                    pid, ln = struct.unpack_from("<HH", body, pos)
+                    pos += 4
+                    if pid == 1:
+                        break
+                    inline.append((pid, body[pos:pos + ln]))
+                    pos += ln
+            out.append((body[8:12].hex(), flags, inline, body[pos:]))
+    return out
+
+
+def test_parse_cyclone_spdp():
+    spdp = [p for w, f, _, p in capture_data_submessages() if w == "000100c2" and f & 0x4]
+    assert spdp
+    p = parse_participant_payload(spdp[0])
+    assert p.vendor_id == b"\x01\x10" and p.protocol_version == (2, 5)
+    assert p.domain_id == 17 and p.lease_duration == 10.0
+    assert p.builtin_endpoints == 0xFC3F
+    assert p.metatraffic_multicast[0].host == "239.255.0.1"
+    assert p.metatraffic_multicast[0].port == 11650
+    assert p.default_unicast[0].host == "127.0.0.1"
+    assert ("__ProcessName", "python") in p.properties
+    assert p.guid.endswith(b"\x00\x00\x01\xc1")
+
+
+def test_parse_cyclone_sedp_writer_and_reader():
+    data = capture_data_submessages()
+    writer = [p for w, f, _, p in data if w == "000003c2" and f & 0x4]
+    reader = [p for w, f, _, p in data if w == "000004c2" and f & 0x4]
+    pw = parse_endpoint_payload(writer[0], "writer")
+    assert (pw.topic_name, pw.type_name) == ("Square", "ShapeType")
+    assert pw.qos.reliability == "reliable" and pw.qos.durability == "transient_local"
+    assert pw.qos.partition == ("partA",)
+    assert pw.endpoint_guid.endswith(b"\x00\x00\x05\x02")
+    assert pw.type_information is not None and len(pw.type_information) == 100
+    pr = parse_endpoint_payload(reader[0], "reader")
+    assert pr.qos.partition == ("part*",) and pr.qos.data_representation == (0, 2)
+    assert pr.qos.durability == "volatile" and pr.qos.reliability == "reliable"
+
+
+def test_parse_cyclone_dispose():
+    disposals = [(w, inline, p) for w, f, inline, p in capture_data_submessages() if f & 0x8]
+    assert disposals
+    for writer_id, inline, payload in disposals:
+        assert parse_status_info(inline) == 3  # disposed | unregistered
+        guid = parse_key_payload(payload)
+        assert len(guid) == 16
+        if writer_id == "000100c2":
+            assert guid.endswith(b"\x00\x00\x01\xc1")
+
+
+def test_participant_round_trip():
+    p = ParticipantData(
+        guid_prefix=bytes(range(12)),
+        metatraffic_unicast=(Locator.udpv4("127.0.0.1", 7410),),
+        metatraffic_multicast=(Locator.udpv4("239.255.0.1", 7400),),
+        default_unicast=(Locator.udpv4("127.0.0.1", 7411),),
+        default_multicast=(Locator.udpv4("239.255.0.1", 7401),),
+        lease_duration=20.0, domain_id=3, domain_tag="lab", entity_name="dp",
+        user_data=b"abc", manual_liveliness_count=2)
+    assert parse_participant_payload(build_participant_payload(p)) == p
+
+
+names = st.text(st.characters(blacklist_characters="\0", max_codepoint=0x2FF), min_size=1,
+                max_size=20)
+
+
+@settings(max_examples=100, deadline=None)
+@given(role=st.sampled_from(["writer", "reader"]), topic=names, type_name=names,
+       guid=st.binary(min_size=16, max_size=16), typeinfo=st.none() | st.binary(max_size=40),
+       partition=st.lists(names, max_size=3), inline=st.booleans())
+def test_endpoint_round_trip(role, topic, type_name, guid, typeinfo, partition, inline):
+    e = EndpointData(role=role, endpoint_guid=guid, topic_name=topic, type_name=type_name,
+                     qos=Qos(partition=partition, durability="transient_local"),
+                     participant_guid=guid[:12] + b"\0\0\1\xc1",
+                     type_information=None if typeinfo is None
+                     else typeinfo + b"\0" * (-len(typeinfo) % 4),
+                     unicast_locators=(Locator.udpv4("10.0.0.1", 1234),),
+                     expects_inline_qos=inline and role == "reader", entity_name="e",
+                     vendor_id=b"\x01\xfe")
+    assert parse_endpoint_payload(build_endpoint_payload(e), role) == e
+
+
+def _endpoint_params():
+    return [(PID_ENDPOINT_GUID, bytes(16)),
+            (PID_TOPIC_NAME, struct.pack("<I", 2) + b"T\0\0\0"),
+            (PID_TYPE_NAME, struct.pack("<I", 2) + b"U\0\0\0")]
+
+
+def test_unknown_and_vendor_pids_are_skipped():
+    payload = build_parameter_list([*_endpoint_params(), (0x0FFF, b"junk"), (0xC123, b"v")])
+    e = parse_endpoint_payload(payload, "writer")
+    assert e.topic_name == "T" and e.type_name == "U"
+
+
+def test_unknown_must_understand_pid_rejects_sample():
+    payload = build_parameter_list([*_endpoint_params(), (0x4FFF, b"\0\0\0\0")])
+    with pytest.raises(MustUnderstandError) as info:
+        parse_endpoint_payload(payload, "writer")
+    assert info.value.pid == 0x4FFF and info.value.reason == "must_understand"
+
+
+def test_missing_required_pids():
+    with pytest.raises(MalformedError, match="PID_TOPIC_NAME"):
+        parse_endpoint_payload(build_parameter_list(_endpoint_params()[::2]), "reader")
+    with pytest.raises(MalformedError, match="PID_PARTICIPANT_GUID"):
+        parse_participant_payload(build_parameter_list([]))
+
+
+def test_truncations_and_bad_encapsulation():
+    good = build_endpoint_payload(EndpointData("writer", bytes(16), "T", "U"))
+    for cut in range(0, len(good) - 1, 7):
+        with pytest.raises(MalformedError):
+            parse_endpoint_payload(good[:cut], "writer")
+    with pytest.raises(MalformedError, match="PL_CDR_LE"):
+        list(iter_parameters(b"\x00\x02\x00\x00\x01\x00\x00\x00"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_garbage_raises_only_malformed(blob):
+    for parse in (parse_participant_payload,
+                  lambda b: parse_endpoint_payload(b, "reader"), parse_key_payload):
+        try:
+            parse(b"\x00\x03\x00\x00" + blob)
+        except MalformedError:
+            pass
+
+
+def test_key_payload_round_trip():
+    g = bytes(range(16))
+    assert parse_key_payload(build_key_payload(PID_PARTICIPANT_GUID, g)) == g
+
+
+def test_infinite_lease_round_trip():
+    p = ParticipantData(guid_prefix=bytes(12), lease_duration=math.inf)
+    assert parse_participant_payload(build_participant_payload(p)).lease_duration == math.inf
