@@ -1,0 +1,243 @@
+"""IDL tokens: identifiers, literals and punctuators, each stamped with file, line and column.
+
+The preprocessor lexes one logical line at a time (comments are already blanked out), so a
+token always knows the real file it came from, even through ``#include``; error messages can
+then point at the exact character the user wrote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import IdlError
+
+#: Token kinds.
+IDENT = "ident"
+INT = "int"
+FLOAT = "float"
+CHAR = "char"
+STRING = "string"
+PUNCT = "punct"
+PRAGMA_KEYLIST = "pragma_keylist"
+EOF = "eof"
+
+# Longest first, so '::' wins over ':' and '<<' over '<'.
+_PUNCTUATORS = ("::", "<<", ">>", "&&", "||", "==", "!=", "<=", ">=",
+                "{", "}", "(", ")", "[", "]", "<", ">", ";", ":", ",", "=", "+", "-", "*",
+                "/", "%", "~", "|", "^", "&", "!", "@", "#", ".")
+
+_ESCAPES = {"n": "\n", "t": "\t", "v": "\v", "b": "\b", "r": "\r", "f": "\f", "a": "\a",
+            "\\": "\\", "?": "?", "'": "'", '"': '"'}
+
+
+@dataclass
+class Token:
+    """One token. ``value`` is the identifier/punctuator text or the literal's value."""
+
+    kind: str
+    value: Any
+    file: str
+    line: int
+    col: int
+    wide: bool = False  # L'x' / L"x"
+
+    def describe(self) -> str:
+        """How the token reads in an error message ("found 'long'")."""
+        if self.kind == EOF:
+            return "end of input"
+        if self.kind == STRING:
+            return f"string literal {self.value!r}"
+        if self.kind == CHAR:
+            return f"character literal {self.value!r}"
+        if self.kind == PRAGMA_KEYLIST:
+            return "'#pragma keylist'"
+        return f"'{self.value}'"
+
+    def error(self, message: str) -> IdlError:
+        return IdlError(message, self.file, self.line, self.col)
+
+    def is_punct(self, text: str) -> bool:
+        return self.kind == PUNCT and self.value == text
+
+    def is_ident(self, text: str | None = None) -> bool:
+        return self.kind == IDENT and (text is None or self.value == text)
+
+
+def blank_comments(text: str, file: str) -> str:
+    """Replace ``//`` and ``/* */`` comments by spaces, keeping newlines and columns intact."""
+    out = list(text)
+    i, n = 0, len(text)
+    line, line_start = 1, 0
+    while i < n:
+        c = text[i]
+        if c == "\n":
+            line, line_start = line + 1, i + 1
+            i += 1
+        elif c in "\"'":
+            # Skip over a literal so that "//" inside a string is not a comment.
+            j = i + 1
+            while j < n and text[j] != c and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+        elif c == "/" and i + 1 < n and text[i + 1] == "/":
+            while i < n and text[i] != "\n":
+                out[i] = " "
+                i += 1
+        elif c == "/" and i + 1 < n and text[i + 1] == "*":
+            end = text.find("*/", i + 2)
+            if end < 0:
+                raise IdlError("unterminated comment: expected '*/' before end of file",
+                               file, line, i - line_start + 1)
+            for j in range(i, end + 2):
+                if text[j] == "\n":
+                    line, line_start = line + 1, j + 1
+                else:
+                    out[j] = " "
+            i = end + 2
+        else:
+            i += 1
+    return "".join(out)
+
+
+def _is_ident_start(c: str) -> bool:
+    return c.isalpha() or c == "_"
+
+
+def _is_ident_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def tokenize_line(text: str, file: str, line: int, start_col: int = 1) -> list[Token]:
+    """Lex one line of IDL (comments already removed). Columns are 1-based."""
+    tokens: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        col = i + start_col
+        if c.isspace():
+            i += 1
+            continue
+        wide = False
+        if c == "L" and i + 1 < n and text[i + 1] in "\"'":
+            wide = True
+            i += 1
+            c = text[i]
+        if _is_ident_start(c):
+            j = i + 1
+            while j < n and _is_ident_char(text[j]):
+                j += 1
+            tokens.append(Token(IDENT, text[i:j], file, line, col))
+            i = j
+        elif c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+            i = _number(text, i, file, line, col, tokens)
+        elif c == "'":
+            value, i = _quoted(text, i, "'", file, line, col)
+            if len(value) != 1:
+                raise IdlError(f"character literal must hold exactly one character, found "
+                               f"{value!r}", file, line, col)
+            tokens.append(Token(CHAR, value, file, line, col, wide))
+        elif c == '"':
+            value, i = _quoted(text, i, '"', file, line, col)
+            tokens.append(Token(STRING, value, file, line, col, wide))
+        else:
+            for p in _PUNCTUATORS:
+                if text.startswith(p, i):
+                    tokens.append(Token(PUNCT, p, file, line, col))
+                    i += len(p)
+                    break
+            else:
+                raise IdlError(f"unexpected character {c!r}", file, line, col)
+    return tokens
+
+
+def _number(text: str, i: int, file: str, line: int, col: int, out: list[Token]) -> int:
+    n = len(text)
+    j = i
+    if text.startswith(("0x", "0X"), i):
+        j = i + 2
+        while j < n and (text[j] in "0123456789abcdefABCDEF"):
+            j += 1
+        if j == i + 2:
+            raise IdlError("hexadecimal literal needs digits after '0x'", file, line, col)
+        value: Any = int(text[i + 2:j], 16)
+        kind = INT
+    else:
+        while j < n and text[j].isdigit():
+            j += 1
+        is_float = False
+        if j < n and text[j] == ".":
+            is_float = True
+            j += 1
+            while j < n and text[j].isdigit():
+                j += 1
+        if j < n and text[j] in "eE":
+            k = j + 1
+            if k < n and text[k] in "+-":
+                k += 1
+            if k < n and text[k].isdigit():
+                is_float = True
+                j = k
+                while j < n and text[j].isdigit():
+                    j += 1
+        literal = text[i:j]
+        if is_float:
+            value, kind = float(literal), FLOAT
+            if j < n and text[j] in "dDfF":  # fixed-point 'd' suffix and C-style 'f'
+                if text[j] in "dD":
+                    raise IdlError("fixed-point literals are not supported by rtbus: "
+                                   "use a floating-point literal", file, line, col)
+                j += 1
+        elif len(literal) > 1 and literal[0] == "0":
+            if any(d in "89" for d in literal):
+                raise IdlError(f"invalid octal literal {literal!r}: digits must be 0-7",
+                               file, line, col)
+            value, kind = int(literal, 8), INT
+        else:
+            value, kind = int(literal), INT
+    if j < n and _is_ident_char(text[j]):
+        raise IdlError(f"invalid suffix {text[j]!r} on numeric literal {text[i:j]!r}",
+                       file, line, col)
+    out.append(Token(kind, value, file, line, col))
+    return j
+
+
+def _quoted(text: str, i: int, quote: str, file: str, line: int, col: int) -> tuple[str, int]:
+    """Decode a quoted literal starting at ``text[i] == quote``; return (value, next index)."""
+    chars: list[str] = []
+    j, n = i + 1, len(text)
+    while True:
+        if j >= n:
+            what = "character" if quote == "'" else "string"
+            raise IdlError(f"unterminated {what} literal: expected {quote} before end of line",
+                           file, line, col)
+        c = text[j]
+        if c == quote:
+            return "".join(chars), j + 1
+        if c != "\\":
+            chars.append(c)
+            j += 1
+            continue
+        if j + 1 >= n:
+            raise IdlError("unterminated escape sequence", file, line, j + 1)
+        e = text[j + 1]
+        if e in _ESCAPES:
+            chars.append(_ESCAPES[e])
+            j += 2
+        elif e in "01234567":
+            k = j + 1
+            while k < n and k < j + 4 and text[k] in "01234567":
+                k += 1
+            chars.append(chr(int(text[j + 1:k], 8)))
+            j = k
+        elif e in "xu":
+            k = j + 2
+            limit = k + (2 if e == "x" else 4)
+            while k < n and k < limit and text[k] in "0123456789abcdefABCDEF":
+                k += 1
+            if k == j + 2:
+                raise IdlError(f"escape '\\{e}' needs hexadecimal digits", file, line, j + 1)
+            chars.append(chr(int(text[j + 2:k], 16)))
+            j = k
+        else:
+            raise IdlError(f"unknown escape sequence '\\{e}'", file, line, j + 1)
