@@ -37,10 +37,10 @@ def _values_equal(a: Any, b: Any) -> bool:
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         try:
             return bool(np.array_equal(np.asarray(a), np.asarray(b)))
-        except Exception:  # noqa: BLE001 - incomparable shapes/kinds mean "not equal"
+        except Exception:  # incomparable shapes/kinds mean "not equal"
             return False
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_values_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(_values_equal(x, y) for x, y in zip(a, b, strict=True))
     return bool(a == b)
 
 
@@ -72,6 +72,8 @@ class IdlUnion:
 
     __slots__ = ("discriminator", "value")
     __rtbus_type__: ClassVar[UnionType]
+    discriminator: Any
+    value: Any
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -111,21 +113,29 @@ def _validator_for(member: Member) -> Validator:
     return member_validator(member)
 
 
-def make_struct_class(model: StructType, base: type | None = None) -> type:
-    """Build the Python class for a struct model (its base struct's class must exist)."""
+def make_struct_class(model: StructType, base: type | None = None, *,
+                      namespace: dict[str, Any] | None = None,
+                      module: str = "rtbus.idl.generated", name: str | None = None) -> type:
+    """Build the Python class for a struct model (its base struct's class must exist).
+
+    ``namespace`` adds attributes (the methods and docstring of a class declared in Python);
+    ``module``/``name`` make the class pickle and print under the user's own names.
+    """
     if base is None:
         base = model.base.pyclass if model.base is not None else IdlStruct
     members = model.all_members()
     own = model.members
     fields = tuple(m.pyname for m in members)
-    ns: dict[str, Any] = {
+    cls_name = name or python_name(model.name)
+    ns: dict[str, Any] = dict(namespace or {})
+    ns.update({
         "__slots__": tuple(m.pyname for m in own),
         "__rtbus_type__": model,
         "_rtbus_fields": fields,
-        "__qualname__": python_name(model.name),
-        "__module__": "rtbus.idl.generated",
-    }
-    cls = type(python_name(model.name), (base,), ns)
+        "__qualname__": ns.get("__qualname__", cls_name),
+        "__module__": module,
+    })
+    cls = type(cls_name, (base,), ns)
     _install_constructors(cls, model)
     model.pyclass = cls
     return cls
@@ -135,24 +145,9 @@ def _install_constructors(cls: type, model: StructType) -> None:
     """Generate ``__init__`` (validating) and ``_rtbus_unchecked`` for a struct class."""
     members = model.all_members()
     names = [m.pyname for m in members]
-    params = []
-    for m in members:
-        if m.optional:
-            params.append(f"{m.pyname}=None")
-        elif m.default is not None:
-            params.append(f"{m.pyname}=_MISSING")
-        else:
-            params.append(m.pyname)
-    # Required parameters may not follow defaulted ones in Python; make them keyword-only
-    # past the first defaulted member (construction by keyword is the documented way).
-    sig: list[str] = []
-    seen_default = False
-    for p in params:
-        if "=" in p:
-            seen_default = True
-        elif seen_default:
-            p = p + "=_MISSING"
-        sig.append(p)
+    # Every parameter defaults to a sentinel so that a missing field is a ValidationError
+    # naming it (like every other bad value), not a bare TypeError.
+    sig = [f"{m.pyname}=None" if m.optional else f"{m.pyname}=_MISSING" for m in members]
     env: dict[str, Any] = {"_MISSING": _MISSING, "_cls": cls, "_new": object.__new__,
                            "_missing": _missing_field}
     body = []
@@ -168,13 +163,12 @@ def _install_constructors(cls: type, model: StructType) -> None:
                         f"else _v{i}({m.pyname}, {m.pyname!r})")
         else:
             body.append(f"    self.{m.pyname} = _v{i}({m.pyname}, {m.pyname!r})")
-    star = ", *" if False else ""
-    src = f"def __init__(self{star}, {', '.join(sig)}):\n" + ("\n".join(body) or "    pass") + "\n"
+    src = f"def __init__(self, {', '.join(sig)}):\n" + ("\n".join(body) or "    pass") + "\n"
     if not members:
         src = "def __init__(self):\n    pass\n"
     src += f"def _rtbus_unchecked({', '.join(names)}):\n    o = _new(_cls)\n"
     src += "".join(f"    o.{n} = {n}\n" for n in names) + "    return o\n"
-    exec(compile(src, f"<rtbus struct {model.name}>", "exec"), env)  # noqa: S102
+    exec(compile(src, f"<rtbus struct {model.name}>", "exec"), env)
     init = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     cls.__init__ = init  # type: ignore[misc]
@@ -187,15 +181,18 @@ def _missing_field(name: str) -> None:
     raise ValidationError(name, "missing required field")
 
 
-def make_union_class(model: UnionType) -> type:
-    """Build the Python class for a union model."""
-    ns: dict[str, Any] = {
+def make_union_class(model: UnionType, *, namespace: dict[str, Any] | None = None,
+                     module: str = "rtbus.idl.generated", name: str | None = None) -> type:
+    """Build the Python class for a union model (``namespace``/``module``/``name`` as structs)."""
+    cls_name = name or python_name(model.name)
+    ns: dict[str, Any] = dict(namespace or {})
+    ns.update({
         "__slots__": (),
         "__rtbus_type__": model,
-        "__qualname__": python_name(model.name),
-        "__module__": "rtbus.idl.generated",
-    }
-    cls = type(python_name(model.name), (IdlUnion,), ns)
+        "__qualname__": ns.get("__qualname__", cls_name),
+        "__module__": module,
+    })
+    cls = type(cls_name, (IdlUnion,), ns)
     from .validate import union_init
 
     cls.__init__ = union_init(model)  # type: ignore[misc]
@@ -210,7 +207,9 @@ def make_union_class(model: UnionType) -> type:
 
 def _branch_property(name: str, labels: list[int], is_default: bool, model: UnionType) -> property:
     def get(self: IdlUnion) -> Any:
-        case = model.case_for(int(self.discriminator))
+        from .validate import discriminator_int
+
+        case = model.case_for(discriminator_int(self.discriminator))
         if case is None or case.member.name != name:
             raise AttributeError(f"union {model.name}: branch {name!r} is not selected "
                                  f"(discriminator={self.discriminator!r})")
