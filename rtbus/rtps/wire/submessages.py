@@ -1,0 +1,217 @@
+"""One frozen dataclass per RTPS submessage, plus ``Received`` (a submessage in its context).
+
+Field names follow the spec in snake_case. Sequence numbers are ints, entity ids
+:class:`EntityId`, payloads ``bytes`` or zero-copy ``memoryview`` slices of the datagram.
+Timestamps are int nanoseconds since the Unix epoch (``None``: invalid / absent).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from .guid import EntityId, GuidPrefix
+from .locator import Locator
+from .sequence_numbers import FragmentNumberSet, SequenceNumberSet
+
+Payload = bytes | memoryview
+
+
+@dataclass(frozen=True, slots=True)
+class InlineQos:
+    """A DATA/DATA_FRAG inline QoS list: the two PIDs the core reads, and the rest raw.
+
+    ``parameters`` holds every other (pid, value) in wire order, values in the submessage's
+    endianness (little endian for what we build).
+    """
+
+    key_hash: bytes | None = None
+    status_info: int | None = None
+    parameters: tuple[tuple[int, bytes], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Data:
+    reader_id: EntityId
+    writer_id: EntityId
+    writer_sn: int
+    inline_qos: InlineQos | None = None
+    serialized_payload: Payload | None = None
+    key_only: bool = False  # K flag: the payload is the serialized key
+    non_standard_payload: bool = False  # N flag
+    extra_flags: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Data):
+            return NotImplemented
+        return (self.reader_id == other.reader_id and self.writer_id == other.writer_id
+                and self.writer_sn == other.writer_sn and self.inline_qos == other.inline_qos
+                and _payload_eq(self.serialized_payload, other.serialized_payload)
+                and self.key_only == other.key_only
+                and self.non_standard_payload == other.non_standard_payload
+                and self.extra_flags == other.extra_flags)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, slots=True)
+class DataFrag:
+    reader_id: EntityId
+    writer_id: EntityId
+    writer_sn: int
+    fragment_starting_num: int
+    fragments_in_submessage: int
+    fragment_size: int
+    sample_size: int
+    inline_qos: InlineQos | None = None
+    serialized_payload: Payload = b""
+    key_only: bool = False
+    non_standard_payload: bool = False
+    extra_flags: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, DataFrag):
+            return NotImplemented
+        return (self.reader_id == other.reader_id and self.writer_id == other.writer_id
+                and self.writer_sn == other.writer_sn
+                and self.fragment_starting_num == other.fragment_starting_num
+                and self.fragments_in_submessage == other.fragments_in_submessage
+                and self.fragment_size == other.fragment_size
+                and self.sample_size == other.sample_size
+                and self.inline_qos == other.inline_qos
+                and _payload_eq(self.serialized_payload, other.serialized_payload)
+                and self.key_only == other.key_only
+                and self.non_standard_payload == other.non_standard_payload
+                and self.extra_flags == other.extra_flags)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class HeartbeatGroupInfo(NamedTuple):
+    current_gsn: int
+    first_gsn: int
+    last_gsn: int
+    writer_set: bytes  # GroupDigest, 4 bytes
+    secure_writer_set: bytes  # GroupDigest, 4 bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    reader_id: EntityId
+    writer_id: EntityId
+    first_sn: int
+    last_sn: int
+    count: int
+    final: bool = False
+    liveliness: bool = False
+    group_info: HeartbeatGroupInfo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatFrag:
+    reader_id: EntityId
+    writer_id: EntityId
+    writer_sn: int
+    last_fragment_num: int
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class AckNack:
+    reader_id: EntityId
+    writer_id: EntityId
+    reader_sn_state: SequenceNumberSet
+    count: int
+    final: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class NackFrag:
+    reader_id: EntityId
+    writer_id: EntityId
+    writer_sn: int
+    fragment_number_state: FragmentNumberSet
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    reader_id: EntityId
+    writer_id: EntityId
+    gap_start: int
+    gap_list: SequenceNumberSet
+    group_info: tuple[int, int] | None = None  # (gapStartGSN, gapEndGSN), G flag
+    filtered_count: int | None = None  # F flag
+
+
+@dataclass(frozen=True, slots=True)
+class InfoTs:
+    timestamp: int | None  # ns since the Unix epoch; None: I flag (invalidate)
+
+
+@dataclass(frozen=True, slots=True)
+class InfoDst:
+    guid_prefix: GuidPrefix
+
+
+@dataclass(frozen=True, slots=True)
+class InfoSrc:
+    protocol_version: tuple[int, int]
+    vendor_id: int
+    guid_prefix: GuidPrefix
+
+
+@dataclass(frozen=True, slots=True)
+class InfoReply:
+    unicast_locators: tuple[Locator, ...]
+    multicast_locators: tuple[Locator, ...] | None = None  # M flag
+
+
+@dataclass(frozen=True, slots=True)
+class Pad:
+    length: int = 0  # body octets
+
+
+@dataclass(frozen=True, slots=True)
+class RawSubmessage:
+    """A submessage we do not interpret (security, vendor-specific, future ids), kept whole."""
+
+    submessage_id: int
+    flags: int
+    body: Payload = field(default=b"")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawSubmessage):
+            return NotImplemented
+        return (self.submessage_id == other.submessage_id and self.flags == other.flags
+                and bytes(self.body) == bytes(other.body))
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+Submessage = (Data | DataFrag | Heartbeat | HeartbeatFrag | AckNack | NackFrag | Gap | InfoTs
+              | InfoDst | InfoSrc | InfoReply | Pad | RawSubmessage)
+INFO_SUBMESSAGES = (InfoTs, InfoDst, InfoSrc, InfoReply, Pad)
+
+
+class Received(NamedTuple):
+    """A submessage with the receiver context of RTPS 8.3.4 resolved.
+
+    ``dst_prefix`` is GUIDPREFIX_UNKNOWN when the message names no destination (for everyone
+    who gets it). ``timestamp`` comes from the latest INFO_TS (None if none or invalidated).
+    """
+
+    submessage: Submessage
+    src_prefix: GuidPrefix
+    dst_prefix: GuidPrefix
+    timestamp: int | None
+    src_vendor_id: int
+    src_version: tuple[int, int]
+    reply_unicast: tuple[Locator, ...] = ()
+    reply_multicast: tuple[Locator, ...] = ()
+
+
+def _payload_eq(a: Payload | None, b: Payload | None) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a == b  # bytes == memoryview compares contents
