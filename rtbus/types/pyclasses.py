@@ -166,8 +166,9 @@ def _install_constructors(cls: type, model: StructType) -> None:
     src = f"def __init__(self, {', '.join(sig)}):\n" + ("\n".join(body) or "    pass") + "\n"
     if not members:
         src = "def __init__(self):\n    pass\n"
-    src += f"def _rtbus_unchecked({', '.join(names)}):\n    o = _new(_cls)\n"
-    src += "".join(f"    o.{n} = {n}\n" for n in names) + "    return o\n"
+    # the instance variable is named so that no IDL member name can shadow it
+    src += f"def _rtbus_unchecked({', '.join(names)}):\n    _rtbus_obj_ = _new(_cls)\n"
+    src += "".join(f"    _rtbus_obj_.{n} = {n}\n" for n in names) + "    return _rtbus_obj_\n"
     exec(compile(src, f"<rtbus struct {model.name}>", "exec"), env)
     init = env["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"

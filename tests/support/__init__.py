@@ -1,0 +1,1 @@
+"""Shared test support: the Cyclone DDS corpus, the cyclonedds <-> rtbus bridge, strategies."""
