@@ -23,7 +23,7 @@ import logging
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Generic, Literal, Protocol, TypeVar
 
 from ..errors import QosError
 
@@ -95,6 +95,16 @@ class CacheChange:
                 f" size={self.size}, status=0x{self.status_info:x})")
 
 
+class Change(Protocol):
+    """What a history cache needs of an entry: its order and its instance."""
+
+    seq: int
+    key_hash: bytes | None
+
+
+C = TypeVar("C", bound=Change)
+
+
 @dataclass(frozen=True)
 class HistoryFull:
     """Why a KEEP_ALL cache refused a change: which limit, and its value."""
@@ -103,14 +113,18 @@ class HistoryFull:
     value: int
 
 
-class HistoryCache:
-    """Changes ordered by sequence number, with per-instance bookkeeping for the QoS limits."""
+class HistoryCache(Generic[C]):
+    """Changes ordered by sequence number, with per-instance bookkeeping for the QoS limits.
+
+    The writer stores :class:`CacheChange`; the reader stores its samples, numbered by its own
+    ordinal.
+    """
 
     __slots__ = ("_changes", "_instances", "_low", "qos")
 
     def __init__(self, qos: HistoryQos | None = None) -> None:
         self.qos = qos or HistoryQos()
-        self._changes: dict[int, CacheChange] = {}
+        self._changes: dict[int, C] = {}
         self._instances: dict[bytes | None, deque[int]] = {}
         self._low = 1  # every seq below this is known absent (lazy lower bound for min_seq)
 
@@ -121,10 +135,10 @@ class HistoryCache:
     def __contains__(self, seq: int) -> bool:
         return seq in self._changes
 
-    def get(self, seq: int) -> CacheChange | None:
+    def get(self, seq: int) -> C | None:
         return self._changes.get(seq)
 
-    def __iter__(self) -> Iterator[CacheChange]:
+    def __iter__(self) -> Iterator[C]:
         return iter(self._changes.values())
 
     @property
@@ -156,7 +170,7 @@ class HistoryCache:
             return 0
         return next(reversed(self._changes))
 
-    def changes_from(self, first: int) -> Iterator[CacheChange]:
+    def changes_from(self, first: int) -> Iterator[C]:
         """Changes with seq >= first, in order."""
         for seq, change in self._changes.items():
             if seq >= first:
@@ -187,7 +201,7 @@ class HistoryCache:
             return HistoryFull("max_samples_per_instance", qos.max_samples_per_instance)
         return None
 
-    def add(self, change: CacheChange) -> HistoryFull | list[CacheChange]:
+    def add(self, change: C) -> HistoryFull | list[C]:
         """Insert ``change``; return the changes it pushed out (KEEP_LAST) or why it cannot fit.
 
         Sequence numbers must increase; a writer's own numbering guarantees it, and the reader
@@ -198,7 +212,7 @@ class HistoryCache:
         full = self.check_room(change.key_hash)
         if full is not None:
             return full
-        evicted: list[CacheChange] = []
+        evicted: list[C] = []
         seqs = self._instances.get(change.key_hash)
         if seqs is None:
             seqs = self._instances[change.key_hash] = deque()
@@ -210,7 +224,7 @@ class HistoryCache:
         self._changes[change.seq] = change
         return evicted
 
-    def remove(self, seq: int) -> CacheChange | None:
+    def remove(self, seq: int) -> C | None:
         """Drop one change (acknowledged by all, or taken by the user)."""
         change = self._changes.pop(seq, None)
         if change is None:
@@ -225,9 +239,9 @@ class HistoryCache:
                 del self._instances[change.key_hash]
         return change
 
-    def remove_up_to(self, seq: int) -> list[CacheChange]:
+    def remove_up_to(self, seq: int) -> list[C]:
         """Drop every change with seq <= ``seq`` (acknowledged by all matched readers)."""
-        removed: list[CacheChange] = []
+        removed: list[C] = []
         low = self.min_seq()
         while low is not None and low <= seq:
             change = self.remove(low)
@@ -236,6 +250,6 @@ class HistoryCache:
             low = self.min_seq()
         return removed
 
-    def clear_instance(self, key_hash: bytes | None) -> list[CacheChange]:
+    def clear_instance(self, key_hash: bytes | None) -> list[C]:
         """Drop every change of one instance."""
         return [c for s in self.instance_seqs(key_hash) if (c := self.remove(s)) is not None]

@@ -1,0 +1,118 @@
+"""What the sans-IO reliability core asks its driver to do, and what it reports.
+
+The contract (aioquic / h11 style):
+
+* Writers and readers (``rtbus.rtps.writer`` / ``rtbus.rtps.reader``) never sleep, read a
+  clock or touch a socket. Every method that can change state takes ``now`` -- **float seconds
+  on a monotonic clock** of the driver's choosing (the engine uses ``time.monotonic()``, the
+  simulator its virtual clock) -- and returns a ``list`` of actions, in the order they must be
+  carried out.
+* Source timestamps (what ends up in INFO_TS and ``SampleInfo.source_timestamp``) are a
+  different thing: **integer nanoseconds since the Unix epoch**, passed in by the driver.
+* Timers are queries, not callbacks: after any call the driver asks ``next_timer()`` for the
+  earliest moment the endpoint wants to be woken (``None``: no timer) and calls
+  ``handle_timer(now)`` once that moment has passed. Calling it early is harmless.
+* Incoming submessages are handed over already parsed by the wire layer, together with the
+  source GUID prefix the wire receiver derived (``handle_*`` methods); the core never sees
+  datagrams.
+
+Actions:
+
+* :class:`Send` -- submessages (wire-layer dataclasses) for one remote participant at the given
+  locators. The driver builds the datagram(s) with the wire ``MessageBuilder``, adding
+  INFO_DST for ``dest_prefix`` and splitting at the maximum message size. The submessages of one
+  ``Send`` belong together (an INFO_TS applies to the DATA after it; a piggy-backed HEARTBEAT
+  follows the data it covers), so keep their order.
+* :class:`Deliver` -- a sample entered the reader history cache (``take``-able); listeners and
+  async iterators hook here.
+* :class:`Acknowledged` -- the writer's "acknowledged by every reliable reader" mark moved
+  (``wait_for_acknowledgments``, and a KEEP_ALL writer blocked on a full history can retry).
+* :class:`SamplesLost` / :class:`SampleRejected` -- inputs to the SAMPLE_LOST and
+  SAMPLE_REJECTED statuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from .instances import InstanceState, SampleState, ViewState
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """Send ``submessages`` to the remote participant ``dest_prefix`` at ``locators``.
+
+    ``dest_prefix`` is the 12-byte GUID prefix of the destination participant (for INFO_DST), or
+    None for a message meant for every participant listening on ``locators`` (multicast).
+    """
+
+    dest_prefix: Any
+    locators: tuple[Any, ...]
+    submessages: tuple[Any, ...]
+
+
+@dataclass(slots=True)
+class SampleInfo:
+    """The DDS SampleInfo of one received sample (the parts the core knows)."""
+
+    writer_guid: Any
+    sequence_number: int
+    source_timestamp: int | None  # ns since the Unix epoch, as the writer stamped it
+    reception_timestamp: float  # the driver's ``now`` when the sample was accepted
+    key_hash: bytes | None
+    valid_data: bool
+    instance_state: InstanceState = InstanceState.ALIVE
+    view_state: ViewState = ViewState.NEW
+    sample_state: SampleState = SampleState.NOT_READ
+    disposed_generation_count: int = 0
+    no_writers_generation_count: int = 0
+
+
+@dataclass(slots=True)
+class Sample:
+    """A received sample: serialized payload (encapsulation header included) plus its info.
+
+    ``payload`` is None for an invalid-data sample (a dispose/unregister notification).
+    ``seq`` is the reader history's own ordinal, so samples of all writers share one order.
+    """
+
+    seq: int
+    key_hash: bytes | None
+    payload: bytes | memoryview | None
+    info: SampleInfo
+    status_info: int = 0
+    inline_qos: Any = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Deliver:
+    sample: Sample
+
+
+@dataclass(frozen=True, slots=True)
+class Acknowledged:
+    """Every reliable matched reader has acknowledged all changes up to ``seq``."""
+
+    writer_guid: Any
+    seq: int
+
+
+@dataclass(frozen=True, slots=True)
+class SamplesLost:
+    """``count`` samples of ``writer_guid`` will never arrive (GAP'd away, or best effort)."""
+
+    writer_guid: Any
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class SampleRejected:
+    """A sample arrived but the reader history could not take it (``reason``: which limit)."""
+
+    writer_guid: Any
+    seq: int
+    reason: str
+
+
+Action = Union[Send, Deliver, Acknowledged, SamplesLost, SampleRejected]

@@ -1,0 +1,548 @@
+"""The RTPS reader state machine: per-writer streams, acknowledgements, delivery pipeline.
+
+See :mod:`rtbus.rtps.actions` for the calling contract. A sample travels:
+
+    writer proxy (in-order stream, or newest-wins for best effort)
+      -> instance state (:mod:`rtbus.rtps.instances`)
+      -> delivery filter (ownership arbitration plugs in here, see :class:`DeliveryFilter`)
+      -> reader history cache (KEEP_LAST / KEEP_ALL) -> ``Deliver`` action, ``take``/``read``
+
+Reliable (per matched writer, RTPS 8.4.10 WriterProxy): samples are delivered in sequence order,
+each exactly once. Out-of-order arrivals wait in a bounded buffer; GAPs and a HEARTBEAT whose
+``first_sn`` moved past what we have close holes. A HEARTBEAT is answered after
+``heartbeat_response_delay`` with an ACKNACK (``final`` when nothing is missing) listing the
+missing sequence numbers, plus NACK_FRAGs for samples that are partly reassembled (so only
+their missing fragments are resent). A HEARTBEAT whose count is not above the last one seen is
+stale and ignored.
+
+When a KEEP_ALL reader history is full, a reliable stream stops delivering and holds the
+sample (it is not requested again); :meth:`StatefulReader.take` makes room and resumes, so a
+slow application pushes back on the writer instead of losing data.
+
+Best effort: a sample is delivered if it is newer than the last one delivered from that
+writer; older ones and duplicates are dropped (counted in ``counters``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from itertools import islice
+from typing import Any, Literal, Protocol
+
+from . import wire
+from .actions import Action, Deliver, Sample, SampleInfo, SampleRejected, SamplesLost, Send
+from .fragments import (
+    DEFAULT_MAX_BYTES_IN_PROGRESS,
+    DEFAULT_MAX_SAMPLE_SIZE,
+    DEFAULT_MAX_SAMPLES_IN_PROGRESS,
+    Reassembler,
+)
+from .history import STATUS_DISPOSED, STATUS_UNREGISTERED, HistoryCache, HistoryFull, HistoryQos
+from .instances import Instance, InstanceState, InstanceTable, SampleState
+
+log = logging.getLogger("rtbus.rtps.reader")
+
+Durability = Literal["volatile", "transient_local"]
+_SET_SPAN = 256
+
+
+class DeliveryFilter(Protocol):
+    """Decides whether a sample that passed the writer stream reaches the reader history.
+
+    The default accepts everything (SHARED ownership). Exclusive ownership (strength, deadline)
+    and time-based filters implement this and update ``instance.owner``.
+    """
+
+    def accept(self, writer_guid: Any, instance: Instance, now: float) -> bool: ...
+
+    def writer_removed(self, writer_guid: Any, now: float) -> None: ...
+
+
+class AcceptAll:
+    """SHARED ownership: every writer's samples are delivered."""
+
+    def accept(self, writer_guid: Any, instance: Instance, now: float) -> bool:
+        return True
+
+    def writer_removed(self, writer_guid: Any, now: float) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class ReaderConfig:
+    reliable: bool = True
+    durability: Durability = "volatile"
+    history: HistoryQos = field(default_factory=HistoryQos)
+    heartbeat_response_delay: float = 0.0
+    max_sample_size: int = DEFAULT_MAX_SAMPLE_SIZE
+    max_bytes_in_progress: int = DEFAULT_MAX_BYTES_IN_PROGRESS
+    max_samples_in_progress: int = DEFAULT_MAX_SAMPLES_IN_PROGRESS
+    max_out_of_order: int = 4096  # samples buffered per writer ahead of a hole
+    max_nackfrag_windows: int = 32  # NACK_FRAG submessages per response (256 fragments each)
+
+
+class _Pending:
+    """A received sample of a writer stream not delivered yet."""
+
+    __slots__ = ("inline_qos", "key_only", "payload", "timestamp")
+
+    def __init__(self, payload: bytes | memoryview | None, inline_qos: Any, key_only: bool,
+                 timestamp: int | None) -> None:
+        self.payload = payload
+        self.inline_qos = inline_qos
+        self.key_only = key_only
+        self.timestamp = timestamp
+
+
+class WriterProxy:
+    """What the reader knows about one matched writer."""
+
+    __slots__ = (
+        "ack_deadline",
+        "acknack_count",
+        "guid",
+        "highest_delivered",
+        "irrelevant",
+        "last_hbfrag_count",
+        "last_heartbeat_count",
+        "locators",
+        "max_seq_known",
+        "must_ack",
+        "nackfrag_count",
+        "next_seq",
+        "pending",
+        "prefix",
+        "reassembler",
+        "reliable",
+    )
+
+    def __init__(self, guid: wire.Guid, locators: tuple, reliable: bool,
+                 reassembler: Reassembler) -> None:
+        self.guid = guid
+        self.prefix = guid.prefix
+        self.locators = locators
+        self.reliable = reliable
+        self.next_seq = 1  # reliable: everything below is delivered or irrelevant
+        self.highest_delivered = 0  # best effort: newest delivered
+        self.pending: dict[int, _Pending] = {}
+        self.irrelevant: list[list[int]] = []  # sorted disjoint [first, last] ranges, > next_seq
+        self.max_seq_known = 0
+        self.last_heartbeat_count = 0
+        self.last_hbfrag_count = 0
+        self.acknack_count = 0
+        self.nackfrag_count = 0
+        self.ack_deadline: float | None = None
+        self.must_ack = False
+        self.reassembler = reassembler
+
+    def __repr__(self) -> str:
+        return (f"WriterProxy({self.guid!r}, reliable={self.reliable}, next={self.next_seq}, "
+                f"pending={len(self.pending)}, known={self.max_seq_known})")
+
+    def has(self, seq: int) -> bool:
+        """Received or declared irrelevant (so not to be asked for)."""
+        if seq < self.next_seq or seq in self.pending:
+            return True
+        return any(a <= seq <= b for a, b in self.irrelevant)
+
+    def add_irrelevant(self, first: int, last: int) -> None:
+        first = max(first, self.next_seq)
+        if first > last:
+            return
+        ranges = self.irrelevant
+        ranges.append([first, last])
+        ranges.sort()
+        merged: list[list[int]] = []
+        for r in ranges:
+            if merged and r[0] <= merged[-1][1] + 1:
+                merged[-1][1] = max(merged[-1][1], r[1])
+            else:
+                merged.append(r)
+        self.irrelevant = merged
+
+
+class StatefulReader:
+    """A reader with per-writer state; reliable or best effort per ``config.reliable``."""
+
+    def __init__(self, guid: wire.Guid, config: ReaderConfig | None = None,
+                 key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
+                 delivery_filter: DeliveryFilter | None = None) -> None:
+        self.guid = guid
+        self.config = config or ReaderConfig()
+        self.writers: dict[wire.Guid, WriterProxy] = {}
+        self.instances = InstanceTable()
+        self.history: HistoryCache[Sample] = HistoryCache(self.config.history)
+        self.key_hash_of = key_hash_of  # computes the key hash when no PID_KEY_HASH came
+        self.delivery_filter: DeliveryFilter = delivery_filter or AcceptAll()
+        self.counters: Counter[str] = Counter()
+        self._ordinal = 0
+        self._held: list[WriterProxy] = []  # streams stopped on a full history
+
+    # -- matching ---------------------------------------------------------------------------
+    def add_writer(self, guid: wire.Guid, locators: tuple | list, reliable: bool = True,
+                   now: float = 0.0) -> list[Action]:
+        """Match a writer. A reliable reader sends a pre-emptive ACKNACK to get a HEARTBEAT."""
+        reliable = reliable and self.config.reliable
+        cfg = self.config
+        proxy = WriterProxy(guid, tuple(locators), reliable,
+                            Reassembler(cfg.max_sample_size, cfg.max_bytes_in_progress,
+                                        cfg.max_samples_in_progress))
+        self.writers[guid] = proxy
+        if not reliable:
+            return []
+        proxy.acknack_count += 1
+        ack = wire.AckNack(reader_id=self.guid.entity_id, writer_id=guid.entity_id,
+                           reader_sn_state=wire.SequenceNumberSet(1, ()),
+                           count=proxy.acknack_count, final=False)
+        return [Send(proxy.prefix, proxy.locators, (ack,))]
+
+    def remove_writer(self, guid: wire.Guid, now: float = 0.0) -> list[Action]:
+        """Unmatch a writer: instances only it kept alive become NOT_ALIVE_NO_WRITERS."""
+        proxy = self.writers.pop(guid, None)
+        if proxy is None:
+            return []
+        if proxy in self._held:
+            self._held.remove(proxy)
+        self.delivery_filter.writer_removed(guid, now)
+        actions: list[Action] = []
+        for inst in self.instances.on_writer_lost(guid):
+            self._store(actions, guid, 0, None, inst, None, None, STATUS_UNREGISTERED, now)
+        return actions
+
+    # -- incoming submessages ---------------------------------------------------------------
+    def handle_data(self, src_prefix: wire.GuidPrefix, msg: wire.Data, now: float,
+                    source_timestamp: int | None = None) -> list[Action]:
+        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        if proxy is None:
+            self.counters["data_unknown_writer"] += 1
+            return []
+        item = _Pending(msg.serialized_payload, msg.inline_qos, msg.key_only, source_timestamp)
+        return self._received(proxy, msg.writer_sn, item, now)
+
+    def handle_data_frag(self, src_prefix: wire.GuidPrefix, msg: wire.DataFrag, now: float,
+                         source_timestamp: int | None = None) -> list[Action]:
+        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        if proxy is None:
+            self.counters["data_unknown_writer"] += 1
+            return []
+        seq = msg.writer_sn
+        if self._already_have(proxy, seq):
+            self.counters["duplicate"] += 1
+            return []
+        meta = (msg.inline_qos, msg.key_only, source_timestamp) \
+            if msg.fragment_starting_num == 1 else None
+        done = proxy.reassembler.add(seq, msg.sample_size, msg.fragment_size,
+                                     msg.fragment_starting_num, msg.fragments_in_submessage,
+                                     msg.serialized_payload, meta)
+        if proxy.max_seq_known < seq:
+            proxy.max_seq_known = seq
+        if done is None:
+            return []
+        payload, meta = done
+        inline_qos, key_only, ts = meta if meta is not None else (None, msg.key_only, None)
+        return self._received(proxy, seq, _Pending(payload, inline_qos, key_only,
+                                                   ts if ts is not None else source_timestamp),
+                              now)
+
+    def handle_gap(self, src_prefix: wire.GuidPrefix, msg: wire.Gap, now: float) -> list[Action]:
+        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        if proxy is None or not proxy.reliable:
+            return []
+        base = msg.gap_list.base
+        if msg.gap_start < base:
+            proxy.add_irrelevant(msg.gap_start, base - 1)
+        for seq in msg.gap_list.members():
+            proxy.add_irrelevant(seq, seq)
+        last = max(base - 1, max(msg.gap_list.members(), default=0))
+        if proxy.max_seq_known < last:
+            proxy.max_seq_known = last
+        actions: list[Action] = []
+        self._drain(proxy, actions, now)
+        return actions
+
+    def handle_heartbeat(self, src_prefix: wire.GuidPrefix, msg: wire.Heartbeat,
+                         now: float) -> list[Action]:
+        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        if proxy is None or not proxy.reliable:
+            return []
+        if msg.count <= proxy.last_heartbeat_count:
+            self.counters["heartbeat_stale"] += 1
+            return []
+        proxy.last_heartbeat_count = msg.count
+        actions: list[Action] = []
+        if msg.last_sn > proxy.max_seq_known:
+            proxy.max_seq_known = msg.last_sn
+        if msg.first_sn > proxy.next_seq:
+            # the writer no longer has these: whatever we did not get is lost
+            lost = sum(1 for s in range(proxy.next_seq, msg.first_sn)
+                       if not proxy.has(s)) if msg.first_sn - proxy.next_seq < 1 << 16 else \
+                msg.first_sn - proxy.next_seq
+            proxy.add_irrelevant(proxy.next_seq, msg.first_sn - 1)
+            if lost:
+                actions.append(SamplesLost(proxy.guid, lost))
+                self.counters["lost"] += lost
+            self._drain(proxy, actions, now)
+        if not msg.final or self._missing(proxy, 1):
+            proxy.must_ack = True
+            if proxy.ack_deadline is None:
+                proxy.ack_deadline = now + self.config.heartbeat_response_delay
+        if proxy.ack_deadline is not None and proxy.ack_deadline <= now:
+            actions.extend(self._acknack(proxy))
+        return actions
+
+    def handle_heartbeat_frag(self, src_prefix: wire.GuidPrefix, msg: wire.HeartbeatFrag,
+                              now: float) -> list[Action]:
+        """Fragments up to ``last_fragment_num`` of ``writer_sn`` exist: NACK what we lack."""
+        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        if proxy is None or not proxy.reliable:
+            return []
+        if msg.count <= proxy.last_hbfrag_count:
+            self.counters["heartbeat_frag_stale"] += 1
+            return []
+        proxy.last_hbfrag_count = msg.count
+        seq = msg.writer_sn
+        if self._already_have(proxy, seq):
+            return []
+        buf = proxy.reassembler.partial(seq)
+        if buf is None:
+            return []  # nothing of it yet: the ACKNACK path will request the whole sample
+        missing = [n for n in buf.missing(1, _SET_SPAN) if n <= msg.last_fragment_num]
+        if not missing:
+            return []
+        proxy.nackfrag_count += 1
+        nf = wire.NackFrag(reader_id=self.guid.entity_id, writer_id=proxy.guid.entity_id,
+                           writer_sn=seq,
+                           fragment_number_state=wire.FragmentNumberSet(missing[0],
+                                                                        tuple(missing)),
+                           count=proxy.nackfrag_count)
+        return [Send(proxy.prefix, proxy.locators, (nf,))]
+
+    # -- timers -----------------------------------------------------------------------------
+    def next_timer(self) -> float | None:
+        deadline: float | None = None
+        for proxy in self.writers.values():
+            d = proxy.ack_deadline
+            if d is not None and (deadline is None or d < deadline):
+                deadline = d
+        return deadline
+
+    def handle_timer(self, now: float) -> list[Action]:
+        actions: list[Action] = []
+        for proxy in self.writers.values():
+            if proxy.ack_deadline is not None and proxy.ack_deadline <= now:
+                actions.extend(self._acknack(proxy))
+        return actions
+
+    # -- application side -------------------------------------------------------------------
+    def take(self, max_samples: int | None = None, now: float = 0.0) -> tuple[list[Sample],
+                                                                           list[Action]]:
+        """Remove and return the oldest samples; resumes streams held on a full history."""
+        out = list(islice(self.history, max_samples))
+        for sample in out:
+            self.history.remove(sample.seq)
+            self._viewed(sample)
+        for sample in out:
+            inst = self.instances.get(sample.key_hash)
+            if inst is not None and inst.state != InstanceState.ALIVE \
+                    and not self.history.instance_seqs(sample.key_hash):
+                self.instances.purge(sample.key_hash)
+        actions: list[Action] = []
+        if self._held:
+            held, self._held = self._held, []
+            for proxy in held:
+                self._drain(proxy, actions, now)
+        return out, actions
+
+    def read(self, max_samples: int | None = None) -> list[Sample]:
+        """Return samples without removing them; they are marked READ."""
+        out = list(islice(self.history, max_samples))
+        for sample in out:
+            self._viewed(sample)
+        return out
+
+    # -- internals --------------------------------------------------------------------------
+    def _viewed(self, sample: Sample) -> None:
+        sample.info.sample_state = SampleState.READ
+        self.instances.mark_viewed(sample.key_hash)
+
+    def _already_have(self, proxy: WriterProxy, seq: int) -> bool:
+        if proxy.reliable:
+            return proxy.has(seq)
+        return seq <= proxy.highest_delivered
+
+    def _received(self, proxy: WriterProxy, seq: int, item: _Pending,
+                  now: float) -> list[Action]:
+        actions: list[Action] = []
+        if seq > proxy.max_seq_known:
+            proxy.max_seq_known = seq
+        if not proxy.reliable:
+            if seq <= proxy.highest_delivered:
+                self.counters["old_or_duplicate"] += 1
+                return actions
+            skipped = seq - proxy.highest_delivered - 1
+            if skipped and proxy.highest_delivered:
+                actions.append(SamplesLost(proxy.guid, skipped))
+                self.counters["lost"] += skipped
+            proxy.highest_delivered = seq
+            proxy.reassembler.discard_below(seq)
+            self._accept(actions, proxy, seq, item, now, reject_when_full=True)
+            return actions
+        if proxy.has(seq):
+            self.counters["duplicate"] += 1
+            return actions
+        if seq - proxy.next_seq >= self.config.max_out_of_order:
+            self.counters["out_of_order_overflow"] += 1
+            return actions
+        proxy.reassembler.discard(seq)
+        proxy.pending[seq] = item
+        self._drain(proxy, actions, now)
+        return actions
+
+    def _drain(self, proxy: WriterProxy, actions: list[Action], now: float) -> None:
+        """Deliver the in-order prefix of a reliable stream."""
+        pending = proxy.pending
+        while True:
+            seq = proxy.next_seq
+            item = pending.get(seq)
+            if item is not None:
+                if not self._accept(actions, proxy, seq, item, now, reject_when_full=False):
+                    if proxy not in self._held:
+                        self._held.append(proxy)
+                    break
+                del pending[seq]
+                proxy.next_seq = seq + 1
+                continue
+            ranges = proxy.irrelevant
+            if ranges and ranges[0][0] <= seq:
+                last = ranges[0][1]
+                # samples received inside a skipped range are still valid: deliver them first
+                inside = sorted(s for s in pending if s <= last)
+                for s in inside:
+                    if not self._accept(actions, proxy, s, pending[s], now,
+                                        reject_when_full=False):
+                        proxy.next_seq = s
+                        if proxy not in self._held:
+                            self._held.append(proxy)
+                        return
+                    del pending[s]
+                proxy.next_seq = max(seq, last + 1)
+                ranges.pop(0)
+                continue
+            break
+        if proxy.reassembler.buffers:
+            proxy.reassembler.discard_below(proxy.next_seq)
+
+    def _accept(self, actions: list[Action], proxy: WriterProxy, seq: int, item: _Pending,
+                now: float, reject_when_full: bool) -> bool:
+        """Instance state -> delivery filter -> history. False: history full, hold it."""
+        qos = item.inline_qos
+        status = 0
+        key_hash = None
+        if qos is not None:
+            status = qos.status_info or 0
+            key_hash = qos.key_hash
+        if key_hash is None and self.key_hash_of is not None and item.payload is not None:
+            key_hash = self.key_hash_of(item.payload)
+        flags = status & (STATUS_DISPOSED | STATUS_UNREGISTERED)
+        valid = item.payload is not None and not item.key_only and not flags
+        if not valid and not flags:
+            self.counters["no_payload"] += 1
+            return True
+        room = self.history.check_room(key_hash)
+        if room is not None:
+            if not reject_when_full:
+                self.counters["held_history_full"] += 1
+                return False
+            actions.append(SampleRejected(proxy.guid, seq, room.limit))
+            self.counters["rejected"] += 1
+            return True
+        update = self.instances.on_change(key_hash, proxy.guid, status)
+        inst = update.instance
+        if inst is None:
+            return True
+        if not valid and not update.state_changed:
+            return True
+        if not self.delivery_filter.accept(proxy.guid, inst, now):
+            self.counters["filtered"] += 1
+            return True
+        self._store(actions, proxy.guid, seq, item.payload if valid else None, inst,
+                    item.timestamp, item.inline_qos, status, now)
+        return True
+
+    def _store(self, actions: list[Action], writer_guid: Any, seq: int,
+               payload: bytes | memoryview | None, inst: Instance, timestamp: int | None,
+               inline_qos: Any, status: int, now: float) -> None:
+        self._ordinal += 1
+        info = SampleInfo(writer_guid, seq, timestamp, now, inst.key_hash, payload is not None,
+                          inst.state, inst.view_state, SampleState.NOT_READ,
+                          inst.disposed_generation, inst.no_writers_generation)
+        sample = Sample(self._ordinal, inst.key_hash, payload, info, status, inline_qos)
+        added = self.history.add(sample)
+        if isinstance(added, HistoryFull):
+            actions.append(SampleRejected(writer_guid, seq, added.limit))
+            self.counters["rejected"] += 1
+            return
+        if added:
+            self.counters["replaced"] += len(added)
+        actions.append(Deliver(sample))
+
+    def _missing(self, proxy: WriterProxy, limit: int) -> list[int]:
+        """Sequence numbers to ask for: not received, not irrelevant, not partly reassembled."""
+        out: list[int] = []
+        hi = min(proxy.max_seq_known, proxy.next_seq + _SET_SPAN - 1)
+        partial = proxy.reassembler.buffers
+        for seq in range(proxy.next_seq, hi + 1):
+            if seq in proxy.pending or seq in partial or proxy.has(seq):
+                continue
+            out.append(seq)
+            if len(out) >= limit:
+                break
+        return out
+
+    def _acknack(self, proxy: WriterProxy) -> list[Action]:
+        proxy.ack_deadline = None
+        if not proxy.must_ack:
+            return []
+        proxy.must_ack = False
+        missing = self._missing(proxy, _SET_SPAN)
+        proxy.acknack_count += 1
+        subs: list = [wire.AckNack(reader_id=self.guid.entity_id, writer_id=proxy.guid.entity_id,
+                                   reader_sn_state=wire.SequenceNumberSet(proxy.next_seq,
+                                                                          tuple(missing)),
+                                   count=proxy.acknack_count, final=not missing)]
+        windows = self.config.max_nackfrag_windows
+        for seq in sorted(proxy.reassembler.buffers):
+            if windows <= 0:
+                break
+            buf = proxy.reassembler.buffers[seq]
+            base = 1
+            while windows > 0:
+                frags = buf.missing(base, _SET_SPAN)
+                if not frags:
+                    break
+                # one NACK_FRAG covers 256 fragment numbers from its base
+                in_window = [n for n in frags if n < frags[0] + _SET_SPAN]
+                proxy.nackfrag_count += 1
+                subs.append(wire.NackFrag(
+                    reader_id=self.guid.entity_id, writer_id=proxy.guid.entity_id,
+                    writer_sn=seq,
+                    fragment_number_state=wire.FragmentNumberSet(frags[0], tuple(in_window)),
+                    count=proxy.nackfrag_count))
+                windows -= 1
+                base = frags[0] + _SET_SPAN
+        return [Send(proxy.prefix, proxy.locators, tuple(subs))]
+
+
+class BestEffortReader(StatefulReader):
+    """A reader that never acknowledges: newest sample per writer wins."""
+
+    def __init__(self, guid: wire.Guid, config: ReaderConfig | None = None,
+                 key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
+                 delivery_filter: DeliveryFilter | None = None) -> None:
+        cfg = config or ReaderConfig(reliable=False)
+        if cfg.reliable:
+            cfg = replace(cfg, reliable=False)
+        super().__init__(guid, cfg, key_hash_of, delivery_filter)

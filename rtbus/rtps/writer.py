@@ -1,0 +1,444 @@
+"""The RTPS writer state machine: history, matched reader proxies, heartbeats, repairs.
+
+One :class:`StatefulWriter` serves reliable and best-effort readers alike (a best-effort proxy
+simply never waits for acknowledgements); :class:`StatelessWriter` is the best-effort-only
+writer. See :mod:`rtbus.rtps.actions` for the calling contract (``now`` in float seconds,
+actions returned, timers as queries).
+
+Per matched reliable reader the writer keeps (RTPS 8.4.7 ReaderProxy):
+
+* ``start_seq`` -- the first change relevant to it. A TRANSIENT_LOCAL reader of a
+  TRANSIENT_LOCAL writer starts at the first change still in the history (it gets the history
+  pushed right away); any other reader starts after the last change written so far, and is told
+  at once with a GAP covering everything older, so it never waits for it.
+* ``highest_sent`` -- changes up to here went out at least once; newer ones are pushed as they
+  are written.
+* ``acked`` -- the reader acknowledged everything up to here.
+* ``requested`` / ``requested_frags`` -- what its ACKNACK / NACK_FRAG asked for, answered after
+  ``nack_response_delay`` (0: at once). A change resent less than
+  ``nack_suppression_duration`` ago is not resent again.
+
+ACKNACKs and NACK_FRAGs whose count is not above the last one seen from that reader are
+duplicates or stale and are ignored. Changes requested that are no longer in the history (or
+were never relevant to the reader) are answered with GAP.
+
+A VOLATILE writer drops changes once every reliable reader acknowledged them; a
+TRANSIENT_LOCAL writer keeps its history (bounded by the HISTORY QoS) for late joiners. A
+KEEP_ALL history that is full makes :meth:`StatefulWriter.write` return :class:`WouldBlock`;
+the driver waits for an :class:`~rtbus.rtps.actions.Acknowledged` action and retries (a
+TRANSIENT_LOCAL KEEP_ALL writer frees what every reader acknowledged in that case).
+
+Payloads larger than ``fragment_size`` go out as DATA_FRAG, one fragment per submessage (the
+driver packs submessages into datagrams up to the maximum message size). The writer never
+sends HEARTBEAT_FRAG: it always makes every fragment available at once, which is what a
+HEARTBEAT (covering the sequence number) already says.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Literal
+
+from . import wire
+from .actions import Acknowledged, Action, Send
+from .fragments import DEFAULT_FRAGMENT_SIZE, fragment_count, fragment_slice
+from .history import (
+    STATUS_DISPOSED,
+    STATUS_UNREGISTERED,
+    CacheChange,
+    HistoryCache,
+    HistoryFull,
+    HistoryQos,
+)
+
+log = logging.getLogger("rtbus.rtps.writer")
+
+Durability = Literal["volatile", "transient_local"]
+_NS_PER_S = 1_000_000_000
+_SET_SPAN = 256  # a SequenceNumberSet/FragmentNumberSet covers at most 256 numbers
+
+
+@dataclass(frozen=True)
+class WriterConfig:
+    """The writer's protocol tuning plus the QoS the core enforces."""
+
+    reliable: bool = True
+    durability: Durability = "volatile"
+    history: HistoryQos = field(default_factory=HistoryQos)
+    heartbeat_period: float = 0.1  # Cyclone's default HeartbeatInterval
+    nack_response_delay: float = 0.0
+    nack_suppression_duration: float = 0.0
+    fragment_size: int = DEFAULT_FRAGMENT_SIZE
+    heartbeat_every: int = 16  # piggy-back a HEARTBEAT after this many DATA to a reader
+
+
+@dataclass(frozen=True)
+class Written:
+    """``write`` accepted the change as ``seq``; carry out ``actions``."""
+
+    seq: int
+    actions: list[Action]
+
+
+@dataclass(frozen=True)
+class WouldBlock:
+    """A KEEP_ALL history is full: wait for an Acknowledged action (or the timeout) and retry."""
+
+    reason: HistoryFull
+
+
+class ReaderProxy:
+    """What the writer knows about one matched reader."""
+
+    __slots__ = ("acked", "durability", "expects_inline_qos", "guid", "highest_sent",
+                 "last_acknack_count", "last_nackfrag_count", "locators", "nack_deadline",
+                 "prefix", "reliable", "requested", "requested_frags", "resent_at",
+                 "sent_since_heartbeat", "start_seq")
+
+    def __init__(self, guid: wire.Guid, locators: tuple, reliable: bool,
+                 expects_inline_qos: bool, durability: Durability, start_seq: int) -> None:
+        self.guid = guid
+        self.prefix = guid.prefix
+        self.locators = locators
+        self.reliable = reliable
+        self.expects_inline_qos = expects_inline_qos
+        self.durability = durability
+        self.start_seq = start_seq
+        self.highest_sent = start_seq - 1
+        self.acked = start_seq - 1
+        self.requested: set[int] = set()
+        self.requested_frags: dict[int, set[int]] = {}
+        self.resent_at: dict[int, float] = {}
+        self.last_acknack_count = 0
+        self.last_nackfrag_count = 0
+        self.nack_deadline: float | None = None
+        self.sent_since_heartbeat = 0
+
+    def __repr__(self) -> str:
+        return (f"ReaderProxy({self.guid!r}, reliable={self.reliable}, start={self.start_seq}, "
+                f"sent={self.highest_sent}, acked={self.acked})")
+
+
+class StatefulWriter:
+    """A writer with per-reader state: reliable delivery, durability, repairs."""
+
+    def __init__(self, guid: wire.Guid, config: WriterConfig | None = None) -> None:
+        self.guid = guid
+        self.config = config or WriterConfig()
+        if self.config.fragment_size < 1 or self.config.fragment_size > 0xFFFF:
+            raise ValueError(f"fragment_size {self.config.fragment_size}: expected 1..65535")
+        self.history: HistoryCache[CacheChange] = HistoryCache(self.config.history)
+        self.readers: dict[wire.Guid, ReaderProxy] = {}
+        self.last_seq = 0
+        self.heartbeat_count = 0
+        self.acked_all = 0
+        self.heartbeat_deadline: float | None = None
+        self.counters: Counter[str] = Counter()
+
+    # -- matching ---------------------------------------------------------------------------
+    def add_reader(self, guid: wire.Guid, locators: tuple | list, reliable: bool = True,
+                   expects_inline_qos: bool = False, durability: Durability = "volatile",
+                   now: float = 0.0) -> list[Action]:
+        """Match a reader; returns the history push (TRANSIENT_LOCAL) or the initial GAP."""
+        reliable = reliable and self.config.reliable
+        if durability == "transient_local" and self.config.durability == "transient_local":
+            start = self.history.min_seq() or self.last_seq + 1
+        else:
+            start = self.last_seq + 1
+        proxy = ReaderProxy(guid, tuple(locators), reliable, expects_inline_qos, durability,
+                            start)
+        self.readers[guid] = proxy
+        subs: list = []
+        if reliable and start > 1:
+            subs.append(self._gap_range(proxy, 1, start - 1))
+        if start <= self.last_seq:
+            for change in self.history.changes_from(start):
+                self._append_change(subs, proxy, change)
+            proxy.highest_sent = self.last_seq
+        if reliable:
+            subs.append(self._heartbeat(proxy, final=False))
+            self._arm_heartbeat(now)
+        self._recompute_acked_all()
+        return [Send(proxy.prefix, proxy.locators, tuple(subs))] if subs else []
+
+    def remove_reader(self, guid: wire.Guid) -> list[Action]:
+        """Unmatch a reader; acknowledgements it held back may now be complete."""
+        if self.readers.pop(guid, None) is None:
+            return []
+        return self._acked_all_moved()
+
+    # -- writing ----------------------------------------------------------------------------
+    def write(self, payload: bytes | memoryview | None, key_hash: bytes | None = None,
+              status_info: int = 0, timestamp: int | None = None, now: float = 0.0,
+              inline_qos: object = None) -> Written | WouldBlock:
+        """Add a change and push it to every matched reader.
+
+        ``payload`` is the serialized sample (or the serialized key, for a dispose/unregister;
+        or None for a dispose/unregister carrying only the key hash). ``timestamp``: source
+        timestamp, ns since the Unix epoch.
+        """
+        seq = self.last_seq + 1
+        change = CacheChange(seq, key_hash, payload, status_info, timestamp, inline_qos)
+        added = self.history.add(change)
+        if isinstance(added, HistoryFull) and self.config.durability == "transient_local" \
+                and self.acked_all >= (self.history.min_seq() or seq):
+            self.history.remove_up_to(self.acked_all)
+            added = self.history.add(change)
+        if isinstance(added, HistoryFull):
+            self.counters["write_would_block"] += 1
+            return WouldBlock(added)
+        self.last_seq = seq
+        actions: list[Action] = []
+        any_reliable = False
+        for proxy in self.readers.values():
+            subs: list = []
+            self._append_change(subs, proxy, change)
+            proxy.highest_sent = seq
+            if proxy.reliable:
+                any_reliable = True
+                proxy.sent_since_heartbeat += 1
+                if proxy.sent_since_heartbeat >= self.config.heartbeat_every:
+                    subs.append(self._heartbeat(proxy, final=False))
+            actions.append(Send(proxy.prefix, proxy.locators, tuple(subs)))
+        if any_reliable:
+            self._arm_heartbeat(now)
+        else:
+            actions.extend(self._acked_all_moved())
+        return Written(seq, actions)
+
+    def dispose(self, key_hash: bytes, key_payload: bytes | None = None,
+                timestamp: int | None = None, now: float = 0.0) -> Written | WouldBlock:
+        return self.write(key_payload, key_hash, STATUS_DISPOSED, timestamp, now)
+
+    def unregister(self, key_hash: bytes, key_payload: bytes | None = None,
+                   timestamp: int | None = None, now: float = 0.0) -> Written | WouldBlock:
+        return self.write(key_payload, key_hash, STATUS_UNREGISTERED, timestamp, now)
+
+    # -- acknowledgements -------------------------------------------------------------------
+    def is_acked_by_all(self, seq: int) -> bool:
+        """Has every reliable matched reader acknowledged ``seq``? (wait_for_acknowledgments)"""
+        return self.acked_all >= seq
+
+    def handle_acknack(self, src_prefix: wire.GuidPrefix, msg: wire.AckNack,
+                       now: float) -> list[Action]:
+        proxy = self.readers.get(wire.Guid(src_prefix, msg.reader_id))
+        if proxy is None or not proxy.reliable:
+            self.counters["acknack_unknown_reader"] += 1
+            return []
+        if msg.count <= proxy.last_acknack_count:
+            self.counters["acknack_stale"] += 1
+            return []
+        proxy.last_acknack_count = msg.count
+        state = msg.reader_sn_state
+        base = min(state.base, self.last_seq + 1)
+        actions: list[Action] = []
+        if base - 1 > proxy.acked:
+            proxy.acked = base - 1
+            if proxy.highest_sent < proxy.acked:
+                proxy.highest_sent = proxy.acked
+            proxy.requested = {s for s in proxy.requested if s > base - 1}
+            for s in [s for s in proxy.resent_at if s <= base - 1]:
+                del proxy.resent_at[s]
+            for s in [s for s in proxy.requested_frags if s <= base - 1]:
+                del proxy.requested_frags[s]
+            actions.extend(self._acked_all_moved())
+        wanted = [s for s in state.members() if proxy.acked < s <= self.last_seq]
+        if wanted:
+            proxy.requested.update(wanted)
+            self._schedule_nack_response(proxy, now)
+        elif not msg.final and proxy.acked < self.last_seq and proxy.nack_deadline is None:
+            # the reader asked for a heartbeat (e.g. a pre-emptive ACKNACK after matching)
+            actions.append(Send(proxy.prefix, proxy.locators,
+                                (self._heartbeat(proxy, final=False),)))
+        if proxy.nack_deadline is not None and proxy.nack_deadline <= now:
+            actions.extend(self._answer_requests(proxy, now))
+        return actions
+
+    def handle_nackfrag(self, src_prefix: wire.GuidPrefix, msg: wire.NackFrag,
+                        now: float) -> list[Action]:
+        proxy = self.readers.get(wire.Guid(src_prefix, msg.reader_id))
+        if proxy is None or not proxy.reliable:
+            self.counters["nackfrag_unknown_reader"] += 1
+            return []
+        if msg.count <= proxy.last_nackfrag_count:
+            self.counters["nackfrag_stale"] += 1
+            return []
+        proxy.last_nackfrag_count = msg.count
+        seq = msg.writer_sn
+        if seq <= proxy.acked or seq > self.last_seq:
+            return []
+        frags = list(msg.fragment_number_state.members())
+        if frags:
+            proxy.requested_frags.setdefault(seq, set()).update(frags)
+            self._schedule_nack_response(proxy, now)
+        if proxy.nack_deadline is not None and proxy.nack_deadline <= now:
+            return self._answer_requests(proxy, now)
+        return []
+
+    # -- timers -----------------------------------------------------------------------------
+    def next_timer(self) -> float | None:
+        deadline = self.heartbeat_deadline
+        for proxy in self.readers.values():
+            d = proxy.nack_deadline
+            if d is not None and (deadline is None or d < deadline):
+                deadline = d
+        return deadline
+
+    def handle_timer(self, now: float) -> list[Action]:
+        actions: list[Action] = []
+        for proxy in self.readers.values():
+            if proxy.nack_deadline is not None and proxy.nack_deadline <= now:
+                actions.extend(self._answer_requests(proxy, now))
+        if self.heartbeat_deadline is not None and self.heartbeat_deadline <= now:
+            self.heartbeat_deadline = None
+            unacked = [p for p in self.readers.values() if p.reliable and p.acked < self.last_seq]
+            for proxy in unacked:
+                actions.append(Send(proxy.prefix, proxy.locators,
+                                    (self._heartbeat(proxy, final=False),)))
+            if unacked:
+                self.heartbeat_deadline = now + self.config.heartbeat_period
+        return actions
+
+    # -- internals --------------------------------------------------------------------------
+    def _arm_heartbeat(self, now: float) -> None:
+        if self.heartbeat_deadline is None:
+            self.heartbeat_deadline = now + self.config.heartbeat_period
+
+    def _schedule_nack_response(self, proxy: ReaderProxy, now: float) -> None:
+        if proxy.nack_deadline is None:
+            proxy.nack_deadline = now + self.config.nack_response_delay
+
+    def _heartbeat(self, proxy: ReaderProxy, final: bool) -> wire.Heartbeat:
+        self.heartbeat_count += 1
+        proxy.sent_since_heartbeat = 0
+        first = self.history.min_seq()
+        if first is None:
+            first = self.last_seq + 1
+        return wire.Heartbeat(reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+                              first_sn=first, last_sn=self.last_seq,
+                              count=self.heartbeat_count, final=final)
+
+    def _gap_range(self, proxy: ReaderProxy, first: int, last: int) -> wire.Gap:
+        """A GAP declaring ``first..last`` irrelevant to ``proxy``."""
+        return wire.Gap(reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+                        gap_start=first, gap_list=wire.SequenceNumberSet(last + 1, ()))
+
+    def _inline_qos(self, change: CacheChange) -> wire.InlineQos | None:
+        if change.key_hash is None and not change.status_info:
+            return None
+        return wire.InlineQos(key_hash=change.key_hash,
+                              status_info=change.status_info or None)
+
+    def _append_change(self, subs: list, proxy: ReaderProxy, change: CacheChange,
+                       fragments: set[int] | None = None) -> None:
+        """Append the submessages carrying ``change`` (all of it, or some fragments) to subs."""
+        if change.timestamp is not None:
+            subs.append(wire.InfoTs(change.timestamp))
+        payload = change.payload
+        qos = self._inline_qos(change)
+        key_only = bool(change.status_info & (STATUS_DISPOSED | STATUS_UNREGISTERED))
+        fsize = self.config.fragment_size
+        if payload is None or len(payload) <= fsize:
+            subs.append(wire.Data(reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+                                  writer_sn=change.seq, inline_qos=qos,
+                                  serialized_payload=payload, key_only=key_only))
+            return
+        size = len(payload)
+        total = fragment_count(size, fsize)
+        numbers = range(1, total + 1) if fragments is None else sorted(
+            n for n in fragments if 1 <= n <= total)
+        for num in numbers:
+            subs.append(wire.DataFrag(
+                reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+                writer_sn=change.seq, fragment_starting_num=num, fragments_in_submessage=1,
+                fragment_size=fsize, sample_size=size,
+                inline_qos=qos if num == 1 else None,
+                serialized_payload=fragment_slice(payload, num, 1, fsize), key_only=key_only))
+
+    def _answer_requests(self, proxy: ReaderProxy, now: float) -> list[Action]:
+        """Resend what ``proxy`` asked for; GAP what is gone or was never relevant to it."""
+        proxy.nack_deadline = None
+        subs: list = []
+        gaps: list[int] = []
+        suppress = self.config.nack_suppression_duration
+        for seq in sorted(proxy.requested):
+            if seq <= proxy.acked:
+                continue
+            change = self.history.get(seq) if seq >= proxy.start_seq else None
+            if change is None:
+                gaps.append(seq)
+                continue
+            last = proxy.resent_at.get(seq)
+            if suppress and last is not None and now - last < suppress:
+                self.counters["resend_suppressed"] += 1
+                continue
+            proxy.resent_at[seq] = now
+            self._append_change(subs, proxy, change)
+            self.counters["resent"] += 1
+        proxy.requested.clear()
+        for seq, frags in sorted(proxy.requested_frags.items()):
+            change = self.history.get(seq) if seq >= proxy.start_seq else None
+            if change is None:
+                gaps.append(seq)
+                continue
+            self._append_change(subs, proxy, change, frags)
+            self.counters["resent_fragments"] += len(frags)
+        proxy.requested_frags.clear()
+        if gaps:
+            subs[:0] = self._gaps(proxy, sorted(set(gaps)))
+            self.counters["gapped"] += len(gaps)
+        if not subs:
+            return []
+        # no piggy-backed HEARTBEAT: the reader would answer it at once and NACK again what is
+        # still in flight; the periodic heartbeat asks for the next round instead
+        self._arm_heartbeat(now)
+        return [Send(proxy.prefix, proxy.locators, tuple(subs))]
+
+    def _gaps(self, proxy: ReaderProxy, seqs: list[int]) -> list[wire.Gap]:
+        """GAP submessages covering ``seqs`` (sorted): a run, then a bitmap of stragglers."""
+        out: list[wire.Gap] = []
+        i = 0
+        while i < len(seqs):
+            start = seqs[i]
+            j = i
+            while j + 1 < len(seqs) and seqs[j + 1] == seqs[j] + 1:
+                j += 1
+            base = seqs[j] + 1
+            k = j + 1
+            while k < len(seqs) and seqs[k] < base + _SET_SPAN:
+                k += 1
+            out.append(wire.Gap(reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+                                gap_start=start,
+                                gap_list=wire.SequenceNumberSet(base, tuple(seqs[j + 1:k]))))
+            i = k
+        return out
+
+    def _recompute_acked_all(self) -> int:
+        reliable = [p.acked for p in self.readers.values() if p.reliable]
+        self.acked_all = min(reliable) if reliable else self.last_seq
+        return self.acked_all
+
+    def _acked_all_moved(self) -> list[Action]:
+        before = self.acked_all
+        after = self._recompute_acked_all()
+        if after <= before:
+            return []
+        if after >= self.last_seq:
+            self.heartbeat_deadline = None  # nothing left to ask acknowledgements for
+        if self.config.durability == "volatile":
+            self.history.remove_up_to(after)
+        return [Acknowledged(self.guid, after)]
+
+
+class StatelessWriter(StatefulWriter):
+    """A best-effort writer: pushes each change once, never waits, never repairs."""
+
+    def __init__(self, guid: wire.Guid, config: WriterConfig | None = None) -> None:
+        cfg = config or WriterConfig(reliable=False)
+        if cfg.reliable:
+            cfg = WriterConfig(False, cfg.durability, cfg.history, cfg.heartbeat_period,
+                               cfg.nack_response_delay, cfg.nack_suppression_duration,
+                               cfg.fragment_size, cfg.heartbeat_every)
+        super().__init__(guid, cfg)
