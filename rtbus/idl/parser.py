@@ -128,6 +128,7 @@ class Parser:
         self.scope: list[str] = []
         self.symbols: dict[str, _Symbol] = {}
         self.forward: dict[str, Token] = {}
+        self.folded: dict[str, str] = {}  # lower-cased scoped name -> as declared
         self.module = IdlModule(files=list(files or []))
 
     # --- token helpers ------------------------------------------------------------------
@@ -239,7 +240,8 @@ class Parser:
                 raise name_tok.error(f"expected an annotation name after '@', found "
                                      f"{name_tok.describe()}")
             parts = [str(self.advance().value)]
-            while self.peek().is_punct("::"):
+            # '@a::b' is a scoped annotation name only without blanks: '@key ::T x' is not.
+            while self.peek().is_punct("::") and self._adjacent(self.tokens[self.pos - 1]):
                 self.advance()
                 parts.append(str(self.expect_identifier("after '::' in annotation name").value))
             ann = Annotation(parts[-1], at)
@@ -260,6 +262,11 @@ class Parser:
                 self.expect_punct(")", f"to close the parameters of @{ann.name}")
             anns.append(ann)
         return anns
+
+    def _adjacent(self, prev: Token) -> bool:
+        nxt = self.peek()
+        return nxt.file == prev.file and nxt.line == prev.line and \
+            nxt.col == prev.col + len(str(prev.value))
 
     def skip_annotation_declaration(self) -> None:
         """``@annotation Name { ... };`` declares a custom annotation: accepted and ignored."""
@@ -418,8 +425,19 @@ class Parser:
         if existing is not None:
             t = existing.token
             raise name_tok.error(f"'{full}' is already defined at {t.file}:{t.line}:{t.col}")
+        self.check_case_collision(full, name_tok)
         self.symbols[full] = _Symbol(kind, name_tok, **kw)
         return full
+
+    def check_case_collision(self, full: str, name_tok: Token) -> None:
+        """IDL identifiers that differ only in case collide (``Foo`` and ``foo``)."""
+        other = self.folded.get(full.lower())
+        if other is not None and other != full:
+            t = self.symbols[other].token
+            raise name_tok.error(f"'{full}' collides with '{other}' defined at "
+                                 f"{t.file}:{t.line}:{t.col} (IDL names differ by more than "
+                                 "case)")
+        self.folded[full.lower()] = full
 
     # --- constant expressions -----------------------------------------------------------
     _BINARY_LEVELS: tuple[tuple[str, ...], ...] = (
@@ -577,6 +595,7 @@ class Parser:
         full = _join(self.scope, str(name.value))
         existing = self.symbols.get(full)
         if existing is None:
+            self.check_case_collision(full, name)
             self.symbols[full] = _Symbol("module", name)
         elif existing.kind != "module":
             t = existing.token
@@ -603,6 +622,7 @@ class Parser:
         full = _join(self.scope, str(name.value))
         sym = self.symbols.get(full)
         if sym is None:
+            self.check_case_collision(full, name)
             self.symbols[full] = _Symbol("type", name, type=obj)
             self.forward[full] = name
         elif sym.kind != "type" or type(sym.type) is not type(obj):
@@ -630,6 +650,7 @@ class Parser:
         struct = self.forward_or_existing(name, m.StructType)
         if struct is None:
             struct = m.StructType(full, defined=False)
+            self.check_case_collision(full, name)
             self.symbols[full] = _Symbol("type", name, type=struct)
         else:
             self.symbols[full].token = name
@@ -778,6 +799,7 @@ class Parser:
         union = self.forward_or_existing(name, m.UnionType)
         if union is None:
             union = m.UnionType(full, disc, defined=False)
+            self.check_case_collision(full, name)
             self.symbols[full] = _Symbol("type", name, type=union)
         else:
             self.symbols[full].token = name
