@@ -15,12 +15,11 @@ wire layer's classes.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 import math
 import struct
 from dataclasses import dataclass, field
-from typing import Iterable, Literal, NamedTuple
+from typing import Iterable, Literal
 
 from ..errors import MalformedError
 from ..qos import (
@@ -31,6 +30,7 @@ from ..qos import (
     qos_from_wire,
     read_string,
 )
+from .wire.locator import Locator
 
 log = logging.getLogger("rtbus.rtps.builtin_data")
 
@@ -102,7 +102,7 @@ LOCATOR_KIND_UDPV6 = 2
 PROTOCOL_VERSION = (2, 5)
 #: Not an OMG-assigned vendor id (none is registered for rtbus); chosen outside the assigned
 #: range so no peer mistakes us for itself and interprets our (absent) vendor PIDs.
-VENDOR_ID_RTBUS = b"\x01\xfe"
+VENDOR_ID_RTBUS = b"\x01\xf7"  # = wire.VENDORID_RTBUS
 VENDOR_ID_CYCLONE = b"\x01\x10"
 #: Lease duration a remote participant gets when it sends none (DDSI-RTPS 9.6.2.2.2).
 DEFAULT_LEASE_DURATION = 100.0
@@ -116,32 +116,15 @@ class MustUnderstandError(MalformedError):
         super().__init__("must_understand", f"unknown must-understand parameter id {pid:#06x}")
 
 
-class Locator(NamedTuple):
-    """An RTPS Locator_t: kind, port and a 16-byte address (IPv4 in the last 4 bytes)."""
+def _locator_to_wire(loc: Locator) -> bytes:
+    return struct.pack("<iI", loc.kind, loc.port) + bytes(loc.address)
 
-    kind: int
-    port: int
-    address: bytes
 
-    @classmethod
-    def udpv4(cls, host: str, port: int) -> Locator:
-        return cls(LOCATOR_KIND_UDPV4, port, bytes(12) + ipaddress.IPv4Address(host).packed)
-
-    @property
-    def host(self) -> str:
-        if self.kind == LOCATOR_KIND_UDPV4:
-            return str(ipaddress.IPv4Address(self.address[12:]))
-        return str(ipaddress.IPv6Address(self.address))
-
-    def to_wire(self) -> bytes:
-        return struct.pack("<iI", self.kind, self.port) + self.address
-
-    @classmethod
-    def from_wire(cls, data: bytes) -> Locator:
-        if len(data) < 24:
-            raise MalformedError("bad_locator", f"locator of {len(data)} bytes, expected 24")
-        kind, port = struct.unpack_from("<iI", data, 0)
-        return cls(kind, port, bytes(data[8:24]))
+def _locator_from_wire(data: bytes) -> Locator:
+    if len(data) < 24:
+        raise MalformedError("bad_locator", f"locator of {len(data)} bytes, expected 24")
+    kind, port = struct.unpack_from("<iI", data, 0)
+    return Locator(kind, port, bytes(data[8:24]))
 
 
 # --- parameter lists ------------------------------------------------------------------------
@@ -299,7 +282,7 @@ def build_participant_payload(p: ParticipantData) -> bytes:
                           (PID_DEFAULT_MULTICAST_LOCATOR, p.default_multicast),
                           (PID_METATRAFFIC_UNICAST_LOCATOR, p.metatraffic_unicast),
                           (PID_METATRAFFIC_MULTICAST_LOCATOR, p.metatraffic_multicast)):
-        params.extend((pid, loc.to_wire()) for loc in locators)
+        params.extend((pid, _locator_to_wire(loc)) for loc in locators)
     if p.entity_name is not None:
         params.append((PID_ENTITY_NAME, _string(p.entity_name)))
     if p.user_data:
@@ -322,7 +305,7 @@ def parse_participant_payload(payload: bytes | memoryview) -> ParticipantData:
                           (PID_METATRAFFIC_MULTICAST_LOCATOR, "metatraffic_multicast"),
                           (PID_DEFAULT_UNICAST_LOCATOR, "default_unicast"),
                           (PID_DEFAULT_MULTICAST_LOCATOR, "default_multicast")):
-            kw[name] = tuple(Locator.from_wire(v) for v in multi.get(pid, ()))
+            kw[name] = tuple(_locator_from_wire(v) for v in multi.get(pid, ()))
         if (v := single.get(PID_PARTICIPANT_LEASE_DURATION)) is not None:
             kw["lease_duration"] = duration_from_wire(v)
         if (v := single.get(PID_BUILTIN_ENDPOINT_SET)) is not None:
@@ -405,8 +388,8 @@ def build_endpoint_payload(e: EndpointData) -> bytes:
     params.extend(policies_to_wire(e.qos, e.role))
     if e.type_information is not None:
         params.append((PID_TYPE_INFORMATION, e.type_information))
-    params.extend((PID_UNICAST_LOCATOR, loc.to_wire()) for loc in e.unicast_locators)
-    params.extend((PID_MULTICAST_LOCATOR, loc.to_wire()) for loc in e.multicast_locators)
+    params.extend((PID_UNICAST_LOCATOR, _locator_to_wire(loc)) for loc in e.unicast_locators)
+    params.extend((PID_MULTICAST_LOCATOR, _locator_to_wire(loc)) for loc in e.multicast_locators)
     if e.role == "reader" and e.expects_inline_qos:
         params.append((PID_EXPECTS_INLINE_QOS, b"\x01\0\0\0"))
     if e.entity_name is not None:
@@ -430,9 +413,9 @@ def parse_endpoint_payload(payload: bytes | memoryview, role: EndpointRole) -> E
             "topic_name": _text(single[PID_TOPIC_NAME]),
             "type_name": _text(single[PID_TYPE_NAME]),
             "qos": qos_from_wire(single, role),
-            "unicast_locators": tuple(Locator.from_wire(v)
+            "unicast_locators": tuple(_locator_from_wire(v)
                                       for v in multi.get(PID_UNICAST_LOCATOR, ())),
-            "multicast_locators": tuple(Locator.from_wire(v)
+            "multicast_locators": tuple(_locator_from_wire(v)
                                         for v in multi.get(PID_MULTICAST_LOCATOR, ())),
         }
         if (v := single.get(PID_PARTICIPANT_GUID)) is not None:
