@@ -1,0 +1,695 @@
+"""The compiled CDR codec (ext/cdr.pyx) against Cyclone DDS bytes, the pure twin, and hostile input.
+
+Each case declares a type twice, as a cyclonedds Python class and as an rtbus model, with
+sample values built as cyclonedds objects and converted to rtbus objects by walking the model.
+The compiled codec must write exactly the bytes cyclonedds writes (XCDR1 and XCDR2, both
+endiannesses) and decode them back to an equal value. When the pure-Python twin exists, both
+codecs must agree byte for byte. Every truncation of every valid payload must raise
+DecodeError (never crash, hang or allocate past the input).
+"""
+
+
+import enum
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rtbus import _ext
+from rtbus.errors import DecodeError, EncodeError
+from rtbus.types import model as M
+from rtbus.types.pyclasses import IdlStruct as RtStruct
+from rtbus.types.pyclasses import IdlUnion as RtUnion
+from rtbus.types.pyclasses import materialize
+
+ccdr = _ext.available("cdr")
+pytestmark = pytest.mark.skipif(
+    ccdr is None, reason="compiled rtbus._ext.cdr absent (RTBUS_PURE_PYTHON=1 or no compiler)")
+
+cyclonedds_idl = pytest.importorskip("cyclonedds.idl")
+
+import cyclonedds.idl.annotations as annotate  # noqa: E402
+import cyclonedds.idl.types as t  # noqa: E402
+from cyclonedds.idl import IdlBitmask, IdlEnum, IdlStruct, IdlUnion  # noqa: E402
+from cyclonedds.idl._support import Endianness  # noqa: E402
+
+
+def _pure_compile() -> Callable[[Any], Any] | None:
+    try:
+        from rtbus.cdr import pure  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    return getattr(pure, "compile_codec", None)
+
+
+# --- model helpers ------------------------------------------------------------------------------
+def struct(name: str, members: list[M.Member], **kw: Any) -> M.StructType:
+    s = M.StructType(name, members, **kw)
+    M.finalize_member_ids(s)
+    return s
+
+
+def mem(name: str, typ: M.IdlType, **kw: Any) -> M.Member:
+    return M.Member(name, typ, **kw)
+
+
+def union(name: str, disc: M.IdlType, cases: list[tuple[list[int], str, M.IdlType]],
+          default: tuple[str, M.IdlType] | None = None, **kw: Any) -> M.UnionType:
+    ucases = [M.UnionCase(labels, M.Member(n, typ, id=i)) for i, (labels, n, typ) in
+              enumerate(cases)]
+    if default is not None:
+        ucases.append(M.UnionCase([], M.Member(default[0], default[1], id=len(ucases)),
+                                  is_default=True))
+    return M.UnionType(name, disc, ucases, **kw)
+
+
+def enum_model(name: str, literals: list[tuple[str, int]], **kw: Any) -> M.EnumType:
+    return M.EnumType(name, [M.EnumLiteral(n, v) for n, v in literals], **kw)
+
+
+def to_rtbus(typ: M.IdlType, value: Any) -> Any:
+    """A cyclonedds value as the rtbus Python object protocol expects it (walks the model)."""
+    typ = M.resolve(typ)
+    if isinstance(typ, M.StructType):
+        vals = []
+        for m in typ.all_members():
+            v = getattr(value, m.name)
+            vals.append(None if (m.optional and v is None) else to_rtbus(m.type, v))
+        return typ.pyclass._rtbus_unchecked(*vals)
+    if isinstance(typ, M.UnionType):
+        disc = value.discriminator
+        if disc is None:  # a default-branch union built by keyword: cyclonedds' default label
+            disc = value.__idl_default_discriminator__
+        case = typ.case_for(int(disc.value if isinstance(disc, enum.Enum) else disc))
+        inner = None if case is None or value.value is None else to_rtbus(case.member.type,
+                                                                          value.value)
+        return typ.pyclass._rtbus_unchecked(to_rtbus(typ.discriminator, disc), inner)
+    if isinstance(typ, M.EnumType):
+        return typ.pyclass(value.value if isinstance(value, enum.Enum) else value)
+    if isinstance(typ, M.BitmaskType):
+        return typ.pyclass(value.as_mask())
+    if isinstance(typ, (M.SequenceType, M.ArrayType)):
+        el = typ.element
+        while isinstance(M.resolve(el), M.ArrayType):
+            el = M.resolve(el).element
+        el = M.resolve(el)
+        if isinstance(el, M.PrimitiveType):
+            if el is M.CHAR:
+                return np.array([c.encode("latin-1") for c in np.ravel(value)] if value else [],
+                                dtype="S1").reshape(np.shape(value) or (0,))
+            return np.array(value, dtype=el.dtype)
+        return _map_nested(lambda v: to_rtbus(el, v), value)
+    return value
+
+
+def _map_nested(fn: Callable[[Any], Any], value: Any) -> Any:
+    if isinstance(value, list):
+        return [_map_nested(fn, v) for v in value]
+    return fn(value)
+
+
+def equal(a: Any, b: Any) -> bool:
+    if isinstance(a, (RtStruct, RtUnion)):
+        return type(a) is type(b) and all(equal(getattr(a, f), getattr(b, f)) for f in (
+            a._rtbus_fields if isinstance(a, RtStruct) else ("discriminator", "value")))
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and bool(np.array_equal(a, b, equal_nan=a.dtype.kind == "f"))
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(equal, a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a:
+        return b != b
+    return (bool(a == b) and type(a) is type(b)) or (isinstance(a, enum.Enum) and a == b)
+
+
+# --- the cases ----------------------------------------------------------------------------------
+Case = tuple[M.IdlType, list[Any]]
+CASES: dict[str, Callable[[], Case]] = {}
+
+
+def case(fn: Callable[[], Case]) -> Callable[[], Case]:
+    CASES[fn.__name__] = fn
+    return fn
+
+
+@case
+def shape_type() -> Case:
+    @dataclass
+    @annotate.appendable
+    class ShapeType(IdlStruct, typename="ShapeType"):
+        color: t.bounded_str[128]
+        annotate.key("color")
+        x: t.int32
+        y: t.int32
+        shapesize: t.int32
+
+    model = struct("ShapeType", [mem("color", M.StringType(128), key=True), mem("x", M.INT32),
+                                 mem("y", M.INT32), mem("shapesize", M.INT32)],
+                   extensibility="appendable")
+    return model, [ShapeType("BLUE", 1, -2, 30), ShapeType("", 0, 0, 0),
+                   ShapeType("GRÜN ✓", 2**31 - 1, -2**31, 7)]
+
+
+@case
+def all_primitives() -> Case:
+    @dataclass
+    class AllPrims(IdlStruct, typename="p::AllPrims"):
+        b: bool
+        o: t.byte
+        c: t.char
+        i8: t.int8
+        u8: t.uint8
+        i16: t.int16
+        u16: t.uint16
+        i32: t.int32
+        u32: t.uint32
+        i64: t.int64
+        u64: t.uint64
+        f32: t.float32
+        f64: t.float64
+
+    model = struct("p::AllPrims", [
+        mem("b", M.BOOLEAN), mem("o", M.OCTET), mem("c", M.CHAR), mem("i8", M.INT8),
+        mem("u8", M.UINT8), mem("i16", M.INT16), mem("u16", M.UINT16), mem("i32", M.INT32),
+        mem("u32", M.UINT32), mem("i64", M.INT64), mem("u64", M.UINT64),
+        mem("f32", M.FLOAT32), mem("f64", M.FLOAT64)])
+    return model, [
+        AllPrims(True, 255, "z", -128, 255, -32768, 65535, -2**31, 2**32 - 1, -2**63,
+                 2**64 - 1, 1.5, -2.25),
+        AllPrims(False, 0, "\x00", 127, 0, 32767, 0, 2**31 - 1, 0, 2**63 - 1, 0, 0.0, 1e300)]
+
+
+@case
+def alignment_mix() -> Case:
+    @dataclass
+    class Mix(IdlStruct, typename="p::Mix"):
+        a: t.uint8
+        b: t.float64
+        c: t.int16
+        s: str
+        d: t.int64
+        e: t.uint8
+        q: t.sequence[t.float64]
+        f: t.uint8
+        r: t.sequence[t.float64]
+
+    model = struct("p::Mix", [mem("a", M.UINT8), mem("b", M.FLOAT64), mem("c", M.INT16),
+                              mem("s", M.StringType()), mem("d", M.INT64), mem("e", M.UINT8),
+                              mem("q", M.SequenceType(M.FLOAT64)), mem("f", M.UINT8),
+                              mem("r", M.SequenceType(M.FLOAT64))])
+    return model, [Mix(1, 2.0, 3, "xyz", 4, 5, [], 6, [7.0, 8.0]),
+                   Mix(0, 0.5, -1, "", -4, 0, [1.0], 9, [])]
+
+
+@case
+def appendable_nested() -> Case:
+    @dataclass
+    @annotate.appendable
+    class Inner(IdlStruct, typename="p::Inner"):
+        v: t.uint16
+        name: str
+
+    @dataclass
+    @annotate.appendable
+    class Outer(IdlStruct, typename="p::Outer"):
+        head: t.uint8
+        inner: Inner
+        items: t.sequence[Inner]
+        tail: t.int64
+
+    inner = struct("p::Inner", [mem("v", M.UINT16), mem("name", M.StringType())],
+                   extensibility="appendable")
+    model = struct("p::Outer", [mem("head", M.UINT8), mem("inner", inner),
+                                mem("items", M.SequenceType(inner)), mem("tail", M.INT64)],
+                   extensibility="appendable")
+    return model, [Outer(1, Inner(2, "a"), [Inner(3, "bb"), Inner(4, "")], -5),
+                   Outer(0, Inner(0, ""), [], 0)]
+
+
+@case
+def mutable_members() -> Case:
+    @dataclass
+    @annotate.mutable
+    class Mu(IdlStruct, typename="p::Mu"):
+        a: t.uint8
+        b: t.int64
+        c: t.int16
+        d: t.int32
+        s: str
+        q: t.sequence[t.int32]
+        q8: t.sequence[t.float64]
+        q1: t.sequence[t.uint8]
+        q2: t.sequence[t.int16]
+        ar: t.array[t.int16, 3]
+        names: t.sequence[str]
+        annotate.key("a")
+
+    model = struct("p::Mu", [
+        mem("a", M.UINT8, key=True), mem("b", M.INT64), mem("c", M.INT16), mem("d", M.INT32),
+        mem("s", M.StringType()), mem("q", M.SequenceType(M.INT32)),
+        mem("q8", M.SequenceType(M.FLOAT64)), mem("q1", M.SequenceType(M.UINT8)),
+        mem("q2", M.SequenceType(M.INT16)), mem("ar", M.ArrayType(M.INT16, (3,))),
+        mem("names", M.SequenceType(M.StringType()))], extensibility="mutable")
+    return model, [Mu(1, 2, 3, 4, "xy", [5, 6], [1.5], [1, 2, 3], [7], [7, 8, 9], ["a", "bc"]),
+                   Mu(0, 0, 0, 0, "", [], [], [], [], [0, 0, 0], [])]
+
+
+@case
+def mutable_nested_and_hashid() -> Case:
+    @dataclass
+    class Pt(IdlStruct, typename="p::Pt"):
+        x: t.float32
+        y: t.float32
+
+    @dataclass
+    @annotate.mutable
+    @annotate.autoid("hash")
+    class MH(IdlStruct, typename="p::MH"):
+        p: Pt
+        tag: t.bounded_str[8]
+        opt: Optional[t.int32]  # noqa: UP045 - cyclonedds needs typing.Optional
+
+    pt = struct("p::Pt", [mem("x", M.FLOAT32), mem("y", M.FLOAT32)])
+    model = struct("p::MH", [mem("p", pt), mem("tag", M.StringType(8)),
+                             mem("opt", M.INT32, optional=True)],
+                   extensibility="mutable", autoid="hash")
+    return model, [MH(Pt(1.0, 2.0), "t", None), MH(Pt(-1.0, 0.0), "12345678", 42)]
+
+
+@case
+def optionals_final() -> Case:
+    @dataclass
+    class Opt(IdlStruct, typename="p::Opt"):
+        a: Optional[t.int32]  # noqa: UP045
+        b: Optional[t.float64]  # noqa: UP045
+        c: t.uint8
+        s: Optional[str]  # noqa: UP045
+        d: Optional[t.uint8]  # noqa: UP045
+        e: t.uint8
+
+    model = struct("p::Opt", [mem("a", M.INT32, optional=True),
+                              mem("b", M.FLOAT64, optional=True), mem("c", M.UINT8),
+                              mem("s", M.StringType(), optional=True),
+                              mem("d", M.UINT8, optional=True), mem("e", M.UINT8)])
+    return model, [Opt(1, None, 3, "x", 7, 8), Opt(None, 2.0, 3, None, None, 0),
+                   Opt(None, None, 0, None, None, 1)]
+
+
+@case
+def optionals_appendable() -> Case:
+    @dataclass
+    class Pt(IdlStruct, typename="p::Pt2"):
+        x: t.int16
+
+    @dataclass
+    @annotate.appendable
+    class OA(IdlStruct, typename="p::OA"):
+        p: Optional[Pt]  # noqa: UP045
+        q: t.sequence[t.int64]
+        r: Optional[t.sequence[t.int16]]  # noqa: UP045
+
+    pt = struct("p::Pt2", [mem("x", M.INT16)])
+    model = struct("p::OA", [mem("p", pt, optional=True), mem("q", M.SequenceType(M.INT64)),
+                             mem("r", M.SequenceType(M.INT16), optional=True)],
+                   extensibility="appendable")
+    return model, [OA(Pt(3), [1, 2], [4, 5, 6]), OA(None, [], None)]
+
+
+@case
+def arrays() -> Case:
+    @dataclass
+    class Cell(IdlStruct, typename="p::Cell"):
+        v: t.uint8
+        w: str
+
+    @dataclass
+    class Arr(IdlStruct, typename="p::Arr"):
+        m: t.array[t.array[t.float32, 4], 3]
+        b: t.array[t.uint8, 5]
+        c: t.array[t.char, 3]
+        cells: t.array[t.array[Cell, 2], 2]
+        strs: t.array[str, 2]
+        seqs: t.array[t.sequence[t.int32], 2]
+        d: t.array[t.float64, 2]
+
+    cell = struct("p::Cell", [mem("v", M.UINT8), mem("w", M.StringType())])
+    model = struct("p::Arr", [
+        mem("m", M.ArrayType(M.FLOAT32, (3, 4))), mem("b", M.ArrayType(M.UINT8, (5,))),
+        mem("c", M.ArrayType(M.CHAR, (3,))), mem("cells", M.ArrayType(cell, (2, 2))),
+        mem("strs", M.ArrayType(M.StringType(), (2,))),
+        mem("seqs", M.ArrayType(M.SequenceType(M.INT32), (2,))),
+        mem("d", M.ArrayType(M.FLOAT64, (2,)))])
+    cells = [[Cell(1, "a"), Cell(2, "")], [Cell(3, "cc"), Cell(4, "d")]]
+    return model, [Arr([[float(i * 4 + j) for j in range(4)] for i in range(3)],
+                       [1, 2, 3, 4, 5], ["a", "b", "c"], cells, ["x", "yz"], [[1], [2, 3]],
+                       [0.5, -0.5])]
+
+
+@case
+def sequences() -> Case:
+    @dataclass
+    class Sq(IdlStruct, typename="p::Sq"):
+        f: t.sequence[t.float32]
+        bl: t.sequence[bool]
+        ch: t.sequence[t.char]
+        bounded: t.sequence[t.int16, 4]
+        strs: t.sequence[t.bounded_str[4]]
+        nested: t.sequence[t.sequence[t.uint32]]
+        u64: t.sequence[t.uint64]
+
+    model = struct("p::Sq", [
+        mem("f", M.SequenceType(M.FLOAT32)), mem("bl", M.SequenceType(M.BOOLEAN)),
+        mem("ch", M.SequenceType(M.CHAR)), mem("bounded", M.SequenceType(M.INT16, 4)),
+        mem("strs", M.SequenceType(M.StringType(4))),
+        mem("nested", M.SequenceType(M.SequenceType(M.UINT32))),
+        mem("u64", M.SequenceType(M.UINT64))])
+    return model, [Sq([1.0, 2.5], [True, False, True], ["h", "i"], [1, 2, 3, 4], ["ab", ""],
+                      [[1], [], [2, 3]], [2**64 - 1]),
+                   Sq([], [], [], [], [], [], [])]
+
+
+@case
+def enums_and_bitmasks() -> Case:
+    class Color(IdlEnum, typename="p::Color"):
+        RED = 0
+        GREEN = 1
+        BLUE = 2
+
+    @annotate.bit_bound(8)
+    class Level(IdlEnum, typename="p::Level"):
+        LOW = 10
+        MID = 3
+        HIGH = 77
+
+    @annotate.bit_bound(16)
+    class Wide(IdlEnum, typename="p::Wide"):
+        A = 1
+        B = 2
+
+    @dataclass
+    @annotate.bit_bound(16)
+    class Perm(IdlBitmask, typename="p::Perm"):
+        READ: bool = False
+        WRITE: bool = False
+        annotate.position("WRITE", 4)
+        EXEC: bool = False
+
+    @dataclass
+    @annotate.bit_bound(8)
+    class Big(IdlBitmask, typename="p::Big"):
+        LO: bool = False
+        HI: bool = False
+        annotate.position("HI", 7)
+
+    @dataclass
+    class En(IdlStruct, typename="p::En"):
+        c: Color
+        level: Level
+        w: Wide
+        p: Perm
+        many: t.sequence[Level]
+        big: Big
+        arr: t.array[Color, 2]
+
+    color = enum_model("p::Color", [("RED", 0), ("GREEN", 1), ("BLUE", 2)])
+    level = enum_model("p::Level", [("LOW", 10), ("MID", 3), ("HIGH", 77)], bit_bound=8)
+    wide = enum_model("p::Wide", [("A", 1), ("B", 2)], bit_bound=16)
+    perm = M.BitmaskType("p::Perm", [M.BitFlag("READ", 0), M.BitFlag("WRITE", 4),
+                                     M.BitFlag("EXEC", 5)], bit_bound=16)
+    big = M.BitmaskType("p::Big", [M.BitFlag("LO", 0), M.BitFlag("HI", 7)], bit_bound=8)
+    model = struct("p::En", [mem("c", color), mem("level", level), mem("w", wide),
+                             mem("p", perm), mem("many", M.SequenceType(level)), mem("big", big),
+                             mem("arr", M.ArrayType(color, (2,)))])
+    return model, [En(Color.BLUE, Level.HIGH, Wide.B, Perm(READ=True, EXEC=True),
+                      [Level.LOW, Level.MID], Big(HI=True, LO=True), [Color.RED, Color.GREEN]),
+                   En(Color.RED, Level.MID, Wide.A, Perm(), [], Big(), [Color.BLUE, Color.BLUE])]
+
+
+@case
+def unions() -> Case:
+    class IU(IdlUnion, discriminator=t.int32, typename="p::IU"):
+        a: t.case[1, t.int32]
+        b: t.case[[2, 3], str]
+        c: t.case[7, t.float64]
+
+    class DU(IdlUnion, discriminator=t.int16, typename="p::DU"):
+        a: t.case[3, str]
+        b: t.default[t.float64]
+
+    class Kind(IdlEnum, typename="p::Kind"):
+        CIRCLE = 0
+        SQUARE = 1
+        TRIANGLE = 2
+
+    @dataclass
+    class Sq(IdlStruct, typename="p::Sqr"):
+        side: t.float32
+
+    @annotate.appendable
+    class Shape(IdlUnion, discriminator=Kind, typename="p::Shape"):
+        radius: t.case[Kind.CIRCLE, t.float32]
+        square: t.case[[Kind.SQUARE, Kind.TRIANGLE], Sq]
+
+    @dataclass
+    @annotate.appendable
+    class HasU(IdlStruct, typename="p::HasU"):
+        i: IU
+        d: DU
+        s: Shape
+        many: t.sequence[IU]
+
+    iu = union("p::IU", M.INT32, [([1], "a", M.INT32), ([2, 3], "b", M.StringType()),
+                                  ([7], "c", M.FLOAT64)])
+    du = union("p::DU", M.INT16, [([3], "a", M.StringType())], default=("b", M.FLOAT64))
+    kind = enum_model("p::Kind", [("CIRCLE", 0), ("SQUARE", 1), ("TRIANGLE", 2)])
+    sq = struct("p::Sqr", [mem("side", M.FLOAT32)])
+    shape = union("p::Shape", kind, [([0], "radius", M.FLOAT32), ([1, 2], "square", sq)],
+                  extensibility="appendable")
+    model = struct("p::HasU", [mem("i", iu), mem("d", du), mem("s", shape),
+                               mem("many", M.SequenceType(iu))], extensibility="appendable")
+    return model, [
+        HasU(IU(a=5), DU(a="x"), Shape(radius=2.0), [IU(b="q"), IU(c=1.25)]),
+        HasU(IU(c=-3.0), DU(b=9.5), Shape(square=Sq(4.0)), []),
+    ]
+
+
+@case
+def union_topic() -> Case:
+    class TU(IdlUnion, discriminator=t.uint8, typename="p::TU"):
+        a: t.case[0, t.int64]
+        b: t.case[1, t.sequence[t.int32]]
+
+    model = union("p::TU", M.UINT8, [([0], "a", M.INT64), ([1], "b", M.SequenceType(M.INT32))])
+    return model, [TU(a=-7), TU(b=[1, 2, 3])]
+
+
+@case
+def typedefs_and_inheritance_flat() -> Case:
+    Meters = t.typedef["p::Meters", t.float64]
+    V = t.typedef["p::V", t.sequence[t.int16]]
+
+    @dataclass
+    class TD(IdlStruct, typename="p::TD"):
+        m: Meters
+        v: V
+
+    meters = M.AliasType("p::Meters", M.FLOAT64)
+    vv = M.AliasType("p::V", M.SequenceType(M.INT16))
+    model = struct("p::TD", [mem("m", meters), mem("v", vv)])
+    return model, [TD(1.25, [1, -1])]
+
+
+def _built(name: str) -> tuple[M.IdlType, list[Any]]:
+    model, samples = CASES[name]()
+    materialize([model])
+    return model, samples
+
+
+VARIANTS = [(False, Endianness.Little), (False, Endianness.Big), (True, Endianness.Little),
+            (True, Endianness.Big)]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_bytes_and_values_match_cyclonedds(name: str) -> None:
+    model, samples = _built(name)
+    codec = ccdr.compile_codec(model)
+    for sample in samples:
+        ours = to_rtbus(model, sample)
+        for v2, endian in VARIANTS:
+            expected = sample.serialize(use_version_2=v2, endianness=endian)
+            got = codec.encode(ours, v2, endian == Endianness.Little)
+            assert got.hex(" ") == expected.hex(" "), (name, v2, endian, sample)
+            back = codec.decode(expected)
+            assert equal(ours, back), (name, v2, endian, ours, back)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_compiled_and_pure_agree(name: str) -> None:
+    compile_pure = _pure_compile()
+    if compile_pure is None:
+        pytest.skip("pure twin rtbus.cdr.pure.compile_codec not present yet")
+    model, samples = _built(name)
+    compiled = ccdr.compile_codec(model)
+    try:
+        pure = compile_pure(model)
+    except NotImplementedError:
+        pytest.skip(f"pure twin does not support {name}")
+    for sample in samples:
+        ours = to_rtbus(model, sample)
+        for v2 in (False, True):
+            for little in (False, True):
+                payload = compiled.encode(ours, v2, little)
+                assert pure.encode(ours, v2, little) == payload
+                assert equal(compiled.decode(payload), pure.decode(payload))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_truncation_raises_decode_error(name: str) -> None:
+    model, samples = _built(name)
+    codec = ccdr.compile_codec(model)
+    for sample in samples:
+        for v2, endian in VARIANTS:
+            payload = sample.serialize(use_version_2=v2, endianness=endian)
+            for cut in range(len(payload)):
+                with pytest.raises(DecodeError):
+                    codec.decode(payload[:cut])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.binary(max_size=200), name=st.sampled_from(sorted(CASES)))
+def test_random_bytes_never_crash(data: bytes, name: str) -> None:
+    model, _ = _built(name)
+    codec = ccdr.compile_codec(model)
+    for ident in (b"\x00\x01", b"\x00\x03", b"\x00\x07", b"\x00\x09", b"\x00\x0b", b"\x00\x06"):
+        try:
+            codec.decode(ident + b"\x00\x00" + data)
+        except DecodeError:
+            pass
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(flip=st.integers(min_value=0), value=st.integers(min_value=0, max_value=255),
+       name=st.sampled_from(sorted(CASES)))
+def test_corrupted_valid_payloads_never_crash(flip: int, value: int, name: str) -> None:
+    model, samples = _built(name)
+    codec = ccdr.compile_codec(model)
+    for sample in samples:
+        for v2, endian in VARIANTS:
+            payload = bytearray(sample.serialize(use_version_2=v2, endianness=endian))
+            pos = 4 + flip % max(1, len(payload) - 4)
+            if pos < len(payload):
+                payload[pos] = value
+            try:
+                codec.decode(bytes(payload))
+            except DecodeError:
+                pass
+
+
+def test_huge_sequence_length_rejected_before_allocating() -> None:
+    model = struct("p::Big1", [mem("v", M.SequenceType(M.FLOAT32))])
+    materialize([model])
+    codec = ccdr.compile_codec(model)
+    with pytest.raises(DecodeError, match="truncated"):
+        codec.decode(b"\x00\x01\x00\x00" + (0x7FFFFFFF).to_bytes(4, "little") + b"\x00" * 8)
+    nested = struct("p::Big2", [mem("v", M.SequenceType(M.StringType()))])
+    materialize([nested])
+    with pytest.raises(DecodeError, match="remain"):
+        ccdr.compile_codec(nested).decode(b"\x00\x01\x00\x00" + (10**9).to_bytes(4, "little"))
+
+
+def test_recursive_type_depth_is_limited() -> None:
+    node = M.StructType("p::Node", [])
+    node.members = [mem("v", M.INT32), mem("kids", M.SequenceType(node))]
+    M.finalize_member_ids(node)
+    materialize([node])
+    codec = ccdr.compile_codec(node)
+    leaf = node.pyclass._rtbus_unchecked(1, [])
+    tree = node.pyclass._rtbus_unchecked(0, [leaf, node.pyclass._rtbus_unchecked(2, [leaf])])
+    assert equal(codec.decode(codec.encode(tree, True, True)), tree)
+    deep = b"".join([(7).to_bytes(4, "little") + (1).to_bytes(4, "little")] * 1000)
+    with pytest.raises(DecodeError, match="nesting"):
+        codec.decode(b"\x00\x01\x00\x00" + deep)
+
+
+def test_float32_sequence_decodes_as_a_view_of_the_input() -> None:
+    model = struct("p::Samples", [mem("n", M.UINT32), mem("v", M.SequenceType(M.FLOAT32))])
+    materialize([model])
+    codec = ccdr.compile_codec(model)
+    data = np.arange(1000, dtype=np.float32)
+    for little in (True, False):
+        buf = bytearray(codec.encode(model.pyclass(n=3, v=data), True, little))
+        out = codec.decode(buf)
+        assert out.v.dtype == np.dtype("<f4" if little else ">f4")
+        assert np.array_equal(out.v, data)
+        assert np.shares_memory(out.v, np.frombuffer(buf, dtype=np.uint8))
+        buf[-4:] = np.array([-1.0], dtype=out.v.dtype).tobytes()
+        assert out.v[-1] == -1.0  # really the same memory
+    view = memoryview(codec.encode(model.pyclass(n=3, v=data), False, True))
+    assert np.shares_memory(codec.decode(view).v, np.frombuffer(view, dtype=np.uint8))
+
+
+def test_encode_accepts_array_likes_and_byteswaps() -> None:
+    model = struct("p::AL", [mem("v", M.SequenceType(M.INT16, 3)),
+                             mem("a", M.ArrayType(M.FLOAT64, (2, 2)))])
+    materialize([model])
+    codec = ccdr.compile_codec(model)
+    s1 = model.pyclass(v=[1, 2, 3], a=[[1.0, 2.0], [3.0, 4.0]])
+    s2 = model.pyclass(v=np.array([1, 2, 3], dtype=">i2"), a=np.arange(1.0, 5.0).reshape(2, 2))
+    for v2 in (False, True):
+        for little in (False, True):
+            assert codec.encode(s1, v2, little) == codec.encode(s2, v2, little)
+    out = codec.decode(codec.encode(s1, True, False))
+    assert out.a.shape == (2, 2) and out.a[1, 0] == 3.0
+    with pytest.raises(EncodeError, match="bound"):
+        codec.encode(model.pyclass._rtbus_unchecked([1, 2, 3, 4], [[0.0] * 2] * 2), True, True)
+    with pytest.raises(EncodeError, match="4 elements"):
+        codec.encode(model.pyclass._rtbus_unchecked([], [1.0]), True, True)
+
+
+def test_encode_rejects_out_of_range_and_wrong_types() -> None:
+    model = struct("p::Rng", [mem("a", M.UINT8), mem("s", M.StringType(3))])
+    materialize([model])
+    codec = ccdr.compile_codec(model)
+    unchecked = model.pyclass._rtbus_unchecked  # bypass construction-time validation
+    with pytest.raises(EncodeError, match="uint8"):
+        codec.encode(unchecked(256, ""), True, True)
+    with pytest.raises(EncodeError, match="bound"):
+        codec.encode(unchecked(1, "abcd"), True, True)
+    with pytest.raises(EncodeError, match="str"):
+        codec.encode(unchecked(1, 5), True, True)
+
+
+def test_appendable_accepts_shorter_and_longer_versions() -> None:
+    """XCDR2 appendable: missing trailing members take defaults, extra ones are skipped."""
+    v1 = struct("p::Ver", [mem("a", M.INT32)], extensibility="appendable")
+    v2 = struct("p::Ver", [mem("a", M.INT32), mem("b", M.StringType()), mem("c", M.INT16)],
+                extensibility="appendable")
+    materialize([v1])
+    materialize([v2])
+    c1, c2 = ccdr.compile_codec(v1), ccdr.compile_codec(v2)
+    old = c2.decode(c1.encode(v1.pyclass(a=5), True, True))
+    assert (old.a, old.b, old.c) == (5, "", 0)
+    new = c1.decode(c2.encode(v2.pyclass(a=6, b="xyz", c=3), True, True))
+    assert new.a == 6
+
+
+def test_mutable_skips_unknown_members_and_rejects_unknown_must_understand() -> None:
+    wide = struct("p::MV", [mem("a", M.INT32), mem("x", M.StringType()), mem("b", M.INT16)],
+                  extensibility="mutable")
+    narrow = struct("p::MV", [mem("a", M.INT32), mem("b", M.INT16, id=2)],
+                    extensibility="mutable")
+    materialize([wide])
+    materialize([narrow])
+    cw, cn = ccdr.compile_codec(wide), ccdr.compile_codec(narrow)
+    for v2 in (False, True):
+        got = cn.decode(cw.encode(wide.pyclass(a=1, x="skip me", b=2), v2, True))
+        assert (got.a, got.b) == (1, 2)
+    mu = struct("p::MV", [mem("a", M.INT32), mem("x", M.StringType(), must_understand=True),
+                          mem("b", M.INT16)], extensibility="mutable")
+    materialize([mu])
+    payload = ccdr.compile_codec(mu).encode(mu.pyclass(a=1, x="must", b=2), True, True)
+    with pytest.raises(DecodeError, match="must-understand"):
+        cn.decode(payload)
