@@ -149,8 +149,9 @@ def _err(expr: Expr, message: str) -> IdlError:
 
 def _describe(expr: Expr) -> str:
     if isinstance(expr, Literal):
+        if expr.kind in ("char", "string"):
+            return expr.token.describe()
         return {"int": "integer literal", "float": "floating-point literal",
-                "char": "character literal", "string": "string literal",
                 "bool": "boolean literal"}[expr.kind] + f" {expr.token.describe()}"
     if isinstance(expr, Name):
         return f"'{expr.text}'"

@@ -128,7 +128,8 @@ class Parser:
         self.scope: list[str] = []
         self.symbols: dict[str, _Symbol] = {}
         self.forward: dict[str, Token] = {}
-        self.folded: dict[str, str] = {}  # lower-cased scoped name -> as declared
+        self.folded: dict[str, str] = {}
+        self.member_tokens: dict[int, Token] = {}  # id(Member) -> its name token  # lower-cased scoped name -> as declared
         self.module = IdlModule(files=list(files or []))
 
     # --- token helpers ------------------------------------------------------------------
@@ -668,10 +669,10 @@ class Parser:
         while not self.peek().is_punct("}"):
             for member, tok in self.member_dcl(struct):
                 if member.name in seen:
-                    where = "the base struct" if seen[member.name] is name else \
-                        f"line {seen[member.name].line}"
+                    where = "in the base struct" if seen[member.name] is name else \
+                        f"at line {seen[member.name].line}"
                     raise tok.error(f"duplicate member '{member.name}' in struct '{full}' "
-                                    f"(already declared in {where})")
+                                    f"(already declared {where})")
                 seen[member.name] = tok
                 struct.members.append(member)
         self.advance()  # '}'
@@ -682,14 +683,14 @@ class Parser:
         if struct.topic:
             self.module.topic_types[full] = struct
 
-    @staticmethod
-    def check_unique_ids(full: str, members: list[m.Member], name: Token) -> None:
+    def check_unique_ids(self, full: str, members: list[m.Member], name: Token) -> None:
         ids: dict[int, str] = {}
         for mem in members:
             assert mem.id is not None
             if mem.id in ids:
-                raise name.error(f"members '{ids[mem.id]}' and '{mem.name}' of '{full}' have "
-                                 f"the same member id {mem.id}")
+                where = self.member_tokens.get(id(mem), name)
+                raise where.error(f"members '{ids[mem.id]}' and '{mem.name}' of '{full}' have "
+                                  f"the same member id {mem.id}")
             ids[mem.id] = mem.name
 
     def member_dcl(self, owner: m.StructType) -> list[tuple[m.Member, Token]]:
@@ -717,6 +718,7 @@ class Parser:
     def build_member(self, name: str, mtype: m.IdlType, anns: list[Annotation], tok: Token,
                      where: str) -> m.Member:
         mem = m.Member(name, mtype)
+        self.member_tokens[id(mem)] = tok
         for ann in anns:
             n = ann.name
             if n == "key":

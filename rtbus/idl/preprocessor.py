@@ -69,8 +69,9 @@ class Preprocessor:
 
     def run(self, text: str, filename: str = "<string>") -> PreprocessResult:
         self._process(text, filename, depth=0)
-        end_line = text.count("\n") + 1
-        self.tokens.append(Token(EOF, None, filename, end_line, 1))
+        # End of input sits just after the last non-blank character of the top-level file.
+        lines = text.rstrip().split("\n")
+        self.tokens.append(Token(EOF, None, filename, len(lines), len(lines[-1]) + 1))
         return PreprocessResult(self.tokens, self.files, self.defines)
 
     # --- files --------------------------------------------------------------------------
