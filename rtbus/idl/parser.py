@@ -128,8 +128,8 @@ class Parser:
         self.scope: list[str] = []
         self.symbols: dict[str, _Symbol] = {}
         self.forward: dict[str, Token] = {}
-        self.folded: dict[str, str] = {}
-        self.member_tokens: dict[int, Token] = {}  # id(Member) -> its name token  # lower-cased scoped name -> as declared
+        self.folded: dict[str, str] = {}  # lower-cased scoped name -> as declared
+        self.member_tokens: dict[int, Token] = {}  # id(Member) -> its name token
         self.module = IdlModule(files=list(files or []))
 
     # --- token helpers ------------------------------------------------------------------
