@@ -22,6 +22,8 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 cyclonedds_idl = pytest.importorskip("cyclonedds.idl")
 
@@ -997,6 +999,10 @@ class IdlPrinter:
                         labels.append(f"case {self.scoped(disc.name.rsplit('::', 1)[0])}"
                                       f"::{lit.name}:" if "::" in disc.name
                                       else f"case ::{lit.name}:")
+                    elif disc is M.CHAR:
+                        labels.append(f"case '{chr(lab)}':")
+                    elif disc is M.BOOLEAN:
+                        labels.append(f"case {'TRUE' if lab else 'FALSE'}:")
                     else:
                         labels.append(f"case {lab}:")
                 if c.is_default:
@@ -1011,10 +1017,12 @@ class IdlPrinter:
                 ann = "@default_literal " if lit.default else ""
                 lits.append(f"{ann}@value({lit.value}) {lit.name}")
             anns = f"@bit_bound({t.bit_bound}) " if t.bit_bound != 32 else ""
+            anns += "@appendable " if t.extensibility == "appendable" else ""
             self.wrap(t.name, f"{anns}enum {short} {{ {', '.join(lits)} }};")
         elif isinstance(t, M.BitmaskType):
             flags = ", ".join(f"@position({f.position}) {f.name}" for f in t.flags)
-            self.wrap(t.name, f"@bit_bound({t.bit_bound}) bitmask {short} {{ {flags} }};")
+            anns = "@appendable " if t.extensibility == "appendable" else ""
+            self.wrap(t.name, f"{anns}@bit_bound({t.bit_bound}) bitmask {short} {{ {flags} }};")
         elif isinstance(t, M.AliasType):
             self.wrap(t.name, f"typedef {self.decl(t.target, short)};")
         else:  # pragma: no cover - only named types reach here
@@ -1373,3 +1381,162 @@ def test_idlc_only_constructs(name: str) -> None:
     top = xtypes.decode_type_information(info).complete.typeid_with_size.type_id
     rebuilt = model_from_type_objects(top, objects)
     assert xtypes.type_information(rebuilt, cyclone_wire=False, style="idlc") == info
+
+
+# --- random types against idlc ----------------------------------------------------------------
+_FUZZ_PRIMS = [M.BOOLEAN, M.OCTET, M.CHAR, M.WCHAR, M.INT8, M.UINT8, M.INT16, M.UINT16,
+               M.INT32, M.UINT32, M.INT64, M.UINT64, M.FLOAT32, M.FLOAT64]
+_FUZZ_DISCS = [M.INT16, M.INT32, M.UINT32, M.INT64, M.CHAR, M.BOOLEAN]
+
+
+@st.composite
+def random_type_graph(draw: st.DrawFn) -> M.StructType:
+    """A recursion-free set of named types (struct, union, enum, bitmask, alias) ending in a
+    topic struct that uses them; every construct the IDL printer can spell."""
+    named: list[M.IdlType] = []
+    counter = iter(range(10_000))
+
+    def fresh(prefix: str) -> str:
+        return f"{prefix}{next(counter)}"
+
+    def element(depth: int) -> M.IdlType:
+        options = ["prim", "string", "seq"] + (["named"] * 2 if named else [])
+        kind = draw(st.sampled_from(options if depth < 2 else ["prim", "string"]))
+        if kind == "prim":
+            return draw(st.sampled_from(_FUZZ_PRIMS))
+        if kind == "string":
+            return M.StringType(draw(st.sampled_from([None, 1, 10, 255, 256, 1000])),
+                                wide=draw(st.booleans()))
+        if kind == "seq":
+            return M.SequenceType(element(depth + 1),
+                                  draw(st.sampled_from([None, 3, 255, 256, 5000])))
+        return draw(st.sampled_from(named))
+
+    def member_type() -> M.IdlType:
+        base = element(0)
+        if draw(st.integers(0, 4)) == 0:
+            dims = tuple(draw(st.lists(st.sampled_from([1, 2, 3, 255, 256]), min_size=1,
+                                       max_size=2)))
+            return M.ArrayType(base, dims)
+        return base
+
+    def keyable(t: M.IdlType) -> bool:
+        return isinstance(t, (M.PrimitiveType, M.StringType, M.EnumType))
+
+    def make_struct(name: str, n_members: tuple[int, int]) -> M.StructType:
+        ext = draw(st.sampled_from(["final", "appendable", "mutable"]))
+        bases = [t for t in named if isinstance(t, M.StructType) and t.extensibility == ext]
+        base = draw(st.sampled_from(bases)) if bases and draw(st.booleans()) else None
+        autoid = "hash" if ext == "mutable" and draw(st.booleans()) else "sequential"
+        members = []
+        next_id = (base.all_members()[-1].id + 1) if base is not None and base.all_members() \
+            else 0
+        for _ in range(draw(st.integers(*n_members))):
+            t = member_type()
+            mb = M.Member(fresh("m"), t)
+            flags = draw(st.sets(st.sampled_from(["key", "optional", "external", "mu", "id",
+                                                   "hashid"]), max_size=2))
+            if "key" in flags and keyable(t) and base is None:  # derived may not add keys
+                mb.key = True
+            elif "optional" in flags:
+                mb.optional = True
+            mb.external = "external" in flags
+            mb.must_understand = "mu" in flags and ext == "mutable"
+            if ext == "mutable" and autoid == "sequential":
+                if "id" in flags:
+                    next_id += draw(st.integers(1, 40))
+                    mb.id = next_id
+                elif "hashid" in flags:
+                    mb.hashid = draw(st.sampled_from(["", "alias_name"])) or ""
+                    if mb.hashid:
+                        mb.hashid += mb.name
+            members.append(mb)
+            if mb.id is not None:
+                next_id = mb.id + 1
+            elif mb.hashid is None:
+                next_id += 1
+        s = M.StructType(name, members, base=base, extensibility=ext, autoid=autoid,  # type: ignore[arg-type]
+                         nested=draw(st.booleans()))
+        M.finalize_member_ids(s)
+        if len({mb.id for mb in s.all_members()}) != len(s.all_members()):
+            raise NotExpressible("colliding member ids")
+        return s
+
+    for _ in range(draw(st.integers(0, 5))):
+        kind = draw(st.sampled_from(["struct", "struct", "union", "enum", "bitmask", "alias"]))
+        name = "fz::" + fresh("T")
+        if kind == "struct":
+            named.append(make_struct(name, (0, 4)))
+        elif kind == "enum":
+            values = draw(st.lists(st.integers(0, 300), min_size=1, max_size=4, unique=True))
+            lits = [M.EnumLiteral(fresh("L"), v) for v in values]
+            if draw(st.booleans()):
+                draw(st.sampled_from(lits)).default = True
+            named.append(M.EnumType(name, lits, bit_bound=draw(st.sampled_from([16, 32])),
+                                    extensibility=draw(st.sampled_from(["final",
+                                                                        "appendable"]))))
+        elif kind == "bitmask":
+            bound = draw(st.sampled_from([8, 16, 32, 64]))
+            positions = draw(st.lists(st.integers(0, bound - 1), min_size=1, max_size=4,
+                                      unique=True))
+            named.append(M.BitmaskType(name, [M.BitFlag(fresh("F"), p) for p in positions],
+                                       bit_bound=bound,
+                                       extensibility=draw(st.sampled_from(["final",
+                                                                           "appendable"]))))
+        elif kind == "alias":
+            named.append(M.AliasType(name, member_type()))
+        else:
+            enums = [t for t in named if isinstance(t, M.EnumType)]
+            disc: M.IdlType = draw(st.sampled_from(_FUZZ_DISCS + enums))
+            if isinstance(disc, M.EnumType):
+                pool = [lit.value for lit in disc.literals]
+            elif disc is M.BOOLEAN:
+                pool = [0, 1]
+            elif disc is M.CHAR:
+                pool = list(range(97, 105))
+            elif disc is M.UINT32:
+                pool = list(range(0, 15))
+            else:
+                pool = list(range(-3, 12))
+            labels = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=len(pool),
+                                   unique=True))
+            n_cases = draw(st.integers(1, len(labels)))
+            cases = [M.UnionCase([], M.Member(fresh("c"), member_type(), id=i))
+                     for i in range(n_cases)]
+            for i, lab in enumerate(labels):
+                cases[min(i, n_cases - 1)].labels.append(lab)
+            if len(labels) < len(pool) and draw(st.booleans()):
+                cases.append(M.UnionCase([], M.Member(fresh("c"), member_type(), id=n_cases),
+                                         is_default=True))
+            named.append(M.UnionType(name, disc, cases,
+                                     extensibility=draw(st.sampled_from(["final",
+                                                                         "appendable"])),
+                                     key_discriminator=draw(st.booleans())))
+    return make_struct("fz::" + fresh("Topic"), (1, 5))
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(random_type_graph())
+def test_random_types_equal_idlc(top: M.StructType) -> None:
+    """Random type graphs, printed as IDL and compiled by idlc: identical TypeInformation (idlc
+    dependency style), identical TypeObjects, and models rebuilt from idlc's objects agree."""
+    try:
+        text = idl_text(top)
+    except NotExpressible:
+        assume(False)
+    info, typemap = idlc_type_meta(text, top.name)
+    assert xtypes.type_information(top, cyclone_wire=False, style="idlc") == info, text
+    tmap = decode(wt.TypeMapping, typemap)
+    objects = {TypeIdentifier(p["type_identifier"]): encode(wt.TypeObject, p["type_object"])
+               for key in ("identifier_object_pair_minimal", "identifier_object_pair_complete")
+               for p in tmap[key]}
+    mine = {}
+    for named in type_information_of(top).types:
+        objs = type_objects(named)
+        mine[objs.minimal_id] = objs.minimal_bytes
+        mine[objs.complete_id] = objs.complete_bytes
+    assert mine == objects, text
+    rebuilt = model_from_type_objects(xtypes.type_identifier(top, "complete"), objects)
+    assert xtypes.type_information(rebuilt, style="idlc") == xtypes.type_information(
+        top, style="idlc")
