@@ -387,7 +387,7 @@ cdef class PrimNode(Node):
         elif k == K_CHAR:
             return chr(r_u8(r))
         elif k == K_WCHAR:
-            return chr(r_u16(r))
+            return r_u16(r)
         elif k == K_I16:
             return <int16_t>r_u16(r)
         elif k == K_U16:
@@ -404,7 +404,7 @@ cdef class PrimNode(Node):
         k = self.kind
         if k == K_BOOL:
             return False
-        if k == K_CHAR or k == K_WCHAR:
+        if k == K_CHAR:
             return "\x00"
         if k == K_F32 or k == K_F64:
             return 0.0
@@ -560,9 +560,7 @@ cdef class PrimArrayNode(Node):
         self.bound = bound if bound is not None else -1
         self.shape = shape
         self.kind_name = prim.kind
-        if prim.kind == "char":
-            self.dt_le = self.dt_be = np.dtype("S1")
-        elif prim.kind == "boolean":
+        if prim.kind == "boolean":
             self.dt_le = self.dt_be = np.dtype("?")
         else:
             self.dt_le = np.dtype("<" + prim.dtype)
@@ -580,10 +578,7 @@ cdef class PrimArrayNode(Node):
         cdef Py_ssize_t n
         dt = self.dt_be if ((not w.swap) != NATIVE_LITTLE) else self.dt_le
         try:
-            if self.kind_name == "char" and isinstance(v, (str, bytes)):
-                arr = np.frombuffer(v.encode("latin-1") if isinstance(v, str) else v, dtype=dt)
-            else:
-                arr = np.ascontiguousarray(v, dtype=dt)
+            arr = np.ascontiguousarray(v, dtype=dt)
         except (TypeError, ValueError, OverflowError) as exc:
             raise EncodeError(f"cannot convert {type(v).__name__} to an array of "
                               f"{self.kind_name}: {exc}") from exc
@@ -1139,9 +1134,8 @@ cdef class _Compiler:
             return StringNode(t)
         if isinstance(t, M.SequenceType):
             el = M.resolve(t.element)
+            # chars are text, so char collections stay lists of 1-char str
             if isinstance(el, M.PrimitiveType) and el is not M.CHAR:
-                return PrimArrayNode(el, -1, t.bound, ())
-            if el is M.CHAR:
                 return PrimArrayNode(el, -1, t.bound, ())
             return ListNode(self.node_for(el), -1, t.bound, ())
         if isinstance(t, M.ArrayType):
@@ -1155,7 +1149,7 @@ cdef class _Compiler:
             total = 1
             for d in shape:
                 total *= d
-            if isinstance(el, M.PrimitiveType):
+            if isinstance(el, M.PrimitiveType) and el is not M.CHAR:
                 return PrimArrayNode(el, total, None, shape)
             return ListNode(self.node_for(el), total, None, shape)
         if isinstance(t, M.StructType):
