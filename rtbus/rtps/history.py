@@ -120,13 +120,14 @@ class HistoryCache(Generic[C]):
     ordinal.
     """
 
-    __slots__ = ("_changes", "_instances", "_low", "qos")
+    __slots__ = ("_changes", "_instances", "_low", "_top", "qos")
 
     def __init__(self, qos: HistoryQos | None = None) -> None:
         self.qos = qos or HistoryQos()
         self._changes: dict[int, C] = {}
         self._instances: dict[bytes | None, deque[int]] = {}
         self._low = 1  # every seq below this is known absent (lazy lower bound for min_seq)
+        self._top = 0  # highest seq ever added (the order check needs no lookup)
 
     # -- queries ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -207,8 +208,8 @@ class HistoryCache(Generic[C]):
         Sequence numbers must increase; a writer's own numbering guarantees it, and the reader
         cache assigns its own ordinal to samples for the same reason.
         """
-        if self._changes and change.seq <= self.max_seq():
-            raise ValueError(f"sequence number {change.seq} not above {self.max_seq()}")
+        if change.seq <= self._top:
+            raise ValueError(f"sequence number {change.seq} not above {self._top}")
         full = self.check_room(change.key_hash)
         if full is not None:
             return full
@@ -222,6 +223,7 @@ class HistoryCache(Generic[C]):
                 evicted.append(old)
         seqs.append(change.seq)
         self._changes[change.seq] = change
+        self._top = change.seq
         return evicted
 
     def remove(self, seq: int) -> C | None:

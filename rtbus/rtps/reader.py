@@ -103,6 +103,7 @@ class WriterProxy:
     __slots__ = (
         "ack_deadline",
         "acknack_count",
+        "entity_id",
         "guid",
         "highest_delivered",
         "irrelevant",
@@ -123,6 +124,7 @@ class WriterProxy:
                  reassembler: Reassembler) -> None:
         self.guid = guid
         self.prefix = guid.prefix
+        self.entity_id = guid.entity_id
         self.locators = locators
         self.reliable = reliable
         self.next_seq = 1  # reliable: everything below is delivered or irrelevant
@@ -171,6 +173,7 @@ class StatefulReader:
                  key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
                  delivery_filter: DeliveryFilter | None = None) -> None:
         self.guid = guid
+        self.entity_id = guid.entity_id
         self.config = config or ReaderConfig()
         self.writers: dict[wire.Guid, WriterProxy] = {}
         self.instances = InstanceTable()
@@ -194,7 +197,7 @@ class StatefulReader:
         if not reliable:
             return []
         proxy.acknack_count += 1
-        ack = wire.AckNack(reader_id=self.guid.entity_id, writer_id=guid.entity_id,
+        ack = wire.AckNack(reader_id=self.entity_id, writer_id=guid.entity_id,
                            reader_sn_state=wire.SequenceNumberSet(1, ()),
                            count=proxy.acknack_count, final=False)
         return [Send(proxy.prefix, proxy.locators, (ack,))]
@@ -215,7 +218,7 @@ class StatefulReader:
     # -- incoming submessages ---------------------------------------------------------------
     def handle_data(self, src_prefix: wire.GuidPrefix, msg: wire.Data, now: float,
                     source_timestamp: int | None = None) -> list[Action]:
-        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        proxy = self.writers.get(src_prefix + msg.writer_id)  # type: ignore[call-overload]
         if proxy is None:
             self.counters["data_unknown_writer"] += 1
             return []
@@ -224,7 +227,7 @@ class StatefulReader:
 
     def handle_data_frag(self, src_prefix: wire.GuidPrefix, msg: wire.DataFrag, now: float,
                          source_timestamp: int | None = None) -> list[Action]:
-        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        proxy = self.writers.get(src_prefix + msg.writer_id)  # type: ignore[call-overload]
         if proxy is None:
             self.counters["data_unknown_writer"] += 1
             return []
@@ -248,7 +251,7 @@ class StatefulReader:
                               now)
 
     def handle_gap(self, src_prefix: wire.GuidPrefix, msg: wire.Gap, now: float) -> list[Action]:
-        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        proxy = self.writers.get(src_prefix + msg.writer_id)  # type: ignore[call-overload]
         if proxy is None or not proxy.reliable:
             return []
         base = msg.gap_list.base
@@ -265,7 +268,7 @@ class StatefulReader:
 
     def handle_heartbeat(self, src_prefix: wire.GuidPrefix, msg: wire.Heartbeat,
                          now: float) -> list[Action]:
-        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        proxy = self.writers.get(src_prefix + msg.writer_id)  # type: ignore[call-overload]
         if proxy is None or not proxy.reliable:
             return []
         if msg.count <= proxy.last_heartbeat_count:
@@ -296,7 +299,7 @@ class StatefulReader:
     def handle_heartbeat_frag(self, src_prefix: wire.GuidPrefix, msg: wire.HeartbeatFrag,
                               now: float) -> list[Action]:
         """Fragments up to ``last_fragment_num`` of ``writer_sn`` exist: NACK what we lack."""
-        proxy = self.writers.get(wire.Guid(src_prefix, msg.writer_id))
+        proxy = self.writers.get(src_prefix + msg.writer_id)  # type: ignore[call-overload]
         if proxy is None or not proxy.reliable:
             return []
         if msg.count <= proxy.last_hbfrag_count:
@@ -313,7 +316,7 @@ class StatefulReader:
         if not missing:
             return []
         proxy.nackfrag_count += 1
-        nf = wire.NackFrag(reader_id=self.guid.entity_id, writer_id=proxy.guid.entity_id,
+        nf = wire.NackFrag(reader_id=self.entity_id, writer_id=proxy.entity_id,
                            writer_sn=seq,
                            fragment_number_state=wire.FragmentNumberSet(missing[0],
                                                                         tuple(missing)),
@@ -509,7 +512,7 @@ class StatefulReader:
         proxy.must_ack = False
         missing = self._missing(proxy, _SET_SPAN)
         proxy.acknack_count += 1
-        subs: list = [wire.AckNack(reader_id=self.guid.entity_id, writer_id=proxy.guid.entity_id,
+        subs: list = [wire.AckNack(reader_id=self.entity_id, writer_id=proxy.entity_id,
                                    reader_sn_state=wire.SequenceNumberSet(proxy.next_seq,
                                                                           tuple(missing)),
                                    count=proxy.acknack_count, final=not missing)]
@@ -527,7 +530,7 @@ class StatefulReader:
                 in_window = [n for n in frags if n < frags[0] + _SET_SPAN]
                 proxy.nackfrag_count += 1
                 subs.append(wire.NackFrag(
-                    reader_id=self.guid.entity_id, writer_id=proxy.guid.entity_id,
+                    reader_id=self.entity_id, writer_id=proxy.entity_id,
                     writer_sn=seq,
                     fragment_number_state=wire.FragmentNumberSet(frags[0], tuple(in_window)),
                     count=proxy.nackfrag_count))

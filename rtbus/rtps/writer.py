@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from . import wire
 from .actions import Acknowledged, Action, Send
@@ -92,7 +92,7 @@ class WouldBlock:
 class ReaderProxy:
     """What the writer knows about one matched reader."""
 
-    __slots__ = ("acked", "durability", "expects_inline_qos", "guid", "highest_sent",
+    __slots__ = ("acked", "durability", "entity_id", "expects_inline_qos", "guid", "highest_sent",
                  "last_acknack_count", "last_nackfrag_count", "locators", "nack_deadline",
                  "prefix", "reliable", "requested", "requested_frags", "resent_at",
                  "sent_since_heartbeat", "start_seq")
@@ -101,6 +101,7 @@ class ReaderProxy:
                  expects_inline_qos: bool, durability: Durability, start_seq: int) -> None:
         self.guid = guid
         self.prefix = guid.prefix
+        self.entity_id = guid.entity_id
         self.locators = locators
         self.reliable = reliable
         self.expects_inline_qos = expects_inline_qos
@@ -126,6 +127,7 @@ class StatefulWriter:
 
     def __init__(self, guid: wire.Guid, config: WriterConfig | None = None) -> None:
         self.guid = guid
+        self.entity_id = guid.entity_id
         self.config = config or WriterConfig()
         if self.config.fragment_size < 1 or self.config.fragment_size > 0xFFFF:
             raise ValueError(f"fragment_size {self.config.fragment_size}: expected 1..65535")
@@ -192,9 +194,10 @@ class StatefulWriter:
         self.last_seq = seq
         actions: list[Action] = []
         any_reliable = False
+        qos = self._inline_qos(change)
         for proxy in self.readers.values():
             subs: list = []
-            self._append_change(subs, proxy, change)
+            self._append_change(subs, proxy, change, None, qos)
             proxy.highest_sent = seq
             if proxy.reliable:
                 any_reliable = True
@@ -223,7 +226,7 @@ class StatefulWriter:
 
     def handle_acknack(self, src_prefix: wire.GuidPrefix, msg: wire.AckNack,
                        now: float) -> list[Action]:
-        proxy = self.readers.get(wire.Guid(src_prefix, msg.reader_id))
+        proxy = self.readers.get(src_prefix + msg.reader_id)  # type: ignore[call-overload]
         if proxy is None or not proxy.reliable:
             self.counters["acknack_unknown_reader"] += 1
             return []
@@ -258,7 +261,7 @@ class StatefulWriter:
 
     def handle_nackfrag(self, src_prefix: wire.GuidPrefix, msg: wire.NackFrag,
                         now: float) -> list[Action]:
-        proxy = self.readers.get(wire.Guid(src_prefix, msg.reader_id))
+        proxy = self.readers.get(src_prefix + msg.reader_id)  # type: ignore[call-overload]
         if proxy is None or not proxy.reliable:
             self.counters["nackfrag_unknown_reader"] += 1
             return []
@@ -316,13 +319,13 @@ class StatefulWriter:
         first = self.history.min_seq()
         if first is None:
             first = self.last_seq + 1
-        return wire.Heartbeat(reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+        return wire.Heartbeat(reader_id=proxy.entity_id, writer_id=self.entity_id,
                               first_sn=first, last_sn=self.last_seq,
                               count=self.heartbeat_count, final=final)
 
     def _gap_range(self, proxy: ReaderProxy, first: int, last: int) -> wire.Gap:
         """A GAP declaring ``first..last`` irrelevant to ``proxy``."""
-        return wire.Gap(reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+        return wire.Gap(reader_id=proxy.entity_id, writer_id=self.entity_id,
                         gap_start=first, gap_list=wire.SequenceNumberSet(last + 1, ()))
 
     def _inline_qos(self, change: CacheChange) -> wire.InlineQos | None:
@@ -332,16 +335,21 @@ class StatefulWriter:
                               status_info=change.status_info or None)
 
     def _append_change(self, subs: list, proxy: ReaderProxy, change: CacheChange,
-                       fragments: set[int] | None = None) -> None:
-        """Append the submessages carrying ``change`` (all of it, or some fragments) to subs."""
+                       fragments: set[int] | None = None, qos: Any = False) -> None:
+        """Append the submessages carrying ``change`` (all of it, or some fragments) to subs.
+
+        ``qos``: the change's inline QoS if the caller already built it (write() builds it
+        once for all readers).
+        """
         if change.timestamp is not None:
             subs.append(wire.InfoTs(change.timestamp))
         payload = change.payload
-        qos = self._inline_qos(change)
+        if qos is False:
+            qos = self._inline_qos(change)
         key_only = bool(change.status_info & (STATUS_DISPOSED | STATUS_UNREGISTERED))
         fsize = self.config.fragment_size
         if payload is None or len(payload) <= fsize:
-            subs.append(wire.Data(reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+            subs.append(wire.Data(reader_id=proxy.entity_id, writer_id=self.entity_id,
                                   writer_sn=change.seq, inline_qos=qos,
                                   serialized_payload=payload, key_only=key_only))
             return
@@ -351,7 +359,7 @@ class StatefulWriter:
             n for n in fragments if 1 <= n <= total)
         for num in numbers:
             subs.append(wire.DataFrag(
-                reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+                reader_id=proxy.entity_id, writer_id=self.entity_id,
                 writer_sn=change.seq, fragment_starting_num=num, fragments_in_submessage=1,
                 fragment_size=fsize, sample_size=size,
                 inline_qos=qos if num == 1 else None,
@@ -409,7 +417,7 @@ class StatefulWriter:
             k = j + 1
             while k < len(seqs) and seqs[k] < base + _SET_SPAN:
                 k += 1
-            out.append(wire.Gap(reader_id=proxy.guid.entity_id, writer_id=self.guid.entity_id,
+            out.append(wire.Gap(reader_id=proxy.entity_id, writer_id=self.entity_id,
                                 gap_start=start,
                                 gap_list=wire.SequenceNumberSet(base, tuple(seqs[j + 1:k]))))
             i = k
