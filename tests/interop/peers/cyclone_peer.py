@@ -51,7 +51,7 @@ def _guid(u) -> str:
 
 def _endpoints(reader) -> list[dict]:
     out = []
-    for s in reader.read():
+    for s in reader.read(N=256):
         out.append({"key": _guid(s.key), "participant": _guid(s.participant_key),
                     "topic": s.topic_name, "type": s.type_name})
     return out
@@ -92,7 +92,8 @@ def main() -> None:
                 keep.append(ent)
                 reply = {"ok": True, "guid": _guid(ent.guid)}
             elif cmd == "participants":
-                reply = {"ok": True, "keys": [_guid(s.key) for s in readers["participants"].read()]}
+                seen = readers["participants"].read(N=256)
+                reply = {"ok": True, "keys": [_guid(s.key) for s in seen]}
             elif cmd in ("subscriptions", "publications"):
                 reply = {"ok": True, "endpoints": _endpoints(readers[cmd])}
             elif cmd == "write":

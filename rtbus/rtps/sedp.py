@@ -1,0 +1,460 @@
+"""SEDP: announce local writers/readers, learn remote ones, and decide who matches whom.
+
+Two layers, so the discovery logic is usable with or without the reliable transport:
+
+* :class:`SedpState` is pure bookkeeping. It is fed remote publication/subscription samples
+  (``handle_sample``) and local endpoint changes (``add_local`` / ``remove_local``), and returns
+  :class:`Announce` items (what our builtin SEDP writers must publish) and events
+  (:class:`EndpointMatched`, :class:`EndpointUnmatched`, :class:`IncompatibleQos`,
+  :class:`RemoteEndpointDiscovered`, :class:`RemoteEndpointRemoved`).
+* :class:`Sedp` puts the four builtin endpoints of DDSI-RTPS 8.5.4 on top: reliable,
+  transient-local :class:`~rtbus.rtps.writer.StatefulWriter` s for our publications and
+  subscriptions (entity ids 0x3c2 / 0x4c2) and :class:`~rtbus.rtps.reader.StatefulReader` s for
+  the remote ones (0x3c7 / 0x4c7), connected to each remote participant per its builtin
+  endpoint set. It takes parsed submessages and returns wire actions plus the events above.
+
+Nothing here reads a clock or touches a socket.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from typing import Literal, Union
+
+from ..errors import MalformedError
+from . import wire
+from .actions import Action, Deliver, Send
+from .builtin_data import (
+    PID_ENDPOINT_GUID,
+    PUBLICATIONS_ANNOUNCER,
+    PUBLICATIONS_DETECTOR,
+    STATUS_INFO_DISPOSED,
+    STATUS_INFO_UNREGISTERED,
+    SUBSCRIPTIONS_ANNOUNCER,
+    SUBSCRIPTIONS_DETECTOR,
+    EndpointData,
+    EndpointRole,
+    ParticipantData,
+    build_endpoint_payload,
+    build_key_payload,
+    parse_endpoint_payload,
+    parse_key_payload,
+)
+from .history import HistoryQos
+from .matching import TypeCheck, match
+from .reader import ReaderConfig, StatefulReader
+from .writer import StatefulWriter, WouldBlock, WriterConfig
+
+log = logging.getLogger("rtbus.rtps.sedp")
+
+UnmatchReason = Literal["remote_removed", "participant_lost", "local_removed", "qos_changed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Announce:
+    """Publish this sample on our SEDP writer for ``role`` endpoints (3c2 writers, 4c2 readers).
+
+    ``status_info`` non-zero: a dispose+unregister; ``payload`` is then the serialized key.
+    """
+
+    role: EndpointRole
+    key_hash: bytes
+    payload: bytes
+    status_info: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteEndpointDiscovered:
+    data: EndpointData
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteEndpointRemoved:
+    guid: bytes
+    role: EndpointRole
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointMatched:
+    """Local endpoint ``local_guid`` now matches ``remote``; ``locators`` are where it listens
+    (its own, or its participant's defaults)."""
+
+    local_guid: bytes
+    remote: EndpointData
+    locators: tuple[wire.Locator, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EndpointUnmatched:
+    local_guid: bytes
+    remote_guid: bytes
+    reason: UnmatchReason
+
+
+@dataclass(frozen=True, slots=True)
+class IncompatibleQos:
+    """Same topic and type, but the QoS do not fit: the policy ids for the statuses."""
+
+    local_guid: bytes
+    remote_guid: bytes
+    policies: tuple[int, ...]
+
+
+SedpEvent = Union[RemoteEndpointDiscovered, RemoteEndpointRemoved, EndpointMatched,
+                  EndpointUnmatched, IncompatibleQos]
+SedpOutput = Union[Announce, SedpEvent]
+
+
+def _other(role: EndpointRole) -> EndpointRole:
+    return "reader" if role == "writer" else "writer"
+
+
+class SedpState:
+    """Local and remote endpoints and the current matches between them."""
+
+    def __init__(self, type_check: TypeCheck | None = None) -> None:
+        self.type_check = type_check
+        self.local: dict[bytes, EndpointData] = {}
+        self.remote: dict[bytes, EndpointData] = {}
+        self.participants: dict[bytes, ParticipantData] = {}
+        self.matches: set[tuple[bytes, bytes]] = set()  # (local guid, remote guid)
+        self._incompatible: dict[tuple[bytes, bytes], tuple[int, ...]] = {}
+
+    # --- participants ----------------------------------------------------------------------
+
+    def participant_discovered(self, data: ParticipantData) -> list[SedpOutput]:
+        """Remember a participant's default locators; endpoints waiting for them may match."""
+        self.participants[bytes(data.guid_prefix)] = data
+        out: list[SedpOutput] = []
+        for guid, remote in self.remote.items():
+            if guid[:12] == data.guid_prefix:
+                out += self._rematch_remote(remote)
+        return out
+
+    def participant_lost(self, guid_prefix: bytes) -> list[SedpOutput]:
+        prefix = bytes(guid_prefix)
+        self.participants.pop(prefix, None)
+        out: list[SedpOutput] = []
+        for guid in [g for g in self.remote if g[:12] == prefix]:
+            out += self._remove_remote(guid, "participant_lost")
+        return out
+
+    def locators_of(self, remote: EndpointData) -> tuple[wire.Locator, ...]:
+        """Where to reach ``remote``: its own locators, else its participant's defaults."""
+        if remote.unicast_locators or remote.multicast_locators:
+            return remote.unicast_locators + remote.multicast_locators
+        participant = self.participants.get(remote.prefix)
+        if participant is None:
+            return ()
+        return participant.default_unicast + participant.default_multicast
+
+    # --- local endpoints -------------------------------------------------------------------
+
+    def add_local(self, data: EndpointData) -> list[SedpOutput]:
+        """Add (or change) a local writer/reader: announce it and match it against remotes."""
+        guid = bytes(data.endpoint_guid)
+        self.local[guid] = data
+        out: list[SedpOutput] = [Announce(data.role, guid, build_endpoint_payload(data))]
+        for remote in self.remote.values():
+            if remote.role != data.role:
+                out += self._update_pair(data, remote)
+        return out
+
+    def remove_local(self, guid: bytes) -> list[SedpOutput]:
+        guid = bytes(guid)
+        data = self.local.pop(guid, None)
+        if data is None:
+            return []
+        out: list[SedpOutput] = [Announce(
+            data.role, guid, build_key_payload(PID_ENDPOINT_GUID, guid),
+            STATUS_INFO_DISPOSED | STATUS_INFO_UNREGISTERED)]
+        for pair in [p for p in self.matches if p[0] == guid]:
+            self.matches.discard(pair)
+            out.append(EndpointUnmatched(guid, pair[1], "local_removed"))
+        for pair in [p for p in self._incompatible if p[0] == guid]:
+            del self._incompatible[pair]
+        return out
+
+    # --- remote endpoints ------------------------------------------------------------------
+
+    def handle_sample(self, role: EndpointRole, payload: bytes | memoryview | None, *,
+                      status_info: int = 0, key_hash: bytes | None = None,
+                      src_prefix: bytes | None = None) -> list[SedpOutput]:
+        """One sample of a remote SEDP writer: ``role`` "writer" for the publications topic
+        (remote writers), "reader" for subscriptions. Malformed samples are ignored."""
+        if status_info & (STATUS_INFO_DISPOSED | STATUS_INFO_UNREGISTERED):
+            guid = key_hash
+            if guid is None and payload is not None:
+                try:
+                    guid = parse_key_payload(payload)
+                except MalformedError as exc:
+                    log.debug("ignoring SEDP dispose without a usable key: %s", exc)
+                    return []
+            if guid is None:
+                return []
+            return self._remove_remote(bytes(guid), "remote_removed")
+        if payload is None:
+            return []
+        try:
+            data = parse_endpoint_payload(payload, role)
+        except MalformedError as exc:
+            log.debug("ignoring SEDP %s sample: %s", role, exc)
+            return []
+        if src_prefix is not None and data.prefix != bytes(src_prefix):
+            log.debug("ignoring SEDP %s data for %s relayed by %s", role,
+                      data.endpoint_guid.hex(), bytes(src_prefix).hex())
+            return []
+        if data.participant_guid is None:
+            data = replace(data, participant_guid=data.prefix + b"\x00\x00\x01\xc1")
+        guid = bytes(data.endpoint_guid)
+        known = self.remote.get(guid)
+        if known == data:
+            return []
+        self.remote[guid] = data
+        out: list[SedpOutput] = [RemoteEndpointDiscovered(data)] if known is None else []
+        return out + self._rematch_remote(data)
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _rematch_remote(self, remote: EndpointData) -> list[SedpOutput]:
+        out: list[SedpOutput] = []
+        for local in self.local.values():
+            if local.role != remote.role:
+                out += self._update_pair(local, remote)
+        return out
+
+    def _update_pair(self, local: EndpointData, remote: EndpointData) -> list[SedpOutput]:
+        pair = (bytes(local.endpoint_guid), bytes(remote.endpoint_guid))
+        writer, reader = (local, remote) if local.role == "writer" else (remote, local)
+        result = match(writer, reader, self.type_check)
+        locators = self.locators_of(remote)
+        out: list[SedpOutput] = []
+        if result.matched and locators:
+            self._incompatible.pop(pair, None)
+            if pair not in self.matches:
+                self.matches.add(pair)
+                out.append(EndpointMatched(pair[0], remote, locators))
+            return out
+        if pair in self.matches:
+            self.matches.discard(pair)
+            out.append(EndpointUnmatched(pair[0], pair[1], "qos_changed"))
+        if result.reason == "qos":
+            policies = tuple(result.incompatible)
+            if self._incompatible.get(pair) != policies:
+                self._incompatible[pair] = policies
+                out.append(IncompatibleQos(pair[0], pair[1], policies))
+        return out
+
+    def _remove_remote(self, guid: bytes, reason: UnmatchReason) -> list[SedpOutput]:
+        data = self.remote.pop(guid, None)
+        if data is None:
+            return []
+        out: list[SedpOutput] = [RemoteEndpointRemoved(guid, data.role)]
+        for pair in [p for p in self.matches if p[1] == guid]:
+            self.matches.discard(pair)
+            out.append(EndpointUnmatched(pair[0], guid, reason))
+        for pair in [p for p in self._incompatible if p[1] == guid]:
+            del self._incompatible[pair]
+        return out
+
+
+# --- the builtin SEDP endpoints over the reliability state machines --------------------------
+
+_SEDP_HISTORY = HistoryQos(kind="keep_last", depth=1)
+
+
+def _sedp_key_hash(payload: bytes | memoryview) -> bytes | None:
+    """Key hash of a SEDP sample (the endpoint GUID), for peers that send no PID_KEY_HASH."""
+    try:
+        return parse_key_payload(payload)
+    except MalformedError:
+        return None
+
+
+class Sedp:
+    """The SEDP builtin writers/readers of one participant, wrapped around a SedpState.
+
+    Feed it every submessage addressed to a SEDP entity (``handle_submessage``), SPDP
+    discoveries and losses, and local endpoint changes; carry out the returned ``Send``
+    actions; act on the returned events.
+    """
+
+    def __init__(self, guid_prefix: bytes, type_check: TypeCheck | None = None,
+                 heartbeat_period: float = 0.1) -> None:
+        self.prefix = wire.GuidPrefix(guid_prefix)
+        self.state = SedpState(type_check)
+        wcfg = WriterConfig(reliable=True, durability="transient_local", history=_SEDP_HISTORY,
+                            heartbeat_period=heartbeat_period)
+        rcfg = ReaderConfig(reliable=True, durability="transient_local", history=_SEDP_HISTORY)
+        self.writers: dict[EndpointRole, StatefulWriter] = {
+            "writer": StatefulWriter(
+                wire.Guid(self.prefix, wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_WRITER), wcfg),
+            "reader": StatefulWriter(
+                wire.Guid(self.prefix, wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_WRITER), wcfg),
+        }
+        self.readers: dict[EndpointRole, StatefulReader] = {
+            "writer": StatefulReader(
+                wire.Guid(self.prefix, wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_READER), rcfg,
+                key_hash_of=_sedp_key_hash),
+            "reader": StatefulReader(
+                wire.Guid(self.prefix, wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_READER), rcfg,
+                key_hash_of=_sedp_key_hash),
+        }
+
+    # --- participants ----------------------------------------------------------------------
+
+    def participant_discovered(self, data: ParticipantData,
+                               now: float) -> list[Action | SedpOutput]:
+        """Connect our SEDP endpoints with the ones the remote participant says it has."""
+        prefix = wire.GuidPrefix(data.guid_prefix)
+        locators = data.metatraffic_unicast or data.metatraffic_multicast
+        bits = data.builtin_endpoints
+        out: list[Action | SedpOutput] = []
+        links: tuple[tuple[EndpointRole, int, int, wire.EntityId, wire.EntityId], ...] = (
+                 ("writer", PUBLICATIONS_DETECTOR, PUBLICATIONS_ANNOUNCER,
+                  wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_READER,
+                  wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_WRITER),
+                 ("reader", SUBSCRIPTIONS_DETECTOR, SUBSCRIPTIONS_ANNOUNCER,
+                  wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_READER,
+                  wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_WRITER))
+        for role, detector, announcer, reader_eid, writer_eid in links:
+            if bits & detector:
+                rguid = wire.Guid(prefix, reader_eid)
+                if rguid not in self.writers[role].readers:
+                    out += self.writers[role].add_reader(rguid, locators, reliable=True,
+                                                         durability="transient_local", now=now)
+            if bits & announcer:
+                wguid = wire.Guid(prefix, writer_eid)
+                if wguid not in self.readers[role].writers:
+                    out += self.readers[role].add_writer(wguid, locators, reliable=True, now=now)
+        out += self.state.participant_discovered(data)
+        return out
+
+    def participant_lost(self, guid_prefix: bytes, now: float) -> list[Action | SedpOutput]:
+        prefix = wire.GuidPrefix(guid_prefix)
+        out: list[Action | SedpOutput] = []
+        for role in ("writer", "reader"):
+            w, r = self.writers[role], self.readers[role]  # type: ignore[index]
+            for guid in [g for g in w.readers if g.prefix == prefix]:
+                out += w.remove_reader(guid)
+            for guid in [g for g in r.writers if g.prefix == prefix]:
+                r.remove_writer(guid, now)
+        self._drain()
+        out += self.state.participant_lost(prefix)
+        return out
+
+    # --- local endpoints -------------------------------------------------------------------
+
+    def add_local(self, data: EndpointData, now: float) -> list[Action | SedpOutput]:
+        return self._publish(self.state.add_local(data), now)
+
+    def remove_local(self, guid: bytes, now: float) -> list[Action | SedpOutput]:
+        return self._publish(self.state.remove_local(guid), now)
+
+    # --- wire input ------------------------------------------------------------------------
+
+    def handle_submessage(self, src_prefix: bytes, sub: object, now: float,
+                          source_timestamp: int | None = None) -> list[Action | SedpOutput]:
+        """A parsed submessage from ``src_prefix`` for one of the SEDP entities."""
+        prefix = wire.GuidPrefix(src_prefix)
+        role = self._role_of(sub)
+        if role is None:
+            return []
+        actions: list[Action]
+        if isinstance(sub, wire.AckNack):
+            actions = self.writers[role].handle_acknack(prefix, sub, now)
+        elif isinstance(sub, wire.NackFrag):
+            actions = self.writers[role].handle_nackfrag(prefix, sub, now)
+        elif isinstance(sub, wire.Data):
+            actions = self.readers[role].handle_data(prefix, sub, now, source_timestamp)
+        elif isinstance(sub, wire.DataFrag):
+            actions = self.readers[role].handle_data_frag(prefix, sub, now, source_timestamp)
+        elif isinstance(sub, wire.Gap):
+            actions = self.readers[role].handle_gap(prefix, sub, now)
+        elif isinstance(sub, wire.Heartbeat):
+            actions = self.readers[role].handle_heartbeat(prefix, sub, now)
+        elif isinstance(sub, wire.HeartbeatFrag):
+            actions = self.readers[role].handle_heartbeat_frag(prefix, sub, now)
+        else:
+            return []
+        return self._consume(role, actions, now)
+
+    # --- timers ----------------------------------------------------------------------------
+
+    def next_timer(self) -> float | None:
+        times = [t for w in self.writers.values() if (t := w.next_timer()) is not None]
+        times += [t for r in self.readers.values() if (t := r.next_timer()) is not None]
+        return min(times) if times else None
+
+    def handle_timer(self, now: float) -> list[Action | SedpOutput]:
+        out: list[Action | SedpOutput] = []
+        for w in self.writers.values():
+            out += w.handle_timer(now)
+        for role, r in self.readers.items():
+            out += self._consume(role, r.handle_timer(now), now)
+        return out
+
+    # --- internals -------------------------------------------------------------------------
+
+    @staticmethod
+    def _role_of(sub: object) -> EndpointRole | None:
+        eids = {getattr(sub, "writer_id", None), getattr(sub, "reader_id", None)}
+        if eids & {wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_WRITER,
+                   wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_READER}:
+            return "writer"
+        if eids & {wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_WRITER,
+                   wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_READER}:
+            return "reader"
+        return None
+
+    def _consume(self, role: EndpointRole, actions: list[Action],
+                 now: float) -> list[Action | SedpOutput]:
+        out: list[Action | SedpOutput] = []
+        delivered = False
+        for action in actions:
+            if isinstance(action, Deliver):
+                delivered = True
+            else:
+                out.append(action)
+        if delivered:
+            out += self._take(role, now)
+        return out
+
+    def _take(self, role: EndpointRole, now: float) -> list[Action | SedpOutput]:
+        out: list[Action | SedpOutput] = []
+        samples, actions = self.readers[role].take(now=now)
+        out += actions
+        for s in samples:
+            src = s.info.writer_guid.prefix if s.info.writer_guid is not None else None
+            events = self.state.handle_sample(role, s.payload, status_info=s.status_info,
+                                              key_hash=s.key_hash if s.status_info else None,
+                                              src_prefix=src)
+            out += self._publish(events, now)
+        return out
+
+    def _drain(self) -> None:
+        for r in self.readers.values():
+            r.take()
+
+    def _publish(self, items: list[SedpOutput], now: float) -> list[Action | SedpOutput]:
+        out: list[Action | SedpOutput] = []
+        for item in items:
+            if not isinstance(item, Announce):
+                out.append(item)
+                continue
+            writer = self.writers[item.role]
+            if item.status_info:
+                result = writer.write(item.payload, item.key_hash, item.status_info, now=now)
+            else:
+                result = writer.write(item.payload, item.key_hash, now=now)
+            if isinstance(result, WouldBlock):  # keep_last never blocks; be explicit anyway
+                log.warning("SEDP %s writer history full; announcement dropped", item.role)
+                continue
+            out += result.actions
+        return out
+
+
+def sends_of(outputs: list[Action | SedpOutput]) -> list[Send]:
+    """The Send actions among mixed outputs (what the driver must transmit)."""
+    return [o for o in outputs if isinstance(o, Send)]
