@@ -30,7 +30,9 @@ Building blocks:
   ``t.Case[1, 2, T]`` / ``t.Default[T]``, ``@t.enum`` on an ``IntEnum``, ``@t.bitmask`` on an
   ``IntFlag``, ``t.alias("m::Name", T)`` for a typedef.
 
-Types must be declared before they are used (no forward references).
+Types must be declared before they are used; a recursive type (reaching itself through a
+sequence) starts with ``Node_fwd = t.forward_struct("m::Node")``, used as ``t.Sequence[Node_fwd]``
+and completed by ``@t.struct(typename="m::Node", completes=Node_fwd)``.
 """
 
 from __future__ import annotations
@@ -88,6 +90,11 @@ class _Annotations:
 
 
 @dataclass(frozen=True)
+class _Name:
+    text: str
+
+
+@dataclass(frozen=True)
 class _Labels:
     labels: tuple[Any, ...]
     is_default: bool
@@ -121,6 +128,12 @@ def bound(value: int) -> _Bound:
 def annotate(**items: Any) -> _Annotations:
     """Annotations the model records without interpreting (``@unit``, ``@min``, ``@range``...)."""
     return _Annotations(tuple(items.items()))
+
+
+def idl_name(text: str) -> _Name:
+    """The member's IDL name when it is not the attribute name with a keyword's ``_`` removed
+    (an IDL member really called ``def_``)."""
+    return _Name(text)
 
 
 def case(*labels: Any) -> _Labels:
@@ -267,6 +280,7 @@ class _MemberSpec:
     hashid: str | None = None
     annotations: dict[str, Any] | None = None
     labels: _Labels | None = None
+    name: str | None = None
 
 
 def _analyse(ann: Any) -> _MemberSpec:
@@ -327,6 +341,8 @@ def _apply_marker(spec: _MemberSpec, item: Any) -> None:
         spec.annotations = {**(spec.annotations or {}), **dict(item.items)}
     elif isinstance(item, _Labels):
         spec.labels = item
+    elif isinstance(item, _Name):
+        spec.name = item.text
     elif isinstance(item, _Bound):
         t = spec.type
         if isinstance(t, m.StringType):
@@ -375,8 +391,12 @@ def _members(cls: type) -> list[tuple[m.Member, _MemberSpec]]:
             spec = _analyse(ann)
         except (TypeError, ValueError) as exc:
             raise _error(cls, f"member {name!r}: {exc}") from None
-        idl_name = name[:-1] if name.endswith("_") and _is_keyword(name[:-1]) else name
-        mem = m.Member(idl_name, spec.type)
+        member_name = spec.name if spec.name is not None else (
+            name[:-1] if name.endswith("_") and _is_keyword(name[:-1]) else name)
+        mem = m.Member(member_name, spec.type)
+        if mem.pyname != name:
+            raise _error(cls, f"member {name!r}: IDL name {member_name!r} is spelled "
+                              f"{mem.pyname!r} in Python")
         mem.key, mem.optional = spec.key, spec.optional
         mem.external, mem.must_understand = spec.external, spec.must_understand
         mem.id, mem.hashid = spec.id, spec.hashid
@@ -417,23 +437,47 @@ def _class_namespace(cls: type, drop: set[str]) -> dict[str, Any]:
 Extensibility = str
 
 
+def forward_struct(typename: str) -> Any:
+    """A forward declaration (``struct Node;``), usable inside a sequence before the struct
+    is declared; complete it with ``@t.struct(typename=..., completes=<this>)``."""
+    return Annotated[object, m.StructType(typename, defined=False)]
+
+
+def forward_union(typename: str) -> Any:
+    """A forward declaration of a union; complete it with ``@t.union(..., completes=<this>)``."""
+    return Annotated[object, m.UnionType(typename, m.INT32, defined=False)]
+
+
+def _pending(forward: Any, kind: type, typename: str) -> Any:
+    model: Any = idl_type(forward)
+    if not isinstance(model, kind) or getattr(model, "defined", True):
+        raise TypeError(f"completes= expects a pending t.forward_{kind.__name__[:-4].lower()}()"
+                        f": got {model!r}")
+    if getattr(model, "name", None) != typename:
+        raise TypeError(f"completes= names {getattr(model, 'name', None)!r}, but this type is "
+                        f"{typename!r}")
+    return model
+
+
 @overload
 def struct(cls: _C, /) -> _C: ...
 @overload
 def struct(*, typename: str | None = None, extensibility: Extensibility = "final",
            autoid: str = "sequential", nested: bool = False, topic: bool | None = None,
-           annotations: dict[str, Any] | None = None) -> Callable[[_C], _C]: ...
+           annotations: dict[str, Any] | None = None,
+           completes: Any = None) -> Callable[[_C], _C]: ...
 
 
 @dataclass_transform(eq_default=True)
 def struct(cls: Any = None, /, *, typename: str | None = None,
            extensibility: Extensibility = "final", autoid: str = "sequential",
            nested: bool = False, topic: bool | None = None,
-           annotations: dict[str, Any] | None = None) -> Any:
+           annotations: dict[str, Any] | None = None, completes: Any = None) -> Any:
     """Turn an annotated class into an IDL struct class (``@final`` unless told otherwise).
 
     ``typename`` is the scoped IDL name (default: the class name). A base class that is itself
     a declared struct becomes the IDL base struct. Methods and the docstring are kept.
+    ``completes`` fills in a :func:`forward_struct` (recursive types).
     """
     if extensibility not in m.EXTENSIBILITIES:
         raise ValueError(f"extensibility must be one of {m.EXTENSIBILITIES}: "
@@ -455,12 +499,18 @@ def struct(cls: Any = None, /, *, typename: str | None = None,
             if spec.labels is not None:
                 raise _error(user, f"member {mem.name!r}: case labels belong to union branches")
         name = typename or user.__name__
-        model = m.StructType(name, [mem for mem, _ in pairs],
-                             base=base_cls.__rtbus_type__ if base_cls is not None else None,
-                             extensibility=extensibility,  # type: ignore[arg-type]
-                             autoid=autoid,  # type: ignore[arg-type]
-                             nested=nested, topic=(not nested) if topic is None else topic,
-                             annotations=dict(annotations or {}))
+        try:
+            model = m.StructType(name) if completes is None else _pending(completes,
+                                                                          m.StructType, name)
+        except TypeError as exc:
+            raise _error(user, str(exc)) from None
+        model.members = [mem for mem, _ in pairs]
+        model.base = base_cls.__rtbus_type__ if base_cls is not None else None
+        model.extensibility = extensibility  # type: ignore[assignment]
+        model.autoid = autoid  # type: ignore[assignment]
+        model.nested, model.topic = nested, (not nested) if topic is None else topic
+        model.annotations = dict(annotations or {})
+        model.defined = True
         seen = {bm.name for bm in model.base.all_members()} if model.base else set()
         for mem in model.members:
             if mem.name in seen:
@@ -478,11 +528,12 @@ def struct(cls: Any = None, /, *, typename: str | None = None,
 def union(discriminator: Any, *, typename: str | None = None,
           extensibility: Extensibility = "final", autoid: str = "sequential",
           key_discriminator: bool = False, nested: bool = False,
-          annotations: dict[str, Any] | None = None) -> Callable[[type], type]:
+          annotations: dict[str, Any] | None = None,
+          completes: Any = None) -> Callable[[type], type]:
     """Turn an annotated class into an IDL union; each branch is ``name: t.Case[labels, T]``.
 
     Labels are ints, enum members (of the discriminator enum) or 1-character strings for a
-    ``char`` discriminator.
+    ``char`` discriminator. ``completes`` fills in a :func:`forward_union`.
     """
     disc = idl_type(discriminator)
     rd = m.resolve(disc)
@@ -529,10 +580,16 @@ def union(discriminator: Any, *, typename: str | None = None,
             cases.append(m.UnionCase(values, mem, labels.is_default))
         if not cases:
             raise _error(user, "a union needs at least one branch")
-        model = m.UnionType(name, disc, cases,
-                            extensibility=extensibility,  # type: ignore[arg-type]
-                            key_discriminator=key_discriminator,
-                            annotations=dict(annotations or {}))
+        try:
+            model = m.UnionType(name, disc) if completes is None else _pending(
+                completes, m.UnionType, name)
+        except TypeError as exc:
+            raise _error(user, str(exc)) from None
+        model.discriminator, model.cases = disc, cases
+        model.extensibility = extensibility  # type: ignore[assignment]
+        model.key_discriminator = key_discriminator
+        model.annotations = dict(annotations or {})
+        model.defined = True
         if nested:
             model.annotations["nested"] = True
         holder = m.StructType(name, [c.member for c in cases],
@@ -604,7 +661,8 @@ __all__ = [
     "DEFAULT", "Array", "Case", "Default", "External", "Key", "MustUnderstand", "Optional",
     "Sequence", "String", "WString", "alias", "annotate", "array", "bitmask", "boolean",
     "bound", "case", "char", "default_case", "enum", "external", "float32", "float64",
-    "hashid", "id", "idl_type", "int8", "int16", "int32", "int64", "key", "member_id",
+    "forward_struct", "forward_union",
+    "hashid", "id", "idl_name", "idl_type", "int8", "int16", "int32", "int64", "key", "member_id",
     "must_understand", "octet", "optional", "sequence", "string", "struct", "uint8", "uint16",
     "uint32", "uint64", "union", "wchar", "wstring", "IdlStruct", "IdlUnion",
 ]
