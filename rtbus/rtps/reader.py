@@ -26,6 +26,7 @@ writer; older ones and duplicates are dropped (counted in ``counters``).
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -150,20 +151,25 @@ class WriterProxy:
             return True
         return any(a <= seq <= b for a, b in self.irrelevant)
 
-    def add_irrelevant(self, first: int, last: int) -> None:
+    def add_irrelevant(self, first: int, last: int, window: int) -> None:
+        """Record ``first..last`` as never to be delivered (GAP, or gone from the writer).
+
+        Ranges starting more than ``window`` past the stream position are ignored (the writer
+        repeats them when they matter), so a peer cannot make this list grow without bound.
+        """
         first = max(first, self.next_seq)
-        if first > last:
+        if first > last or first > self.next_seq + window:
             return
         ranges = self.irrelevant
-        ranges.append([first, last])
-        ranges.sort()
-        merged: list[list[int]] = []
-        for r in ranges:
-            if merged and r[0] <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], r[1])
-            else:
-                merged.append(r)
-        self.irrelevant = merged
+        i = bisect_left(ranges, [first, last])
+        ranges.insert(i, [first, last])
+        if i > 0 and ranges[i - 1][1] + 1 >= first:  # merge into the previous range
+            i -= 1
+            ranges[i][1] = max(ranges[i][1], last)
+            del ranges[i + 1]
+        while i + 1 < len(ranges) and ranges[i + 1][0] <= ranges[i][1] + 1:
+            ranges[i][1] = max(ranges[i][1], ranges[i + 1][1])
+            del ranges[i + 1]
 
 
 class StatefulReader:
@@ -255,10 +261,19 @@ class StatefulReader:
         if proxy is None or not proxy.reliable:
             return []
         base = msg.gap_list.base
+        window = self.config.max_out_of_order
         if msg.gap_start < base:
-            proxy.add_irrelevant(msg.gap_start, base - 1)
+            proxy.add_irrelevant(msg.gap_start, base - 1, window)
+        run: list[int] = []  # bitmap members as contiguous runs
         for seq in msg.gap_list.members():
-            proxy.add_irrelevant(seq, seq)
+            if run and seq == run[1] + 1:
+                run[1] = seq
+                continue
+            if run:
+                proxy.add_irrelevant(run[0], run[1], window)
+            run = [seq, seq]
+        if run:
+            proxy.add_irrelevant(run[0], run[1], window)
         last = max(base - 1, max(msg.gap_list.members(), default=0))
         if proxy.max_seq_known < last:
             proxy.max_seq_known = last
@@ -279,11 +294,15 @@ class StatefulReader:
         if msg.last_sn > proxy.max_seq_known:
             proxy.max_seq_known = msg.last_sn
         if msg.first_sn > proxy.next_seq:
-            # the writer no longer has these: whatever we did not get is lost
-            lost = sum(1 for s in range(proxy.next_seq, msg.first_sn)
-                       if not proxy.has(s)) if msg.first_sn - proxy.next_seq < 1 << 16 else \
-                msg.first_sn - proxy.next_seq
-            proxy.add_irrelevant(proxy.next_seq, msg.first_sn - 1)
+            # the writer no longer has these: whatever we did not get is lost -- unless we
+            # never got anything yet (a late joiner starts where the writer's history starts)
+            synced = proxy.next_seq > 1 or bool(proxy.pending)
+            span = msg.first_sn - proxy.next_seq
+            lost = 0
+            if synced:
+                lost = sum(1 for s in range(proxy.next_seq, msg.first_sn)
+                           if not proxy.has(s)) if span < 1 << 16 else span
+            proxy.add_irrelevant(proxy.next_seq, msg.first_sn - 1, self.config.max_out_of_order)
             if lost:
                 actions.append(SamplesLost(proxy.guid, lost))
                 self.counters["lost"] += lost

@@ -208,7 +208,7 @@ class StatefulWriter:
         if any_reliable:
             self._arm_heartbeat(now)
         else:
-            actions.extend(self._acked_all_moved())
+            self._acked_all_moved()  # trims a volatile history; nobody waits for this
         return Written(seq, actions)
 
     def dispose(self, key_hash: bytes, key_payload: bytes | None = None,

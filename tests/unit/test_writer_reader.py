@@ -340,3 +340,27 @@ def test_unknown_writer_data_dropped() -> None:
     r = StatefulReader(RG)
     assert r.handle_data(WP, data(1), 0.0) == []
     assert r.counters["data_unknown_writer"] == 1
+
+
+def test_late_joiner_first_heartbeat_is_not_sample_loss() -> None:
+    r = StatefulReader(RG)
+    r.add_writer(WG, [LOC])
+    out = r.handle_heartbeat(WP, heartbeat(50, 60, 1), 0.0)
+    assert not [a for a in out if isinstance(a, SamplesLost)]
+    an = subs(out, wire.AckNack)[0]
+    assert an.reader_sn_state == wire.SequenceNumberSet(50, tuple(range(50, 61)))
+
+
+def test_hostile_scattered_gaps_far_ahead_are_not_stored() -> None:
+    r = StatefulReader(RG, ReaderConfig(max_out_of_order=100))
+    r.add_writer(WG, [LOC])
+    for base in range(1000, 100_000, 300):
+        bits = tuple(range(base, base + 256, 2))
+        r.handle_gap(WP, wire.Gap(RG.entity_id, WG.entity_id, base,
+                                  wire.SequenceNumberSet(base, bits)), 0.0)
+    proxy = r.writers[WG]
+    assert proxy.irrelevant == []
+    bits = tuple(range(10, 60, 2))
+    r.handle_gap(WP, wire.Gap(RG.entity_id, WG.entity_id, 5, wire.SequenceNumberSet(8, bits)),
+                 0.0)
+    assert proxy.irrelevant[0] == [5, 7] and len(proxy.irrelevant) == 1 + len(bits)
