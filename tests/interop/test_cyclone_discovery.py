@@ -23,9 +23,16 @@ from rtbus.qos import Qos
 from rtbus.rtps import wire
 from rtbus.rtps.actions import Send
 from rtbus.rtps.builtin_data import EndpointData, ParticipantData
+from rtbus.rtps.matching import RELIABILITY_QOS_POLICY_ID
 from rtbus.rtps.ports import SPDP_MULTICAST_GROUP, spdp_multicast_port
-from rtbus.rtps.sedp import EndpointMatched, RemoteEndpointDiscovered, Sedp
-from rtbus.rtps.spdp import ParticipantDiscovered, Spdp, SpdpConfig
+from rtbus.rtps.sedp import (
+    EndpointMatched,
+    IncompatibleQos,
+    RemoteEndpointDiscovered,
+    RemoteEndpointRemoved,
+    Sedp,
+)
+from rtbus.rtps.spdp import ParticipantDiscovered, ParticipantLost, Spdp, SpdpConfig
 
 pytestmark = [pytest.mark.interop, pytest.mark.netns]
 
@@ -48,6 +55,8 @@ class CyclonePeer:
         return reply
 
     def close(self) -> None:
+        if self.proc.poll() is not None:
+            return
         try:
             self.call(cmd="quit")
         finally:
@@ -106,19 +115,25 @@ class RtbusNode:
             self.spdp.refresh(rec.src_prefix, now)
             writer_id = getattr(sub, "writer_id", None)
             if writer_id == wire.ENTITYID_SPDP_BUILTIN_PARTICIPANT_WRITER:
-                for out in self.spdp.handle_data(rec.src_prefix, sub, now):
-                    if isinstance(out, ParticipantDiscovered):
-                        self.perform(self.sedp.participant_discovered(out.data, now))
-                    self.perform([out])
+                self.spdp_outputs(self.spdp.handle_data(rec.src_prefix, sub, now), now)
             else:
                 self.perform(self.sedp.handle_submessage(rec.src_prefix, sub, now,
                                                          rec.timestamp))
+
+    def spdp_outputs(self, outputs: list, now: float) -> None:
+        for out in outputs:
+            self.perform([out])
+            if isinstance(out, ParticipantDiscovered):
+                self.perform(self.sedp.participant_discovered(out.data, now))
+            elif isinstance(out, ParticipantLost):
+                self.perform(self.sedp.participant_lost(out.guid_prefix, now))
 
     def run(self, seconds: float, until=None) -> None:
         end = self.now() + seconds
         while self.now() < end:
             now = self.now()
-            self.perform(self.spdp.handle_timer(now) if now >= self.spdp.next_timer() else [])
+            if now >= self.spdp.next_timer():
+                self.spdp_outputs(self.spdp.handle_timer(now), now)
             t = self.sedp.next_timer()
             if t is not None and now >= t:
                 self.perform(self.sedp.handle_timer(now))
@@ -148,12 +163,14 @@ def test_rtbus_and_cyclone_discover_each_other(peer):
     try:
         peer.call(cmd="participant", domain=DOMAIN)
         cyclone_writer = peer.call(cmd="writer", topic="Square", reliable=True,
-                                   transient_local=True, partition=["shapes"])["guid"]
+                                   transient_local=True, partition=["shapes"],
+                                   deadline_ns=250_000_000, exclusive_strength=7)["guid"]
         reader_guid = PREFIX + b"\x00\x00\x01\x07"
         node.perform(node.sedp.add_local(EndpointData(
             role="reader", endpoint_guid=reader_guid, topic_name="Square",
             type_name="ShapeType",
-            qos=Qos(reliability="reliable", partition=["sha*"]),
+            qos=Qos(reliability="reliable", partition=["sha*"], deadline=0.5,
+                    ownership="exclusive", data_representation=(0, 2)),
             participant_guid=node.local.guid), node.now()))
 
         def cyclone_matched() -> bool:
@@ -167,6 +184,9 @@ def test_rtbus_and_cyclone_discover_each_other(peer):
         assert (w.topic_name, w.type_name) == ("Square", "ShapeType")
         assert w.qos.reliability == "reliable" and w.qos.durability == "transient_local"
         assert w.qos.partition == ("shapes",)
+        # Duration_t is seconds + 1/2^32 fractions on Cyclone's wire, as we encode it
+        assert w.qos.deadline == 0.25
+        assert w.qos.ownership == "exclusive" and w.qos.ownership_strength == 7
         assert w.type_information is not None
         (m,) = [e for e in node.events if isinstance(e, EndpointMatched)]
         assert m.local_guid == reader_guid and m.remote.endpoint_guid == w.endpoint_guid
@@ -185,7 +205,59 @@ def test_rtbus_and_cyclone_discover_each_other(peer):
         (s,) = [s for s in subs if s["key"] == reader_guid.hex()]
         assert (s["topic"], s["type"]) == ("Square", "ShapeType")
         assert s["participant"] == node.local.guid.hex()
+        assert "Policy.Deadline(deadline=500000000)" in s["qos"]
+        assert "Policy.Ownership.Exclusive" in s["qos"]
+        assert "Policy.Reliability.Reliable(max_blocking_time=100000000)" in s["qos"]
+        assert any(q.startswith("Policy.Partition(partitions=('sha*',)") for q in s["qos"])
     finally:
         node.close()
 
 
+
+
+def wait_for(node: RtbusNode, peer: CyclonePeer, cmd: str, predicate, seconds: float = 10.0):
+    """Run our node until the peer's answer to ``cmd`` satisfies ``predicate``."""
+    deadline = time.monotonic() + seconds
+    reply: dict = {}
+    while time.monotonic() < deadline:
+        node.run(0.2)
+        reply = peer.call(cmd=cmd)
+        if predicate(reply):
+            break
+    return reply
+
+
+def test_incompatible_qos_removal_and_participant_loss(peer):
+    node = RtbusNode(DOMAIN + 1)
+    try:
+        peer.call(cmd="participant", domain=DOMAIN + 1)
+        best_effort = peer.call(cmd="writer", topic="Square", reliable=False)["guid"]
+        reader_guid = PREFIX + b"\x00\x00\x02\x07"
+        node.perform(node.sedp.add_local(EndpointData(
+            role="reader", endpoint_guid=reader_guid, topic_name="Square",
+            type_name="ShapeType", qos=Qos(reliability="reliable"),
+            participant_guid=node.local.guid), node.now()))
+        node.run(10.0, until=lambda: any(isinstance(e, IncompatibleQos) for e in node.events))
+        (inc,) = [e for e in node.events if isinstance(e, IncompatibleQos)]
+        assert inc.remote_guid.hex() == best_effort
+        assert inc.policies == (RELIABILITY_QOS_POLICY_ID,)
+        assert not any(isinstance(e, EndpointMatched) for e in node.events)
+
+        def ours_alive(reply):
+            return any(s["key"] == reader_guid.hex() and s["alive"] for s in reply["endpoints"])
+
+        assert ours_alive(wait_for(node, peer, "subscriptions", ours_alive))
+        # removing our reader disposes it in Cyclone's DCPSSubscription
+        node.perform(node.sedp.remove_local(reader_guid, node.now()))
+        assert not ours_alive(wait_for(node, peer, "subscriptions",
+                                       lambda r: not ours_alive(r)))
+
+        # Cyclone leaving is seen at once (its SPDP dispose), not after the lease
+        peer.close()
+        node.run(5.0, until=lambda: any(isinstance(e, ParticipantLost) for e in node.events))
+        (lost,) = [e for e in node.events if isinstance(e, ParticipantLost)]
+        assert lost.guid_prefix.hex() == best_effort[:24] and lost.reason == "disposed"
+        removed = [e.guid.hex() for e in node.events if isinstance(e, RemoteEndpointRemoved)]
+        assert best_effort in removed
+    finally:
+        node.close()

@@ -8,9 +8,10 @@ answered with exactly one JSON line on stdout (``{"ok": true, ...}`` or ``{"ok":
 Commands:
   {"cmd": "participant", "domain": 17}
   {"cmd": "writer"|"reader", "topic": "Square", "reliable": true, "transient_local": false,
-   "partition": ["a"]}
+   "partition": ["a"], "deadline_ns": 250000000, "exclusive_strength": 7}
   {"cmd": "participants"}        -> {"ok": true, "keys": [guid hex, ...]} (DCPSParticipant)
-  {"cmd": "subscriptions"}       -> endpoints seen on DCPSSubscription
+  {"cmd": "subscriptions"}       -> endpoints seen on DCPSSubscription (key, participant,
+                                    topic, type, qos as a list of Policy reprs)
   {"cmd": "publications"}        -> endpoints seen on DCPSPublication
   {"cmd": "write", "color": "BLUE", "x": 1, "y": 2, "shapesize": 30}
   {"cmd": "quit"}
@@ -27,7 +28,7 @@ from cyclonedds.builtin import (
     BuiltinTopicDcpsPublication,
     BuiltinTopicDcpsSubscription,
 )
-from cyclonedds.core import Policy, Qos
+from cyclonedds.core import InstanceState, Policy, Qos
 from cyclonedds.domain import DomainParticipant
 from cyclonedds.idl import IdlStruct
 from cyclonedds.idl.annotations import key
@@ -52,8 +53,10 @@ def _guid(u) -> str:
 def _endpoints(reader) -> list[dict]:
     out = []
     for s in reader.read(N=256):
-        out.append({"key": _guid(s.key), "participant": _guid(s.participant_key),
-                    "topic": s.topic_name, "type": s.type_name})
+        alive = s.sample_info.instance_state == InstanceState.Alive
+        out.append({"alive": alive, "key": _guid(s.key), "participant": _guid(s.participant_key),
+                    "topic": s.topic_name, "type": s.type_name,
+                    "qos": [repr(p) for p in s.qos] if s.qos is not None else []})
     return out
 
 
@@ -80,6 +83,12 @@ def main() -> None:
                             else Policy.Reliability.BestEffort,
                             Policy.Durability.TransientLocal if req.get("transient_local")
                             else Policy.Durability.Volatile]
+                if req.get("deadline_ns"):
+                    policies.append(Policy.Deadline(req["deadline_ns"]))
+                if req.get("exclusive_strength") is not None:
+                    policies.append(Policy.Ownership.Exclusive)
+                    if cmd == "writer":
+                        policies.append(Policy.OwnershipStrength(req["exclusive_strength"]))
                 if req.get("partition"):
                     policies.append(Policy.Partition(req["partition"]))
                 qos = Qos(*policies)
