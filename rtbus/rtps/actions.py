@@ -14,7 +14,13 @@ The contract (aioquic / h11 style):
   ``handle_timer(now)`` once that moment has passed. Calling it early is harmless.
 * Incoming submessages are handed over already parsed by the wire layer, together with the
   source GUID prefix the wire receiver derived (``handle_*`` methods); the core never sees
-  datagrams.
+  datagrams. DATA payloads stay the wire layer's zero-copy ``memoryview`` slices and are kept
+  (in out-of-order buffers and the reader history) without copying, so the driver must hand
+  the parser immutable datagrams (``bytes``), never a receive buffer it reuses. Fragments are
+  copied on arrival.
+* ``rtbus.rtps.simnet.SimParticipant.receive`` is a complete example of a driver's receive
+  path: routing by entity id (ENTITYID_UNKNOWN: every local reader), INFO_DST filtering, and
+  passing INFO_TS on as ``source_timestamp``.
 
 Actions:
 

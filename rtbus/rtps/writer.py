@@ -156,8 +156,16 @@ class StatefulWriter:
         if reliable and start > 1:
             subs.append(self._gap_range(proxy, 1, start - 1))
         if start <= self.last_seq:
+            # the history may have holes (KEEP_LAST replaced changes of some instances): GAP
+            # each one as we go, so the late joiner need not ask for them first
+            expected = start
             for change in self.history.changes_from(start):
+                if reliable and change.seq > expected:
+                    subs.append(self._gap_range(proxy, expected, change.seq - 1))
                 self._append_change(subs, proxy, change)
+                expected = change.seq + 1
+            if reliable and expected <= self.last_seq:
+                subs.append(self._gap_range(proxy, expected, self.last_seq))
             proxy.highest_sent = self.last_seq
         if reliable:
             subs.append(self._heartbeat(proxy, final=False))

@@ -364,3 +364,25 @@ def test_hostile_scattered_gaps_far_ahead_are_not_stored() -> None:
     r.handle_gap(WP, wire.Gap(RG.entity_id, WG.entity_id, 5, wire.SequenceNumberSet(8, bits)),
                  0.0)
     assert proxy.irrelevant[0] == [5, 7] and len(proxy.irrelevant) == 1 + len(bits)
+
+
+def test_history_push_to_late_joiner_gaps_the_holes() -> None:
+    w = StatefulWriter(WG, WriterConfig(durability="transient_local",
+                                        history=HistoryQos("keep_last", depth=1)))
+    k2 = b"\x06" * 16
+    for key in (K, k2, K, K, k2, K):  # held: 5 (k2), 6 (K)
+        w.write(b"v", key)
+    out = w.add_reader(RG, [LOC], durability="transient_local")
+    r = StatefulReader(RG, ReaderConfig(durability="transient_local",
+                                        history=HistoryQos("keep_all")))
+    r.add_writer(WG, [LOC])
+    delivered = []
+    for sub in subs(out):
+        if isinstance(sub, wire.Data):
+            delivered += payloads(r.handle_data(WP, sub, 0.0))
+        elif isinstance(sub, wire.Gap):
+            r.handle_gap(WP, sub, 0.0)
+        elif isinstance(sub, wire.Heartbeat):
+            an = subs(r.handle_heartbeat(WP, sub, 0.0), wire.AckNack)
+    assert len(delivered) == 2
+    assert an[0].reader_sn_state == wire.SequenceNumberSet(7, ()) and an[0].final
