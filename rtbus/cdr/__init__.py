@@ -1,0 +1,95 @@
+"""XCDR1/XCDR2 serialization of samples (the RTPS SerializedPayload), and key hashes.
+
+``encode``/``decode`` pick a backend per type: the compiled twin (``rtbus._ext.cdr``, built
+from ext/cdr.pyx) when it is importable and handles the type, else the pure-Python codec in
+:mod:`rtbus.cdr.pure`; ``RTBUS_PURE_PYTHON=1`` forces the pure one. Each type is compiled
+once; the codec is cached on the model object (``model.__dict__``), so it lives as long as
+the type does.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from .. import _ext
+from ..errors import EncodeError
+from ..types import model as M
+from . import pure
+from .encapsulation import Encapsulation, parse_header
+from .keyhash import decode_key, key_hash, serialize_key
+
+log = logging.getLogger("rtbus.cdr")
+
+Representation = Literal["XCDR1", "XCDR2"]
+Endianness = Literal["little", "big"]
+
+_CACHE_ATTR = "_rtbus_cdr_codec"
+_PURE_ATTR = "_rtbus_cdr_pure"
+
+
+def _model_of(cls_or_model: Any) -> Any:
+    t = getattr(cls_or_model, "__rtbus_type__", cls_or_model)
+    t = M.resolve(t)
+    if not isinstance(t, (M.StructType, M.UnionType)):
+        raise TypeError(f"expected an IDL struct/union class or model, got {cls_or_model!r}")
+    return t
+
+
+def pure_codec(model: Any) -> pure.Codec:
+    """The pure-Python codec of a type (compiled once, cached): for parity tests."""
+    t = _model_of(model)
+    codec = t.__dict__.get(_PURE_ATTR)
+    if codec is None:
+        codec = pure.compile_codec(t)
+        t.__dict__[_PURE_ATTR] = codec
+    return codec
+
+
+def _codec(t: Any) -> Any:
+    codec = t.__dict__.get(_CACHE_ATTR)
+    if codec is not None:
+        return codec
+    ext = _ext.available("cdr")
+    if ext is not None:
+        try:
+            codec = ext.compile_codec(t)
+            t.__dict__[_CACHE_ATTR + "_backend"] = "compiled"
+        except NotImplementedError as exc:
+            log.debug("compiled codec does not handle %s (%s); using pure Python", t.name, exc)
+            codec = None
+    if codec is None:
+        codec = pure_codec(t)
+        t.__dict__[_CACHE_ATTR + "_backend"] = "pure"
+    t.__dict__[_CACHE_ATTR] = codec
+    return codec
+
+
+def backend_for(model: Any) -> str:
+    """``"compiled"`` or ``"pure"``: which codec ``encode``/``decode`` use for this type."""
+    t = _model_of(model)
+    _codec(t)
+    return str(t.__dict__[_CACHE_ATTR + "_backend"])
+
+
+def encode(sample: Any, representation: Representation = "XCDR2",
+           endianness: Endianness = "little") -> bytes:
+    """Serialize a sample: 4-byte encapsulation header + XCDR1/XCDR2 body."""
+    if representation not in ("XCDR1", "XCDR2"):
+        raise EncodeError(f"representation {representation!r}: expected 'XCDR1' or 'XCDR2'")
+    if endianness not in ("little", "big"):
+        raise EncodeError(f"endianness {endianness!r}: expected 'little' or 'big'")
+    t = _model_of(type(sample))
+    return _codec(t).encode(sample, representation == "XCDR2", endianness == "little")  # type: ignore[no-any-return]
+
+
+def decode(cls_or_model: Any, data: bytes | bytearray | memoryview) -> Any:
+    """Deserialize a payload (with header; the header decides version and endianness).
+
+    Numeric sequences/arrays come back as read-only numpy views of ``data``.
+    """
+    return _codec(_model_of(cls_or_model)).decode(data)
+
+
+__all__ = ["encode", "decode", "key_hash", "serialize_key", "decode_key", "backend_for",
+           "pure_codec", "Encapsulation", "parse_header", "Representation", "Endianness"]
