@@ -35,7 +35,6 @@ from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeUTF8, PyUnicode_InternFromString
-from libc.stdlib cimport malloc, realloc, free
 from libc.string cimport memcpy, memset
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t
 
@@ -98,6 +97,7 @@ cdef enum:
 # buffers
 
 cdef struct WBuf:
+    PyObject* obj
     unsigned char* data
     Py_ssize_t cap
     Py_ssize_t pos
@@ -120,16 +120,21 @@ cdef struct RBuf:
     int depth
     PyObject* owner
 
+cdef extern from "Python.h":
+    # the output is built inside a bytes object, resized in place: no final copy
+    PyObject* rt_bytes_new "PyBytes_FromStringAndSize" (const char* v, Py_ssize_t n) except NULL
+    char* rt_bytes_data "PyBytes_AS_STRING" (PyObject* o)
+    int _PyBytes_Resize(PyObject** o, Py_ssize_t n) except -1
+    void Py_DECREF(PyObject* o)
+
+
 cdef int w_grow(WBuf* w, Py_ssize_t n) except -1:
     cdef Py_ssize_t need = w.pos + n
     cdef Py_ssize_t cap = w.cap * 2
-    cdef unsigned char* p
     if cap < need:
         cap = need + 64
-    p = <unsigned char*>realloc(w.data, cap)
-    if p == NULL:
-        raise MemoryError()
-    w.data = p
+    _PyBytes_Resize(&w.obj, cap)  # on failure it releases the object and sets NULL
+    w.data = <unsigned char*>rt_bytes_data(w.obj)
     w.cap = cap
     return 0
 
@@ -1223,10 +1228,10 @@ cdef class Codec:
 
     def encode(self, sample, bint xcdr2=True, bint little=True) -> bytes:
         cdef WBuf w
+        cdef object result
         w.cap = self.hint
-        w.data = <unsigned char*>malloc(w.cap)
-        if w.data == NULL:
-            raise MemoryError()
+        w.obj = rt_bytes_new(NULL, w.cap)
+        w.data = <unsigned char*>rt_bytes_data(w.obj)
         w.swap = little != NATIVE_LITTLE
         w.little = little
         w.xcdr2 = xcdr2
@@ -1240,11 +1245,15 @@ cdef class Codec:
         w.origin = 4
         try:
             self.root.enc(&w, sample)
-            if w.pos > self.hint:
-                self.hint = w.pos if w.pos < (1 << 24) else (1 << 24)
-            return PyBytes_FromStringAndSize(<char*>w.data, w.pos)
+            # next time start with room for a sample like this one
+            self.hint = w.pos if w.pos > 16 else 16
+            if w.pos != w.cap:
+                _PyBytes_Resize(&w.obj, w.pos)
+            result = <object>w.obj
+            return result
         finally:
-            free(w.data)
+            if w.obj != NULL:
+                Py_DECREF(w.obj)
 
     def decode(self, buf):
         cdef Py_buffer view
