@@ -243,10 +243,13 @@ class StatefulReader:
             return []
         meta = (msg.inline_qos, msg.key_only, source_timestamp) \
             if msg.fragment_starting_num == 1 else None
+        if proxy.reliable and seq - proxy.next_seq >= self.config.max_out_of_order:
+            self.counters["out_of_order_overflow"] += 1
+            return []
         done = proxy.reassembler.add(seq, msg.sample_size, msg.fragment_size,
                                      msg.fragment_starting_num, msg.fragments_in_submessage,
                                      msg.serialized_payload, meta)
-        if proxy.max_seq_known < seq:
+        if proxy.max_seq_known < seq and proxy.reassembler.partial(seq) is not None:
             proxy.max_seq_known = seq
         if done is None:
             return []
@@ -398,8 +401,6 @@ class StatefulReader:
     def _received(self, proxy: WriterProxy, seq: int, item: _Pending,
                   now: float) -> list[Action]:
         actions: list[Action] = []
-        if seq > proxy.max_seq_known:
-            proxy.max_seq_known = seq
         if not proxy.reliable:
             if seq <= proxy.highest_delivered:
                 self.counters["old_or_duplicate"] += 1
@@ -418,6 +419,8 @@ class StatefulReader:
         if seq - proxy.next_seq >= self.config.max_out_of_order:
             self.counters["out_of_order_overflow"] += 1
             return actions
+        if seq > proxy.max_seq_known:
+            proxy.max_seq_known = seq
         proxy.reassembler.discard(seq)
         proxy.pending[seq] = item
         self._drain(proxy, actions, now)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rtbus.rtps import wire
 from rtbus.rtps.actions import (
     Acknowledged,
@@ -386,3 +389,77 @@ def test_history_push_to_late_joiner_gaps_the_holes() -> None:
             an = subs(r.handle_heartbeat(WP, sub, 0.0), wire.AckNack)
     assert len(delivered) == 2
     assert an[0].reader_sn_state == wire.SequenceNumberSet(7, ()) and an[0].final
+
+
+_seq = st.one_of(st.integers(-5, 40), st.integers(0, 2**63 - 1))
+_frag = st.integers(1, 2**32 - 1)
+
+
+def _hostile_to_reader() -> st.SearchStrategy[Any]:
+    rid, wid = st.just(RG.entity_id), st.just(WG.entity_id)
+    sets = st.builds(lambda b, off: wire.SequenceNumberSet(b, tuple(sorted({b + o for o in off}))),
+                     st.integers(1, 2**40), st.lists(st.integers(0, 255), max_size=20))
+    return st.one_of(
+        st.builds(wire.Data, rid, wid, st.integers(1, 2**63 - 1), st.none(),
+                  st.binary(max_size=40)),
+        st.builds(wire.DataFrag, rid, wid, st.integers(1, 60), st.integers(1, 50),
+                  st.integers(1, 3), st.integers(1, 70000), st.integers(1, 2**32 - 1),
+                  st.none(), st.binary(max_size=300)),
+        st.builds(wire.Heartbeat, rid, wid, _seq, _seq, st.integers(0, 2**31), st.booleans()),
+        st.builds(wire.Gap, rid, wid, _seq, sets),
+        st.builds(wire.HeartbeatFrag, rid, wid, _seq, _frag, st.integers(0, 2**31)),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_hostile_to_reader(), max_size=25), st.booleans())
+def test_reader_survives_nonsense_with_bounded_state(msgs: list[Any], reliable: bool) -> None:
+    cfg = ReaderConfig(reliable=reliable, max_out_of_order=64, max_bytes_in_progress=100_000,
+                       history=HistoryQos("keep_last", depth=3))
+    r = StatefulReader(RG, cfg)
+    r.add_writer(WG, [LOC])
+    now = 0.0
+    for m in msgs:
+        now += 0.01
+        handler = {wire.Data: r.handle_data, wire.DataFrag: r.handle_data_frag,
+                   wire.Heartbeat: r.handle_heartbeat, wire.Gap: r.handle_gap,
+                   wire.HeartbeatFrag: r.handle_heartbeat_frag}[type(m)]
+        handler(WP, m, now)
+        r.handle_timer(now)
+    proxy = r.writers[WG]
+    assert len(proxy.pending) <= 64
+    assert len(proxy.irrelevant) <= 64 + 1
+    assert proxy.reassembler.bytes_in_progress <= 100_000
+    assert len(r.history) <= 3
+
+
+def _hostile_to_writer() -> st.SearchStrategy[Any]:
+    rid, wid = st.just(RG.entity_id), st.just(WG.entity_id)
+    sets = st.builds(lambda b, off: wire.SequenceNumberSet(b, tuple(sorted({b + o for o in off}))),
+                     st.integers(1, 2**40) | st.integers(1, 12),
+                     st.lists(st.integers(0, 255), max_size=20))
+    fsets = st.builds(lambda b, off: wire.FragmentNumberSet(b, tuple(sorted({b + o for o in off}))),
+                      st.integers(1, 2**31), st.lists(st.integers(0, 255), max_size=20))
+    return st.one_of(
+        st.builds(wire.AckNack, rid, wid, sets, st.integers(-3, 2**31), st.booleans()),
+        st.builds(wire.NackFrag, rid, wid, _seq, fsets, st.integers(-3, 2**31)),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(_hostile_to_writer(), max_size=25))
+def test_writer_survives_nonsense_acknacks(msgs: list[Any]) -> None:
+    w = StatefulWriter(WG, WriterConfig(history=HistoryQos("keep_last", depth=4),
+                                        fragment_size=100))
+    w.add_reader(RG, [LOC])
+    for i in range(10):
+        w.write(bytes(250) if i % 3 == 0 else b"x", K if i % 2 else None)
+    now = 0.0
+    for m in msgs:
+        now += 0.01
+        handler = w.handle_acknack if type(m) is wire.AckNack else w.handle_nackfrag
+        for sub in subs(handler(RP, m, now) + w.handle_timer(now)):
+            if isinstance(sub, (wire.Data, wire.DataFrag)):
+                assert 1 <= sub.writer_sn <= 10
+    proxy = w.readers[RG]
+    assert proxy.acked <= 10 and not proxy.requested and not proxy.requested_frags
