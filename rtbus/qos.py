@@ -63,7 +63,7 @@ _INFINITE_WIRE = (0x7FFFFFFF, 0xFFFFFFFF)
 _UNLIMITED = -1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Qos:
     """One bundle of DDS QoS policies; every field has the DDS default for a data writer.
 

@@ -91,11 +91,12 @@ TYPE_LOOKUP_REQUEST_WRITER = 1 << 12
 TYPE_LOOKUP_REQUEST_READER = 1 << 13
 TYPE_LOOKUP_REPLY_WRITER = 1 << 14
 TYPE_LOOKUP_REPLY_READER = 1 << 15
-#: What an rtbus participant offers: SPDP + SEDP publications/subscriptions + liveliness.
+#: What an rtbus participant offers by default: SPDP + SEDP publications/subscriptions. The
+#: engine ORs in the liveliness (participant message) and type lookup bits once it runs those
+#: endpoints -- advertising an endpoint we do not serve would make peers talk to nobody.
 DEFAULT_BUILTIN_ENDPOINTS = (PARTICIPANT_ANNOUNCER | PARTICIPANT_DETECTOR
                              | PUBLICATIONS_ANNOUNCER | PUBLICATIONS_DETECTOR
-                             | SUBSCRIPTIONS_ANNOUNCER | SUBSCRIPTIONS_DETECTOR
-                             | PARTICIPANT_MESSAGE_DATA_WRITER | PARTICIPANT_MESSAGE_DATA_READER)
+                             | SUBSCRIPTIONS_ANNOUNCER | SUBSCRIPTIONS_DETECTOR)
 
 LOCATOR_KIND_UDPV4 = 1
 LOCATOR_KIND_UDPV6 = 2
