@@ -10,6 +10,7 @@ the type does.
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any, Literal
 
 from .. import _ext
@@ -25,6 +26,8 @@ Representation = Literal["XCDR1", "XCDR2"]
 Endianness = Literal["little", "big"]
 
 _CACHE_ATTR = "_rtbus_cdr_codec"
+# class -> codec, for the hot path (a weak map: generated classes may come and go)
+_BY_CLASS: weakref.WeakKeyDictionary[type, Any] = weakref.WeakKeyDictionary()
 _PURE_ATTR = "_rtbus_cdr_pure"
 
 
@@ -79,8 +82,10 @@ def encode(sample: Any, representation: Representation = "XCDR2",
         raise EncodeError(f"representation {representation!r}: expected 'XCDR1' or 'XCDR2'")
     if endianness not in ("little", "big"):
         raise EncodeError(f"endianness {endianness!r}: expected 'little' or 'big'")
-    t = _model_of(type(sample))
-    return _codec(t).encode(sample, representation == "XCDR2", endianness == "little")  # type: ignore[no-any-return]
+    codec = _BY_CLASS.get(type(sample))
+    if codec is None:
+        codec = _BY_CLASS[type(sample)] = _codec(_model_of(type(sample)))
+    return codec.encode(sample, representation == "XCDR2", endianness == "little")  # type: ignore[no-any-return]
 
 
 def decode(cls_or_model: Any, data: bytes | bytearray | memoryview) -> Any:
@@ -88,7 +93,12 @@ def decode(cls_or_model: Any, data: bytes | bytearray | memoryview) -> Any:
 
     Numeric sequences/arrays come back as read-only numpy views of ``data``.
     """
-    return _codec(_model_of(cls_or_model)).decode(data)
+    codec = _BY_CLASS.get(cls_or_model)
+    if codec is None:
+        codec = _codec(_model_of(cls_or_model))
+        if isinstance(cls_or_model, type):
+            _BY_CLASS[cls_or_model] = codec
+    return codec.decode(data)
 
 
 __all__ = ["encode", "decode", "key_hash", "serialize_key", "decode_key", "backend_for",

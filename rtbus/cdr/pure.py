@@ -64,8 +64,8 @@ _ENCODE_FAILURES = (struct.error, TypeError, ValueError, OverflowError, Attribut
 class _Writer:
     __slots__ = ("buf", "origin")
 
-    def __init__(self, origin: int) -> None:
-        self.buf = bytearray()
+    def __init__(self, origin: int, head: bytes = b"") -> None:
+        self.buf = bytearray(head)
         self.origin = origin
 
 
@@ -1402,6 +1402,8 @@ class Codec:
         self.model = t
         self._ids = (_EXTENSIBILITY_IDS[(False, t.extensibility)],
                      _EXTENSIBILITY_IDS[(True, t.extensibility)])
+        self._heads = {(v2, le): bytes((0, self._ids[v2] | le, 0, 0))
+                       for v2 in (False, True) for le in (False, True)}
         self._enc: dict[tuple[bool, bool], Enc] = {}
         self._dec: dict[tuple[bool, bool], Dec] = {}
         # compile the common mode eagerly so unsupported types fail at compile time
@@ -1421,10 +1423,11 @@ class Codec:
         return fn
 
     def encode(self, sample: Any, xcdr2: bool = True, little: bool = True) -> bytes:
-        w = _Writer(4)
-        w.buf += bytes((0, self._ids[1 if xcdr2 else 0] | (1 if little else 0), 0, 0))
+        mode = (xcdr2, little)
+        fn = self._enc.get(mode) or self._encoder(xcdr2, little)
+        w = _Writer(4, self._heads[mode])
         try:
-            self._encoder(xcdr2, little)(w, sample)
+            fn(w, sample)
         except EncodeError as exc:
             raise _wrap(exc, self.model.name) from None
         except _ENCODE_FAILURES as exc:
@@ -1442,8 +1445,10 @@ class Codec:
             raise DecodeError(f"unsupported encapsulation identifier 0x{ident:04x}; expected "
                               f"CDR/PL_CDR (0x0000-0x0003) or CDR2 (0x0006-0x000b)")
         r = _Reader(buf, 4, n)
+        mode = (ident >= 6, bool(ident & 1))
+        fn = self._dec.get(mode) or self._decoder(*mode)
         try:
-            return self._decoder(ident >= 6, bool(ident & 1))(r)
+            return fn(r)
         except RecursionError:
             raise DecodeError("nesting too deep") from None
         except (struct.error, IndexError) as exc:
