@@ -64,6 +64,7 @@ from .submessages import (
     RawSubmessage,
     Received,
     Submessage,
+    fast_constructor,
 )
 from .time import Time
 
@@ -92,7 +93,7 @@ class _Fmt:
 
     def __init__(self, e: str) -> None:
         S = struct.Struct
-        self.smhdr = S(e + "BBH")
+        self.u16 = S(e + "H")
         self.data_hdr = S(e + "HH4s4siI")  # extraFlags, octetsToInlineQos, rid, wid, sn
         self.frag_tail = S(e + "IHHI")
         self.hb = S(e + "4s4siIiII")
@@ -107,6 +108,16 @@ class _Fmt:
         self.loc = S(e + "iI16s")
         self.e = e
 
+
+_eid = bytes.__new__  # _eid(EntityId, raw4): skips the checking constructor, raw is 4 bytes
+_tuple_new = tuple.__new__
+_mk_data = fast_constructor(Data)
+_mk_data_frag = fast_constructor(DataFrag)
+_mk_heartbeat = fast_constructor(Heartbeat)
+_mk_acknack = fast_constructor(AckNack)
+_mk_gap = fast_constructor(Gap)
+_mk_info_ts = fast_constructor(InfoTs)
+_mk_info_dst = fast_constructor(InfoDst)
 
 _LE = _Fmt("<")
 _BE = _Fmt(">")
@@ -177,8 +188,8 @@ def _p_data(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> Data:
     if flags & C.DATA_FLAG_Q:
         qos, pos = _inline_qos(buf, pos, le)
     payload = buf[pos:] if flags & (C.DATA_FLAG_D | C.DATA_FLAG_K) else None
-    return Data(EntityId(rid), EntityId(wid), sn, qos, payload, bool(flags & C.DATA_FLAG_K),
-                bool(flags & C.DATA_FLAG_N), extra)
+    return _mk_data(_eid(EntityId, rid), _eid(EntityId, wid), sn, qos, payload,
+                    bool(flags & C.DATA_FLAG_K), bool(flags & C.DATA_FLAG_N), extra)
 
 
 def _p_data_frag(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> DataFrag:
@@ -198,9 +209,9 @@ def _p_data_frag(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> DataFrag:
     want = min(count * fsize, ssize - (start - 1) * fsize)
     if len(buf) - pos < want:
         raise _Drop("frag_fields")
-    return DataFrag(EntityId(rid), EntityId(wid), sn, start, count, fsize, ssize, qos,
-                    buf[pos:pos + want], bool(flags & C.DATAFRAG_FLAG_K),
-                    bool(flags & C.DATAFRAG_FLAG_N), extra)
+    return _mk_data_frag(_eid(EntityId, rid), _eid(EntityId, wid), sn, start, count, fsize,
+                         ssize, qos, buf[pos:pos + want], bool(flags & C.DATAFRAG_FLAG_K),
+                         bool(flags & C.DATAFRAG_FLAG_N), extra)
 
 
 def _p_heartbeat(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> Heartbeat:
@@ -214,8 +225,9 @@ def _p_heartbeat(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> Heartbeat:
         ch, cl, g1h, g1l, g2h, g2l, ws, sws = fmt.hb_group.unpack_from(buf, 28)
         group = HeartbeatGroupInfo((ch << 32) | cl, (g1h << 32) | g1l, (g2h << 32) | g2l,
                                    ws, sws)
-    return Heartbeat(EntityId(rid), EntityId(wid), first, last, count,
-                     bool(flags & C.HEARTBEAT_FLAG_F), bool(flags & C.HEARTBEAT_FLAG_L), group)
+    return _mk_heartbeat(_eid(EntityId, rid), _eid(EntityId, wid), first, last, count,
+                         bool(flags & C.HEARTBEAT_FLAG_F), bool(flags & C.HEARTBEAT_FLAG_L),
+                         group)
 
 
 def _p_heartbeat_frag(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> HeartbeatFrag:
@@ -232,7 +244,8 @@ def _p_acknack(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> AckNack:
     rid, wid = fmt.ids.unpack_from(buf, 0)
     state, pos = _seqset(fmt, buf, 8)
     (count,) = fmt.u32.unpack_from(buf, pos)
-    return AckNack(EntityId(rid), EntityId(wid), state, count, bool(flags & C.ACKNACK_FLAG_F))
+    return _mk_acknack(_eid(EntityId, rid), _eid(EntityId, wid), state, count,
+                       bool(flags & C.ACKNACK_FLAG_F))
 
 
 def _p_nack_frag(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> NackFrag:
@@ -261,20 +274,20 @@ def _p_gap(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> Gap:
         pos += 16
     if flags & C.GAP_FLAG_F:
         (filtered,) = fmt.u32.unpack_from(buf, pos)
-    return Gap(EntityId(rid), EntityId(wid), start, gap_list, group, filtered)
+    return _mk_gap(_eid(EntityId, rid), _eid(EntityId, wid), start, gap_list, group, filtered)
 
 
 def _p_info_ts(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> InfoTs:
     if flags & C.INFO_TS_FLAG_I:
-        return InfoTs(None)
+        return _mk_info_ts(None)
     sec, frac = fmt.time.unpack_from(buf, 0)
-    return InfoTs(Time(sec, frac).to_ns())
+    return _mk_info_ts(sec * 1_000_000_000 + ((frac * 1_000_000_000) >> 32))  # Time.to_ns
 
 
 def _p_info_dst(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> InfoDst:
     if len(buf) < 12:
         raise _Drop("submsg_length")
-    return InfoDst(GuidPrefix(buf[:12]))
+    return _mk_info_dst(_eid(GuidPrefix, buf[:12]))
 
 
 def _p_info_src(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> InfoSrc:
@@ -348,7 +361,7 @@ def parse_message(datagram: bytes | bytearray | memoryview) -> Message:
         raise MalformedError("bad_protocol", f"{magic!r}, expected b'RTPS'")
     if major != C.PROTOCOL_MAJOR:
         raise MalformedError("version", f"{major}.{minor}, expected 2.x")
-    prefix = GuidPrefix(prefix_raw)
+    prefix = _eid(GuidPrefix, prefix_raw)
     msg = Message((major, minor), vendor, prefix)
     subs = msg.submessages
     received = msg.received
@@ -371,7 +384,7 @@ def parse_message(datagram: bytes | bytearray | memoryview) -> Message:
         flags = buf[pos + 1]
         le = bool(flags & 1)
         fmt = _LE if le else _BE
-        (length,) = struct.unpack_from(fmt.e + "H", buf, pos + 2)
+        (length,) = fmt.u16.unpack_from(buf, pos + 2)
         body = pos + 4
         if length == 0 and smid not in _ZERO_LENGTH_IS_EMPTY:
             end = size
@@ -411,8 +424,8 @@ def parse_message(datagram: bytes | bytearray | memoryview) -> Message:
             if sub.multicast_locators is not None:  # type: ignore[union-attr]
                 reply_multi = sub.multicast_locators  # type: ignore[union-attr]
         elif cls is not Pad:
-            received.append(Received(sub, src, dst, ts, src_vendor, src_version, reply_uni,
-                                     reply_multi))
+            received.append(_tuple_new(Received, (sub, src, dst, ts, src_vendor, src_version,
+                                                  reply_uni, reply_multi)))
     return msg
 
 
@@ -534,6 +547,8 @@ def _e_info_ts(s: InfoTs) -> bytes:
     if s.timestamp is None:
         return _frame(C.SMID_INFO_TS, C.INFO_TS_FLAG_I, b"")
     t = Time.from_ns(s.timestamp)
+    if not -(1 << 31) <= t.seconds < 1 << 31:
+        raise ValueError(f"INFO_TS timestamp {s.timestamp} ns: seconds do not fit in int32")
     return _frame(C.SMID_INFO_TS, 0, struct.pack("<iI", t.seconds, t.fraction))
 
 

@@ -7,8 +7,9 @@ Timestamps are int nanoseconds since the Unix epoch (``None``: invalid / absent)
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, NamedTuple
 
 from .guid import EntityId, GuidPrefix
 from .locator import Locator
@@ -215,3 +216,21 @@ def _payload_eq(a: Payload | None, b: Payload | None) -> bool:
     if a is None or b is None:
         return a is b
     return a == b  # bytes == memoryview compares contents
+
+
+def fast_constructor(cls: type) -> Callable[..., Any]:
+    """A positional constructor for a frozen slotted dataclass that skips its ``__init__``.
+
+    Python 3.11's generated frozen ``__init__`` goes through ``object.__setattr__`` per field
+    and costs ~1 us a field; the parser builds several objects per datagram. This sets the
+    slots through their descriptors instead (about 3x faster), values taken as given: callers
+    pass exactly the fields, in order, already validated.
+    """
+    names = [f.name for f in fields(cls)]
+    ns: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    for n in names:
+        ns["set_" + n] = cls.__dict__[n].__set__
+    src = f"def make({', '.join(names)}):\n    o = new(cls)\n" + "".join(
+        f"    set_{n}(o, {n})\n" for n in names) + "    return o\n"
+    exec(src, ns)  # generated from the dataclass's own field names only
+    return ns["make"]  # type: ignore[no-any-return]
