@@ -209,6 +209,26 @@ def test_rtbus_and_cyclone_discover_each_other(peer):
         assert "Policy.Ownership.Exclusive" in s["qos"]
         assert "Policy.Reliability.Reliable(max_blocking_time=100000000)" in s["qos"]
         assert any(q.startswith("Policy.Partition(partitions=('sha*',)") for q in s["qos"])
+
+        # a writer of ours, with the writer-only policies, as Cyclone's DCPSPublication shows it
+        writer_guid = PREFIX + b"\x00\x00\x02\x02"
+        node.perform(node.sedp.add_local(EndpointData(
+            role="writer", endpoint_guid=writer_guid, topic_name="Circle",
+            type_name="ShapeType", participant_guid=node.local.guid,
+            qos=Qos(durability="transient_local", history=("keep_last", 10),
+                    ownership="exclusive", ownership_strength=10, lifespan=2.5,
+                    liveliness="manual_by_participant", liveliness_lease=4.0)), node.now()))
+
+        def ours(reply):
+            return [p for p in reply["endpoints"] if p["key"] == writer_guid.hex()]
+
+        (pub,) = ours(wait_for(node, peer, "publications", ours))
+        assert (pub["topic"], pub["type"]) == ("Circle", "ShapeType")
+        for expected in ("Policy.Durability.TransientLocal", "Policy.History.KeepLast(depth=10)",
+                         "Policy.Ownership.Exclusive", "Policy.OwnershipStrength(strength=10)",
+                         "Policy.Lifespan(lifespan=2500000000)",
+                         "Policy.Liveliness.ManualByParticipant(lease_duration=4000000000)"):
+            assert expected in pub["qos"], (expected, pub["qos"])
     finally:
         node.close()
 
