@@ -111,8 +111,10 @@ CRAFTED: list[tuple[str, bytes, str | None, list[str]]] = [
      None, ["bad_numset"]),
     ("acknack_no_count", HEADER + sm(C.SMID_ACKNACK, 0, RID + WID + set_body(1, 32, 1)), None,
      ["submsg_length"]),
-    ("acknack_base_zero", HEADER + sm(C.SMID_ACKNACK, 0, RID + WID + set_body(0, 0, 0)
+    ("acknack_base_zero", HEADER + sm(C.SMID_ACKNACK, 0, RID + WID + set_body(0, 1, 1)
                                       + b"\0\0\0\0"), None, ["bad_numset"]),
+    ("acknack_base_negative", HEADER + sm(C.SMID_ACKNACK, 0, RID + WID + set_body(-1, 0, 0)
+                                          + b"\0\0\0\0"), None, ["bad_numset"]),
     ("nackfrag_base_zero", HEADER + sm(C.SMID_NACK_FRAG, 0, RID + WID + sn(1) + struct.pack(
         "<II", 0, 0) + b"\0\0\0\0"), None, ["bad_numset"]),
     ("nackfrag_bits_300", HEADER + sm(C.SMID_NACK_FRAG, 0, RID + WID + sn(1) + struct.pack(

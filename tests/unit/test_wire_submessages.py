@@ -131,6 +131,15 @@ def test_acknack_empty_set(e: str) -> None:
 
 
 @ORDERS
+def test_preemptive_acknack_with_base_zero_is_read_as_base_one(e: str) -> None:
+    """Fast DDS and Connext send base 0 / numBits 0 (invalid per 8.3.5.5); Cyclone accepts it."""
+    body = RID + WID + sn(e, 0) + struct.pack(e + "I", 0) + struct.pack(e + "I", 1)
+    a = parse_one(HEADER + sub(e, C.SMID_ACKNACK, 0, body))
+    assert isinstance(a, wire.AckNack) and a.reader_sn_state == wire.SequenceNumberSet(1, ())
+    assert a.count == 1
+
+
+@ORDERS
 def test_nack_frag(e: str) -> None:
     body = RID + WID + sn(e, 8) + struct.pack(e + "III", 3, 3, 0xA0000000) + \
         struct.pack(e + "I", 2)

@@ -240,9 +240,18 @@ def _p_heartbeat_frag(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> Heart
     return HeartbeatFrag(EntityId(rid), EntityId(wid), sn, last_frag, count)
 
 
+_PREEMPTIVE_ACK_STATE = SequenceNumberSet(1, (), 0)
+
+
 def _p_acknack(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> AckNack:
     rid, wid = fmt.ids.unpack_from(buf, 0)
-    state, pos = _seqset(fmt, buf, 8)
+    high, low, num_bits = fmt.setinfo.unpack_from(buf, 8)
+    if high == 0 and low == 0 and num_bits == 0:
+        # Fast DDS and Connext send pre-emptive ACKNACKs with bitmapBase 0 (invalid per
+        # 8.3.5.5); like Cyclone, read them as the well-formed "nothing received yet".
+        state, pos = _PREEMPTIVE_ACK_STATE, 20
+    else:
+        state, pos = _seqset(fmt, buf, 8)
     (count,) = fmt.u32.unpack_from(buf, pos)
     return _mk_acknack(_eid(EntityId, rid), _eid(EntityId, wid), state, count,
                        bool(flags & C.ACKNACK_FLAG_F))
