@@ -4,6 +4,9 @@ import json
 import random
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rtbus.qos import Qos
 from rtbus.rtps import wire
 from rtbus.rtps.actions import Send
@@ -13,7 +16,7 @@ from rtbus.rtps.builtin_data import (
     ParticipantData,
     build_endpoint_payload,
 )
-from rtbus.rtps.matching import DURABILITY_QOS_POLICY_ID, RELIABILITY_QOS_POLICY_ID
+from rtbus.rtps.matching import DURABILITY_QOS_POLICY_ID, RELIABILITY_QOS_POLICY_ID, match
 from rtbus.rtps.sedp import (
     Announce,
     EndpointMatched,
@@ -257,3 +260,61 @@ def test_participant_lost_disconnects_builtin_endpoints():
     assert of(EndpointUnmatched, out)[0].reason == "participant_lost"
     assert not any(g.prefix == P1 for g in pump.nodes[P2].readers["writer"].writers)
     assert not any(g.prefix == P1 for g in pump.nodes[P2].writers["reader"].readers)
+
+
+# --- invariants under random operation sequences ---------------------------------------------
+
+
+_ops = st.lists(st.tuples(
+    st.sampled_from(["add_local", "remove_local", "remote", "dispose", "participant",
+                     "lost"]),
+    st.sampled_from([P1, P2, bytes([3]) * 12]),
+    st.integers(1, 3),
+    st.sampled_from(["writer", "reader"]),
+    st.sampled_from(["Square", "Circle"]),
+    st.sampled_from(["reliable", "best_effort"]),
+    st.sampled_from([[], ["a"], ["a*"], ["b"]]),
+), max_size=40)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_ops)
+def test_matches_stay_consistent_with_the_rules(ops):
+    state = SedpState()
+    matched: set = set()
+    for op, prefix, n, role, topic, rel, parts in ops:
+        e = endpoint(prefix if op != "add_local" else P1, n, role, topic=topic,
+                     reliability=rel, partition=parts)
+        if op == "add_local":
+            out = state.add_local(e)
+        elif op == "remove_local":
+            out = state.remove_local(endpoint(P1, n, role).endpoint_guid)
+        elif op == "remote" and prefix != P1:
+            out = state.handle_sample(role, build_endpoint_payload(e), src_prefix=prefix)
+        elif op == "dispose" and prefix != P1:
+            out = state.handle_sample(role, None, status_info=3, key_hash=e.endpoint_guid)
+        elif op == "participant" and prefix != P1:
+            out = state.participant_discovered(participant(prefix, 7400 + prefix[0] * 10))
+        elif op == "lost" and prefix != P1:
+            out = state.participant_lost(prefix)
+        else:
+            continue
+        for ev in out:
+            if isinstance(ev, EndpointMatched):
+                pair = (ev.local_guid, ev.remote.endpoint_guid)
+                assert pair not in matched
+                matched.add(pair)
+            elif isinstance(ev, EndpointUnmatched):
+                matched.remove((ev.local_guid, ev.remote_guid))
+        # the events replay to exactly the state's match set ...
+        assert matched == state.matches
+        # ... and that set is exactly the pairs the matching rules accept
+        expected = set()
+        for lg, loc in state.local.items():
+            for rg, rem in state.remote.items():
+                if loc.role == rem.role or rem.prefix not in state.participants:
+                    continue
+                w, r = (loc, rem) if loc.role == "writer" else (rem, loc)
+                if match(w, r).matched:
+                    expected.add((lg, rg))
+        assert state.matches == expected
