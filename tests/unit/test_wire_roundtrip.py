@@ -42,7 +42,7 @@ def data_frags(draw: st.DrawFn) -> wire.DataFrag:
     count = draw(st.integers(1, 4))
     start = draw(st.integers(1, 1000))
     before = (start - 1) * fsize
-    ssize = draw(st.integers(before + 1, before + count * fsize + 500))
+    ssize = draw(st.integers(before + (count - 1) * fsize + 1, before + count * fsize + 500))
     n = min(count * fsize, ssize - before)
     return wire.DataFrag(draw(eids), draw(eids), draw(seqs), start, count, fsize, ssize,
                          draw(inline_qos), draw(st.binary(min_size=n, max_size=n)),

@@ -74,6 +74,21 @@ def test_data_without_payload_flags_has_no_payload(e: str) -> None:
 
 
 @ORDERS
+def test_data_with_sequence_number_unknown_is_accepted(e: str) -> None:
+    """writerSN UNKNOWN ({-1, 0}) passes, as in Cyclone (stateless writers use it)."""
+    body = struct.pack(e + "HH", 0, 16) + RID + WID + sn(e, wire.SEQUENCE_NUMBER_UNKNOWN)
+    d = parse_one(HEADER + sub(e, C.SMID_DATA, 0, body))
+    assert isinstance(d, wire.Data) and d.writer_sn == wire.SEQUENCE_NUMBER_UNKNOWN
+
+
+@ORDERS
+def test_data_without_flags_ignores_octets_to_inline_qos(e: str) -> None:
+    body = struct.pack(e + "HH", 0, 0) + RID + WID + sn(e, 4)
+    d = parse_one(HEADER + sub(e, C.SMID_DATA, 0, body))
+    assert isinstance(d, wire.Data) and d.writer_sn == 4 and d.serialized_payload is None
+
+
+@ORDERS
 def test_data_frag(e: str) -> None:
     frag = bytes(range(100))
     body = struct.pack(e + "HH", 0, 28) + RID + WID + sn(e, 3) + \

@@ -41,6 +41,7 @@ from .locator import Locator
 from .parameters import encode_parameter_list, parse_parameter_list, unknown_must_understand
 from .sequence_numbers import (
     MAX_SET_BITS,
+    SEQUENCE_NUMBER_UNKNOWN,
     FragmentNumberSet,
     SequenceNumberSet,
     bitmap_members,
@@ -174,15 +175,18 @@ def _inline_qos(buf: memoryview, pos: int, le: bool) -> tuple[InlineQos, int]:
     return InlineQos(key_hash, status, tuple(rest)), pos
 
 
+_DATA_QDK = C.DATA_FLAG_Q | C.DATA_FLAG_D | C.DATA_FLAG_K
+
+
 def _p_data(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> Data:
     extra, to_qos, rid, wid, high, low = fmt.data_hdr.unpack_from(buf, 0)
     sn = (high << 32) | low
-    if sn < 1:
+    if sn < 1 and sn != SEQUENCE_NUMBER_UNKNOWN:
         raise _Drop("bad_seqnum")
     if flags & C.DATA_FLAG_D and flags & C.DATA_FLAG_K:
         raise _Drop("bad_flags")
     pos = 4 + to_qos
-    if to_qos < 16 or pos > len(buf):
+    if flags & _DATA_QDK and (to_qos < 16 or pos > len(buf)):
         raise _Drop("submsg_length")
     qos = None
     if flags & C.DATA_FLAG_Q:
@@ -195,10 +199,11 @@ def _p_data(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> Data:
 def _p_data_frag(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> DataFrag:
     extra, to_qos, rid, wid, high, low = fmt.data_hdr.unpack_from(buf, 0)
     sn = (high << 32) | low
-    if sn < 1:
+    if sn < 1 and sn != SEQUENCE_NUMBER_UNKNOWN:
         raise _Drop("bad_seqnum")
     start, count, fsize, ssize = fmt.frag_tail.unpack_from(buf, 20)
-    if start < 1 or count < 1 or fsize < 1 or ssize < 1 or (start - 1) * fsize >= ssize:
+    # every fragment the submessage claims must start inside the sample (as Cyclone checks)
+    if start < 1 or count < 1 or fsize < 1 or (start + count - 2) * fsize >= ssize:
         raise _Drop("frag_fields")
     pos = 4 + to_qos
     if to_qos < 28 or pos > len(buf):
