@@ -3,6 +3,9 @@
 import json
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from rtbus.rtps import wire
 from rtbus.rtps.actions import Send
 from rtbus.rtps.builtin_data import ParticipantData
@@ -149,3 +152,47 @@ def test_cyclone_capture_discovered_and_disposed():
                         assert ev.reason == "disposed"
                         lost.add(ev.guid_prefix)
     assert len(found) == 2 and lost == found
+
+
+_steps = st.lists(st.tuples(st.sampled_from(["announce", "dispose", "traffic", "wait"]),
+                            st.integers(1, 4), st.sampled_from([1.0, 2.5, 10.0]),
+                            st.floats(0.0, 4.0)), max_size=40)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_steps)
+def test_participant_table_follows_a_simple_model(steps):
+    """Announcements add, disposes remove, leases (renewed by any traffic) expire."""
+    me = Spdp(pdata(9), now=0.0)
+    model: dict[bytes, float] = {}  # prefix -> lease expiry
+    leases: dict[bytes, float] = {}
+    now = 0.0
+    for op, n, lease, dt in steps:
+        prefix = bytes([n]) * 12
+        if op == "announce":
+            other = Spdp(pdata(n, lease=lease), now=now)
+            out = deliver(other, me, sends(other.handle_timer(now))[0], now)
+            if prefix not in model:
+                assert [type(e) for e in events(out)] == [ParticipantDiscovered]
+                model[prefix] = now + lease
+            else:
+                model[prefix] = max(model[prefix], now + lease)
+            leases[prefix] = lease
+        elif op == "dispose":
+            other = Spdp(pdata(n), now=now)
+            out = deliver(other, me, sends(other.shutdown())[0], now)
+            assert events(out) == ([ParticipantLost(prefix, "disposed")] if prefix in model
+                                   else [])
+            model.pop(prefix, None)
+        elif op == "traffic":
+            me.refresh(prefix, now)
+            if prefix in model:
+                model[prefix] = max(model[prefix], now + leases[prefix])
+        else:
+            now += dt
+            lost = {e.guid_prefix for e in events(me.handle_timer(now))}
+            expired = {p for p, t in model.items() if t <= now}
+            assert lost == expired
+            for p in expired:
+                del model[p]
+        assert set(me.participants) == set(model)
