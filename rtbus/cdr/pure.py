@@ -461,8 +461,16 @@ class _Compiler:
         ndarray = np.ndarray
         asarray = np.asarray
 
+        raw_bytes = p.size == 1 and p is not M.BOOLEAN
+        frombuffer = np.frombuffer
+
         def enc_numseq(w: _Writer, v: Any) -> None:
-            a = v if (type(v) is ndarray and v.dtype == dt) else asarray(v, dtype=dt)
+            if type(v) is ndarray and v.dtype == dt:
+                a = v
+            elif raw_bytes and isinstance(v, (bytes, bytearray, memoryview)):
+                a = frombuffer(v, dt)
+            else:
+                a = asarray(v, dtype=dt)
             if a.ndim != 1:
                 raise EncodeError(f"sequence needs a 1-dimensional array, got shape {a.shape}")
             n = a.shape[0]
@@ -525,8 +533,14 @@ class _Compiler:
         length = t.length
         asarray = np.asarray
 
+        raw_bytes = p.size == 1 and p is not M.BOOLEAN
+        frombuffer = np.frombuffer
+
         def enc_numarr(w: _Writer, v: Any) -> None:
-            a = asarray(v, dtype=dt)
+            if raw_bytes and isinstance(v, (bytes, bytearray, memoryview)):
+                a = frombuffer(v, dt)
+            else:
+                a = asarray(v, dtype=dt)
             if a.size != length:
                 raise EncodeError(f"array needs {length} elements {t.dims}, got {a.size}")
             buf = w.buf
@@ -634,15 +648,15 @@ class _Compiler:
             want = dims[d]
             if len(v) != want:
                 raise EncodeError(f"array dimension {d} needs {want} elements, got {len(v)}")
-            if d == len(dims) - 1:
-                for i, x in enumerate(v):
-                    try:
+            last = d == len(dims) - 1
+            for i, x in enumerate(v):
+                try:
+                    if last:
                         eenc(w, x)
-                    except EncodeError as exc:
-                        raise _wrap(exc, f"[{i}]") from None
-            else:
-                for x in v:
-                    enc_dim(w, x, d + 1)
+                    else:
+                        enc_dim(w, x, d + 1)
+                except EncodeError as exc:
+                    raise _wrap(exc, f"[{i}]") from None
 
         def enc_listarr(w: _Writer, v: Any) -> None:
             if dheader:
