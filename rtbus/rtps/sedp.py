@@ -6,7 +6,8 @@ Two layers, so the discovery logic is usable with or without the reliable transp
   (``handle_sample``) and local endpoint changes (``add_local`` / ``remove_local``), and returns
   :class:`Announce` items (what our builtin SEDP writers must publish) and events
   (:class:`EndpointMatched`, :class:`EndpointUnmatched`, :class:`IncompatibleQos`,
-  :class:`RemoteEndpointDiscovered`, :class:`RemoteEndpointRemoved`).
+  :class:`RemoteEndpointDiscovered`, :class:`RemoteEndpointRemoved`,
+  :class:`InconsistentTopic`).
 * :class:`Sedp` puts the four builtin endpoints of DDSI-RTPS 8.5.4 on top: reliable,
   transient-local :class:`~rtbus.rtps.writer.StatefulWriter` s for our publications and
   subscriptions (entity ids 0x3c2 / 0x4c2) and :class:`~rtbus.rtps.reader.StatefulReader` s for
@@ -101,8 +102,17 @@ class IncompatibleQos:
     policies: tuple[int, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class InconsistentTopic:
+    """Same topic name, but a type that does not fit (the INCONSISTENT_TOPIC status)."""
+
+    local_guid: bytes
+    remote_guid: bytes
+    remote_type_name: str
+
+
 SedpEvent = Union[RemoteEndpointDiscovered, RemoteEndpointRemoved, EndpointMatched,
-                  EndpointUnmatched, IncompatibleQos]
+                  EndpointUnmatched, IncompatibleQos, InconsistentTopic]
 SedpOutput = Union[Announce, SedpEvent]
 
 
@@ -244,6 +254,12 @@ class SedpState:
             if self._incompatible.get(pair) != policies:
                 self._incompatible[pair] = policies
                 out.append(IncompatibleQos(pair[0], pair[1], policies))
+        elif result.reason == "type":
+            if self._incompatible.get(pair) != ():
+                self._incompatible[pair] = ()  # () marks "type mismatch reported"
+                out.append(InconsistentTopic(pair[0], pair[1], remote.type_name))
+        else:
+            self._incompatible.pop(pair, None)
         return out
 
     def _remove_remote(self, guid: bytes, reason: UnmatchReason) -> list[SedpOutput]:

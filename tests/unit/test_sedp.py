@@ -2,6 +2,7 @@
 
 import json
 import random
+from dataclasses import replace
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -22,6 +23,7 @@ from rtbus.rtps.sedp import (
     EndpointMatched,
     EndpointUnmatched,
     IncompatibleQos,
+    InconsistentTopic,
     RemoteEndpointDiscovered,
     RemoteEndpointRemoved,
     Sedp,
@@ -84,6 +86,22 @@ def test_incompatible_qos_reported_once():
     (inc,) = of(IncompatibleQos, out)
     assert inc.policies == (DURABILITY_QOS_POLICY_ID, RELIABILITY_QOS_POLICY_ID)
     assert of(EndpointMatched, out) == []
+
+
+def test_type_mismatch_is_an_inconsistent_topic_reported_once():
+    st = SedpState()
+    st.participant_discovered(participant(P2, 7420))
+    st.add_local(endpoint(P1, 1, "writer"))
+    other = EndpointData("reader", P2 + b"\0\0\1\7", "Square", "OtherType")
+    (ev,) = of(InconsistentTopic, st.handle_sample("reader", build_endpoint_payload(other)))
+    assert ev.remote_type_name == "OtherType" and ev.remote_guid == other.endpoint_guid
+    changed = replace(other, qos=Qos(partition=["x"]))
+    assert of(InconsistentTopic, st.handle_sample("reader", build_endpoint_payload(changed))) \
+        == []
+    # a different topic is simply unrelated: no status at all
+    unrelated = EndpointData("reader", P2 + b"\0\0\2\7", "Circle", "OtherType")
+    assert st.handle_sample("reader", build_endpoint_payload(unrelated)) == [
+        RemoteEndpointDiscovered(st.remote[unrelated.endpoint_guid])]
 
 
 def test_remote_qos_change_unmatches_and_dispose_removes():
