@@ -336,3 +336,15 @@ def test_matches_stay_consistent_with_the_rules(ops):
                 if match(w, r).matched:
                     expected.add((lg, rg))
         assert state.matches == expected
+
+
+def test_announcement_data_carries_key_hash_and_payload():
+    sedp = Sedp(P1)
+    sedp.participant_discovered(participant(P2, 7420), 0.0)
+    w = endpoint(P1, 1, "writer")
+    datas = [s for o in sedp.add_local(w, 0.0) if isinstance(o, Send)
+             for s in o.submessages if isinstance(s, wire.Data)]
+    (data,) = datas
+    assert data.writer_id == wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_WRITER
+    assert data.inline_qos.key_hash == w.endpoint_guid
+    assert bytes(data.serialized_payload) == build_endpoint_payload(w)
