@@ -85,7 +85,26 @@ def encode(sample: Any, representation: Representation = "XCDR2",
     codec = _BY_CLASS.get(type(sample))
     if codec is None:
         codec = _BY_CLASS[type(sample)] = _codec(_model_of(type(sample)))
-    return codec.encode(sample, representation == "XCDR2", endianness == "little")  # type: ignore[no-any-return]
+    data: bytes = codec.encode(sample, representation == "XCDR2", endianness == "little")
+    return with_padding(data)
+
+
+def with_padding(data: bytes) -> bytes:
+    """Pad a payload to a multiple of 4 and record the pad count in the options, as Cyclone.
+
+    XTypes 1.3 7.6.3.1.2: the two least significant bits of the options (a big-endian
+    16-bit field) hold the number of padding bytes after the serialized data. Cyclone's C
+    core writes them (and strips that many bytes on receipt); the backends' raw ``encode``
+    leaves them 0 like cyclonedds-python, so both backends stay byte-comparable.
+    """
+    pad = -len(data) & 3
+    if not pad:
+        return data
+    return b"".join((data[:3], _PAD_OPTION[pad], data[4:], _ZERO_PAD[pad]))
+
+
+_PAD_OPTION = [bytes((n,)) for n in range(4)]
+_ZERO_PAD = [bytes(n) for n in range(4)]
 
 
 def decode(cls_or_model: Any, data: bytes | bytearray | memoryview) -> Any:
@@ -101,5 +120,6 @@ def decode(cls_or_model: Any, data: bytes | bytearray | memoryview) -> Any:
     return codec.decode(data)
 
 
-__all__ = ["encode", "decode", "key_hash", "serialize_key", "decode_key", "backend_for",
-           "pure_codec", "Encapsulation", "parse_header", "Representation", "Endianness"]
+__all__ = ["encode", "decode", "with_padding", "key_hash", "serialize_key", "decode_key",
+           "backend_for", "pure_codec", "Encapsulation", "parse_header", "Representation",
+           "Endianness"]

@@ -217,3 +217,11 @@ def test_backend_for_reports_compiled_when_available(monkeypatch: pytest.MonkeyP
     t = _struct("disp::C", [M.Member("x", M.INT32)])
     expected = "compiled" if _ext.available("cdr") is not None else "pure"
     assert cdr.backend_for(t) == expected
+
+
+def test_public_encode_pads_to_four_and_records_pad_in_options() -> None:
+    t = _struct("pad::P", [M.Member("a", M.INT32), M.Member("b", M.UINT8)])
+    data = cdr.encode(make(t, 1, 2))
+    assert data == b"\x00\x07\x00\x03" + struct.pack("<iB", 1, 2) + bytes(3)
+    assert cdr.decode(t.pyclass, data) == make(t, 1, 2)
+    assert cdr.pure_codec(t).encode(make(t, 1, 2))[2:4] == b"\x00\x00"  # raw codec: unpadded
