@@ -324,7 +324,11 @@ cdef class PrimNode(Node):
                 memcpy(&b64, &d, 8)
                 w_u64(w, b64)
             elif k == K_F32:
-                f = <float>(<double>v)
+                d = v
+                if (d > 3.4028234663852886e38 or d < -3.4028234663852886e38) and d == d \
+                        and d - d == d - d:  # finite but outside float32, as struct.pack refuses
+                    raise OverflowError("float too large for float32")
+                f = <float>d
                 memcpy(&b32, &f, 4)
                 w_u32(w, b32)
             elif k == K_BOOL:
@@ -531,7 +535,10 @@ cdef class StringNode(Node):
             w_u32(w, <uint32_t>len(b))
             w_bytes(w, <const char*>b, len(b))
             return 0
-        p = PyUnicode_AsUTF8AndSize(v, &n)
+        try:
+            p = PyUnicode_AsUTF8AndSize(v, &n)
+        except UnicodeEncodeError as exc:
+            raise EncodeError(f"string is not encodable as UTF-8: {exc}") from exc
         w_u32(w, <uint32_t>(n + 1))
         w_reserve(w, n + 1)
         memcpy(w.data + w.pos, p, n)
@@ -801,9 +808,22 @@ cdef class StructNode(Node):
             self.min_size = 4
 
     cdef int enc(self, WBuf* w, object v) except -1:
+        cdef Py_ssize_t cur = -1
+        try:
+            return self.enc_body(w, v, &cur)
+        except RecursionError:
+            raise
+        except Exception as exc:
+            where = f"{self.name}.{(<MemberPlan>self.mplans[cur]).name}" if cur >= 0 else self.name
+            if isinstance(exc, EncodeError):
+                raise EncodeError(f"{where}: {exc}") from exc
+            raise EncodeError(f"{where}: cannot encode: {exc}") from exc
+
+    cdef int enc_body(self, WBuf* w, object v, Py_ssize_t* cur) except -1:
         cdef MemberPlan mp
         cdef Py_ssize_t hpos = 0, lpos, dpos, saved_origin
         cdef object x
+        cdef Py_ssize_t i
         w.depth += 1
         if w.depth > MAX_DEPTH:
             raise EncodeError(f"{self.name}: nesting deeper than {MAX_DEPTH} levels (a cycle?)")
@@ -811,7 +831,9 @@ cdef class StructNode(Node):
             if w.xcdr2:
                 w_u32(w, 0)
                 hpos = w.pos
-                for mp in self.mplans:
+                for i in range(self.n):
+                    mp = <MemberPlan>self.mplans[i]
+                    cur[0] = i
                     x = PyObject_GetAttr(v, mp.name)
                     if x is None and mp.optional:
                         continue
@@ -825,7 +847,9 @@ cdef class StructNode(Node):
                         mp.node.enc(w, x)
                 w_patch_u32(w, hpos - 4, <uint32_t>(w.pos - hpos))
             else:
-                for mp in self.mplans:
+                for i in range(self.n):
+                    mp = <MemberPlan>self.mplans[i]
+                    cur[0] = i
                     x = PyObject_GetAttr(v, mp.name)
                     if x is None and mp.optional:
                         continue
@@ -849,7 +873,9 @@ cdef class StructNode(Node):
         if self.ext == 1 and w.xcdr2:
             w_u32(w, 0)
             hpos = w.pos
-        for mp in self.mplans:
+        for i in range(self.n):
+            mp = <MemberPlan>self.mplans[i]
+            cur[0] = i
             x = PyObject_GetAttr(v, mp.name)
             if mp.optional:
                 if w.xcdr2:
@@ -1252,6 +1278,7 @@ cdef class Codec:
     cdef unsigned char id1
     cdef unsigned char id2
     cdef Py_ssize_t hint
+    cdef str root_name
     cdef readonly object model
 
     def __init__(self, model):
@@ -1260,6 +1287,7 @@ cdef class Codec:
         if not isinstance(t, (M.StructType, M.UnionType)):
             raise NotImplementedError(f"top-level type must be a struct or union, got {t!r}")
         self.root = _Compiler().node_for(t)
+        self.root_name = t.name
         self.id1 = ENCAP_IDS[(False, t.extensibility)]
         self.id2 = ENCAP_IDS[(True, t.extensibility)]
         self.hint = 64
@@ -1282,7 +1310,12 @@ cdef class Codec:
         w.pos = 4
         w.origin = 4
         try:
-            self.root.enc(&w, sample)
+            try:
+                self.root.enc(&w, sample)
+            except EncodeError:
+                raise
+            except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+                raise EncodeError(f"{self.root_name}: cannot encode: {exc}") from exc
             # next time start with room for a sample like this one
             self.hint = w.pos if w.pos > 16 else 16
             if w.pos != w.cap:
@@ -1317,7 +1350,12 @@ cdef class Codec:
             r.end = view.len
             r.depth = 0
             r.owner = <PyObject*>buf
-            return self.root.dec(&r)
+            try:
+                return self.root.dec(&r)
+            except DecodeError:
+                raise
+            except (ValueError, OverflowError) as exc:  # e.g. undecodable UTF-16
+                raise DecodeError(f"{self.root_name}: {exc} (payload offset {r.pos - 4})") from exc
         finally:
             PyBuffer_Release(&view)
 

@@ -651,8 +651,19 @@ def test_encode_rejects_out_of_range_and_wrong_types() -> None:
     materialize([model])
     codec = ccdr.compile_codec(model)
     unchecked = model.pyclass._rtbus_unchecked  # bypass construction-time validation
-    with pytest.raises(EncodeError, match="uint8"):
+    with pytest.raises(EncodeError, match=r"p::Rng\.a: .*uint8"):
         codec.encode(unchecked(256, ""), True, True)
+    with pytest.raises(EncodeError, match=r"p::Rng\.s: .*UTF-8"):
+        codec.encode(unchecked(1, "\ud800"), True, True)
+    with pytest.raises(EncodeError, match=r"p::Rng\.a: cannot encode"):
+        codec.encode(object(), True, True)
+    f32 = struct("p::F32", [mem("f", M.FLOAT32)])
+    materialize([f32])
+    fcodec = ccdr.compile_codec(f32)
+    with pytest.raises(EncodeError, match="float32"):
+        fcodec.encode(f32.pyclass._rtbus_unchecked(1e300), True, True)
+    assert fcodec.encode(f32.pyclass._rtbus_unchecked(float("inf")), True, True)[4:] == \
+        np.array([np.inf], dtype="<f4").tobytes()
     with pytest.raises(EncodeError, match="bound"):
         codec.encode(unchecked(1, "abcd"), True, True)
     with pytest.raises(EncodeError, match="str"):
