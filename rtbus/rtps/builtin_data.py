@@ -206,10 +206,14 @@ def _read_guid(value: bytes, name: str) -> bytes:
     return bytes(value[:16])
 
 
+def _need(value: bytes, size: int, name: str) -> bytes:
+    if len(value) < size:
+        raise MalformedError(f"bad_{name}", f"{name} of {len(value)} bytes, expected {size}")
+    return value
+
+
 def _u32(value: bytes, name: str) -> int:
-    if len(value) < 4:
-        raise MalformedError(f"bad_{name}", f"{name} of {len(value)} bytes, expected 4")
-    return int(struct.unpack_from("<I", value, 0)[0])
+    return int(struct.unpack_from("<I", _need(value, 4, name), 0)[0])
 
 
 def _text(value: bytes) -> str:
@@ -312,9 +316,10 @@ def parse_participant_payload(payload: bytes | memoryview) -> ParticipantData:
         if (v := single.get(PID_BUILTIN_ENDPOINT_SET)) is not None:
             kw["builtin_endpoints"] = _u32(v, "builtin_endpoint_set")
         if (v := single.get(PID_PROTOCOL_VERSION)) is not None:
+            v = _need(v, 2, "protocol_version")
             kw["protocol_version"] = (v[0], v[1])
         if (v := single.get(PID_VENDORID)) is not None:
-            kw["vendor_id"] = bytes(v[:2])
+            kw["vendor_id"] = bytes(_need(v, 2, "vendor_id")[:2])
         if (v := single.get(PID_DOMAIN_ID)) is not None:
             kw["domain_id"] = _u32(v, "domain_id")
         if (v := single.get(PID_DOMAIN_TAG)) is not None:
@@ -323,7 +328,7 @@ def parse_participant_payload(payload: bytes | memoryview) -> ParticipantData:
             kw["entity_name"] = _text(v)
         if (v := single.get(PID_USER_DATA)) is not None:
             (n,) = struct.unpack_from("<I", v, 0)
-            kw["user_data"] = bytes(v[4:4 + n])
+            kw["user_data"] = bytes(_need(v, 4 + n, "user_data")[4:4 + n])
         if (v := single.get(PID_PARTICIPANT_MANUAL_LIVELINESS_COUNT)) is not None:
             (kw["manual_liveliness_count"],) = struct.unpack_from("<i", v, 0)
         if (v := single.get(PID_PROPERTY_LIST)) is not None:
@@ -428,7 +433,7 @@ def parse_endpoint_payload(payload: bytes | memoryview, role: EndpointRole) -> E
         if (v := single.get(PID_ENTITY_NAME)) is not None:
             kw["entity_name"] = _text(v)
         if (v := single.get(PID_VENDORID)) is not None:
-            kw["vendor_id"] = bytes(v[:2])
+            kw["vendor_id"] = bytes(_need(v, 2, "vendor_id")[:2])
     except struct.error as exc:
         raise MalformedError("truncated_parameter", str(exc)) from None
     return EndpointData(**kw)  # type: ignore[arg-type]

@@ -1,5 +1,6 @@
 """Discovery payloads: parse what Cyclone 11 sent (capture), round trips, tolerance rules."""
 
+import functools
 import json
 import math
 import struct
@@ -189,6 +190,37 @@ def test_key_payload_round_trip():
     assert parse_key_payload(build_key_payload(PID_PARTICIPANT_GUID, g)) == g
 
 
+@pytest.mark.parametrize("pid", [0x0015, 0x0016, 0x000F, 0x0058, 0x0002, 0x002C, 0x0062])
+def test_short_participant_values_are_malformed(pid):
+    payload = build_parameter_list([(PID_PARTICIPANT_GUID, bytes(16)), (pid, b"")])
+    with pytest.raises(MalformedError):
+        parse_participant_payload(payload)
+
+
 def test_infinite_lease_round_trip():
     p = ParticipantData(guid_prefix=bytes(12), lease_duration=math.inf)
     assert parse_participant_payload(build_participant_payload(p)).lease_duration == math.inf
+
+
+@functools.cache
+def _valid_payloads():
+    data = capture_data_submessages()
+    spdp = next(p for w, f, _, p in data if w == "000100c2" and f & 0x4)
+    pub = next(p for w, f, _, p in data if w == "000003c2" and f & 0x4)
+    sub = next(p for w, f, _, p in data if w == "000004c2" and f & 0x4)
+    return [bytes(spdp), bytes(pub), bytes(sub)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(which=st.integers(0, 2), edits=st.lists(
+    st.tuples(st.integers(0, 2000), st.integers(0, 255)), min_size=1, max_size=6))
+def test_mutated_cyclone_payloads_raise_only_malformed(which, edits):
+    payload = bytearray(_valid_payloads()[which])
+    for pos, value in edits:
+        payload[pos % len(payload)] = value
+    for parse in (parse_participant_payload, lambda b: parse_endpoint_payload(b, "writer"),
+                  lambda b: parse_endpoint_payload(b, "reader")):
+        try:
+            parse(bytes(payload))
+        except MalformedError:
+            pass
