@@ -83,6 +83,9 @@ class ReaderConfig:
     max_samples_in_progress: int = DEFAULT_MAX_SAMPLES_IN_PROGRESS
     max_out_of_order: int = 4096  # samples buffered per writer ahead of a hole
     max_nackfrag_windows: int = 32  # NACK_FRAG submessages per response (256 fragments each)
+    # no second NACK within this time of the last one: repairs asked for are still in flight
+    # when heartbeats arrive in quick succession (a piggy-backed one right after a periodic one)
+    nack_repeat_interval: float = 0.005
 
 
 class _Pending:
@@ -110,6 +113,7 @@ class WriterProxy:
         "irrelevant",
         "last_hbfrag_count",
         "last_heartbeat_count",
+        "last_nack_at",
         "locators",
         "max_seq_known",
         "must_ack",
@@ -139,6 +143,7 @@ class WriterProxy:
         self.nackfrag_count = 0
         self.ack_deadline: float | None = None
         self.must_ack = False
+        self.last_nack_at = float("-inf")
         self.reassembler = reassembler
 
     def __repr__(self) -> str:
@@ -315,7 +320,7 @@ class StatefulReader:
             if proxy.ack_deadline is None:
                 proxy.ack_deadline = now + self.config.heartbeat_response_delay
         if proxy.ack_deadline is not None and proxy.ack_deadline <= now:
-            actions.extend(self._acknack(proxy))
+            actions.extend(self._acknack(proxy, now))
         return actions
 
     def handle_heartbeat_frag(self, src_prefix: wire.GuidPrefix, msg: wire.HeartbeatFrag,
@@ -358,7 +363,7 @@ class StatefulReader:
         actions: list[Action] = []
         for proxy in self.writers.values():
             if proxy.ack_deadline is not None and proxy.ack_deadline <= now:
-                actions.extend(self._acknack(proxy))
+                actions.extend(self._acknack(proxy, now))
         return actions
 
     # -- application side -------------------------------------------------------------------
@@ -527,17 +532,27 @@ class StatefulReader:
                 break
         return out
 
-    def _acknack(self, proxy: WriterProxy) -> list[Action]:
+    def _acknack(self, proxy: WriterProxy, now: float) -> list[Action]:
         proxy.ack_deadline = None
         if not proxy.must_ack:
             return []
         proxy.must_ack = False
-        missing = self._missing(proxy, _SET_SPAN)
         proxy.acknack_count += 1
+        if now - proxy.last_nack_at < self.config.nack_repeat_interval:
+            # what we asked for moments ago is still on its way: acknowledge only (final, so
+            # no heartbeat ping-pong); the next heartbeat starts the next repair round
+            ack = wire.AckNack(reader_id=self.entity_id, writer_id=proxy.entity_id,
+                               reader_sn_state=wire.SequenceNumberSet(proxy.next_seq, ()),
+                               count=proxy.acknack_count, final=True)
+            self.counters["nack_repeat_suppressed"] += 1
+            return [Send(proxy.prefix, proxy.locators, (ack,))]
+        missing = self._missing(proxy, _SET_SPAN)
         subs: list = [wire.AckNack(reader_id=self.entity_id, writer_id=proxy.entity_id,
                                    reader_sn_state=wire.SequenceNumberSet(proxy.next_seq,
                                                                           tuple(missing)),
                                    count=proxy.acknack_count, final=not missing)]
+        if missing:
+            proxy.last_nack_at = now
         windows = self.config.max_nackfrag_windows
         for seq in sorted(proxy.reassembler.buffers):
             if windows <= 0:
@@ -558,6 +573,7 @@ class StatefulReader:
                     count=proxy.nackfrag_count))
                 windows -= 1
                 base = frags[0] + _SET_SPAN
+                proxy.last_nack_at = now
         return [Send(proxy.prefix, proxy.locators, tuple(subs))]
 
 

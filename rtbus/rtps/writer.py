@@ -72,6 +72,7 @@ class WriterConfig:
     nack_suppression_duration: float = 0.0
     fragment_size: int = DEFAULT_FRAGMENT_SIZE
     heartbeat_every: int = 16  # piggy-back a HEARTBEAT after this many DATA to a reader
+    # (and after every fragmented sample)
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,9 @@ class StatefulWriter:
         actions: list[Action] = []
         any_reliable = False
         qos = self._inline_qos(change)
+        # after a fragmented sample, ask at once what is missing: repairing a large sample
+        # then starts one round trip later instead of one heartbeat period later
+        fragmented = payload is not None and len(payload) > self.config.fragment_size
         for proxy in self.readers.values():
             subs: list = []
             self._append_change(subs, proxy, change, None, qos)
@@ -210,7 +214,7 @@ class StatefulWriter:
             if proxy.reliable:
                 any_reliable = True
                 proxy.sent_since_heartbeat += 1
-                if proxy.sent_since_heartbeat >= self.config.heartbeat_every:
+                if fragmented or proxy.sent_since_heartbeat >= self.config.heartbeat_every:
                     subs.append(self._heartbeat(proxy, final=False))
             actions.append(Send(proxy.prefix, proxy.locators, tuple(subs)))
         if any_reliable:

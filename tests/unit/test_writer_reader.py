@@ -463,3 +463,15 @@ def test_writer_survives_nonsense_acknacks(msgs: list[Any]) -> None:
                 assert 1 <= sub.writer_sn <= 10
     proxy = w.readers[RG]
     assert proxy.acked <= 10 and not proxy.requested and not proxy.requested_frags
+
+
+def test_second_heartbeat_right_after_a_nack_does_not_repeat_it() -> None:
+    r = StatefulReader(RG, ReaderConfig(nack_repeat_interval=0.01))
+    r.add_writer(WG, [LOC])
+    first = subs(r.handle_heartbeat(WP, heartbeat(1, 3, 1), 1.0), wire.AckNack)[0]
+    assert first.reader_sn_state.members() == (1, 2, 3)
+    again = subs(r.handle_heartbeat(WP, heartbeat(1, 3, 2), 1.005), wire.AckNack)[0]
+    assert again.reader_sn_state == wire.SequenceNumberSet(1, ()) and again.final
+    assert r.counters["nack_repeat_suppressed"] == 1
+    later = subs(r.handle_heartbeat(WP, heartbeat(1, 3, 3), 1.02), wire.AckNack)[0]
+    assert later.reader_sn_state.members() == (1, 2, 3)
