@@ -489,14 +489,20 @@ class StatefulReader:
             actions.append(SampleRejected(proxy.guid, seq, room.limit))
             self.counters["rejected"] += 1
             return True
+        # the filter (ownership) rules on a known instance before the change touches it, so a
+        # writer that does not own the instance cannot dispose or unregister it either
+        known = self.instances.get(key_hash)
+        if known is not None and not self.delivery_filter.accept(proxy.guid, known, now):
+            self.counters["filtered"] += 1
+            return True
         update = self.instances.on_change(key_hash, proxy.guid, status)
         inst = update.instance
         if inst is None:
             return True
-        if not valid and not update.state_changed:
-            return True
-        if not self.delivery_filter.accept(proxy.guid, inst, now):
+        if known is None and not self.delivery_filter.accept(proxy.guid, inst, now):
             self.counters["filtered"] += 1
+            return True
+        if not valid and not update.state_changed:
             return True
         self._store(actions, proxy.guid, seq, item.payload if valid else None, inst,
                     item.timestamp, item.inline_qos, status, now)

@@ -17,6 +17,7 @@ from rtbus.rtps.actions import (
     Send,
 )
 from rtbus.rtps.history import STATUS_DISPOSED, HistoryQos
+from rtbus.rtps.instances import InstanceState
 from rtbus.rtps.reader import BestEffortReader, ReaderConfig, StatefulReader
 from rtbus.rtps.writer import StatefulWriter, StatelessWriter, WouldBlock, WriterConfig, Written
 
@@ -475,3 +476,45 @@ def test_second_heartbeat_right_after_a_nack_does_not_repeat_it() -> None:
     assert r.counters["nack_repeat_suppressed"] == 1
     later = subs(r.handle_heartbeat(WP, heartbeat(1, 3, 3), 1.02), wire.AckNack)[0]
     assert later.reader_sn_state.members() == (1, 2, 3)
+
+
+class _StrongestWriterWins:
+    """A toy exclusive-ownership filter: the strongest writer seen for an instance owns it."""
+
+    def __init__(self, strength: dict[Any, int]) -> None:
+        self.strength = strength
+
+    def accept(self, writer_guid: Any, instance: Any, now: float) -> bool:
+        owner = instance.owner
+        if owner is None or self.strength[writer_guid] >= self.strength[owner]:
+            instance.owner = writer_guid
+            return True
+        return False
+
+    def writer_removed(self, writer_guid: Any, now: float) -> None:
+        return None
+
+
+def test_delivery_filter_hook_sees_every_sample_and_can_drop() -> None:
+    wg2 = wire.Guid(bytes(range(41, 53)), WG.entity_id)
+    filt = _StrongestWriterWins({WG: 10, wg2: 20})
+    r = StatefulReader(RG, ReaderConfig(history=HistoryQos("keep_all")), delivery_filter=filt)
+    r.add_writer(WG, [LOC])
+    r.add_writer(wg2, [LOC])
+    qos = wire.InlineQos(key_hash=K)
+    assert payloads(r.handle_data(WP, data(1, b"weak1", qos), 0.0)) == [b"weak1"]
+    strong = wire.Data(RG.entity_id, WG.entity_id, 1, qos, b"strong1")
+    assert payloads(r.handle_data(wg2.prefix, strong, 0.0)) == [b"strong1"]
+    assert payloads(r.handle_data(WP, data(2, b"weak2", qos), 0.0)) == []
+    assert r.counters["filtered"] == 1
+    assert r.instances.get(K).owner == wg2  # type: ignore[union-attr]
+    # a writer that does not own the instance cannot dispose it
+    dispose = wire.Data(RG.entity_id, WG.entity_id, 3,
+                        wire.InlineQos(key_hash=K, status_info=0x1), None)
+    assert r.handle_data(WP, dispose, 0.0) == []
+    assert r.instances.get(K).state == InstanceState.ALIVE  # type: ignore[union-attr]
+    # unregistering the owner releases the instance; the weaker writer takes over
+    unreg = wire.Data(RG.entity_id, WG.entity_id, 2,
+                      wire.InlineQos(key_hash=K, status_info=0x2), None)
+    r.handle_data(wg2.prefix, unreg, 0.0)
+    assert payloads(r.handle_data(WP, data(4, b"weak4", qos), 0.0)) == [b"weak4"]
