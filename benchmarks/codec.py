@@ -137,6 +137,15 @@ def measure(fn: Callable[[], Any], repeat: int, target_s: float) -> float:
     return statistics.median(runs) / number
 
 
+def _version(dist: str, module: Any) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:  # a missing version must not stop the benchmark
+        return str(getattr(module, "__version__", "unknown"))
+
+
 def machine_info() -> dict[str, Any]:
     import cyclonedds
     import Cython
@@ -157,8 +166,10 @@ def machine_info() -> dict[str, Any]:
     return {
         "cpu": cpu, "cpus": os.cpu_count(), "platform": platform.platform(),
         "python": sys.version.split()[0], "numpy": np.__version__, "cython": Cython.__version__,
-        "cyclonedds": getattr(cyclonedds, "__version__", "unknown"), "rtbus_commit": commit,
+        "cyclonedds": _version("cyclonedds", cyclonedds), "rtbus_commit": commit,
         "compiled_codec": _ext.available("cdr") is not None,
+        # other work on the machine inflates every column alike; ratios are the stable part
+        "load_average_1_5_15": [round(x, 2) for x in os.getloadavg()],
     }
 
 
