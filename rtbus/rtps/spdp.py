@@ -18,6 +18,7 @@ one period.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -25,16 +26,18 @@ from ..errors import MalformedError
 from . import wire
 from .actions import Send
 from .builtin_data import (
+    DEFAULT_BUILTIN_ENDPOINTS,
     PID_PARTICIPANT_GUID,
     STATUS_INFO_DISPOSED,
     STATUS_INFO_UNREGISTERED,
+    VENDOR_ID_RTBUS,
     ParticipantData,
     build_key_payload,
     build_participant_payload,
     parse_key_payload,
     parse_participant_payload,
 )
-from .ports import SPDP_MULTICAST_GROUP, spdp_multicast_port
+from .ports import SPDP_MULTICAST_GROUP, PortMapping, spdp_multicast_port
 
 log = logging.getLogger("rtbus.rtps.spdp")
 
@@ -239,3 +242,39 @@ class Spdp:
         log.info("participant %s lost: %s", prefix.hex(), reason)
         return [ParticipantLost(prefix, reason)]
 
+
+
+def new_guid_prefix(entropy: bytes | None = None) -> bytes:
+    """A fresh participant GUID prefix: our vendor id, then 10 random bytes (RTPS 9.3.1.5
+    recommends the vendor id first so prefixes of different implementations never collide).
+    ``entropy`` (10 bytes) makes it deterministic for tests."""
+    tail = os.urandom(10) if entropy is None else bytes(entropy)
+    if len(tail) != 10:
+        raise ValueError(f"entropy of {len(tail)} bytes: expected 10")
+    return VENDOR_ID_RTBUS + tail
+
+
+def local_participant(guid_prefix: bytes, ports: PortMapping, unicast_host: str, *,
+                      lease_duration: float = 10.0, domain_tag: str = "",
+                      entity_name: str | None = None,
+                      multicast_group: str | None = SPDP_MULTICAST_GROUP,
+                      builtin_endpoints: int = DEFAULT_BUILTIN_ENDPOINTS) -> ParticipantData:
+    """The ParticipantData the engine announces for sockets bound per ``ports``.
+
+    ``multicast_group`` None: unicast-only discovery (no multicast locators announced).
+    """
+    def loc(host: str, port: int) -> tuple[wire.Locator, ...]:
+        return (wire.Locator.udpv4(host, port),)
+
+    mc_meta: tuple[wire.Locator, ...] = ()
+    mc_user: tuple[wire.Locator, ...] = ()
+    if multicast_group is not None:
+        mc_meta = loc(multicast_group, ports.metatraffic_multicast)
+        mc_user = loc(multicast_group, ports.user_multicast)
+    return ParticipantData(
+        guid_prefix=bytes(guid_prefix), domain_id=ports.domain_id, domain_tag=domain_tag,
+        lease_duration=lease_duration, entity_name=entity_name,
+        builtin_endpoints=builtin_endpoints,
+        metatraffic_unicast=loc(unicast_host, ports.metatraffic_unicast),
+        default_unicast=loc(unicast_host, ports.user_unicast),
+        metatraffic_multicast=mc_meta, default_multicast=mc_user)

@@ -196,3 +196,21 @@ def test_participant_table_follows_a_simple_model(steps):
             for p in expired:
                 del model[p]
         assert set(me.participants) == set(model)
+
+
+def test_local_participant_from_port_mapping():
+    from rtbus.rtps.ports import port_mapping
+    from rtbus.rtps.spdp import local_participant, new_guid_prefix
+
+    prefix = new_guid_prefix(bytes(range(10)))
+    assert prefix[:2] == b"\x01\xf7" and len(prefix) == 12
+    assert new_guid_prefix() != new_guid_prefix()
+    p = local_participant(prefix, port_mapping(17, 2), "127.0.0.1", entity_name="dp")
+    assert p.domain_id == 17
+    assert p.metatraffic_unicast == (wire.Locator.udpv4("127.0.0.1", 11650 + 4 + 10),)
+    assert p.default_unicast == (wire.Locator.udpv4("127.0.0.1", 11650 + 4 + 11),)
+    assert p.metatraffic_multicast == (wire.Locator.udpv4("239.255.0.1", 11650),)
+    assert p.default_multicast == (wire.Locator.udpv4("239.255.0.1", 11651),)
+    unicast_only = local_participant(prefix, port_mapping(17, 2), "10.0.0.1",
+                                     multicast_group=None)
+    assert unicast_only.metatraffic_multicast == () == unicast_only.default_multicast
