@@ -719,6 +719,10 @@ class _Compiler:
         ext = "final" if self.key_mode else t.extensibility
         if ext == "mutable":
             return self._mutable_enc(t, members)
+        if ext == "final" or not self.v2:
+            fast = self._all_run_enc(t, members)
+            if fast is not None:
+                return fast
         steps = self._final_steps_enc(members)
         name = t.name
         pack = self.u32.pack
@@ -771,6 +775,48 @@ class _Compiler:
                 steps.append((m.pyname, _getter_enc(m.pyname, self.enc(m.type))))
         flush()
         return steps
+
+    @staticmethod
+    def _plain_run(members: list[M.Member]) -> bool:
+        return len(members) >= 2 and all(
+            not m.optional and isinstance(M.resolve(m.type), M.PrimitiveType)
+            and M.resolve(m.type) not in (M.CHAR, M.WCHAR) for m in members)
+
+    def _all_run_enc(self, t: M.StructType, members: list[M.Member]) -> Enc | None:
+        """A struct made only of numeric/boolean primitives: one pack call, no step loop."""
+        if not self._plain_run(members):
+            return None
+        prims = [M.resolve(m.type) for m in members]
+        layouts = [st.pack for st in self._run_layouts(prims, False)]  # type: ignore[arg-type]
+        getter = attrgetter(*[m.pyname for m in members])
+        maxal = self.maxal
+        name = t.name
+
+        def enc_plain_struct(w: _Writer, v: Any) -> None:
+            buf = w.buf
+            try:
+                buf += layouts[(len(buf) - w.origin) % maxal](*getter(v))
+            except _ENCODE_FAILURES as exc:
+                raise EncodeError(f"a member of {name}: {exc}") from None
+        return enc_plain_struct
+
+    def _all_run_dec(self, members: list[M.Member], make: Callable[..., Any]) -> Dec | None:
+        if not self._plain_run(members) or any(M.resolve(m.type) is M.BOOLEAN
+                                                for m in members):
+            return None
+        prims = [M.resolve(m.type) for m in members]
+        layouts = self._run_layouts(prims, True)  # type: ignore[arg-type]
+        maxal = self.maxal
+
+        def dec_plain_struct(r: _Reader) -> Any:
+            pos = r.pos
+            st = layouts[(pos - r.origin) % maxal]
+            nxt = pos + st.size
+            if nxt > r.end:
+                raise _fail(r, f"truncated: struct needs {st.size} bytes")
+            r.pos = nxt
+            return make(*st.unpack_from(r.buf, pos))
+        return dec_plain_struct
 
     def _run_layouts(self, prims: list[M.PrimitiveType], for_decode: bool) -> list[struct.Struct]:
         out = []
@@ -987,6 +1033,9 @@ class _Compiler:
                 return make(*vals)
             return dec_appendable
 
+        fast = self._all_run_dec(members, make)
+        if fast is not None:
+            return fast
         fns = [s for _, s in steps]
 
         def dec_final(r: _Reader) -> Any:
