@@ -34,6 +34,7 @@ import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from ... import _ext
 from ...errors import MalformedError
 from . import constants as C
 from .guid import GUIDPREFIX_UNKNOWN, EntityId, GuidPrefix
@@ -717,3 +718,11 @@ class MessageBuilder:
             return data
         raise ValueError(f"the submessages took {len(self._done) + 1} datagrams of at most "
                          f"{self.max_size} bytes: use datagrams()")
+
+
+# The compiled twin (ext/rtps_parse.pyx) replaces parse_message when built, unless
+# RTBUS_PURE_PYTHON=1; tests/unit/test_wire_parity.py proves both give the same results.
+parse_message_py = parse_message
+_compiled = _ext.available("rtps_parse")
+if _compiled is not None:
+    parse_message = _compiled.parse_message
