@@ -48,6 +48,7 @@ log = logging.getLogger("rtbus.rtps.reader")
 
 Durability = Literal["volatile", "transient_local"]
 _SET_SPAN = 256
+_NO_COUNT = -(1 << 32)  # below any int32 count: a peer may start counting at 0
 
 
 class DeliveryFilter(Protocol):
@@ -137,8 +138,8 @@ class WriterProxy:
         self.pending: dict[int, _Pending] = {}
         self.irrelevant: list[list[int]] = []  # sorted disjoint [first, last] ranges, > next_seq
         self.max_seq_known = 0
-        self.last_heartbeat_count = 0
-        self.last_hbfrag_count = 0
+        self.last_heartbeat_count = _NO_COUNT
+        self.last_hbfrag_count = _NO_COUNT
         self.acknack_count = 0
         self.nackfrag_count = 0
         self.ack_deadline: float | None = None

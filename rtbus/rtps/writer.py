@@ -58,6 +58,7 @@ log = logging.getLogger("rtbus.rtps.writer")
 Durability = Literal["volatile", "transient_local"]
 _NS_PER_S = 1_000_000_000
 _SET_SPAN = 256  # a SequenceNumberSet/FragmentNumberSet covers at most 256 numbers
+_NO_COUNT = -(1 << 32)  # below any int32 count: a peer may start counting at 0
 
 
 @dataclass(frozen=True)
@@ -113,8 +114,8 @@ class ReaderProxy:
         self.requested: set[int] = set()
         self.requested_frags: dict[int, set[int]] = {}
         self.resent_at: dict[int, float] = {}
-        self.last_acknack_count = 0
-        self.last_nackfrag_count = 0
+        self.last_acknack_count = _NO_COUNT
+        self.last_nackfrag_count = _NO_COUNT
         self.nack_deadline: float | None = None
         self.sent_since_heartbeat = 0
 

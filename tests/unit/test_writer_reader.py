@@ -518,3 +518,26 @@ def test_delivery_filter_hook_sees_every_sample_and_can_drop() -> None:
                       wire.InlineQos(key_hash=K, status_info=0x2), None)
     r.handle_data(wg2.prefix, unreg, 0.0)
     assert payloads(r.handle_data(WP, data(4, b"weak4", qos), 0.0)) == [b"weak4"]
+
+
+def test_peer_counting_from_zero_is_accepted() -> None:
+    w = StatefulWriter(WG, WriterConfig(history=HistoryQos("keep_all")))
+    w.add_reader(RG, [LOC])
+    w.write(b"a")
+    assert subs(w.handle_acknack(RP, acknack(1, (1,), count=0), 0.0), wire.Data)
+    r = StatefulReader(RG)
+    r.add_writer(WG, [LOC])
+    assert subs(r.handle_heartbeat(WP, heartbeat(1, 1, 0), 0.0), wire.AckNack)
+
+
+def test_transient_local_keep_all_full_frees_what_all_acknowledged() -> None:
+    w = StatefulWriter(WG, WriterConfig(durability="transient_local",
+                                        history=HistoryQos("keep_all", max_samples=3)))
+    w.add_reader(RG, [LOC], durability="transient_local")
+    for i in range(3):
+        w.write(b"%d" % i)
+    assert isinstance(w.write(b"3"), WouldBlock)
+    w.handle_acknack(RP, acknack(3, count=1), 0.0)  # 1 and 2 acknowledged
+    assert [c.seq for c in w.history] == [1, 2, 3]  # transient local keeps them...
+    assert written(w.write(b"3")).seq == 4  # ...until room is needed
+    assert [c.seq for c in w.history] == [3, 4]
