@@ -111,12 +111,15 @@ class Reassembler:
         "max_bytes_in_progress",
         "max_sample_size",
         "max_samples_in_progress",
+        "newest_wins",
     )
 
     def __init__(self, max_sample_size: int = DEFAULT_MAX_SAMPLE_SIZE,
                  max_bytes_in_progress: int = DEFAULT_MAX_BYTES_IN_PROGRESS,
-                 max_samples_in_progress: int = DEFAULT_MAX_SAMPLES_IN_PROGRESS) -> None:
+                 max_samples_in_progress: int = DEFAULT_MAX_SAMPLES_IN_PROGRESS,
+                 newest_wins: bool = False) -> None:
         self.max_sample_size = max_sample_size
+        self.newest_wins = newest_wins  # best effort: a newer sample evicts older partial ones
         self.max_bytes_in_progress = max_bytes_in_progress
         self.max_samples_in_progress = max_samples_in_progress
         self.buffers: dict[int, FragmentBuffer] = {}
@@ -145,8 +148,12 @@ class Reassembler:
                           self.max_sample_size)
                 return None
             if len(self.buffers) >= self.max_samples_in_progress:
-                self.dropped["too_many_in_progress"] += 1
-                return None
+                oldest = min(self.buffers)
+                if not self.newest_wins or seq < oldest:
+                    self.dropped["too_many_in_progress"] += 1
+                    return None
+                self.discard(oldest)
+                self.dropped["superseded"] += 1
             buf = FragmentBuffer(seq, sample_size, fragment_size, meta)
         elif buf.sample_size != sample_size or buf.fragment_size != fragment_size:
             self.dropped["inconsistent_fragment"] += 1
@@ -166,7 +173,10 @@ class Reassembler:
         for num in range(first, last + 1):
             length = buf.fragment_length(num)
             if num not in chunks:
-                if self.bytes_in_progress + added + length > self.max_bytes_in_progress:
+                over = self.bytes_in_progress + added + length > self.max_bytes_in_progress
+                if over and self.newest_wins and self._evict_older_than(seq):
+                    over = self.bytes_in_progress + added + length > self.max_bytes_in_progress
+                if over:
                     self.dropped["reassembly_memory"] += 1
                     break
                 chunks[num] = bytes(view[offset:offset + length])
@@ -183,6 +193,14 @@ class Reassembler:
             self.discard(seq)
             return buf.assemble(), buf.meta
         return None
+
+    def _evict_older_than(self, seq: int) -> bool:
+        """Best effort: free samples older than ``seq`` (a newer one makes them worthless)."""
+        older = [s for s in self.buffers if s < seq]
+        for s in older:
+            self.discard(s)
+            self.dropped["superseded"] += 1
+        return bool(older)
 
     def discard(self, seq: int) -> None:
         """Forget sample ``seq`` (completed, gapped, or superseded)."""

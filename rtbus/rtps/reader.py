@@ -204,7 +204,7 @@ class StatefulReader:
         cfg = self.config
         proxy = WriterProxy(guid, tuple(locators), reliable,
                             Reassembler(cfg.max_sample_size, cfg.max_bytes_in_progress,
-                                        cfg.max_samples_in_progress))
+                                        cfg.max_samples_in_progress, newest_wins=not reliable))
         self.writers[guid] = proxy
         if not reliable:
             return []

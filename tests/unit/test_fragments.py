@@ -112,3 +112,15 @@ def test_meta_kept_from_first_fragment_that_has_it() -> None:
     r.add(4, 200, 100, 2, 1, bytes(100))
     res = r.add(4, 200, 100, 1, 1, bytes(100), meta={"key": 1})
     assert res is not None and res[1] == {"key": 1}
+
+
+def test_newest_wins_evicts_older_partial_samples() -> None:
+    r = Reassembler(max_samples_in_progress=2, max_bytes_in_progress=350, newest_wins=True)
+    r.add(1, 300, 100, 1, 1, bytes(100))
+    r.add(2, 300, 100, 1, 1, bytes(100))
+    r.add(3, 300, 100, 1, 1, bytes(100))  # evicts 1
+    assert sorted(r.buffers) == [2, 3]
+    assert r.add(0, 300, 100, 1, 1, bytes(100)) is None  # older than all: refused
+    assert r.partial(0) is None
+    assert r.add(3, 300, 100, 2, 2, bytes(200)) is not None  # memory: 2 evicted to fit 3
+    assert r.dropped["superseded"] == 2 and r.bytes_in_progress == 0
