@@ -322,7 +322,10 @@ class Sedp:
 
     def participant_discovered(self, data: ParticipantData,
                                now: float) -> list[Action | SedpOutput]:
-        """Connect our SEDP endpoints with the ones the remote participant says it has."""
+        """Connect our SEDP endpoints with the ones the remote participant says it has.
+
+        Call it again on ParticipantUpdated: existing connections follow new locators.
+        """
         prefix = wire.GuidPrefix(data.guid_prefix)
         locators = data.metatraffic_unicast or data.metatraffic_multicast
         bits = data.builtin_endpoints
@@ -337,12 +340,18 @@ class Sedp:
         for role, detector, announcer, reader_eid, writer_eid in links:
             if bits & detector:
                 rguid = wire.Guid(prefix, reader_eid)
-                if rguid not in self.writers[role].readers:
+                rproxy = self.writers[role].readers.get(rguid)
+                if rproxy is not None:  # a re-announcement: follow locator changes
+                    rproxy.locators = tuple(locators)
+                else:
                     out += self.writers[role].add_reader(rguid, locators, reliable=True,
                                                          durability="transient_local", now=now)
             if bits & announcer:
                 wguid = wire.Guid(prefix, writer_eid)
-                if wguid not in self.readers[role].writers:
+                wproxy = self.readers[role].writers.get(wguid)
+                if wproxy is not None:
+                    wproxy.locators = tuple(locators)
+                else:
                     out += self.readers[role].add_writer(wguid, locators, reliable=True, now=now)
         out += self.state.participant_discovered(data)
         return out

@@ -348,3 +348,17 @@ def test_announcement_data_carries_key_hash_and_payload():
     assert data.writer_id == wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_WRITER
     assert data.inline_qos.key_hash == w.endpoint_guid
     assert bytes(data.serialized_payload) == build_endpoint_payload(w)
+
+
+def test_rediscovered_participant_with_new_locators_is_followed():
+    sedp = Sedp(P1)
+    sedp.participant_discovered(participant(P2, 7420), 0.0)
+    moved = participant(P2, 9000)
+    assert sends_of_(sedp.participant_discovered(moved, 1.0)) == []  # no reconnection
+    out = sedp.add_local(endpoint(P1, 1, "writer"), 1.0)
+    assert {loc for s in sends_of_(out) for loc in s.locators} == \
+        {wire.Locator.udpv4("127.0.0.1", 9000)}
+
+
+def sends_of_(outputs):
+    return [o for o in outputs if isinstance(o, Send)]
