@@ -32,7 +32,13 @@ from rtbus.rtps.sedp import (
     RemoteEndpointRemoved,
     Sedp,
 )
-from rtbus.rtps.spdp import ParticipantDiscovered, ParticipantLost, Spdp, SpdpConfig
+from rtbus.rtps.spdp import (
+    ParticipantDiscovered,
+    ParticipantLost,
+    ParticipantUpdated,
+    Spdp,
+    SpdpConfig,
+)
 
 pytestmark = [pytest.mark.interop, pytest.mark.netns]
 
@@ -123,7 +129,7 @@ class RtbusNode:
     def spdp_outputs(self, outputs: list, now: float) -> None:
         for out in outputs:
             self.perform([out])
-            if isinstance(out, ParticipantDiscovered):
+            if isinstance(out, (ParticipantDiscovered, ParticipantUpdated)):
                 self.perform(self.sedp.participant_discovered(out.data, now))
             elif isinstance(out, ParticipantLost):
                 self.perform(self.sedp.participant_lost(out.guid_prefix, now))
