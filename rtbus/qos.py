@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, fields, replace
-from typing import Any, Iterable, Literal
+from typing import Any, Iterable, Literal, Mapping
 
 from .errors import MalformedError, QosError
 
@@ -155,6 +155,49 @@ class Qos:
         """The keep_last depth (1 for keep_all, as DDS puts on the wire)."""
         return 1 if isinstance(self.history, str) else self.history[1]
 
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Qos:
+        """A Qos from a plain mapping, e.g. a named profile loaded from JSON or TOML.
+
+        Lists stand for tuples, and durations may be written "inf" / "infinite".
+        """
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise QosError(f"unknown QoS policy {unknown[0]!r}; expected one of "
+                           f"{', '.join(f.name for f in fields(cls))}")
+        kw: dict[str, Any] = {}
+        for name, value in values.items():
+            if name in _DURATION_FIELDS and isinstance(value, str):
+                if value.strip().lower() not in ("inf", "infinite", "infinity"):
+                    raise QosError(f"{name}: expected a duration in seconds or 'infinite', "
+                                   f"got {value!r}")
+                value = math.inf
+            elif name in ("user_data", "topic_data", "group_data") and isinstance(value, list):
+                try:
+                    value = bytes(value)
+                except (TypeError, ValueError):
+                    raise QosError(f"{name}: expected bytes (a list of 0..255), got "
+                                   f"{value!r}") from None
+            elif isinstance(value, list):
+                value = tuple(value)
+            kw[name] = value
+        return cls(**kw)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every policy as plain JSON-able values (``from_dict`` reads it back)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, float) and math.isinf(value):
+                value = "infinite"
+            elif isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, bytes):
+                value = list(value)
+            out[f.name] = value
+        return out
+
     def replace(self, **changes: Any) -> Qos:
         """A copy with some policies changed (validated again)."""
         unknown = set(changes) - {f.name for f in fields(self)}
@@ -162,6 +205,10 @@ class Qos:
             raise QosError(f"unknown QoS policy {sorted(unknown)[0]!r}; expected one of "
                            f"{', '.join(f.name for f in fields(self))}")
         return replace(self, **changes)
+
+
+_DURATION_FIELDS = frozenset({"max_blocking_time", "deadline", "latency_budget",
+                              "liveliness_lease", "lifespan", "time_based_filter"})
 
 
 def _check_choice(name: str, value: object, choices: dict[str, int]) -> None:

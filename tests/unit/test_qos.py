@@ -123,3 +123,25 @@ def test_reader_qos_round_trips_except_writer_only_policies(q):
     q = q.replace(ownership_strength=0, lifespan=math.inf)
     params = dict(policies_to_wire(q, "reader"))
     assert qos_from_wire(params, "reader") == q
+
+
+def test_profile_dict_round_trip_through_json():
+    import json
+
+    q = Qos(reliability="reliable", durability="transient_local", history=("keep_last", 10),
+            deadline=0.5, ownership="exclusive", ownership_strength=10, partition=["a*"],
+            user_data=b"\x00\xff")
+    text = json.dumps(q.to_dict())
+    assert Qos.from_dict(json.loads(text)) == q
+    assert json.loads(text)["lifespan"] == "infinite"
+
+
+def test_profile_dict_errors_name_the_policy():
+    assert Qos.from_dict({"deadline": "Infinite"}).deadline == math.inf
+    assert Qos.from_dict({"history": ["keep_last", 3]}).history == ("keep_last", 3)
+    with pytest.raises(QosError, match="unknown QoS policy 'relyability'"):
+        Qos.from_dict({"relyability": "reliable"})
+    with pytest.raises(QosError, match="deadline: expected a duration"):
+        Qos.from_dict({"deadline": "soon"})
+    with pytest.raises(QosError, match="user_data"):
+        Qos.from_dict({"user_data": [300]})
