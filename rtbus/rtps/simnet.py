@@ -257,6 +257,12 @@ class SimNetwork:
             self.now = max(self.now, t_timer)
             for p in self.participants:
                 p.fire_timers(self.now)
+            for p in self.participants:
+                t = p.next_timer()
+                if t is not None and t <= self.now:
+                    # an endpoint that keeps asking to be woken now would spin forever
+                    raise RuntimeError(f"timer of participant {p.prefix!r} still due at "
+                                       f"{self.now} after handle_timer")
             return True
         assert t_event is not None
         when, fn = self.events.pop()
