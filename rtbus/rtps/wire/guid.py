@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from . import constants as C
 
+_bytes_new = bytes.__new__  # builds a subclass instance without its checking __new__
+
 
 class GuidPrefix(bytes):
     """The 12-byte prefix shared by every entity of a participant."""
@@ -87,11 +89,11 @@ class Guid(bytes):
 
     @property
     def prefix(self) -> GuidPrefix:
-        return GuidPrefix(self[:12])
+        return _bytes_new(GuidPrefix, self[:12])
 
     @property
     def entity_id(self) -> EntityId:
-        return EntityId(self[12:])
+        return _bytes_new(EntityId, self[12:])
 
     def __repr__(self) -> str:
         return f"Guid({self[:12].hex(':', 4)}|{self[12:].hex()})"

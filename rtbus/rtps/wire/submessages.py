@@ -8,7 +8,7 @@ Timestamps are int nanoseconds since the Unix epoch (``None``: invalid / absent)
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any, NamedTuple
 
 from .guid import EntityId, GuidPrefix
@@ -18,6 +18,32 @@ from .sequence_numbers import FragmentNumberSet, SequenceNumberSet
 Payload = bytes | memoryview
 
 
+def _fast_init(cls: type) -> type:
+    """Give a frozen slotted dataclass a faster ``__init__`` (same signature and behaviour).
+
+    Python 3.11's generated frozen ``__init__`` calls ``object.__setattr__`` per field, which
+    costs ~1 us a field; the writer builds several submessages per sample. This ``__init__``
+    sets the slots through their descriptors (~3x faster); instances stay frozen.
+    """
+    ns: dict[str, Any] = {}
+    params = []
+    for f in fields(cls):
+        ns["set_" + f.name] = cls.__dict__[f.name].__set__
+        if f.default is not MISSING:
+            ns["default_" + f.name] = f.default
+            params.append(f"{f.name}=default_{f.name}")
+        else:
+            params.append(f.name)
+    body = "".join(f"    set_{f.name}(self, {f.name})\n" for f in fields(cls))
+    src = f"def __init__(self, {', '.join(params)}):\n{body}"
+    exec(src, ns)  # generated from the dataclass's own field names only
+    init = ns["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init  # type: ignore[misc]
+    return cls
+
+
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class InlineQos:
     """A DATA/DATA_FRAG inline QoS list: the two PIDs the core reads, and the rest raw.
@@ -31,6 +57,7 @@ class InlineQos:
     parameters: tuple[tuple[int, bytes], ...] = ()
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class Data:
     reader_id: EntityId
@@ -55,6 +82,7 @@ class Data:
     __hash__ = None  # type: ignore[assignment]
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class DataFrag:
     reader_id: EntityId
@@ -96,6 +124,7 @@ class HeartbeatGroupInfo(NamedTuple):
     secure_writer_set: bytes  # GroupDigest, 4 bytes
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class Heartbeat:
     reader_id: EntityId
@@ -108,6 +137,7 @@ class Heartbeat:
     group_info: HeartbeatGroupInfo | None = None
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class HeartbeatFrag:
     reader_id: EntityId
@@ -117,6 +147,7 @@ class HeartbeatFrag:
     count: int
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class AckNack:
     reader_id: EntityId
@@ -126,6 +157,7 @@ class AckNack:
     final: bool = False
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class NackFrag:
     reader_id: EntityId
@@ -135,6 +167,7 @@ class NackFrag:
     count: int
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class Gap:
     reader_id: EntityId
@@ -145,16 +178,19 @@ class Gap:
     filtered_count: int | None = None  # F flag
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class InfoTs:
     timestamp: int | None  # ns since the Unix epoch; None: I flag (invalidate)
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class InfoDst:
     guid_prefix: GuidPrefix
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class InfoSrc:
     protocol_version: tuple[int, int]
@@ -162,17 +198,20 @@ class InfoSrc:
     guid_prefix: GuidPrefix
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class InfoReply:
     unicast_locators: tuple[Locator, ...]
     multicast_locators: tuple[Locator, ...] | None = None  # M flag
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class Pad:
     length: int = 0  # body octets
 
 
+@_fast_init
 @dataclass(frozen=True, slots=True)
 class RawSubmessage:
     """A submessage we do not interpret (security, vendor-specific, future ids), kept whole."""
