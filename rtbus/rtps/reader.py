@@ -183,14 +183,19 @@ class StatefulReader:
 
     def __init__(self, guid: wire.Guid, config: ReaderConfig | None = None,
                  key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
-                 delivery_filter: DeliveryFilter | None = None) -> None:
+                 delivery_filter: DeliveryFilter | None = None,
+                 key_hash_of_key: Callable[[bytes | memoryview], bytes | None] | None = None,
+                 ) -> None:
         self.guid = guid
         self.entity_id = guid.entity_id
         self.config = config or ReaderConfig()
         self.writers: dict[wire.Guid, WriterProxy] = {}
         self.instances = InstanceTable()
         self.history: HistoryCache[Sample] = HistoryCache(self.config.history)
-        self.key_hash_of = key_hash_of  # computes the key hash when no PID_KEY_HASH came
+        # compute the key hash when no PID_KEY_HASH came (Cyclone sends none by default): from a
+        # whole sample, and from a serialized key (DATA with the K flag: dispose/unregister)
+        self.key_hash_of = key_hash_of
+        self.key_hash_of_key = key_hash_of_key or key_hash_of
         self.delivery_filter: DeliveryFilter = delivery_filter or AcceptAll()
         self.counters: Counter[str] = Counter()
         self._ordinal = 0
@@ -475,8 +480,10 @@ class StatefulReader:
         if qos is not None:
             status = qos.status_info or 0
             key_hash = qos.key_hash
-        if key_hash is None and self.key_hash_of is not None and item.payload is not None:
-            key_hash = self.key_hash_of(item.payload)
+        if key_hash is None and item.payload is not None:
+            compute = self.key_hash_of_key if item.key_only else self.key_hash_of
+            if compute is not None:
+                key_hash = compute(item.payload)
         flags = status & (STATUS_DISPOSED | STATUS_UNREGISTERED)
         valid = item.payload is not None and not item.key_only and not flags
         if not valid and not flags:
@@ -589,8 +596,10 @@ class BestEffortReader(StatefulReader):
 
     def __init__(self, guid: wire.Guid, config: ReaderConfig | None = None,
                  key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
-                 delivery_filter: DeliveryFilter | None = None) -> None:
+                 delivery_filter: DeliveryFilter | None = None,
+                 key_hash_of_key: Callable[[bytes | memoryview], bytes | None] | None = None,
+                 ) -> None:
         cfg = config or ReaderConfig(reliable=False)
         if cfg.reliable:
             cfg = replace(cfg, reliable=False)
-        super().__init__(guid, cfg, key_hash_of, delivery_filter)
+        super().__init__(guid, cfg, key_hash_of, delivery_filter, key_hash_of_key)

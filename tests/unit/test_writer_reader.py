@@ -541,3 +541,17 @@ def test_transient_local_keep_all_full_frees_what_all_acknowledged() -> None:
     assert [c.seq for c in w.history] == [1, 2, 3]  # transient local keeps them...
     assert written(w.write(b"3")).seq == 4  # ...until room is needed
     assert [c.seq for c in w.history] == [3, 4]
+
+
+def test_key_only_dispose_without_key_hash_uses_the_key_hook() -> None:
+    r = StatefulReader(RG, ReaderConfig(history=HistoryQos("keep_all")),
+                       key_hash_of=lambda sample: bytes(sample[:1]) * 16,
+                       key_hash_of_key=lambda key: bytes(key[-1:]) * 16)
+    r.add_writer(WG, [LOC])
+    r.handle_data(WP, data(1, b"a-sample"), 0.0)
+    dispose = wire.Data(RG.entity_id, WG.entity_id, 2,
+                        wire.InlineQos(status_info=STATUS_DISPOSED), b"key:a", key_only=True)
+    out = r.handle_data(WP, dispose, 0.0)
+    [sample] = [a.sample for a in out if isinstance(a, Deliver)]
+    assert sample.key_hash == b"a" * 16 and not sample.info.valid_data
+    assert r.instances.get(b"a" * 16).state == InstanceState.NOT_ALIVE_DISPOSED  # type: ignore
