@@ -226,6 +226,9 @@ class StatefulWriter:
 
     def dispose(self, key_hash: bytes, key_payload: bytes | None = None,
                 timestamp: int | None = None, now: float = 0.0) -> Written | WouldBlock:
+        """Dispose an instance. Pass the serialized key as ``key_payload`` when the reader may
+        be another implementation: not every one trusts a PID_KEY_HASH alone (Cyclone derives
+        the instance from the serialized key)."""
         return self.write(key_payload, key_hash, STATUS_DISPOSED, timestamp, now)
 
     def unregister(self, key_hash: bytes, key_payload: bytes | None = None,
