@@ -220,7 +220,7 @@ cdef inline int w_bytes(WBuf* w, const void* src, Py_ssize_t n) except -1:
 
 
 cdef int fail(RBuf* r, str what) except -1:
-    raise DecodeError(f"{what} at payload offset {r.pos}")
+    raise DecodeError(f"{what} at payload offset {r.pos - 4}")
 
 
 cdef inline int r_need(RBuf* r, Py_ssize_t n) except -1:
@@ -607,6 +607,9 @@ cdef class PrimArrayNode(Node):
             raise EncodeError(f"cannot convert {type(v).__name__} to an array of "
                               f"{self.kind_name}: {exc}") from exc
         n = arr.size
+        if self.count < 0 and arr.ndim != 1:
+            raise EncodeError(f"a sequence of {self.kind_name} needs a 1-dimensional array, "
+                              f"got shape {arr.shape}")
         if self.count >= 0:
             if n != self.count:
                 raise EncodeError(f"array of {self.kind_name} needs {self.count} elements, got {n}")

@@ -589,8 +589,10 @@ def test_huge_sequence_length_rejected_before_allocating() -> None:
     model = struct("p::Big1", [mem("v", M.SequenceType(M.FLOAT32))])
     materialize([model])
     codec = ccdr.compile_codec(model)
-    with pytest.raises(DecodeError, match="truncated"):
+    with pytest.raises(DecodeError, match="truncated: 8589934588 bytes needed at payload offset 4"):
         codec.decode(b"\x00\x01\x00\x00" + (0x7FFFFFFF).to_bytes(4, "little") + b"\x00" * 8)
+    with pytest.raises(EncodeError, match="1-dimensional"):
+        codec.encode(model.pyclass._rtbus_unchecked(np.zeros((2, 2), dtype=np.float32)), True, True)
     nested = struct("p::Big2", [mem("v", M.SequenceType(M.StringType()))])
     materialize([nested])
     with pytest.raises(DecodeError, match="remain"):
