@@ -120,7 +120,7 @@ class HistoryCache(Generic[C]):
     ordinal.
     """
 
-    __slots__ = ("_changes", "_instances", "_low", "_top", "qos")
+    __slots__ = ("_changes", "_depth", "_instances", "_low", "_top", "qos")
 
     def __init__(self, qos: HistoryQos | None = None) -> None:
         self.qos = qos or HistoryQos()
@@ -128,6 +128,7 @@ class HistoryCache(Generic[C]):
         self._instances: dict[bytes | None, deque[int]] = {}
         self._low = 1  # every seq below this is known absent (lazy lower bound for min_seq)
         self._top = 0  # highest seq ever added (the order check needs no lookup)
+        self._depth = self.qos.depth if self.qos.kind == "keep_last" else 0
 
     # -- queries ----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -208,22 +209,26 @@ class HistoryCache(Generic[C]):
         Sequence numbers must increase; a writer's own numbering guarantees it, and the reader
         cache assigns its own ordinal to samples for the same reason.
         """
-        if change.seq <= self._top:
-            raise ValueError(f"sequence number {change.seq} not above {self._top}")
-        full = self.check_room(change.key_hash)
-        if full is not None:
-            return full
+        seq = change.seq
+        if seq <= self._top:
+            raise ValueError(f"sequence number {seq} not above {self._top}")
+        key = change.key_hash
+        seqs = self._instances.get(key)
+        changes = self._changes
         evicted: list[C] = []
-        seqs = self._instances.get(change.key_hash)
-        if seqs is None:
-            seqs = self._instances[change.key_hash] = deque()
-        elif self.qos.kind == "keep_last":
-            while len(seqs) >= self.qos.depth:
-                old = self._changes.pop(seqs.popleft())
-                evicted.append(old)
-        seqs.append(change.seq)
-        self._changes[change.seq] = change
-        self._top = change.seq
+        if seqs is not None and self._depth and len(seqs) >= self._depth:
+            # KEEP_LAST replacing within the instance always fits: the common hot path
+            while len(seqs) >= self._depth:
+                evicted.append(changes.pop(seqs.popleft()))
+        else:
+            full = self.check_room(key)
+            if full is not None:
+                return full
+            if seqs is None:
+                seqs = self._instances[key] = deque()
+        seqs.append(seq)
+        changes[seq] = change
+        self._top = seq
         return evicted
 
     def remove(self, seq: int) -> C | None:

@@ -432,7 +432,8 @@ class StatefulReader:
             return actions
         if seq > proxy.max_seq_known:
             proxy.max_seq_known = seq
-        proxy.reassembler.discard(seq)
+        if proxy.reassembler.buffers:
+            proxy.reassembler.discard(seq)
         proxy.pending[seq] = item
         self._drain(proxy, actions, now)
         return actions
