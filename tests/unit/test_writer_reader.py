@@ -555,3 +555,15 @@ def test_key_only_dispose_without_key_hash_uses_the_key_hook() -> None:
     [sample] = [a.sample for a in out if isinstance(a, Deliver)]
     assert sample.key_hash == b"a" * 16 and not sample.info.valid_data
     assert r.instances.get(b"a" * 16).state == InstanceState.NOT_ALIVE_DISPOSED  # type: ignore
+
+
+def test_removing_the_slow_reader_completes_acknowledgement() -> None:
+    w = StatefulWriter(WG, WriterConfig(history=HistoryQos("keep_all", max_samples=2)))
+    w.add_reader(RG, [LOC])
+    w.add_reader(RG2, [LOC])
+    w.write(b"1")
+    w.write(b"2")
+    w.handle_acknack(RP, acknack(3, count=1), 0.0)  # RG has both, RG2 nothing
+    assert not w.is_acked_by_all(1) and isinstance(w.write(b"3"), WouldBlock)
+    assert w.remove_reader(RG2) == [Acknowledged(WG, 2)]
+    assert len(w.history) == 0 and written(w.write(b"3")).seq == 3
