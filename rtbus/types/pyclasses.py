@@ -113,6 +113,12 @@ def _validator_for(member: Member) -> Validator:
     return member_validator(member)
 
 
+def _fast_path_for(member: Member) -> str | None:
+    from .validate import fast_path
+
+    return fast_path(member)
+
+
 def make_struct_class(model: StructType, base: type | None = None, *,
                       namespace: dict[str, Any] | None = None,
                       module: str = "rtbus.idl.generated", name: str | None = None) -> type:
@@ -158,11 +164,14 @@ def _install_constructors(cls: type, model: StructType) -> None:
             body.append(f"    if {m.pyname} is _MISSING: {m.pyname} = _d{i}")
         else:
             body.append(f"    if {m.pyname} is _MISSING: _missing({m.pyname!r})")
+        check = f"_v{i}({m.pyname}, {m.pyname!r})"
+        fast = _fast_path_for(m)
+        if fast is not None:  # inline the common valid case: no call at all
+            check = f"{m.pyname} if {fast.format(v=m.pyname)} else {check}"
         if m.optional:
-            body.append(f"    self.{m.pyname} = None if {m.pyname} is None "
-                        f"else _v{i}({m.pyname}, {m.pyname!r})")
+            body.append(f"    self.{m.pyname} = None if {m.pyname} is None else ({check})")
         else:
-            body.append(f"    self.{m.pyname} = _v{i}({m.pyname}, {m.pyname!r})")
+            body.append(f"    self.{m.pyname} = {check}")
     src = f"def __init__(self, {', '.join(sig)}):\n" + ("\n".join(body) or "    pass") + "\n"
     if not members:
         src = "def __init__(self):\n    pass\n"

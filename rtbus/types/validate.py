@@ -462,6 +462,32 @@ def type_validator(t: IdlType) -> Validator:
     raise TypeError(f"no validator for IDL type {t!r}")
 
 
+def fast_path(member: Member) -> str | None:
+    """A Python expression over ``{v}`` that is True when the value is certainly valid as is.
+
+    Struct ``__init__`` inlines it so the common case (an in-range ``int``, a ``float``, a
+    short ASCII ``str``) costs no function call; anything else goes through the validator.
+    """
+    t = resolve(member.type)
+    if isinstance(t, PrimitiveType):
+        if t is BOOLEAN:
+            return "({v} is True or {v} is False)"
+        if t is FLOAT64:
+            return "type({v}) is float"
+        if t is FLOAT32:
+            return f"(type({{v}}) is float and -{_FLOAT32_MAX!r} <= {{v}} <= {_FLOAT32_MAX!r})"
+        if t.kind in INT_RANGES and t is not WCHAR:
+            lo, hi = INT_RANGES[t.kind]
+            return f"(type({{v}}) is int and {lo} <= {{v}} <= {hi})"
+        return None
+    if isinstance(t, StringType):
+        if t.bound is None:
+            return "(type({v}) is str and '\\x00' not in {v})"
+        return (f"(type({{v}}) is str and len({{v}}) <= {t.bound} and {{v}}.isascii() "
+                f"and '\\x00' not in {{v}})")
+    return None
+
+
 def member_validator(member: Member) -> Validator:
     """``fn(value, path) -> value`` for one struct member or union branch, built once."""
     return type_validator(member.type)
@@ -537,5 +563,5 @@ def union_init(model: UnionType) -> Callable[..., None]:
     return __init__
 
 
-__all__ = ["Validator", "discriminator_int", "join_path", "member_validator", "type_validator",
-           "union_init"]
+__all__ = ["Validator", "discriminator_int", "fast_path", "join_path", "member_validator",
+           "type_validator", "union_init"]

@@ -278,3 +278,31 @@ def test_octet_sequences_from_list_bytes_and_array_agree(values: list[int]) -> N
         kwargs["blob"] = form
         outs.append(All(**kwargs).blob)
     assert all(o.dtype == np.uint8 and o.tolist() == values for o in outs)
+
+
+FAST = StructType("t::Fast", [Member("i8", INT8), Member("f", FLOAT32), Member("s", StringType(4)),
+                              Member("u", StringType()), Member("b", BOOLEAN)])
+Fast = materialize([FAST])["t::Fast"]
+_SCALARS = st.one_of(st.integers(-300, 300), st.floats(allow_nan=False, width=64), st.booleans(),
+                     st.text(max_size=6), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(range(5)), _SCALARS)
+def test_inlined_fast_path_agrees_with_validator(index: int, value: object) -> None:
+    """The struct __init__ inlines the common valid case; it must accept exactly what the
+    member validator accepts and store the same value."""
+    from rtbus.types.validate import member_validator
+
+    member = FAST.members[index]
+    values = [0, 0.0, "", "", False]
+    values[index] = value
+    try:
+        expected = member_validator(member)(value, member.name)
+    except ValidationError as err:
+        with pytest.raises(ValidationError) as info:
+            Fast(*values)
+        assert (info.value.path, info.value.reason) == (err.path, err.reason)
+    else:
+        stored = getattr(Fast(*values), member.name)
+        assert stored == expected and type(stored) is type(expected)
