@@ -348,3 +348,9 @@ def test_builder_rejects_bad_values() -> None:
         wire.encode_submessage(_data(0))
     with pytest.raises(ValueError):
         wire.MessageBuilder(b"short")
+    with pytest.raises(ValueError):  # fragmentSize is 16 bits on the wire
+        wire.encode_submessage(wire.DataFrag(wire.EntityId(RID), wire.EntityId(WID), 1, 1, 1,
+                                             70000, 80000, None, b""))
+    with pytest.raises(ValueError):  # count is 32 bits
+        wire.encode_submessage(wire.Heartbeat(wire.EntityId(RID), wire.EntityId(WID), 1, 1,
+                                              1 << 32))

@@ -479,44 +479,73 @@ def _frame(smid: int, flags: int, body: bytes) -> bytes:
     return _SMHDR.pack(smid, flags | C.FLAG_E, len(body) + pad) + body + bytes(pad)
 
 
+_DATA_FIXED = struct.Struct("<BBHHH4s4siI")  # submessage header + DATA fixed part
+_HB_FULL = struct.Struct("<BBH4s4siIiII")  # a whole HEARTBEAT without group info
+
+
 def _e_data(s: Data) -> bytes:
-    if s.writer_sn < 1:
-        raise ValueError(f"DATA writer_sn {s.writer_sn}: expected >= 1")
-    flags = 0
-    parts = [struct.pack("<HH", s.extra_flags, 16), bytes(s.reader_id), bytes(s.writer_id),
-             _sn(s.writer_sn)]
+    sn = s.writer_sn
+    if sn < 1 and sn != SEQUENCE_NUMBER_UNKNOWN:
+        raise ValueError(f"DATA writer_sn {sn}: expected >= 1")
+    flags = C.FLAG_E
+    qos = b""
     if s.inline_qos is not None:
         flags |= C.DATA_FLAG_Q
-        parts.append(_qos_bytes(s.inline_qos))
-    if s.serialized_payload is not None:
+        qos = _qos_bytes(s.inline_qos)
+    payload = s.serialized_payload
+    n = 20 + len(qos)
+    if payload is not None:
         flags |= C.DATA_FLAG_K if s.key_only else C.DATA_FLAG_D
-        parts.append(bytes(s.serialized_payload))
+        n += len(payload)
     if s.non_standard_payload:
         flags |= C.DATA_FLAG_N
-    return _frame(C.SMID_DATA, flags, b"".join(parts))
+    pad = (-n) & 3
+    if n + pad > 0xFFFF:
+        raise ValueError(f"DATA body of {n} bytes: expected <= 65535 (fragment it)")
+    head = _DATA_FIXED.pack(C.SMID_DATA, flags, n + pad, s.extra_flags, 16, s.reader_id,
+                            s.writer_id, sn >> 32, sn & 0xFFFFFFFF)
+    if payload is None:
+        return head + qos + _PADS[pad]
+    return b"".join((head, qos, payload, _PADS[pad]))
+
+
+_PADS = (b"", b"\0", b"\0\0", b"\0\0\0")
+
+
+_FRAG_FIXED = struct.Struct("<BBHHH4s4siIIHHI")  # submessage header + DATA_FRAG fixed part
 
 
 def _e_data_frag(s: DataFrag) -> bytes:
-    if s.writer_sn < 1:
-        raise ValueError(f"DATA_FRAG writer_sn {s.writer_sn}: expected >= 1")
-    flags = 0
-    parts = [struct.pack("<HH", s.extra_flags, 28), bytes(s.reader_id), bytes(s.writer_id),
-             _sn(s.writer_sn), struct.pack("<IHHI", s.fragment_starting_num,
-                                           s.fragments_in_submessage, s.fragment_size,
-                                           s.sample_size)]
+    sn = s.writer_sn
+    if sn < 1 and sn != SEQUENCE_NUMBER_UNKNOWN:
+        raise ValueError(f"DATA_FRAG writer_sn {sn}: expected >= 1")
+    flags = C.FLAG_E
+    qos = b""
     if s.inline_qos is not None:
         flags |= C.DATAFRAG_FLAG_Q
-        parts.append(_qos_bytes(s.inline_qos))
+        qos = _qos_bytes(s.inline_qos)
     if s.key_only:
         flags |= C.DATAFRAG_FLAG_K
     if s.non_standard_payload:
         flags |= C.DATAFRAG_FLAG_N
-    parts.append(bytes(s.serialized_payload))
-    return _frame(C.SMID_DATA_FRAG, flags, b"".join(parts))
+    payload = s.serialized_payload
+    n = 32 + len(qos) + len(payload)
+    pad = (-n) & 3
+    if n + pad > 0xFFFF:
+        raise ValueError(f"DATA_FRAG body of {n} bytes: expected <= 65535")
+    head = _FRAG_FIXED.pack(C.SMID_DATA_FRAG, flags, n + pad, s.extra_flags, 28, s.reader_id,
+                            s.writer_id, sn >> 32, sn & 0xFFFFFFFF, s.fragment_starting_num,
+                            s.fragments_in_submessage, s.fragment_size, s.sample_size)
+    return b"".join((head, qos, payload, _PADS[pad]))
 
 
 def _e_heartbeat(s: Heartbeat) -> bytes:
     flags = (C.HEARTBEAT_FLAG_F if s.final else 0) | (C.HEARTBEAT_FLAG_L if s.liveliness else 0)
+    if s.group_info is None:
+        first, last = s.first_sn, s.last_sn
+        return _HB_FULL.pack(C.SMID_HEARTBEAT, flags | C.FLAG_E, 28, s.reader_id, s.writer_id,
+                             first >> 32, first & 0xFFFFFFFF, last >> 32, last & 0xFFFFFFFF,
+                             s.count)
     body = bytes(s.reader_id) + bytes(s.writer_id) + _sn(s.first_sn) + _sn(s.last_sn) + \
         struct.pack("<I", s.count)
     if s.group_info is not None:
@@ -617,7 +646,10 @@ def encode_submessage(sub: Submessage) -> bytes:
     enc = _ENCODERS.get(type(sub))
     if enc is None:
         raise TypeError(f"not a submessage: {type(sub).__name__}")
-    return enc(sub)  # type: ignore[operator]
+    try:
+        return enc(sub)  # type: ignore[operator]
+    except struct.error as exc:  # a field out of its wire range
+        raise ValueError(f"{type(sub).__name__}: {exc}") from None
 
 
 def submessage_size(sub: Submessage) -> int:
