@@ -311,11 +311,15 @@ class StatefulReader:
             # the writer no longer has these: whatever we did not get is lost -- unless we
             # never got anything yet (a late joiner starts where the writer's history starts)
             synced = proxy.next_seq > 1 or bool(proxy.pending)
-            span = msg.first_sn - proxy.next_seq
+            first = msg.first_sn
             lost = 0
             if synced:
-                lost = sum(1 for s in range(proxy.next_seq, msg.first_sn)
-                           if not proxy.has(s)) if span < 1 << 16 else span
+                # count by what we hold, not seq by seq: the span may be huge
+                covered = sum(1 for s in proxy.pending if s < first)
+                for a, b in proxy.irrelevant:
+                    if a < first:
+                        covered += min(b, first - 1) - a + 1
+                lost = max(0, first - proxy.next_seq - covered)
             proxy.add_irrelevant(proxy.next_seq, msg.first_sn - 1, self.config.max_out_of_order)
             if lost:
                 actions.append(SamplesLost(proxy.guid, lost))
