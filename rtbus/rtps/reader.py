@@ -26,7 +26,7 @@ writer; older ones and duplicates are dropped (counted in ``counters``).
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -48,6 +48,7 @@ log = logging.getLogger("rtbus.rtps.reader")
 
 Durability = Literal["volatile", "transient_local"]
 _SET_SPAN = 256
+_AFTER_ALL = 1 << 64  # sorts after any sequence number
 _NO_COUNT = -(1 << 32)  # below any int32 count: a peer may start counting at 0
 
 
@@ -155,7 +156,11 @@ class WriterProxy:
         """Received or declared irrelevant (so not to be asked for)."""
         if seq < self.next_seq or seq in self.pending:
             return True
-        return any(a <= seq <= b for a, b in self.irrelevant)
+        ranges = self.irrelevant
+        if not ranges:
+            return False
+        i = bisect_right(ranges, [seq, _AFTER_ALL]) - 1  # the last range starting <= seq
+        return i >= 0 and seq <= ranges[i][1]
 
     def add_irrelevant(self, first: int, last: int, window: int) -> None:
         """Record ``first..last`` as never to be delivered (GAP, or gone from the writer).
