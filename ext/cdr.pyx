@@ -408,7 +408,7 @@ cdef class PrimNode(Node):
         elif k == K_CHAR:
             return chr(r_u8(r))
         elif k == K_WCHAR:
-            return r_u16(r)
+            return chr(r_u16(r))
         elif k == K_I16:
             return <int16_t>r_u16(r)
         elif k == K_U16:
@@ -425,7 +425,7 @@ cdef class PrimNode(Node):
         k = self.kind
         if k == K_BOOL:
             return False
-        if k == K_CHAR:
+        if k == K_CHAR or k == K_WCHAR:
             return "\x00"
         if k == K_F32 or k == K_F64:
             return 0.0
@@ -670,7 +670,8 @@ cdef class ListNode(Node):
         self.dheader2 = not elem.plain
         if count < 0:
             self.min_size = 4
-            self.lc = LC_DUAL
+            # char (1 byte) sequences: LC 5 like strings; wchar ones: LC 4 like int16 ones
+            self.lc = LC_DUAL if (self.dheader2 or elem.min_size == 1) else LC_NEXTINT
         else:
             self.min_size = count * elem.min_size
             self.lc = LC_DUAL if self.dheader2 else LC_NEXTINT
@@ -1206,8 +1207,8 @@ cdef class _Compiler:
             return StringNode(t)
         if isinstance(t, M.SequenceType):
             el = M.resolve(t.element)
-            # chars are text, so char collections stay lists of 1-char str
-            if isinstance(el, M.PrimitiveType) and el is not M.CHAR:
+            # chars are text, so char/wchar collections stay lists of 1-char str
+            if isinstance(el, M.PrimitiveType) and el is not M.CHAR and el is not M.WCHAR:
                 return PrimArrayNode(el, -1, t.bound, ())
             return ListNode(self.node_for(el), -1, t.bound, ())
         if isinstance(t, M.ArrayType):
@@ -1221,7 +1222,7 @@ cdef class _Compiler:
             total = 1
             for d in shape:
                 total *= d
-            if isinstance(el, M.PrimitiveType) and el is not M.CHAR:
+            if isinstance(el, M.PrimitiveType) and el is not M.CHAR and el is not M.WCHAR:
                 return PrimArrayNode(el, total, None, shape)
             return ListNode(self.node_for(el), total, None, shape)
         if isinstance(t, M.StructType):

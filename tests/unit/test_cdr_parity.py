@@ -776,3 +776,29 @@ def test_corpus_compiled_and_pure_agree(name: str, data: st.DataObject) -> None:
             payload = compiled.encode(value, v2, little)
             assert pure.encode(value, v2, little) == payload
             assert equal(compiled.decode(payload), pure.decode(payload))
+
+
+def test_wide_text_layout() -> None:
+    """wstring: byte length + UTF-16 units, no NUL; wchar: 2 bytes; wchar collections: lists.
+
+    cyclonedds-python has no wide types, so the expected bytes are written out by hand
+    (XCDR2 little-endian, final): the same layout the pure twin produces.
+    """
+    model = struct("p::Wide", [mem("a", M.UINT8), mem("w", M.StringType(wide=True)),
+                               mem("c", M.WCHAR), mem("ws", M.SequenceType(M.WCHAR)),
+                               mem("b", M.UINT8)])
+    materialize([model])
+    codec = ccdr.compile_codec(model)
+    sample = model.pyclass._rtbus_unchecked(1, "hé€😀", "☺", ["\x01", "\x02"], 2)
+    payload = codec.encode(sample, True, True)
+    assert payload.hex(" ") == ("00 07 00 00 01 00 00 00 0a 00 00 00 68 00 e9 00 ac 20 3d d8 00 "
+                                "de 3a 26 02 00 00 00 01 00 02 00 02")
+    assert equal(codec.decode(payload), sample)
+    for v2 in (False, True):
+        assert equal(codec.decode(codec.encode(sample, v2, False)), sample)
+    mutable = struct("p::WideM", [mem("ws", M.SequenceType(M.WCHAR))], extensibility="mutable")
+    materialize([mutable])
+    mpayload = ccdr.compile_codec(mutable).encode(
+        mutable.pyclass._rtbus_unchecked(["a", "b"]), True, True)
+    # EMHEADER LC 4 (NEXTINT = 8 bytes): LC 5 would claim 4 + 2 bytes for two 2-byte chars
+    assert mpayload[8:16].hex(" ") == "00 00 00 40 08 00 00 00"
