@@ -361,3 +361,22 @@ def test_simnet_runs_are_repeatable() -> None:
 
     assert trace(5) == trace(5)
     assert trace(5) != trace(6)
+
+
+def test_late_joiner_gets_fragmented_history_under_loss_next_to_best_effort_reader() -> None:
+    net = SimNetwork(seed=21, conditions=LinkConditions(loss=0.15, reorder=0.1))
+    pair = Pair(net, WriterConfig(durability="transient_local", fragment_size=500,
+                                  history=HistoryQos("keep_last", depth=1)))
+    rng = random.Random(3)
+    bodies = {k: rng.randbytes(5000 + 700 * i) for i, k in enumerate(KEYS)}
+    for k, body in bodies.items():
+        pair.write(b"old", k)
+        pair.write(body, k)
+    pair.add_reader(ReaderConfig(reliable=False, history=HistoryQos("keep_all")),
+                    best_effort_class=True)
+    pair.add_reader(ReaderConfig(durability="transient_local", history=HistoryQos("keep_all")))
+    pair.write(b"live", KEYS[0])
+    pair.settle()
+    assert sorted(pair.payloads(1)) == sorted([*bodies.values(), b"live"])
+    assert pair.payloads(1)[-1] == b"live"
+    assert set(pair.payloads(0)) <= {b"live"}  # best effort + volatile: nothing old
