@@ -384,11 +384,17 @@ class StatefulReader:
     # -- application side -------------------------------------------------------------------
     def take(self, max_samples: int | None = None, now: float = 0.0) -> tuple[list[Sample],
                                                                            list[Action]]:
-        """Remove and return the oldest samples; resumes streams held on a full history."""
+        """Remove and return the oldest samples; resumes streams held on a full history.
+
+        Each SampleInfo shows the instance and view state as they are now (DDS semantics) and
+        the sample state as it was before this call (NOT_READ unless an earlier ``read``).
+        """
         out = list(islice(self.history, max_samples))
         for sample in out:
             self.history.remove(sample.seq)
-            self._viewed(sample)
+        self._stamp_states(out)
+        for sample in out:
+            self.instances.mark_viewed(sample.key_hash)
         for sample in out:
             inst = self.instances.get(sample.key_hash)
             if inst is not None and inst.state != InstanceState.ALIVE \
@@ -402,16 +408,24 @@ class StatefulReader:
         return out, actions
 
     def read(self, max_samples: int | None = None) -> list[Sample]:
-        """Return samples without removing them; they are marked READ."""
-        out = list(islice(self.history, max_samples))
-        for sample in out:
-            self._viewed(sample)
+        """Return copies of the oldest samples, leaving them in the history marked READ."""
+        stored = list(islice(self.history, max_samples))
+        out = [Sample(s.seq, s.key_hash, s.payload, replace(s.info), s.status_info, s.inline_qos)
+               for s in stored]
+        self._stamp_states(out)
+        for sample in stored:
+            sample.info.sample_state = SampleState.READ
+            self.instances.mark_viewed(sample.key_hash)
         return out
 
     # -- internals --------------------------------------------------------------------------
-    def _viewed(self, sample: Sample) -> None:
-        sample.info.sample_state = SampleState.READ
-        self.instances.mark_viewed(sample.key_hash)
+    def _stamp_states(self, samples: list[Sample]) -> None:
+        """Instance and view state as of now, before this access marks instances viewed."""
+        for sample in samples:
+            inst = self.instances.get(sample.key_hash)
+            if inst is not None:
+                sample.info.instance_state = inst.state
+                sample.info.view_state = inst.view_state
 
     def _already_have(self, proxy: WriterProxy, seq: int) -> bool:
         if proxy.reliable:

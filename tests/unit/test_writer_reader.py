@@ -17,7 +17,7 @@ from rtbus.rtps.actions import (
     Send,
 )
 from rtbus.rtps.history import STATUS_DISPOSED, HistoryQos
-from rtbus.rtps.instances import InstanceState
+from rtbus.rtps.instances import InstanceState, SampleState, ViewState
 from rtbus.rtps.reader import BestEffortReader, ReaderConfig, StatefulReader
 from rtbus.rtps.writer import StatefulWriter, StatelessWriter, WouldBlock, WriterConfig, Written
 
@@ -567,3 +567,26 @@ def test_removing_the_slow_reader_completes_acknowledgement() -> None:
     assert not w.is_acked_by_all(1) and isinstance(w.write(b"3"), WouldBlock)
     assert w.remove_reader(RG2) == [Acknowledged(WG, 2)]
     assert len(w.history) == 0 and written(w.write(b"3")).seq == 3
+
+
+def test_read_then_take_report_sample_view_and_instance_states() -> None:
+    r = StatefulReader(RG, ReaderConfig(history=HistoryQos("keep_all")))
+    r.add_writer(WG, [LOC])
+    qos = wire.InlineQos(key_hash=K)
+    r.handle_data(WP, data(1, b"a", qos), 0.0)
+    r.handle_data(WP, data(2, b"b", qos), 0.0)
+    first = r.read()
+    assert [s.info.sample_state for s in first] == [SampleState.NOT_READ] * 2
+    assert [s.info.view_state for s in first] == [ViewState.NEW] * 2
+    again = r.read(1)
+    assert again[0].info.sample_state == SampleState.READ
+    assert again[0].info.view_state == ViewState.NOT_NEW
+    r.handle_data(WP, data(3, None, wire.InlineQos(key_hash=K, status_info=STATUS_DISPOSED)),
+                  0.0)
+    taken, _ = r.take()
+    assert [s.info.sample_state for s in taken] == [SampleState.READ, SampleState.READ,
+                                                   SampleState.NOT_READ]
+    # the instance is disposed now: every taken sample says so
+    assert {s.info.instance_state for s in taken} == {InstanceState.NOT_ALIVE_DISPOSED}
+    assert len(r.history) == 0
+    assert r.instances.get(K) is not None  # kept: its writer still has it registered
