@@ -194,9 +194,11 @@ class Parser:
             self.definition()
 
     def definition(self) -> None:
+        start = self.pos
         anns = self.annotations()
         tok = self.peek()
-        if not anns and (tok.kind == EOF or tok.is_punct("}") or tok.kind == PRAGMA_KEYLIST):
+        if not anns and self.pos > start and \
+                (tok.kind == EOF or tok.is_punct("}") or tok.kind == PRAGMA_KEYLIST):
             return  # only '@annotation' declarations were here
         word = tok.value if tok.kind == IDENT else None
         if word == "module":

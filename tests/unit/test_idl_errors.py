@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rtbus import idl
 from rtbus.errors import IdlError
@@ -146,6 +148,10 @@ CASES: dict[str, tuple[str, int, int, str]] = {
         "struct S { @value(3) long a; };", 1, 12, "@value is not allowed on member 'a'"),
     "empty_union": (
         "union U switch (long) { };", 1, 25, "expected at least one 'case' in union 'U'"),
+    "stray_closing_brace_at_top_level": (
+        "struct S { long a; };\n};", 2, 1,
+        "expected a definition (module, struct, union, enum, bitmask, typedef or const), "
+        "found '}'"),
     "missing_switch": (
         "union U { case 1: long a; };", 1, 9, "expected 'switch' after 'union U', found '{'"),
 }
@@ -200,3 +206,40 @@ def test_error_through_macro_points_at_the_use() -> None:
 def test_missing_file() -> None:
     with pytest.raises(IdlError, match="cannot read IDL file"):
         idl.parse_file("/nonexistent/x.idl")
+
+
+_ROBOT = (Path(__file__).resolve().parents[2] / "idl" / "robot.idl").read_text()
+_FRAGMENTS = ["{", "}", ";", "<", ">", ">>", "::", "@key", "@id(", "(", ")", "case", "default:",
+              "struct", "union", "switch", "0", "-1", "'", '"', "/*", "#if", "#endif", "[", "]",
+              ",", "=", "long", "sequence<", "string<", "enum", "module", "@",
+              "\n#pragma keylist ", "\n#define ", "x"]
+
+
+@st.composite
+def mutated_idl(draw: st.DrawFn) -> str:
+    text = _ROBOT
+    for _ in range(draw(st.integers(1, 4))):
+        pos = draw(st.integers(0, len(text) - 1))
+        if draw(st.booleans()):
+            text = text[:pos] + text[pos + draw(st.integers(1, 8)):]
+        else:
+            text = text[:pos] + draw(st.sampled_from(_FRAGMENTS)) + text[pos:]
+    return text
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(text=mutated_idl())
+def test_mutated_idl_fails_only_with_located_idl_errors(text: str) -> None:
+    """Whatever the damage, the parser ends with a model or an IdlError that has a location
+    (it once looped forever on a stray '}' at top level)."""
+    import logging
+
+    logger = logging.getLogger("rtbus.idl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)  # mutations make many unknown-annotation warnings
+    try:
+        idl.parse(text, filename="f.idl")
+    except IdlError as err:
+        assert err.file == "f.idl" and err.line >= 1 and err.col >= 1
+    finally:
+        logger.setLevel(level)
