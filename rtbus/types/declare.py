@@ -184,7 +184,9 @@ def _python_type(t: m.IdlType) -> Any:
     if isinstance(r, m.StringType):
         return str
     if isinstance(r, (m.SequenceType, m.ArrayType)):
-        return np.ndarray if isinstance(m.resolve(r.element), m.PrimitiveType) else list
+        elem = m.resolve(r.element)
+        numeric = isinstance(elem, m.PrimitiveType) and elem not in (m.CHAR, m.WCHAR)
+        return np.ndarray if numeric else list
     cls = getattr(r, "pyclass", None)
     return cls if cls is not None else object
 

@@ -169,10 +169,13 @@ def _install_constructors(cls: type, model: StructType) -> None:
         if fast is not None:  # inline the common valid case: no call at all
             check = f"{m.pyname} if {fast.format(v=m.pyname)} else {check}"
         if m.optional:
-            body.append(f"    self.{m.pyname} = None if {m.pyname} is None else ({check})")
+            body.append(f"    _rtbus_self_.{m.pyname} = None if {m.pyname} is None "
+                        f"else ({check})")
         else:
-            body.append(f"    self.{m.pyname} = {check}")
-    src = f"def __init__(self, {', '.join(sig)}):\n" + ("\n".join(body) or "    pass") + "\n"
+            body.append(f"    _rtbus_self_.{m.pyname} = {check}")
+    # the instance is not called ``self``: an IDL member may be
+    src = (f"def __init__(_rtbus_self_, {', '.join(sig)}):\n"
+           + ("\n".join(body) or "    pass") + "\n")
     if not members:
         src = "def __init__(self):\n    pass\n"
     # the instance variable is named so that no IDL member name can shadow it

@@ -16,13 +16,15 @@ Decisions (strict, like msgspec, because a silently rounded sample is worse than
   latin-1); ``wchar`` a ``str`` of length 1 in the Basic Multilingual Plane (one UTF-16 unit).
 - ``string<N>`` counts UTF-8 bytes (what goes on the wire), ``wstring<N>`` UTF-16 units; NUL
   characters are refused since CDR strings are NUL-terminated.
-- Sequences/arrays of primitives accept any sequence or buffer (list, tuple, numpy array,
-  ``bytes`` for octet/uint8/int8/char) and become a numpy array of the element's dtype by one
-  ``np.asarray`` plus a vectorised range check; a float array for an integer element is refused
-  (same rule as scalars), and so is a ``bool`` array. One exception for speed: inside a plain
-  list numpy turns ``True`` into ``1`` before we can see it. Arrays must have exactly the
-  declared shape.
-- Sequences/arrays of other elements become fresh lists, each element validated.
+- Sequences/arrays of numeric/boolean primitives accept any sequence or buffer (list, tuple,
+  numpy array, ``bytes`` for octet/uint8/int8) and become a numpy array of the element's
+  dtype by one ``np.asarray`` plus a vectorised range check; a float array for an integer
+  element is refused (same rule as scalars), and so is a ``bool`` array. One exception for
+  speed: inside a plain list numpy turns ``True`` into ``1`` before we can see it. Arrays
+  must have exactly the declared shape.
+- Sequences/arrays of other elements become fresh lists, each element validated; for
+  ``char``/``wchar`` elements that is a list of 1-character ``str`` (as the codec decodes
+  them), and a ``str`` is accepted for them (``"abc"`` -> ``["a", "b", "c"]``).
 - Nested structs/unions must be an instance of exactly that class; a ``dict`` is accepted and
   passed to the class as keyword arguments (errors inside carry the full path).
 
@@ -246,27 +248,12 @@ def _to_primitive_array(value: Any, elem: PrimitiveType, path: str) -> np.ndarra
     """One ``np.asarray`` and vectorised checks; the Python loop runs only to explain errors."""
     dtype = np.dtype(elem.dtype)
     if isinstance(value, str):
-        if elem is CHAR:
-            try:
-                return np.frombuffer(value.encode("latin-1"), dtype="S1").copy()
-            except UnicodeEncodeError:
-                bad = next(i for i, c in enumerate(value) if ord(c) > 255)
-                raise ValidationError(f"{path}[{bad}]", f"char must be latin-1 (code point "
-                                                        f"<= 255): got {value[bad]!r}") from None
-        if elem is WCHAR:
-            if not value.isascii() and any(ord(c) > 0xFFFF for c in value):
-                bad = next(i for i, c in enumerate(value) if ord(c) > 0xFFFF)
-                raise ValidationError(f"{path}[{bad}]", f"wchar must be in the BMP (code point "
-                                                        f"<= 65535): got {value[bad]!r}")
-            return np.frombuffer(value.encode("utf-16-le"), dtype="<u2").astype(dtype)
         raise ValidationError(path, f"expected a sequence of {elem.kind}: got str")
     if isinstance(value, _BYTES_LIKE):
         if dtype.itemsize != 1 or elem is BOOLEAN:
-            raise ValidationError(path, f"bytes only fit a sequence of 1-byte integers or char, "
+            raise ValidationError(path, f"bytes only fit a sequence of 1-byte integers, "
                                         f"not {elem.kind}")
         return np.frombuffer(bytes(value), dtype=dtype).copy()
-    if elem is CHAR or elem is WCHAR:
-        return _chars_array(value, elem, path)
     if not isinstance(value, np.ndarray):
         if isinstance(value, (int, float, Mapping)) or not hasattr(value, "__len__"):
             raise ValidationError(path, f"expected a sequence of {elem.kind}: "
@@ -329,22 +316,6 @@ def _explain_elements(arr: np.ndarray, check: Validator, path: str, original: An
     # float64): the caller's conversion is exact
 
 
-def _chars_array(value: Any, elem: PrimitiveType, path: str) -> np.ndarray:
-    if isinstance(value, np.ndarray) and value.dtype == np.dtype(elem.dtype):
-        return value
-    check = _char_validator(elem.kind, 255 if elem is CHAR else 0xFFFF,
-                            "latin-1" if elem is CHAR else "in the BMP")
-    items = list(value)
-    for i, c in enumerate(items):
-        try:
-            check(c, "")
-        except ValidationError as err:
-            raise ValidationError(f"{path}[{i}]", err.reason) from None
-    if elem is CHAR:
-        return np.frombuffer("".join(items).encode("latin-1"), dtype="S1").copy()
-    return np.array([ord(c) for c in items], dtype=elem.dtype)
-
-
 def _primitive_sequence_validator(t: SequenceType, elem: PrimitiveType) -> Validator:
     bound = t.bound
 
@@ -378,9 +349,11 @@ def _primitive_array_validator(t: ArrayType, elem: PrimitiveType) -> Validator:
 
 # --- other collections as lists -------------------------------------------------------------
 
-def _check_list_like(value: Any, path: str, what: str) -> list[Any]:
+def _check_list_like(value: Any, path: str, what: str, chars: bool = False) -> list[Any]:
     if isinstance(value, list):
         return value
+    if chars and isinstance(value, str):
+        return list(value)  # "abc" for a sequence/array of char
     if isinstance(value, (tuple, np.ndarray)) or (
             hasattr(value, "__len__") and hasattr(value, "__getitem__")
             and not isinstance(value, (str, Mapping, *_BYTES_LIKE))):
@@ -388,11 +361,12 @@ def _check_list_like(value: Any, path: str, what: str) -> list[Any]:
     raise ValidationError(path, f"expected a list for {what}: got {_type_name(value)}")
 
 
-def _list_sequence_validator(t: SequenceType, elem_check: Validator) -> Validator:
+def _list_sequence_validator(t: SequenceType, elem_check: Validator,
+                             chars: bool = False) -> Validator:
     bound = t.bound
 
     def check(value: Any, path: str) -> Any:
-        items = _check_list_like(value, path, "sequence")
+        items = _check_list_like(value, path, "sequence", chars)
         if bound is not None and len(items) > bound:
             raise ValidationError(path, f"sequence bound exceeded (max {bound} elements): "
                                         f"got {len(items)}")
@@ -407,12 +381,13 @@ def _list_sequence_validator(t: SequenceType, elem_check: Validator) -> Validato
     return check
 
 
-def _list_array_validator(dims: tuple[int, ...], elem_check: Validator) -> Validator:
+def _list_array_validator(dims: tuple[int, ...], elem_check: Validator,
+                          chars: bool = False) -> Validator:
     n = dims[0]
-    inner = elem_check if len(dims) == 1 else _list_array_validator(dims[1:], elem_check)
+    inner = elem_check if len(dims) == 1 else _list_array_validator(dims[1:], elem_check, chars)
 
     def check(value: Any, path: str) -> Any:
-        items = _check_list_like(value, path, "array")
+        items = _check_list_like(value, path, "array", chars and len(dims) == 1)
         if len(items) != n:
             raise ValidationError(path, f"expected array of length {n}: got {len(items)}")
         out = []
@@ -427,6 +402,11 @@ def _list_array_validator(dims: tuple[int, ...], elem_check: Validator) -> Valid
 
 
 # --- dispatch -------------------------------------------------------------------------------
+
+def _numeric(t: IdlType) -> bool:
+    """Elements that live in numpy arrays (as the codec moves them): not char/wchar."""
+    return isinstance(t, PrimitiveType) and t is not CHAR and t is not WCHAR
+
 
 def type_validator(t: IdlType) -> Validator:
     """The validator for a value of IDL type ``t`` (typedefs seen through)."""
@@ -451,14 +431,14 @@ def type_validator(t: IdlType) -> Validator:
         return _constructed_validator(t)
     if isinstance(t, SequenceType):
         elem = resolve(t.element)
-        if isinstance(elem, PrimitiveType):
-            return _primitive_sequence_validator(t, elem)
-        return _list_sequence_validator(t, type_validator(elem))
+        if _numeric(elem):
+            return _primitive_sequence_validator(t, elem)  # type: ignore[arg-type]
+        return _list_sequence_validator(t, type_validator(elem), elem in (CHAR, WCHAR))
     if isinstance(t, ArrayType):
         elem = resolve(t.element)
-        if isinstance(elem, PrimitiveType):
-            return _primitive_array_validator(t, elem)
-        return _list_array_validator(tuple(t.dims), type_validator(elem))
+        if _numeric(elem):
+            return _primitive_array_validator(t, elem)  # type: ignore[arg-type]
+        return _list_array_validator(tuple(t.dims), type_validator(elem), elem in (CHAR, WCHAR))
     raise TypeError(f"no validator for IDL type {t!r}")
 
 
