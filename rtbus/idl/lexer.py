@@ -7,6 +7,7 @@ then point at the exact character the user wrote.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,11 +22,6 @@ STRING = "string"
 PUNCT = "punct"
 PRAGMA_KEYLIST = "pragma_keylist"
 EOF = "eof"
-
-# Longest first, so '::' wins over ':' and '<<' over '<'.
-_PUNCTUATORS = ("::", "<<", ">>", "&&", "||", "==", "!=", "<=", ">=",
-                "{", "}", "(", ")", "[", "]", "<", ">", ";", ":", ",", "=", "+", "-", "*",
-                "/", "%", "~", "|", "^", "&", "!", "@", "#", ".")
 
 _ESCAPES = {"n": "\n", "t": "\t", "v": "\v", "b": "\b", "r": "\r", "f": "\f", "a": "\a",
             "\\": "\\", "?": "?", "'": "'", '"': '"'}
@@ -64,72 +60,65 @@ class Token:
         return self.kind == IDENT and (text is None or self.value == text)
 
 
+_COMMENT_OR_LITERAL = re.compile(
+    r""""(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|//[^\n]*|/\*.*?\*/|/\*""", re.S)
+
+
 def blank_comments(text: str, file: str) -> str:
     """Replace ``//`` and ``/* */`` comments by spaces, keeping newlines and columns intact."""
-    out = list(text)
-    i, n = 0, len(text)
-    line, line_start = 1, 0
-    while i < n:
-        c = text[i]
-        if c == "\n":
-            line, line_start = line + 1, i + 1
-            i += 1
-        elif c in "\"'":
-            # Skip over a literal so that "//" inside a string is not a comment.
-            j = i + 1
-            while j < n and text[j] != c and text[j] != "\n":
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
-        elif c == "/" and i + 1 < n and text[i + 1] == "/":
-            while i < n and text[i] != "\n":
-                out[i] = " "
-                i += 1
-        elif c == "/" and i + 1 < n and text[i + 1] == "*":
-            end = text.find("*/", i + 2)
-            if end < 0:
-                raise IdlError("unterminated comment: expected '*/' before end of file",
-                               file, line, i - line_start + 1)
-            for j in range(i, end + 2):
-                if text[j] == "\n":
-                    line, line_start = line + 1, j + 1
-                else:
-                    out[j] = " "
-            i = end + 2
-        else:
-            i += 1
+    if "/" not in text:
+        return text
+    out: list[str] = []
+    last = 0
+    for match in _COMMENT_OR_LITERAL.finditer(text):
+        chunk = match.group()
+        if chunk[0] in "\"'":
+            continue  # a literal: "//" inside it is not a comment
+        if chunk == "/*":
+            line = text.count("\n", 0, match.start()) + 1
+            col = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+            raise IdlError("unterminated comment: expected '*/' before end of file",
+                           file, line, col)
+        out.append(text[last:match.start()])
+        out.append(re.sub(r"[^\n]", " ", chunk))
+        last = match.end()
+    out.append(text[last:])
     return "".join(out)
 
 
-def _is_ident_start(c: str) -> bool:
-    return c.isalpha() or c == "_"
-
-
-def _is_ident_char(c: str) -> bool:
-    return c.isalnum() or c == "_"
+_SIMPLE_TOKEN = re.compile(
+    r"(?P<ws>\s+)|(?P<ident>[^\W\d]\w*)|"
+    r"(?P<punct>::|<<|>>|&&|\|\||==|!=|<=|>=|[{}()\[\]<>;:,=+\-*/%~|^&!@#]|\.(?!\d))")
 
 
 def tokenize_line(text: str, file: str, line: int, start_col: int = 1) -> list[Token]:
     """Lex one line of IDL (comments already removed). Columns are 1-based."""
     tokens: list[Token] = []
     i, n = 0, len(text)
+    match_simple = _SIMPLE_TOKEN.match
     while i < n:
-        c = text[i]
         col = i + start_col
-        if c.isspace():
-            i += 1
-            continue
+        simple = match_simple(text, i)
+        if simple is not None:
+            kind = simple.lastgroup
+            value = simple.group()
+            if kind == "ident" and value == "L" and simple.end() < n and \
+                    text[simple.end()] in "\"'":
+                pass  # wide character/string literal prefix, handled below
+            else:
+                if kind == "ident":
+                    tokens.append(Token(IDENT, value, file, line, col))
+                elif kind == "punct":
+                    tokens.append(Token(PUNCT, value, file, line, col))
+                i = simple.end()
+                continue
+        c = text[i]
         wide = False
-        if c == "L" and i + 1 < n and text[i + 1] in "\"'":
+        if c == "L":
             wide = True
             i += 1
             c = text[i]
-        if _is_ident_start(c):
-            j = i + 1
-            while j < n and _is_ident_char(text[j]):
-                j += 1
-            tokens.append(Token(IDENT, text[i:j], file, line, col))
-            i = j
-        elif c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
+        if c.isdigit() or c == ".":
             i = _number(text, i, file, line, col, tokens)
         elif c == "'":
             value, i = _quoted(text, i, "'", file, line, col)
@@ -141,14 +130,12 @@ def tokenize_line(text: str, file: str, line: int, start_col: int = 1) -> list[T
             value, i = _quoted(text, i, '"', file, line, col)
             tokens.append(Token(STRING, value, file, line, col, wide))
         else:
-            for p in _PUNCTUATORS:
-                if text.startswith(p, i):
-                    tokens.append(Token(PUNCT, p, file, line, col))
-                    i += len(p)
-                    break
-            else:
-                raise IdlError(f"unexpected character {c!r}", file, line, col)
+            raise IdlError(f"unexpected character {c!r}", file, line, col)
     return tokens
+
+
+def _is_ident_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
 
 
 def _number(text: str, i: int, file: str, line: int, col: int, out: list[Token]) -> int:

@@ -134,8 +134,9 @@ class Parser:
 
     # --- token helpers ------------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
-        i = min(self.pos + ahead, len(self.tokens) - 1)
-        return self.tokens[i]
+        if not ahead:
+            return self.tokens[self.pos]  # pos never passes the final EOF token
+        return self.tokens[min(self.pos + ahead, len(self.tokens) - 1)]
 
     def advance(self) -> Token:
         tok = self.tokens[self.pos]
@@ -433,7 +434,13 @@ class Parser:
         return full
 
     def check_case_collision(self, full: str, name_tok: Token) -> None:
-        """IDL identifiers that differ only in case collide (``Foo`` and ``foo``)."""
+        """IDL identifiers that differ only in case collide (``Foo`` and ``foo``), and a
+        declaration may not take the name of the module it is declared in (as idlc checks)."""
+        *outer, leaf = full.split("::")
+        if outer and outer[-1].lower() == leaf.lower():
+            raise name_tok.error(f"'{leaf}' has the name of its enclosing module "
+                                 f"'{'::'.join(outer)}': IDL forbids reusing it (names "
+                                 "differ by more than case)")
         other = self.folded.get(full.lower())
         if other is not None and other != full:
             t = self.symbols[other].token

@@ -38,6 +38,9 @@ CASES: dict[str, tuple[str, int, int, str]] = {
     "names_differing_only_in_case": (
         "struct Foo { long a; }; struct foo { long b; };", 1, 32,
         "'foo' collides with 'Foo'"),
+    "name_of_enclosing_module": (
+        "module k {\n  struct K { long a; };\n};", 2, 10,
+        "'K' has the name of its enclosing module 'k'"),
     "duplicate_case_label": (
         "union U switch (long) {\n  case 1: long a;\n  case 1: long b;\n};", 3, 8,
         "duplicate case label 1 in union 'U' (already used by branch 'a')"),
