@@ -917,6 +917,13 @@ cdef class StructNode(Node):
         try:
             if self.ext == 2:
                 vals = self.dec_mutable(r)
+                if self.fast_new:
+                    obj = rt_new_instance(self.cls)
+                    for i in range(self.n):
+                        PyObject_SetAttr(obj, (<MemberPlan>self.mplans[i]).name, vals[i])
+                    r.end = saved_end
+                    r.depth -= 1
+                    return obj
             else:
                 if self.ext == 1 and r.xcdr2:
                     i = r_u32(r)
@@ -994,6 +1001,7 @@ cdef class StructNode(Node):
         cdef Py_ssize_t size, i
         cdef bint mu
         cdef MemberPlan mp
+        cdef Py_ssize_t nexti = 0
         if r.xcdr2:
             size = r_u32(r)
             r_need(r, size)
@@ -1016,7 +1024,13 @@ cdef class StructNode(Node):
                     size = 4 + <Py_ssize_t>nxt * (1 if lc == 5 else 4 if lc == 6 else 8)
                 r_need(r, size)
                 mend = r.pos + size
-                idx = self.by_id.get(mid)
+                # members usually arrive in declaration order: try the next one first
+                if nexti < self.n and (<MemberPlan>self.mplans[nexti]).mid == mid:
+                    idx = nexti
+                else:
+                    idx = self.by_id.get(mid)
+                if idx is not None:
+                    nexti = <Py_ssize_t>idx + 1
                 if idx is None:
                     if mu:
                         fail(r, f"{self.name}: unknown must-understand member id {mid}")
@@ -1044,7 +1058,13 @@ cdef class StructNode(Node):
                     mu = (pid & 0x4000) != 0
                 r_need(r, plen)
                 mend = r.pos + plen
-                idx = self.by_id.get(mid)
+                # members usually arrive in declaration order: try the next one first
+                if nexti < self.n and (<MemberPlan>self.mplans[nexti]).mid == mid:
+                    idx = nexti
+                else:
+                    idx = self.by_id.get(mid)
+                if idx is not None:
+                    nexti = <Py_ssize_t>idx + 1
                 if idx is None:
                     if mu:
                         fail(r, f"{self.name}: unknown must-understand member id {mid}")
