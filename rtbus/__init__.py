@@ -3,3 +3,14 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from . import cdr, errors, idl
+from .participant import Participant
+from .qos import Qos
+from .reader import Reader
+from .sample import Sample, SampleInfo
+from .topic import Topic
+from .writer import Writer
+
+__all__ = ["Participant", "Qos", "Reader", "Sample", "SampleInfo", "Topic", "Writer", "cdr",
+           "errors", "idl"]

@@ -65,7 +65,8 @@ def list_interfaces() -> list[Interface]:
             name = raw[off:off + 16].split(b"\0", 1)[0].decode()
             ip = socket.inet_ntoa(raw[off + 20:off + 24])
             flags_req = struct.pack("16sH14x", name.encode(), 0)
-            flags = struct.unpack("16sH14x", fcntl.ioctl(sock.fileno(), _SIOCGIFFLAGS, flags_req))[1]
+            reply = fcntl.ioctl(sock.fileno(), _SIOCGIFFLAGS, flags_req)
+            flags = struct.unpack("16sH14x", reply)[1]
             result.append(Interface(name, ip, bool(flags & _IFF_UP), bool(flags & _IFF_LOOPBACK),
                                     bool(flags & _IFF_MULTICAST)))
         return result
@@ -89,8 +90,9 @@ def _config_interface() -> str | None:
 def choose_interface(requested: str | None = None) -> InterfaceChoice:
     """Pick the interface per the precedence in the module docstring; say why."""
     interfaces = list_interfaces()
-    for value, reason in ((requested, "argument"), (os.environ.get("RTBUS_INTERFACE"), "environment"),
-                          (_config_interface(), "config file")):
+    sources = ((requested, "argument"), (os.environ.get("RTBUS_INTERFACE"), "environment"),
+               (_config_interface(), "config file"))
+    for value, reason in sources:
         if value:
             for itf in interfaces:
                 if value in (itf.name, itf.address):

@@ -1,0 +1,225 @@
+"""The public entry point: a DDS domain participant, its topics, writers and readers.
+
+Two ways to use it, same objects:
+
+    with rtbus.Participant(domain_id=0) as dp:          # plain code: the engine runs on
+        ...                                             # rtbus's background loop thread
+
+    async with rtbus.Participant(domain_id=0) as dp:    # asyncio: the engine runs on the
+        ...                                             # caller's loop, no thread hops
+
+Protocol state is only ever touched on the engine's loop; calls from other threads hop onto
+it. Encoding and decoding happen in the caller's thread, outside the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from .engine.loop import background_loop
+from .engine.node import Node
+from .errors import NotEnabledError, RtbusError
+from .qos import XCDR1, XCDR2, Qos
+from .reader import Reader
+from .rtps.participant import Delivered
+from .rtps.sedp import EndpointMatched, EndpointUnmatched
+from .topic import Topic
+from .writer import Writer
+
+T = TypeVar("T")
+
+
+class Participant:
+    """A participant in DDS domain ``domain_id``.
+
+    ``interface``: name or IPv4 address of the interface to use (default: ``RTBUS_INTERFACE``,
+    the config file, else automatic). ``peers``: unicast discovery peers (``host`` or
+    ``host:port``), also from ``RTBUS_PEERS``; ``multicast=False`` disables multicast
+    discovery (for networks without it).
+    """
+
+    def __init__(self, domain_id: int = 0, *, interface: str | None = None,
+                 peers: list[str] | None = None, multicast: bool | None = None,
+                 name: str | None = None, lease_duration: float = 10.0) -> None:
+        self.domain_id = domain_id
+        self._opts = dict(interface=interface, peers=peers, multicast=multicast, name=name,
+                          lease_duration=lease_duration)
+        self._node: Node | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._background = False
+        self._writers: dict[bytes, Writer] = {}
+        self._readers: dict[bytes, Reader] = {}
+        self._topics: dict[str, Topic] = {}
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self._start_background()  # plain code: ready right away
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def _start_background(self) -> None:
+        bg = background_loop()
+        self._loop = bg.loop
+        self._background = True
+        self._node = Node(bg.loop, self.domain_id, **self._opts)  # type: ignore[arg-type]
+        self._node.handlers.append(self._on_event)
+        bg.run(self._node.start())
+
+    async def _start_here(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._node = Node(self._loop, self.domain_id, **self._opts)  # type: ignore[arg-type]
+        self._node.handlers.append(self._on_event)
+        await self._node.start()
+
+    def __enter__(self) -> Participant:
+        if self._node is None:
+            raise RtbusError("this Participant was created inside an event loop: use "
+                             "'async with', or create it outside the loop")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Participant:
+        if self._node is None:
+            await self._start_here()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Announce our departure to the domain and release the sockets."""
+        node = self._node
+        if node is None or node._closed:
+            return
+        self._call(node.close)
+        for r in self._readers.values():
+            r._closed()
+
+    @property
+    def guid_prefix(self) -> bytes:
+        return bytes(self.node.core.prefix)  # type: ignore[union-attr]
+
+    @property
+    def node(self) -> Node:
+        if self._node is None:
+            raise NotEnabledError("participant not started (use 'async with')")
+        return self._node
+
+    # --- calls onto the engine loop ------------------------------------------------------------
+    def _on_loop(self) -> bool:
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+    def _call(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the engine loop, then flush the core's output; return its value."""
+        node = self.node
+        if self._on_loop() or not self._background:
+            result = fn(*args)
+            node.flush()
+            return result
+
+        async def hop() -> T:
+            result = fn(*args)
+            node.flush()
+            return result
+
+        return background_loop().run(hop())
+
+    def _post(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` on the engine loop without waiting (fire and forget)."""
+        node = self.node
+        if self._on_loop() or not self._background:
+            fn(*args)
+            node.flush()
+            return
+
+        def run() -> None:
+            fn(*args)
+            node.flush()
+
+        node.loop.call_soon_threadsafe(run)
+
+    async def _await(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await ``coro`` on the engine loop from whichever loop the caller runs."""
+        if self._on_loop():
+            return await coro
+        fut = asyncio.run_coroutine_threadsafe(coro, self.node.loop)
+        return await asyncio.wrap_future(fut)
+
+    def _run(self, coro: Coroutine[Any, Any, T], timeout: float | None = None) -> T:
+        """Run ``coro`` on the engine loop from plain (non-loop) code and wait for it."""
+        if self._on_loop():
+            coro.close()
+            raise RtbusError("blocking call on the engine loop: use the async variant")
+        if not self._background:
+            fut = asyncio.run_coroutine_threadsafe(coro, self.node.loop)
+            return fut.result(timeout)
+        return background_loop().run(coro, timeout)
+
+    # --- entities ------------------------------------------------------------------------------
+    def create_topic(self, name: str, type: Any, qos: Qos | None = None) -> Topic:
+        if not hasattr(type, "__rtbus_type__"):
+            raise TypeError(f"create_topic({name!r}): expected an IDL struct class (from "
+                            f"rtbus.idl.load or the declare API), got {type!r}")
+        existing = self._topics.get(name)
+        if existing is not None and existing.type is not type:
+            raise RtbusError(f"topic {name!r} already exists with type {existing.type_name}")
+        topic = Topic(name, type, qos or Qos())
+        self._topics[name] = topic
+        return topic
+
+    def create_writer(self, topic: Topic, qos: Qos | None = None, **policies: Any) -> Writer:
+        q = _merge(qos or topic.qos, policies)
+        writer: Writer[Any] = Writer(self, topic, q)
+
+        def add() -> None:  # register before the engine flushes match events
+            writer._guid = self.node.core.add_writer(  # type: ignore[union-attr]
+                topic.name, topic.type_name, q, topic.keyed, self.node.now())
+            self._writers[bytes(writer._guid)] = writer
+
+        self._call(add)
+        return writer
+
+    def create_reader(self, topic: Topic, qos: Qos | None = None, **policies: Any) -> Reader:
+        if qos is None and "reliability" not in policies and topic.qos == Qos():
+            policies["reliability"] = "best_effort"  # the DDS default for a data reader
+        q = _merge(qos or topic.qos, policies)
+        if q.data_representation == Qos().data_representation:
+            # rtbus decodes both, so a default reader accepts both (as Cyclone's does)
+            q = _merge(q, {"data_representation": (XCDR1, XCDR2)})
+        reader: Reader[Any] = Reader(self, topic, q)
+
+        def add() -> None:  # register before the engine flushes match events
+            reader._guid = self.node.core.add_reader(  # type: ignore[union-attr]
+                topic.name, topic.type_name, q, topic.keyed, self.node.now(), None,
+                reader._key_hash_of, reader._key_hash_of_key)
+            self._readers[bytes(reader._guid)] = reader
+
+        self._call(add)
+        return reader
+
+    # --- events from the engine (on the loop) ----------------------------------------------------
+    def _on_event(self, ev: Any) -> None:
+        cls = type(ev)
+        if cls is Delivered:
+            r = self._readers.get(bytes(ev.reader_guid))
+            if r is not None:
+                r._notify()
+        elif cls is EndpointMatched or cls is EndpointUnmatched:
+            ep = self._writers.get(ev.local_guid) or self._readers.get(ev.local_guid)
+            if ep is not None:
+                ep._match_changed(cls is EndpointMatched)
+
+
+def _merge(base: Qos, policies: dict[str, Any]) -> Qos:
+    if not policies:
+        return base
+    from dataclasses import replace
+
+    return replace(base, **policies)
+

@@ -1,0 +1,134 @@
+"""A data reader: samples wait in the core's history until taken; decoding happens in the
+caller's thread. Supports blocking ``take(timeout=...)``, ``async for``, and a listener."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from . import cdr
+from .errors import DecodeError
+from .qos import Qos
+from .sample import Sample
+from .topic import Topic
+
+if TYPE_CHECKING:
+    from .participant import Participant
+
+T = TypeVar("T")
+
+
+class Reader(Generic[T]):
+    def __init__(self, participant: Participant, topic: Topic, qos: Qos) -> None:
+        self.participant = participant
+        self.topic = topic
+        self.qos = qos
+        self._guid: Any = None
+        self.matched_count = 0
+        self.on_data_available: Callable[[Reader[T]], None] | None = None
+        self._ready = threading.Event()  # sync takers
+        self._async_ready = asyncio.Event()  # async takers, on the engine loop
+        self._matched = asyncio.Event()
+        self._is_closed = False
+
+    @property
+    def guid(self) -> bytes:
+        return bytes(self._guid)
+
+    # --- key hashes for peers that send none (Cyclone by default) ------------------------------
+    def _key_hash_of(self, payload: bytes | memoryview) -> bytes | None:
+        try:
+            return cdr.key_hash(cdr.decode(self.topic.type, payload))
+        except (DecodeError, ValueError):
+            return None
+
+    def _key_hash_of_key(self, payload: bytes | memoryview) -> bytes | None:
+        try:
+            data = memoryview(payload)
+            little = data[1] & 1 == 1
+            rep = "XCDR1" if data[1] < 6 else "XCDR2"
+            sample = cdr.decode_key(self.topic.type, data[4:], representation=rep,
+                                    endianness="little" if little else "big")
+            return cdr.key_hash(sample)
+        except (DecodeError, ValueError, IndexError):
+            return None
+
+    # --- engine side (loop thread) ---------------------------------------------------------------
+    def _notify(self) -> None:
+        self._ready.set()
+        self._async_ready.set()
+        if self.on_data_available is not None:
+            self.on_data_available(self)
+
+    def _match_changed(self, matched: bool) -> None:
+        self.matched_count += 1 if matched else -1
+        if self.matched_count > 0:
+            self._matched.set()
+
+    def _closed(self) -> None:
+        self._is_closed = True
+        self._ready.set()
+
+    def _take_core(self, max_samples: int | None) -> list[Any]:
+        p = self.participant
+        samples = p.node.core.take(self._guid, max_samples, p.node.now())  # type: ignore[union-attr]
+        if not samples:
+            self._ready.clear()
+            self._async_ready.clear()
+        return samples  # type: ignore[no-any-return]
+
+    # --- user side ----------------------------------------------------------------------------
+    def take(self, max_samples: int | None = None, timeout: float = 0.0) -> list[Sample[T]]:
+        """Remove and return available samples; wait up to ``timeout`` seconds for the first."""
+        end = time.monotonic() + timeout
+        while True:
+            raw = self.participant._call(self._take_core, max_samples)
+            if raw or timeout <= 0 or self._is_closed:
+                return [Sample.from_core(s, self.topic.type) for s in raw]
+            left = end - time.monotonic()
+            if left <= 0:
+                return []
+            self._ready.wait(left)
+
+    async def take_async(self, max_samples: int | None = None) -> list[Sample[T]]:
+        """Wait until samples are available, then take them."""
+        async def wait_and_take() -> list[Any]:
+            while True:
+                raw = self._take_core(max_samples)
+                if raw or self._is_closed:
+                    return raw
+                await self._async_ready.wait()
+                self._async_ready.clear()
+
+        raw = await self.participant._await(wait_and_take())
+        return [Sample.from_core(s, self.topic.type) for s in raw]
+
+    def __aiter__(self) -> AsyncIterator[Sample[T]]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[Sample[T]]:
+        while not self._is_closed:
+            for s in await self.take_async():
+                yield s
+
+    async def _wait_matched(self, n: int) -> None:
+        while self.matched_count < n:
+            self._matched.clear()
+            await self._matched.wait()
+
+    def wait_for_matched(self, count: int = 1, timeout: float = 10.0) -> bool:
+        try:
+            self.participant._run(asyncio.wait_for(self._wait_matched(count), timeout))
+            return True
+        except (TimeoutError, asyncio.TimeoutError):
+            return False
+
+    async def matched(self, count: int = 1, timeout: float = 10.0) -> bool:
+        try:
+            await self.participant._await(asyncio.wait_for(self._wait_matched(count), timeout))
+            return True
+        except (TimeoutError, asyncio.TimeoutError):
+            return False

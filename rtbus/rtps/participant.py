@@ -1,0 +1,345 @@
+"""One DDS participant as a sans-IO state machine: SPDP + SEDP + user writers and readers.
+
+The engine feeds it datagrams (``receive(datagram, now)``) and timer ticks
+(``handle_timer(now)`` once ``next_timer()`` has passed), and drains what it produced:
+``datagrams_to_send()`` (bytes and a UDP address each) and ``events()`` (deliveries,
+matches, discovery). Nothing here reads a clock or touches a socket, so a whole participant
+can be driven by a simulated network in tests, exactly as a real one is by the engine.
+
+Routing follows DDSI-RTPS 8.3.7: a submessage addressed (INFO_DST) to another participant is
+ignored; SPDP DATA goes to SPDP; SEDP entities to SEDP; ACKNACK/NACK_FRAG to the local
+writer they name; DATA/DATA_FRAG/HEARTBEAT/GAP to the local reader they name, or to every
+local reader when the reader id is ENTITYID_UNKNOWN (the reader ignores writers it has not
+matched). Malformed datagrams are dropped and counted per reason in ``counters``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import MalformedError
+from ..qos import Qos
+from . import wire
+from .actions import Deliver, Send
+from .builtin_data import EndpointData, ParticipantData
+from .history import HistoryQos
+from .matching import TypeCheck
+from .reader import ReaderConfig, StatefulReader
+from .sedp import EndpointMatched, EndpointUnmatched, Sedp
+from .spdp import ParticipantDiscovered, ParticipantLost, ParticipantUpdated, Spdp, SpdpConfig
+from .writer import StatefulWriter, WouldBlock, WriterConfig, Written
+
+log = logging.getLogger("rtbus.rtps.participant")
+
+# DDSI-RTPS 9.3.1.2 entity kinds of user endpoints
+_KIND_WRITER_KEYED = 0x02
+_KIND_WRITER_NOKEY = 0x03
+_KIND_READER_NOKEY = 0x04
+_KIND_READER_KEYED = 0x07
+
+_SEDP_ENTITIES = frozenset(
+    bytes(e) for e in (wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_WRITER,
+                       wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_READER,
+                       wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_WRITER,
+                       wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_READER))
+_TO_READER = (wire.Data, wire.DataFrag, wire.Heartbeat, wire.Gap, wire.HeartbeatFrag)
+
+
+def history_of(qos: Qos) -> HistoryQos:
+    """The HistoryQos (history + resource limits) a Qos asks for."""
+    hist = qos.history
+    max_samples, max_instances, per_instance = qos.resource_limits
+    if hist == "keep_all" or (isinstance(hist, tuple) and hist[0] == "keep_all"):
+        return HistoryQos("keep_all", 1, max_samples, max_instances, per_instance)
+    depth = hist[1] if isinstance(hist, tuple) else 1
+    return HistoryQos("keep_last", depth, max_samples, max_instances, per_instance)
+
+
+def _durability(qos: Qos) -> str:
+    return "volatile" if qos.durability == "volatile" else "transient_local"
+
+
+@dataclass
+class LocalEndpoint:
+    """A user writer or reader of this participant with its announced discovery data."""
+
+    guid: wire.Guid
+    data: EndpointData
+    core: Any  # StatefulWriter | StatefulReader
+    matched: set[bytes] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """Samples entered the history of local reader ``reader_guid``: wake its takers."""
+
+    reader_guid: wire.Guid
+
+
+class ParticipantCore:
+    """SPDP, SEDP and the user endpoints of one participant (see the module docstring)."""
+
+    def __init__(self, guid_prefix: bytes, domain_id: int, *,
+                 metatraffic_unicast: tuple[wire.Locator, ...],
+                 default_unicast: tuple[wire.Locator, ...],
+                 metatraffic_multicast: tuple[wire.Locator, ...] = (),
+                 default_multicast: tuple[wire.Locator, ...] = (),
+                 announce_locators: tuple[wire.Locator, ...] | None = None,
+                 lease_duration: float = 10.0, name: str | None = None,
+                 spdp_config: SpdpConfig | None = None, type_check: TypeCheck | None = None,
+                 now: float = 0.0, max_message_size: int = wire.DEFAULT_MAX_MESSAGE_SIZE) -> None:
+        self.prefix = wire.GuidPrefix(guid_prefix)
+        self.domain_id = domain_id
+        self.local = ParticipantData(
+            guid_prefix=bytes(self.prefix), domain_id=domain_id, lease_duration=lease_duration,
+            metatraffic_unicast=metatraffic_unicast, metatraffic_multicast=metatraffic_multicast,
+            default_unicast=default_unicast, default_multicast=default_multicast,
+            entity_name=name)
+        if announce_locators is not None and metatraffic_multicast:
+            announce_locators = tuple(dict.fromkeys(announce_locators))
+        self.spdp = Spdp(self.local, now, announce_locators=announce_locators,
+                         config=spdp_config)
+        self.sedp = Sedp(bytes(self.prefix), type_check=type_check)
+        self.writers: dict[wire.EntityId, LocalEndpoint] = {}
+        self.readers: dict[wire.EntityId, LocalEndpoint] = {}
+        self.counters: Counter[str] = Counter()
+        self.max_message_size = max_message_size
+        self._out: list[tuple[bytes, tuple[str, int]]] = []
+        self._events: list[Any] = []
+        self._next_key = 1
+
+    # --- what the driver drains --------------------------------------------------------------
+    def datagrams_to_send(self) -> list[tuple[bytes, tuple[str, int]]]:
+        out, self._out = self._out, []
+        return out
+
+    def events(self) -> list[Any]:
+        out, self._events = self._events, []
+        return out
+
+    # --- local endpoints ---------------------------------------------------------------------
+    def _entity_id(self, kind: int) -> wire.EntityId:
+        key = self._next_key
+        self._next_key += 1
+        return wire.EntityId(key.to_bytes(3, "big") + bytes([kind]))
+
+    def add_writer(self, topic_name: str, type_name: str, qos: Qos, keyed: bool, now: float,
+                   type_information: bytes | None = None,
+                   fragment_size: int | None = None) -> wire.Guid:
+        eid = self._entity_id(_KIND_WRITER_KEYED if keyed else _KIND_WRITER_NOKEY)
+        guid = wire.Guid(self.prefix, eid)
+        cfg = WriterConfig(reliable=qos.reliability == "reliable",
+                           durability=_durability(qos),  # type: ignore[arg-type]
+                           history=history_of(qos),
+                           **({"fragment_size": fragment_size} if fragment_size else {}))
+        data = EndpointData(role="writer", endpoint_guid=bytes(guid), topic_name=topic_name,
+                            type_name=type_name, qos=qos, participant_guid=self._participant_guid,
+                            type_information=type_information)
+        self.writers[eid] = LocalEndpoint(guid, data, StatefulWriter(guid, cfg))
+        self._perform(self.sedp.add_local(data, now))
+        return guid
+
+    def add_reader(self, topic_name: str, type_name: str, qos: Qos, keyed: bool, now: float,
+                   type_information: bytes | None = None,
+                   key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
+                   key_hash_of_key: Callable[[bytes | memoryview], bytes | None] | None = None,
+                   ) -> wire.Guid:
+        eid = self._entity_id(_KIND_READER_KEYED if keyed else _KIND_READER_NOKEY)
+        guid = wire.Guid(self.prefix, eid)
+        cfg = ReaderConfig(reliable=qos.reliability == "reliable",
+                           durability=_durability(qos),  # type: ignore[arg-type]
+                           history=history_of(qos))
+        core = StatefulReader(guid, cfg, key_hash_of=key_hash_of, key_hash_of_key=key_hash_of_key)
+        data = EndpointData(role="reader", endpoint_guid=bytes(guid), topic_name=topic_name,
+                            type_name=type_name, qos=qos, participant_guid=self._participant_guid,
+                            type_information=type_information)
+        self.readers[eid] = LocalEndpoint(guid, data, core)
+        self._perform(self.sedp.add_local(data, now))
+        return guid
+
+    def remove_endpoint(self, guid: wire.Guid, now: float) -> None:
+        ep = self.writers.pop(guid.entity_id, None) or self.readers.pop(guid.entity_id, None)
+        if ep is not None:
+            self._perform(self.sedp.remove_local(bytes(guid), now))
+
+    @property
+    def _participant_guid(self) -> bytes:
+        return bytes(wire.Guid(self.prefix, wire.ENTITYID_PARTICIPANT))
+
+    # --- user data ---------------------------------------------------------------------------
+    def write(self, writer: wire.Guid, payload: bytes | None, key_hash: bytes | None,
+              status_info: int, timestamp: int | None, now: float) -> Written | WouldBlock:
+        ep = self.writers[writer.entity_id]
+        result = ep.core.write(payload, key_hash, status_info, timestamp, now)
+        if isinstance(result, Written):
+            self._perform(result.actions)
+        return result  # type: ignore[no-any-return]
+
+    def take(self, reader: wire.Guid, max_samples: int | None, now: float) -> list[Any]:
+        ep = self.readers[reader.entity_id]
+        samples, actions = ep.core.take(max_samples, now)
+        self._perform(actions)
+        return samples  # type: ignore[no-any-return]
+
+    def acked_by_all(self, writer: wire.Guid) -> bool:
+        ep = self.writers[writer.entity_id]
+        return bool(ep.core.is_acked_by_all(ep.core.last_seq))
+
+    # --- input -------------------------------------------------------------------------------
+    def receive(self, datagram: bytes, now: float) -> None:
+        try:
+            msg = wire.parse_message(datagram)
+        except MalformedError as exc:
+            self.counters["malformed_" + exc.reason] += 1
+            return
+        if msg.guid_prefix == self.prefix:
+            return  # our own multicast, looped back
+        for reason in msg.dropped:
+            self.counters["dropped_" + reason] += 1
+        refreshed: set[bytes] = set()
+        for rec in msg.received:
+            if rec.dst_prefix != wire.GUIDPREFIX_UNKNOWN and rec.dst_prefix != self.prefix:
+                continue
+            src = rec.src_prefix
+            if src not in refreshed:
+                self.spdp.refresh(src, now)
+                refreshed.add(src)
+            sub = rec.submessage
+            try:
+                self._route(src, sub, now, rec.timestamp)
+            except MalformedError as exc:
+                self.counters["malformed_" + exc.reason] += 1
+
+    def _route(self, src: Any, sub: Any, now: float, timestamp: int | None) -> None:
+        cls = type(sub)
+        writer_id = getattr(sub, "writer_id", None)
+        if writer_id == wire.ENTITYID_SPDP_BUILTIN_PARTICIPANT_WRITER:
+            if cls is wire.Data:
+                self._spdp(self.spdp.handle_data(src, sub, now), now)
+            return
+        if bytes(writer_id or b"") in _SEDP_ENTITIES or \
+                bytes(getattr(sub, "reader_id", b"") or b"") in _SEDP_ENTITIES:
+            self._perform(self.sedp.handle_submessage(src, sub, now, timestamp))
+            return
+        if cls is wire.AckNack or cls is wire.NackFrag:
+            ep = self.writers.get(sub.writer_id)
+            if ep is not None:
+                handler = ep.core.handle_acknack if cls is wire.AckNack else ep.core.handle_nackfrag
+                self._perform(handler(src, sub, now))
+            return
+        if cls not in _TO_READER:
+            return
+        if sub.reader_id == wire.ENTITYID_UNKNOWN:
+            targets = list(self.readers.values())
+        else:
+            one = self.readers.get(sub.reader_id)
+            targets = [one] if one is not None else []
+        for ep in targets:
+            core = ep.core
+            if cls is wire.Data:
+                actions = core.handle_data(src, sub, now, timestamp)
+            elif cls is wire.DataFrag:
+                actions = core.handle_data_frag(src, sub, now, timestamp)
+            elif cls is wire.Heartbeat:
+                actions = core.handle_heartbeat(src, sub, now)
+            elif cls is wire.Gap:
+                actions = core.handle_gap(src, sub, now)
+            else:
+                actions = core.handle_heartbeat_frag(src, sub, now)
+            self._perform(actions, ep)
+
+    # --- timers ------------------------------------------------------------------------------
+    def next_timer(self) -> float | None:
+        times = [self.spdp.next_timer(), self.sedp.next_timer()]
+        for ep in (*self.writers.values(), *self.readers.values()):
+            times.append(ep.core.next_timer())
+        present = [t for t in times if t is not None]
+        return min(present) if present else None
+
+    def handle_timer(self, now: float) -> None:
+        self._spdp(self.spdp.handle_timer(now), now)
+        self._perform(self.sedp.handle_timer(now))
+        for ep in self.writers.values():
+            self._perform(ep.core.handle_timer(now))
+        for ep in self.readers.values():
+            self._perform(ep.core.handle_timer(now), ep)
+
+    def shutdown(self, now: float) -> None:
+        """Announce our departure (SPDP dispose) and drop local endpoints."""
+        for guid in [ep.guid for ep in (*self.writers.values(), *self.readers.values())]:
+            self.remove_endpoint(guid, now)
+        self._perform(self.spdp.shutdown())
+
+    # --- outputs -----------------------------------------------------------------------------
+    def _spdp(self, outputs: list[Any], now: float) -> None:
+        for out in outputs:
+            if isinstance(out, Send):
+                self._send(out)
+                continue
+            self._events.append(out)
+            if isinstance(out, (ParticipantDiscovered, ParticipantUpdated)):
+                self._perform(self.sedp.participant_discovered(out.data, now))
+            elif isinstance(out, ParticipantLost):
+                self._perform(self.sedp.participant_lost(out.guid_prefix, now))
+
+    def _perform(self, outputs: list[Any], ep: LocalEndpoint | None = None) -> None:
+        for out in outputs:
+            cls = type(out)
+            if cls is Send:
+                self._send(out)
+            elif cls is Deliver:
+                if ep is not None:
+                    self._events.append(Delivered(ep.guid))
+            elif cls is EndpointMatched:
+                self._on_matched(out)
+            elif cls is EndpointUnmatched:
+                self._on_unmatched(out)
+            else:
+                self._events.append(out)
+
+    def _on_matched(self, ev: EndpointMatched) -> None:
+        local = wire.Guid(ev.local_guid)
+        remote = wire.Guid(ev.remote.endpoint_guid)
+        reliable = ev.remote.qos.reliability == "reliable"
+        if local.entity_id in self.writers:
+            ep = self.writers[local.entity_id]
+            self._perform(ep.core.add_reader(remote, ev.locators, reliable=reliable,
+                                             expects_inline_qos=ev.remote.expects_inline_qos,
+                                             durability=_durability(ev.remote.qos),
+                                             now=0.0))
+        elif local.entity_id in self.readers:
+            ep = self.readers[local.entity_id]
+            self._perform(ep.core.add_writer(remote, ev.locators, reliable=reliable), ep)
+        else:
+            return
+        ep.matched.add(ev.remote.endpoint_guid)
+        self._events.append(ev)
+
+    def _on_unmatched(self, ev: EndpointUnmatched) -> None:
+        local_eid = wire.Guid(ev.local_guid).entity_id
+        remote = wire.Guid(ev.remote_guid)
+        if local_eid in self.writers:
+            ep = self.writers[local_eid]
+            self._perform(ep.core.remove_reader(remote))
+        elif local_eid in self.readers:
+            ep = self.readers[local_eid]
+            self._perform(ep.core.remove_writer(remote), ep)
+        else:
+            return
+        ep.matched.discard(ev.remote_guid)
+        self._events.append(ev)
+
+    def _send(self, send: Send) -> None:
+        builder = wire.MessageBuilder(bytes(self.prefix), max_size=self.max_message_size)
+        if send.dest_prefix is not None:
+            builder.add(wire.InfoDst(send.dest_prefix))
+        builder.add_all(send.submessages)
+        datagrams = builder.datagrams()
+        for loc in send.locators:
+            addr = (loc.host, loc.port)
+            for d in datagrams:
+                self._out.append((d, addr))

@@ -1,0 +1,130 @@
+"""A data writer: encodes samples in the caller's thread, hands them to the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from . import cdr
+from .errors import RtbusError
+from .qos import XCDR1, Qos
+from .rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED
+from .rtps.writer import WouldBlock
+from .topic import Topic
+
+if TYPE_CHECKING:
+    from .participant import Participant
+
+T = TypeVar("T")
+
+
+class Writer(Generic[T]):
+    def __init__(self, participant: Participant, topic: Topic, qos: Qos) -> None:
+        self.participant = participant
+        self.topic = topic
+        self.qos = qos
+        self._guid: Any = None
+        self.matched_count = 0
+        self._representation = "XCDR1" if qos.data_representation[:1] == (XCDR1,) else "XCDR2"
+        self._matched = asyncio.Event()
+        self._blocking = qos.history == "keep_all" or (
+            isinstance(qos.history, tuple) and qos.history[0] == "keep_all")
+
+    @property
+    def guid(self) -> bytes:
+        return bytes(self._guid)
+
+    def _check(self, sample: Any) -> None:
+        if not isinstance(sample, self.topic.type):
+            raise TypeError(f"writer of topic {self.topic.name!r}: expected a "
+                            f"{self.topic.type.__name__}, got {type(sample).__name__}")
+
+    def write(self, sample: T, timestamp: float | None = None) -> None:
+        """Publish ``sample``; ``timestamp`` (seconds since the epoch) defaults to now."""
+        self._check(sample)
+        payload = cdr.encode(sample, representation=self._representation)  # type: ignore[arg-type]
+        key_hash = cdr.key_hash(sample) if self.topic.keyed else None
+        self._submit(payload, key_hash, 0, timestamp)
+
+    def dispose(self, sample: T, timestamp: float | None = None) -> None:
+        """Dispose the instance ``sample``'s key names (readers see NOT_ALIVE_DISPOSED)."""
+        self._instance_op(sample, STATUS_DISPOSED, timestamp)
+
+    def unregister(self, sample: T, timestamp: float | None = None) -> None:
+        self._instance_op(sample, STATUS_UNREGISTERED, timestamp)
+
+    def _instance_op(self, sample: Any, status: int, timestamp: float | None) -> None:
+        self._check(sample)
+        if not self.topic.keyed:
+            raise RtbusError(f"topic {self.topic.name!r} has no key: nothing to dispose")
+        # the serialized key, with a CDR encapsulation header, as Cyclone expects it
+        key = cdr.serialize_key(sample, representation=self._representation,
+                                endianness="little")
+        header = b"\x00\x01\x00\x00" if self._representation == "XCDR1" else b"\x00\x07\x00\x00"
+        payload = header + key + b"\x00" * (-len(key) % 4)
+        self._submit(payload, cdr.key_hash(sample), status, timestamp)
+
+    def _submit(self, payload: bytes, key_hash: bytes | None, status: int,
+                timestamp: float | None) -> None:
+        ts = time.time_ns() if timestamp is None else int(timestamp * 1e9)
+        p = self.participant
+        core = p.node.core
+        if not self._blocking:
+            p._post(core.write, self._guid, payload, key_hash, status, ts,  # type: ignore[union-attr]
+                    p.node.now())
+            return
+        deadline = time.monotonic() + self.qos.max_blocking_time
+        while True:
+            result = p._call(core.write, self._guid, payload, key_hash, status,  # type: ignore[union-attr]
+                             ts, p.node.now())
+            if not isinstance(result, WouldBlock):
+                return
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"writer of {self.topic.name!r}: history full for "
+                                   f"max_blocking_time={self.qos.max_blocking_time}s")
+            time.sleep(0.001)
+
+    # --- matching and acknowledgements -------------------------------------------------------
+    def _match_changed(self, matched: bool) -> None:
+        self.matched_count += 1 if matched else -1
+        if self.matched_count > 0:
+            self._matched.set()
+        else:
+            self._matched.clear()
+
+    async def _wait_matched(self, n: int) -> None:
+        while self.matched_count < n:
+            self._matched.clear()
+            await self._matched.wait()
+
+    def wait_for_matched(self, count: int = 1, timeout: float = 10.0) -> bool:
+        """Block until ``count`` readers match (True) or ``timeout`` passes (False)."""
+        try:
+            self.participant._run(asyncio.wait_for(self._wait_matched(count), timeout))
+            return True
+        except (TimeoutError, asyncio.TimeoutError):
+            return False
+
+    async def matched(self, count: int = 1, timeout: float = 10.0) -> bool:
+        try:
+            await self.participant._await(asyncio.wait_for(self._wait_matched(count), timeout))
+            return True
+        except (TimeoutError, asyncio.TimeoutError):
+            return False
+
+    async def _wait_acked(self, timeout: float) -> bool:
+        core = self.participant.node.core
+        end = time.monotonic() + timeout
+        while not core.acked_by_all(self._guid):  # type: ignore[union-attr]
+            if time.monotonic() >= end:
+                return False
+            await asyncio.sleep(0.002)
+        return True
+
+    def wait_for_acknowledgments(self, timeout: float = 10.0) -> bool:
+        """Block until every reliable matched reader acknowledged all samples written."""
+        return self.participant._run(self._wait_acked(timeout))
+
+    async def acknowledged(self, timeout: float = 10.0) -> bool:
+        return await self.participant._await(self._wait_acked(timeout))

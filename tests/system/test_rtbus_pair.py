@@ -1,0 +1,104 @@
+"""Two rtbus participants over real UDP sockets in the test namespace: sync and async API."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+import rtbus
+import rtbus.idl
+from rtbus.rtps.instances import InstanceState
+
+pytestmark = pytest.mark.system
+SHAPES = rtbus.idl.load("idl/shape.idl")
+Shape = SHAPES.ShapeType
+RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
+
+
+def shape(color: str, x: int) -> object:
+    return Shape(color=color, x=x, y=2, shapesize=30, additional_payload_size=[])
+
+
+def take_n(reader: rtbus.Reader, n: int, seconds: float = 10.0) -> list:
+    got: list = []
+    end = time.monotonic() + seconds
+    while len(got) < n and time.monotonic() < end:
+        got += reader.take(timeout=0.5)
+    return got
+
+
+def test_reliable_1000_samples_in_order_exactly_once() -> None:
+    with rtbus.Participant(31) as a, rtbus.Participant(31) as b:
+        w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
+        r = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
+        assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
+        for i in range(1000):
+            w.write(shape("BLUE", i))
+        got = take_n(r, 1000)
+        assert [s.data.x for s in got] == list(range(1000))
+        assert all(s.info.writer_guid == w.guid for s in got)
+        assert w.wait_for_acknowledgments(5)
+        assert r.take() == []
+
+
+def test_transient_local_late_joiner_gets_last_n_per_instance() -> None:
+    qos = rtbus.Qos(reliability="reliable", durability="transient_local",
+                    history=("keep_last", 3))
+    with rtbus.Participant(32) as a:
+        w = a.create_writer(a.create_topic("Square", Shape), qos)
+        for i in range(10):
+            w.write(shape("BLUE", i))
+            w.write(shape("RED", 100 + i))
+        with rtbus.Participant(32) as b:
+            r = b.create_reader(b.create_topic("Square", Shape), qos)
+            got = take_n(r, 6)
+            by_color: dict[str, list[int]] = {}
+            for s in got:
+                by_color.setdefault(s.data.color, []).append(s.data.x)
+            assert by_color == {"BLUE": [7, 8, 9], "RED": [107, 108, 109]}
+
+
+def test_dispose_reaches_reader_as_not_alive_disposed() -> None:
+    with rtbus.Participant(33) as a, rtbus.Participant(33) as b:
+        w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
+        r = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
+        assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
+        w.write(shape("GREEN", 1))
+        w.dispose(shape("GREEN", 1))
+        got = take_n(r, 2)
+        assert got[0].data.x == 1 and got[0].info.valid_data
+        assert got[1].info.instance_state == InstanceState.NOT_ALIVE_DISPOSED
+
+
+def test_partition_and_domain_mismatch_yield_no_data() -> None:
+    with rtbus.Participant(34) as a, rtbus.Participant(34) as b, rtbus.Participant(35) as c:
+        w = a.create_writer(a.create_topic("Square", Shape), RELIABLE, partition=("left",))
+        r_part = b.create_reader(b.create_topic("Square", Shape), RELIABLE, partition=("right",))
+        r_dom = c.create_reader(c.create_topic("Square", Shape), RELIABLE)
+        r_ok = b.create_reader(b.create_topic("Square", Shape), RELIABLE, partition=("l*",))
+        assert r_ok.wait_for_matched(1, 10)
+        for i in range(5):
+            w.write(shape("BLUE", i))
+        assert [s.data.x for s in take_n(r_ok, 5)] == list(range(5))
+        assert r_part.take(timeout=0.3) == [] and r_dom.take() == []
+        assert w.matched_count == 1
+
+
+def test_async_api_iterates_samples() -> None:
+    async def main() -> list[int]:
+        async with rtbus.Participant(36) as a, rtbus.Participant(36) as b:
+            w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
+            r = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
+            assert await w.matched(1, 10)
+            for i in range(50):
+                w.write(shape("BLUE", i))
+            xs: list[int] = []
+            async for s in r:
+                xs.append(s.data.x)
+                if len(xs) == 50:
+                    break
+            return xs
+
+    assert asyncio.run(asyncio.wait_for(main(), 20)) == list(range(50))
