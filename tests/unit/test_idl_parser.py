@@ -458,3 +458,22 @@ def test_parsed_model_matches_cyclone_idlc(case: str) -> None:
 def test_unsupported_idl_is_reported_not_misparsed() -> None:
     with pytest.raises(IdlError, match="not supported by rtbus"):
         idl.parse("interface I { void f(); };")
+
+
+def test_robot_idl_structs_and_unions_match_cyclone_idlc() -> None:
+    """The realistic IDL (keylist pragma, @default, @range, @unit, @optional, inheritance,
+    keyed union discriminator, typedef'd arrays) hashes as Cyclone's compiler makes it."""
+    conf = _conformance()
+    text = (REPO / "idl" / "robot.idl").read_text()
+    mod = idl.parse(text)
+    # idl_parse_string has no preprocessor: drop the guard and expand the one macro.
+    plain = "\n".join("" if ln.startswith(("#ifndef", "#define", "#endif")) else ln
+                      for ln in text.splitlines()).replace("ROBOT_NAME_LEN", "64")
+    checked = 0
+    for name, t in mod.types.items():
+        if name.startswith("robot::planning") or not isinstance(t, (M.StructType, M.UnionType)):
+            continue  # recursive types: no xtypes support yet
+        info, _typemap = conf.idlc_type_meta(plain, name)
+        assert _info(t) == info, name
+        checked += 1
+    assert checked == 13
