@@ -23,6 +23,9 @@ Wire rules follow Cyclone DDS (cyclonedds-python serializer as oracle):
   optional members of non-mutable structs are preceded by a boolean flag; sequences and
   arrays of non-primitive elements get a DHEADER; enums take 1/2/4 bytes by bit_bound.
 
+Numeric arrays decoded from a payload are views of it: they keep the input object alive and
+see any later change to it, so a caller that recycles receive buffers must copy first.
+
 Decoding treats its input as hostile: every read is bounds checked, every length is checked
 against the bytes that remain before anything is allocated, delimited sections confine their
 members, and nesting depth is limited; failures raise ``DecodeError`` naming the offset.
