@@ -113,7 +113,11 @@ cdef object p_data(object body, const uint8_t* p, Py_ssize_t n, int flags, bint 
     qos = None
     if flags & 0x02:
         qos, pos = _inline_qos(body, pos, le)
-    payload = body[pos:] if flags & 0x0C else None
+    payload = None
+    if flags & 0x0C:
+        if n - pos < 4:
+            raise _Drop("submsg_length")
+        payload = body[pos:]
     return _mk_data(eid(p + 4), eid(p + 8), sn, qos, payload, bool(flags & 0x08),
                     bool(flags & 0x10), extra)
 
@@ -145,6 +149,8 @@ cdef object p_data_frag(object body, const uint8_t* p, Py_ssize_t n, int flags, 
         want = ssize - (start - 1) * fsize
     if n - pos < want:
         raise _Drop("frag_fields")
+    if start == 1 and n - pos < 4:
+        raise _Drop("submsg_length")
     return _mk_data_frag(eid(p + 4), eid(p + 8), sn, start, count, fsize, ssize, qos,
                          body[pos:pos + want], bool(flags & 0x04), bool(flags & 0x08), extra)
 

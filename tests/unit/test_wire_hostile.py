@@ -87,6 +87,10 @@ CRAFTED: list[tuple[str, bytes, str | None, list[str]]] = [
     ("data_qos_short_key_hash", HEADER + sm(C.SMID_DATA, 2, data_body(rest=struct.pack(
         "<HH", C.PID_KEY_HASH, 4) + b"abcd" + struct.pack("<HH", 1, 0))), None,
      ["bad_parameter_list"]),
+    ("data_payload_under_4", HEADER + sm(C.SMID_DATA, 4, data_body(rest=b"ab")), None,
+     ["submsg_length"]),
+    ("frag_first_under_4", HEADER + sm(C.SMID_DATA_FRAG, 0, frag_body(1, 1, 2, 2, b"ab")),
+     None, ["submsg_length"]),
     ("frag_start_zero", HEADER + sm(C.SMID_DATA_FRAG, 0, frag_body(0, 1, 4, 8, b"abcd")),
      None, ["frag_fields"]),
     ("frag_size_zero", HEADER + sm(C.SMID_DATA_FRAG, 0, frag_body(1, 1, 0, 8, b"abcd")),

@@ -11,7 +11,7 @@ eids = st.binary(min_size=4, max_size=4).map(wire.EntityId)
 prefixes = st.binary(min_size=12, max_size=12).map(wire.GuidPrefix)
 seqs = st.integers(1, (1 << 63) - 1)
 u32 = st.integers(0, 0xFFFFFFFF)
-aligned_payloads = st.binary(max_size=300).map(lambda b: b + bytes((-len(b)) & 3))
+aligned_payloads = st.binary(min_size=4, max_size=300).map(lambda b: b + bytes((-len(b)) & 3))
 
 
 @st.composite
@@ -38,11 +38,11 @@ inline_qos = st.none() | st.builds(wire.InlineQos, st.none() | st.binary(min_siz
 
 @st.composite
 def data_frags(draw: st.DrawFn) -> wire.DataFrag:
-    fsize = draw(st.integers(1, 200))
+    fsize = draw(st.integers(4, 200))
     count = draw(st.integers(1, 4))
     start = draw(st.integers(1, 1000))
     before = (start - 1) * fsize
-    ssize = draw(st.integers(before + (count - 1) * fsize + 1, before + count * fsize + 500))
+    ssize = draw(st.integers(before + (count - 1) * fsize + 4, before + count * fsize + 500))
     n = min(count * fsize, ssize - before)
     return wire.DataFrag(draw(eids), draw(eids), draw(seqs), start, count, fsize, ssize,
                          draw(inline_qos), draw(st.binary(min_size=n, max_size=n)),

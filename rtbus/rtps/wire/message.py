@@ -192,7 +192,11 @@ def _p_data(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> Data:
     qos = None
     if flags & C.DATA_FLAG_Q:
         qos, pos = _inline_qos(buf, pos, le)
-    payload = buf[pos:] if flags & (C.DATA_FLAG_D | C.DATA_FLAG_K) else None
+    payload = None
+    if flags & (C.DATA_FLAG_D | C.DATA_FLAG_K):
+        if len(buf) - pos < 4:  # not even the encapsulation header (Cyclone drops it too)
+            raise _Drop("submsg_length")
+        payload = buf[pos:]
     return _mk_data(_eid(EntityId, rid), _eid(EntityId, wid), sn, qos, payload,
                     bool(flags & C.DATA_FLAG_K), bool(flags & C.DATA_FLAG_N), extra)
 
@@ -215,6 +219,8 @@ def _p_data_frag(buf: memoryview, flags: int, fmt: _Fmt, le: bool) -> DataFrag:
     want = min(count * fsize, ssize - (start - 1) * fsize)
     if len(buf) - pos < want:
         raise _Drop("frag_fields")
+    if start == 1 and len(buf) - pos < 4:  # the first fragment holds the encapsulation header
+        raise _Drop("submsg_length")
     return _mk_data_frag(_eid(EntityId, rid), _eid(EntityId, wid), sn, start, count, fsize,
                          ssize, qos, buf[pos:pos + want], bool(flags & C.DATAFRAG_FLAG_K),
                          bool(flags & C.DATAFRAG_FLAG_N), extra)
