@@ -27,7 +27,8 @@ Building blocks:
   markers ``t.key``, ``t.optional``, ``t.external``, ``t.must_understand``, ``t.id(n)``,
   ``t.hashid("name")``, ``t.annotate(unit="m", min=0)`` inside ``Annotated[...]``.
 - ``@t.struct`` (inheritance: ``class B(A)``), ``@t.union(discriminator)`` with branches
-  ``t.Case[1, 2, T]`` / ``t.Default[T]``, ``@t.enum`` on an ``IntEnum``, ``@t.bitmask`` on an
+  ``t.Case[1, 2, T]`` / ``t.Default[T]`` (derive the class from ``t.IdlUnion`` so type
+  checkers know its constructor), ``@t.enum`` on an ``IntEnum``, ``@t.bitmask`` on an
   ``IntFlag``, ``t.alias("m::Name", T)`` for a typedef.
 
 Types must be declared before they are used; a recursive type (reaching itself through a
@@ -255,6 +256,12 @@ class Default:
 
     def __class_getitem__(cls, params: Any) -> Any:
         return Annotated[params, default_case]
+
+
+def typedef(name: str, target: Any) -> m.AliasType:
+    """The model of a ``typedef``, for ``Name = Annotated[<python type>, t.typedef(...)]``,
+    the spelling mypy accepts as a type alias (generated code uses it)."""
+    return m.AliasType(name, idl_type(target))
 
 
 def alias(name: str, target: Any) -> Any:
@@ -598,6 +605,9 @@ def union(discriminator: Any, *, typename: str | None = None,
                               autoid=autoid)  # type: ignore[arg-type]
         m.finalize_member_ids(holder)
         _check_unique_ids(user, name, holder.members)
+        bases = [b for b in user.__bases__ if b not in (object, IdlUnion)]
+        if bases:
+            raise _error(user, "a union may only derive from t.IdlUnion (for type checkers)")
         ns = _class_namespace(user, {c.member.pyname for c in cases})
         return make_union_class(model, namespace=ns, module=user.__module__, name=user.__name__)
 
@@ -664,7 +674,8 @@ __all__ = [
     "Sequence", "String", "WString", "alias", "annotate", "array", "bitmask", "boolean",
     "bound", "case", "char", "default_case", "enum", "external", "float32", "float64",
     "forward_struct", "forward_union",
-    "hashid", "id", "idl_name", "idl_type", "int8", "int16", "int32", "int64", "key", "member_id",
+    "hashid", "id", "idl_name", "idl_type", "typedef",
+    "int8", "int16", "int32", "int64", "key", "member_id",
     "must_understand", "octet", "optional", "sequence", "string", "struct", "uint8", "uint16",
     "uint32", "uint64", "union", "wchar", "wstring", "IdlStruct", "IdlUnion",
 ]

@@ -75,6 +75,11 @@ class IdlUnion:
     discriminator: Any
     value: Any
 
+    def __init__(self, discriminator: Any = None, value: Any = None, **branch: Any) -> None:
+        """Replaced per class by :func:`rtbus.types.validate.union_init`; typed here for
+        tools: ``U(branch=value)`` or ``U(discriminator, value)``."""
+        raise NotImplementedError
+
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
             return NotImplemented

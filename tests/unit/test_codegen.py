@@ -166,3 +166,37 @@ def test_cyclone_corpus_round_trips(tmp_path: Path) -> None:
     generated = import_generated(path)
     assert len(generated.IDL_NAMES) == len(types) >= 50
     assert_same_models(parsed, generated)
+
+
+USE_ROBOT = """\
+from robot import Encoding, Goal, Image, Plan, Pose, Quaternion, Vector3, Waypoint
+
+plan = Plan(robot_id="r", plan_id=1, goal=Goal(path=[]))
+reveal_type(plan.robot_id)
+reveal_type(Waypoint(Pose(Vector3(1, 2, 3), Quaternion(0, 0, 0, 1)), []).alternatives)
+reveal_type(Image(robot_id="r", camera="c", stamp=plan.goal.value, width=1, height=1,
+                  encoding=Encoding.RGB8, data=plan.goal.value).data)
+Plan(robot_id=3, plan_id=1, goal=Goal(path=[]))
+"""
+
+
+def test_generated_code_type_checks(tmp_path: Path) -> None:
+    """mypy accepts the generated module and sees typed constructors and fields."""
+    import subprocess
+
+    compile_file(REPO / "idl" / "robot.idl", tmp_path)
+    (tmp_path / "use_robot.py").write_text(USE_ROBOT)
+    run = subprocess.run(
+        [sys.executable, "-m", "mypy", "--follow-imports=silent", "--no-error-summary",
+         "--cache-dir", str(tmp_path / ".mypy_cache"), "robot.py", "use_robot.py"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300,
+        env={**__import__("os").environ, "MYPYPATH": str(REPO)})
+    lines = run.stdout.strip().splitlines()
+    assert not [ln for ln in lines if ln.startswith("robot.py")], run.stdout
+    assert 'use_robot.py:4: note: Revealed type is "str"' in lines
+    assert 'use_robot.py:5: note: Revealed type is "list[robot.Waypoint]"' in lines
+    assert any(ln.startswith("use_robot.py:6: note: Revealed type is \"numpy.ndarray")
+               for ln in lines), run.stdout
+    errors = [ln for ln in lines if ": error:" in ln]
+    assert errors == ['use_robot.py:8: error: Argument "robot_id" to "Plan" has incompatible '
+                      'type "int"; expected "str"  [arg-type]'], run.stdout
