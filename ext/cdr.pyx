@@ -1201,7 +1201,7 @@ cdef class UnionNode(Node):
         cdef bint found
         label = self.dflt_disc
         node = self.branch(label, &found)
-        d = self.disc.default() if not isinstance(self.disc, EnumNode) else label
+        d = label
         if isinstance(self.disc, EnumNode):
             d = (<EnumNode>self.disc).members.get(label, label)
         elif isinstance(self.disc, PrimNode):
@@ -1258,8 +1258,7 @@ cdef class _Compiler:
             self.memo[key] = node
             plans = []
             for m in t.all_members():
-                if m.external:
-                    pass  # @external changes nothing on the wire
+                # @external and @key change nothing in a data payload
                 mp = MemberPlan()
                 mp.node = self.node_for(m.type)
                 mp.name = PyUnicode_InternFromString(m.pyname.encode())

@@ -684,6 +684,16 @@ def test_appendable_accepts_shorter_and_longer_versions() -> None:
     assert (old.a, old.b, old.c) == (5, "", 0)
     new = c1.decode(c2.encode(v2.pyclass(a=6, b="xyz", c=3), True, True))
     assert new.a == 6
+    kind = enum_model("p::VK", [("ONE", 1), ("TWO", 2), ("THREE", 3)])
+    u = union("p::VU", kind, [([1], "one", M.INT32), ([2], "two", M.StringType())],
+              default=("other", M.ArrayType(M.INT16, (2,))))
+    v3 = struct("p::Ver", [mem("a", M.INT32), mem("u", u), mem("t", M.SequenceType(M.INT8))],
+                extensibility="appendable")
+    materialize([v3])
+    newer = ccdr.compile_codec(v3).decode(c1.encode(v1.pyclass(a=7), True, True))
+    assert newer.a == 7 and list(newer.t) == []
+    assert newer.u.discriminator is kind.pyclass.THREE  # the implicit default label
+    assert np.array_equal(newer.u.value, np.zeros(2, dtype=np.int16))
 
 
 def test_mutable_skips_unknown_members_and_rejects_unknown_must_understand() -> None:
