@@ -30,6 +30,7 @@ INFO_DST/INFO_TS context). ``datagrams()`` returns them all; ``build()`` returns
 
 from __future__ import annotations
 
+import logging
 import struct
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -761,6 +762,11 @@ class MessageBuilder:
 # The compiled twin (ext/rtps_parse.pyx) replaces parse_message when built, unless
 # RTBUS_PURE_PYTHON=1; tests/unit/test_wire_parity.py proves both give the same results.
 parse_message_py = parse_message
-_compiled = _ext.available("rtps_parse")
+try:
+    _compiled = _ext.available("rtps_parse")
+except Exception as exc:  # a stale build that no longer matches this module: run pure Python
+    logging.getLogger("rtbus.rtps.wire").warning("compiled rtps_parse unusable (%s); "
+                                                 "using the pure-Python parser", exc)
+    _compiled = None
 if _compiled is not None:
     parse_message = _compiled.parse_message
