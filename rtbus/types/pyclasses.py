@@ -14,6 +14,7 @@ Enums are ``enum.IntEnum`` subclasses, bitmasks ``enum.IntFlag`` subclasses.
 
 from __future__ import annotations
 
+import copy
 import enum
 from typing import Any, Callable, ClassVar
 
@@ -160,13 +161,16 @@ def _install_constructors(cls: type, model: StructType) -> None:
     # naming it (like every other bad value), not a bare TypeError.
     sig = [f"{m.pyname}=None" if m.optional else f"{m.pyname}=_MISSING" for m in members]
     env: dict[str, Any] = {"_MISSING": _MISSING, "_cls": cls, "_new": object.__new__,
-                           "_missing": _missing_field}
+                           "_missing": _missing_field, "_deepcopy": copy.deepcopy}
     body = []
     for i, m in enumerate(members):
         env[f"_v{i}"] = _validator_for(m)
         env[f"_d{i}"] = m.default
         if m.default is not None:
-            body.append(f"    if {m.pyname} is _MISSING: {m.pyname} = _d{i}")
+            # a mutable default (list, array) is copied: instances must not share it
+            take = f"_deepcopy(_d{i})" if isinstance(m.default, (list, dict, np.ndarray)) \
+                else f"_d{i}"
+            body.append(f"    if {m.pyname} is _MISSING: {m.pyname} = {take}")
         else:
             body.append(f"    if {m.pyname} is _MISSING: _missing({m.pyname!r})")
         check = f"_v{i}({m.pyname}, {m.pyname!r})"

@@ -182,6 +182,20 @@ def _fields(obj: Any) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in obj._rtbus_fields}
 
 
+def test_mutable_defaults_are_not_shared() -> None:
+    @t.struct(typename="m::Defaults")
+    class Defaults:
+        ints: t.Sequence[t.int32] = np.array([1, 2], dtype=np.int32)
+        names: t.Sequence[t.string] = ["a"]
+        n: t.int8 = 5
+
+    a, b = Defaults(), Defaults()
+    a.ints[0] = 9
+    a.names.append("b")
+    assert b.ints.tolist() == [1, 2] and b.names == ["a"] and b.n == 5
+    assert Defaults(n=1).n == 1
+
+
 def test_inheritance_keeps_base_members_first() -> None:
     @t.struct(typename="m::Base", extensibility="appendable")
     class Base:
