@@ -231,6 +231,21 @@ def test_receiver_context_is_applied_per_rtps_8_3_4() -> None:
     assert msg.received[0].src_vendor_id == C.VENDORID_CYCLONEDDS
 
 
+def test_info_reply_sets_reply_locators_until_info_src() -> None:
+    e = "<"
+    uni = struct.pack(e + "iI", 1, 7411) + bytes(12) + bytes([10, 0, 0, 1])
+    multi = struct.pack(e + "iI", 1, 7400) + bytes(12) + bytes([239, 255, 0, 1])
+    dgram = HEADER + _hb(e, 1) \
+        + sub(e, C.SMID_INFO_REPLY, C.INFO_REPLY_FLAG_M, struct.pack(e + "I", 1) + uni
+              + struct.pack(e + "I", 1) + multi) + _hb(e, 2) \
+        + sub(e, C.SMID_INFO_SRC, 0, bytes(4) + b"\2\5\1\x10" + OTHER) + _hb(e, 3)
+    got = [(r.reply_unicast, r.reply_multicast) for r in wire.parse_message(dgram).received]
+    assert got == [((), ()),
+                   ((wire.Locator.udpv4("10.0.0.1", 7411),),
+                    (wire.Locator.udpv4("239.255.0.1", 7400),)),
+                   ((), ())]
+
+
 def test_mixed_endianness_in_one_message() -> None:
     msg = wire.parse_message(HEADER + _hb("<", 1) + _hb(">", 2) + _hb("<", 3))
     assert [s.count for s in msg.submessages] == [1, 2, 3]  # type: ignore[union-attr]
