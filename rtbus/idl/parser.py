@@ -130,6 +130,7 @@ class Parser:
         self.forward: dict[str, Token] = {}
         self.folded: dict[str, str] = {}  # lower-cased scoped name -> as declared
         self.member_tokens: dict[int, Token] = {}  # id(Member) -> its name token
+        self.scope_owner = ""  # scoped name of the struct/union whose members are parsed
         self.module = IdlModule(files=list(files or []))
 
     # --- token helpers ------------------------------------------------------------------
@@ -342,7 +343,8 @@ class Parser:
                 if ann.name == "topic" and ann.positional is not None:
                     out["topic"] = self.ann_bool(ann)
             elif ann.name == "autoid" and kind in ("struct", "union"):
-                out["autoid"] = "sequential" if ann.positional is None and not ann.named \
+                # A bare @autoid means HASH (the annotation's default value, as idlc does).
+                out["autoid"] = "hash" if ann.positional is None and not ann.named \
                     else self.ann_word(ann, ("SEQUENTIAL", "HASH")).lower()
             elif ann.name == "bit_bound" and kind in ("enum", "bitmask"):
                 out["bit_bound"] = (ann, self.ann_int(ann, m.UINT16))
@@ -675,6 +677,7 @@ class Parser:
         if base is not None:
             for bm in base.all_members():
                 seen[bm.name] = name
+        self.scope_owner = full
         while not self.peek().is_punct("}"):
             for member, tok in self.member_dcl(struct):
                 if member.name in seen:
@@ -726,6 +729,13 @@ class Parser:
 
     def build_member(self, name: str, mtype: m.IdlType, anns: list[Annotation], tok: Token,
                      where: str) -> m.Member:
+        owner = self.scope_owner
+        if owner and name.lower() == owner.rsplit("::", 1)[-1].lower():
+            # IDL forbids it and Cyclone's idlc rejects it, but Python and the wire do not
+            # care; a warning keeps such (common) IDL usable while flagging the portability.
+            logger.warning("%s:%d:%d: member '%s' has the name of its enclosing %s '%s': "
+                           "IDL forbids it and other IDL compilers reject it", tok.file,
+                           tok.line, tok.col, name, where, owner)
         mem = m.Member(name, mtype)
         self.member_tokens[id(mem)] = tok
         for ann in anns:
@@ -826,6 +836,7 @@ class Parser:
         labels_seen: dict[int, str] = {}
         names_seen: set[str] = set()
         default_case: m.UnionCase | None = None
+        self.scope_owner = full
         while not self.peek().is_punct("}"):
             case = self.union_case(union, labels_seen, names_seen)
             if case.is_default:

@@ -246,3 +246,14 @@ def test_mutated_idl_fails_only_with_located_idl_errors(text: str) -> None:
         assert err.file == "f.idl" and err.line >= 1 and err.col >= 1
     finally:
         logger.setLevel(level)
+
+
+def test_member_named_like_its_struct_is_a_portability_warning(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    with caplog.at_level(logging.WARNING, logger="rtbus.idl"):
+        mod = idl.parse("struct Point {\n  long point;\n};", filename="w.idl")
+    assert [mb.name for mb in mod.types["Point"].members] == ["point"]  # type: ignore
+    assert any("w.idl:2:8: member 'point' has the name of its enclosing struct 'Point'"
+               in r.getMessage() for r in caplog.records)

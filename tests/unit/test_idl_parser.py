@@ -179,20 +179,23 @@ def test_type_annotations_extensibility_autoid_nested_topic() -> None:
         @extensibility(MUTABLE) struct X { long a; };
         @mutable @autoid(HASH) struct H { long a; @id(3) long b; };
         @autoid(SEQUENTIAL) struct S { long a; };
+        @mutable @autoid struct BH { long a; };
         @nested struct N { long a; };
         @nested(FALSE) struct NF { long a; };
         @nested @topic struct NT { long a; };
         """)
     ext = {n: t.extensibility for n, t in mod.types.items()}  # type: ignore[union-attr]
     assert ext == {"D": "final", "F": "final", "A": "appendable", "X": "mutable",
-                   "H": "mutable", "S": "final", "N": "final", "NF": "final", "NT": "final"}
+                   "H": "mutable", "S": "final", "N": "final", "NF": "final", "NT": "final",
+                   "BH": "mutable"}
     h = mod.types["H"]
     assert isinstance(h, M.StructType) and h.autoid == "hash"
     assert [mb.id for mb in h.members] == [_hash_id("a"), 3]
+    assert mod.types["BH"].autoid == "hash"  # type: ignore[union-attr]  # bare @autoid
     assert mod.types["N"].nested and not mod.types["N"].topic  # type: ignore[union-attr]
     assert not mod.types["NF"].nested and mod.types["NF"].topic  # type: ignore[union-attr]
     assert mod.types["NT"].topic  # type: ignore[union-attr]
-    assert set(mod.topic_types) == {"D", "F", "A", "X", "H", "S", "NF", "NT"}
+    assert set(mod.topic_types) == {"D", "F", "A", "X", "H", "S", "NF", "NT", "BH"}
 
 
 def test_unknown_annotation_is_recorded_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -441,6 +444,8 @@ IDLC_CASES = {
     "inheritance": (
         "module k { @appendable struct A { @key long id; }; @appendable struct B : A { "
         "double v; }; };", "k::B"),
+    "bare_autoid_is_hash": (
+        "module k { @mutable @autoid struct A { long x; long y; }; };", "k::A"),
     "enum_bitmask": (
         "module k { @bit_bound(8) enum E { @value(3) X, Y }; @bit_bound(12) bitmask F { "
         "@position(2) P2, P3 }; struct T { E e; F f; }; };", "k::T"),
