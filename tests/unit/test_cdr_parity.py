@@ -628,6 +628,11 @@ def test_float32_sequence_decodes_as_a_view_of_the_input() -> None:
         assert out.v[-1] == -1.0  # really the same memory
     view = memoryview(codec.encode(model.pyclass(n=3, v=data), False, True))
     assert np.shares_memory(codec.decode(view).v, np.frombuffer(view, dtype=np.uint8))
+    # a payload inside a larger receive buffer (a datagram): offsets are the slice's own
+    payload = codec.encode(model.pyclass(n=9, v=data[:5]), False, False)
+    datagram = bytearray(b"\xee" * 13) + payload + bytearray(b"\xee" * 7)
+    sliced = codec.decode(memoryview(datagram)[13:13 + len(payload)])
+    assert sliced.n == 9 and np.array_equal(sliced.v, data[:5])
 
 
 def test_encode_accepts_array_likes_and_byteswaps() -> None:
