@@ -286,10 +286,8 @@ class _Writer:
             opts["extensibility"] = t.extensibility
         if any(lit.default for lit in t.literals):
             opts["default"] = t.default_literal.name
-        self.emit("", "", f"@_t.enum({self.decorator_args(t.name, **opts)})",
-                  f"class {self.names[t.name]}(_enum.IntEnum):")
-        for lit in t.literals:
-            self.emit(f"    {lit.name} = {lit.value}")
+        self.enum_like("enum", "IntEnum", t.name, opts,
+                       [(lit.name, str(lit.value)) for lit in t.literals])
 
     def bitmask(self, t: m.BitmaskType) -> None:
         opts: dict[str, Any] = {}
@@ -297,10 +295,22 @@ class _Writer:
             opts["bit_bound"] = t.bit_bound
         if t.extensibility != "final":
             opts["extensibility"] = t.extensibility
-        self.emit("", "", f"@_t.bitmask({self.decorator_args(t.name, **opts)})",
-                  f"class {self.names[t.name]}(_enum.IntFlag):")
-        for f in t.flags:
-            self.emit(f"    {f.name} = 1 << {f.position}")
+        self.enum_like("bitmask", "IntFlag", t.name, opts,
+                       [(f.name, f"1 << {f.position}") for f in t.flags])
+
+    def enum_like(self, kind: str, base: str, name: str, opts: dict[str, Any],
+                  members: list[tuple[str, str]]) -> None:
+        """A class statement, or the functional form when a literal is not a valid Python
+        attribute name (``None``, ``class``, ``_x``): the IDL names must stay as they are."""
+        args = self.decorator_args(name, **opts)
+        py = self.names[name]
+        if all(n.isidentifier() and not keyword.iskeyword(n) and not n.startswith("_")
+               for n, _ in members):
+            self.emit("", "", f"@_t.{kind}({args})", f"class {py}(_enum.{base}):")
+            self.emit(*(f"    {n} = {v}" for n, v in members))
+            return
+        items = ", ".join(f"({n!r}, {v})" for n, v in members)
+        self.emit("", "", f"{py} = _t.{kind}(_enum.{base}({py!r}, [{items}]), {args})")
 
     def alias(self, t: m.AliasType) -> None:
         self.emit("", "", f"{self.names[t.name]} = _Annotated[{self.pytype(t.target)}, "

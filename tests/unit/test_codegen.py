@@ -91,6 +91,8 @@ module b {
   const double PI = 3.14;
   const char LETTER = 'z';
   enum Keywords { @value(3) pass_, IF };
+  enum PyWords { None, True, @value(7) class };
+  @bit_bound(4) bitmask PyFlags { lambda, @position(3) def };
   struct class_ { long def_; long from; };
 };
 """
@@ -112,6 +114,10 @@ def test_edge_cases_round_trip(tmp_path: Path) -> None:
     kw = generated.class_(def_=1, from_=2)
     assert [mem.name for mem in generated.class_.__rtbus_type__.members] == ["def_", "from"]
     assert (kw.def_, kw.from_) == (1, 2)
+    py_words = generated.PyWords
+    assert [(lit.name, lit.value) for lit in py_words] == [("None", 0), ("True", 1),
+                                                           ("class", 7)]
+    assert int(generated.PyFlags["def"]) == 8
 
 
 def test_names_and_order_are_deterministic() -> None:
