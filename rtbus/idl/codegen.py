@@ -40,11 +40,15 @@ from rtbus.types import declare as _t
 '''
 
 
+# builtins the generated annotations use: a type named like one gets a ``_`` suffix
+_RESERVED = frozenset({"list", "str", "int", "float", "bool", "object", "IDL_NAMES"})
+
+
 def _ident(text: str) -> str:
     word = re.sub(r"\W", "_", text)
     if not word or word[0].isdigit():
         word = "_" + word
-    return word + "_" if keyword.iskeyword(word) else word
+    return word + "_" if keyword.iskeyword(word) or word in _RESERVED else word
 
 
 def python_names(scoped: list[str]) -> dict[str, str]:

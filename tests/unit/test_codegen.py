@@ -92,6 +92,8 @@ module b {
   const char LETTER = 'z';
   enum Keywords { @value(3) pass_, IF };
   enum PyWords { None, True, @value(7) class };
+  struct str { long x; };
+  struct UsesStr { str s; sequence<str> ss; string t; };
   @bit_bound(4) bitmask PyFlags { lambda, @position(3) def };
   struct class_ { long def_; long from; };
 };
@@ -114,6 +116,7 @@ def test_edge_cases_round_trip(tmp_path: Path) -> None:
     kw = generated.class_(def_=1, from_=2)
     assert [mem.name for mem in generated.class_.__rtbus_type__.members] == ["def_", "from"]
     assert (kw.def_, kw.from_) == (1, 2)
+    assert generated.UsesStr(s=generated.str_(1), ss=[], t="x").s.x == 1
     py_words = generated.PyWords
     assert [(lit.name, lit.value) for lit in py_words] == [("None", 0), ("True", 1),
                                                            ("class", 7)]
