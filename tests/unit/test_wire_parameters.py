@@ -63,6 +63,13 @@ SAMPLES = {
     C.PID_PROPERTY_LIST: P.PropertyList((("dds.sec.auth", "x"), ("k", "")), (("b", b"\1\2"),)),
     C.PID_CONTENT_FILTER_PROPERTY: P.ContentFilterProperty("cft", "Square", "DDSSQL",
                                                            "x > %0", ("10",)),
+    C.PID_ENDPOINT_SECURITY_INFO: P.SecurityInfo(0x80000003, 0x80000001),
+    C.PID_PARTICIPANT_SECURITY_INFO: P.SecurityInfo(0x80000000, 0),
+    C.PID_IDENTITY_TOKEN: P.DataHolder("DDS:Auth:PKI-DH:1.0", (("dds.cert.sn", "x"),
+                                                              ("dds.ca.algo", "RSA-2048"))),
+    C.PID_PERMISSIONS_TOKEN: P.DataHolder("DDS:Access:Permissions:1.0", (),
+                                          (("b", b"\1\2\3"),)),
+    C.PID_IDENTITY_STATUS_TOKEN: P.DataHolder("x"),
 }
 
 

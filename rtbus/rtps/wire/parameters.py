@@ -162,6 +162,21 @@ class ContentFilterProperty(NamedTuple):
     expression_parameters: tuple[str, ...]
 
 
+class SecurityInfo(NamedTuple):
+    """PID_ENDPOINT_SECURITY_INFO / PID_PARTICIPANT_SECURITY_INFO (DDS-Security 7.4.1.5/6)."""
+
+    attributes: int
+    plugin_attributes: int
+
+
+class DataHolder(NamedTuple):
+    """A DDS-Security token (PID_IDENTITY_TOKEN, PID_PERMISSIONS_TOKEN, ...), 7.2.3."""
+
+    class_id: str
+    properties: tuple[tuple[str, str], ...] = ()
+    binary_properties: tuple[tuple[str, bytes], ...] = ()
+
+
 class _Reader:
     """A tiny CDR reader over one parameter value (alignment relative to its start)."""
 
@@ -317,15 +332,31 @@ def _property_list(v: memoryview, le: bool) -> PropertyList:
     return PropertyList(props, binary)
 
 
-def _enc_property_list(p: PropertyList, le: bool) -> bytes:
-    w = _Writer(le).put("I", 4, len(p.properties))
+def _enc_property_list(p: PropertyList, le: bool, start: int = 0) -> bytes:
+    w = _Writer(le)
+    w.out += bytes(start)  # alignment is relative to the parameter value's start
+    w.put("I", 4, len(p.properties))
     for name, value in p.properties:
         w.string(name).string(value)
     w.put("I", 4, len(p.binary_properties))
     for name, raw in p.binary_properties:
         w.string(name).put("I", 4, len(raw))
         w.out += raw
-    return w.bytes_()
+    return bytes(w.out[start:])
+
+
+def _data_holder(v: memoryview, le: bool) -> DataHolder:
+    r = _Reader(v, le)
+    class_id = r.string()
+    props = tuple((r.string(), r.string()) for _ in range(r.count(8)))
+    binary = tuple((r.string(), r.octets(r.count(1))) for _ in range(r.count(8)))
+    return DataHolder(class_id, props, binary)
+
+
+def _enc_data_holder(d: DataHolder, le: bool) -> bytes:
+    w = _Writer(le).string(d.class_id)
+    return w.bytes_() + _enc_property_list(PropertyList(d.properties, d.binary_properties),
+                                           le, len(w.out))
 
 
 def _content_filter(v: memoryview, le: bool) -> ContentFilterProperty:
@@ -488,6 +519,11 @@ CODECS: dict[int, tuple[Callable[[memoryview, bool], Any], Callable[[Any, bool],
     C.PID_EXPECTS_INLINE_QOS: (_bool, lambda b, le: bytes((1 if b else 0,))),
     C.PID_PROPERTY_LIST: (_property_list, _enc_property_list),
     C.PID_CONTENT_FILTER_PROPERTY: (_content_filter, _enc_content_filter),
+    C.PID_ENDPOINT_SECURITY_INFO: _struct_codec("II", SecurityInfo),
+    C.PID_PARTICIPANT_SECURITY_INFO: _struct_codec("II", SecurityInfo),
+    C.PID_IDENTITY_TOKEN: (_data_holder, _enc_data_holder),
+    C.PID_PERMISSIONS_TOKEN: (_data_holder, _enc_data_holder),
+    C.PID_IDENTITY_STATUS_TOKEN: (_data_holder, _enc_data_holder),
 }
 
 LOCATOR_PIDS = frozenset({C.PID_DEFAULT_UNICAST_LOCATOR, C.PID_METATRAFFIC_UNICAST_LOCATOR,
