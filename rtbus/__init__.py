@@ -10,7 +10,8 @@ from .qos import Qos
 from .reader import Reader
 from .sample import Sample, SampleInfo
 from .topic import Topic
+from .types import declare as idl_types  # declaring IDL types in Python: rtbus.idl_types
 from .writer import Writer
 
 __all__ = ["Participant", "Qos", "Reader", "Sample", "SampleInfo", "Topic", "Writer", "cdr",
-           "errors", "idl"]
+           "errors", "idl", "idl_types"]

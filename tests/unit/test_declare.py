@@ -264,3 +264,9 @@ def test_bad_type_arguments() -> None:
         t.union(t.float64)
     with pytest.raises(TypeError, match=r"t\.bound"):
         t.idl_type(Annotated[t.int32, t.bound(3)])
+
+
+def test_public_spelling() -> None:
+    from rtbus import idl_types
+
+    assert idl_types is t and idl_types.struct is t.struct
