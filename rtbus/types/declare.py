@@ -1,6 +1,6 @@
 """Declaring IDL types directly in Python, with annotations.
 
-Spelling (``from rtbus.types import declare as t``)::
+Spelling (``from rtbus import idl_types as t``, the same module as ``rtbus.types.declare``)::
 
     @t.struct(typename="shapes::ShapeType", extensibility="appendable")
     class ShapeType:
