@@ -850,8 +850,10 @@ class Parser:
         if not union.cases:
             raise close.error(f"expected at least one 'case' in union '{full}', found '}}'")
         union.defined = True
-        holder = m.StructType(full, [c.member for c in union.cases],
-                              autoid=settings.get("autoid", "sequential"))
+        autoid = settings.get("autoid", "sequential")
+        if autoid == "hash":  # UnionType has no autoid field; XTypes sets IS_AUTOID_HASH
+            union.annotations["autoid"] = "hash"
+        holder = m.StructType(full, [c.member for c in union.cases], autoid=autoid)
         m.finalize_member_ids(holder)
         self.check_unique_ids(full, holder.members, name)
         self.module.types[full] = union

@@ -275,6 +275,12 @@ def test_union_enum_char_boolean_and_typedef_discriminators() -> None:
     assert mod.types["u::UO"].cases[0].labels == [255]  # type: ignore[union-attr]
 
 
+def test_union_autoid_hash_is_recorded() -> None:
+    u = only("@mutable @autoid(HASH) union U switch (long) { case 1: long a; };", "U")
+    assert isinstance(u, M.UnionType) and u.annotations["autoid"] == "hash"
+    assert u.cases[0].member.id == _hash_id("a")
+
+
 def test_union_annotations() -> None:
     u = only("""@mutable @nested union U switch (short) {
         case 1: @external long a; case 2: @hashid long b; };""", "U")
@@ -446,6 +452,27 @@ IDLC_CASES = {
         "double v; }; };", "k::B"),
     "bare_autoid_is_hash": (
         "module k { @mutable @autoid struct A { long x; long y; }; };", "k::A"),
+    "union_hashid_then_sequential": (
+        "module k { @mutable union U switch (long) { case 1: @hashid long a; case 2: long b; "
+        "}; };", "k::U"),
+    "enum_values_not_monotonic": (
+        "module k { enum E { @value(5) A, @value(2) B, C }; struct T { E e; }; };", "k::T"),
+    "keyed_typedef_enum_discriminator": (
+        "module k { enum E { A, B }; typedef E EE; union U switch (@key EE) { case A: long a; "
+        "case B: short b; }; };", "k::U"),
+    "int8_discriminator_negative_label": (
+        "module k { union U switch (int8) { case -3: long a; }; };", "k::U"),
+    "nested_and_topic": (
+        "module k { @nested struct N { long a; }; @topic struct T { N n; }; };", "k::T"),
+    "extensibility_annotation": (
+        "module k { @extensibility(APPENDABLE) struct T { long a; }; };", "k::T"),
+    "must_understand_key": (
+        "module k { @mutable struct T { @must_understand @key long a; }; };", "k::T"),
+    "bounded_wide_strings_and_wchar_array": (
+        "module k { struct T { sequence<wstring<4>, 3> a; wchar c[2]; }; };", "k::T"),
+    "const_expressions_in_bounds": (
+        "module k { const short N = (1 << 3) | 1; struct T { long a[N % 5]; string<N*2> s; }; "
+        "};", "k::T"),
     "enum_bitmask": (
         "module k { @bit_bound(8) enum E { @value(3) X, Y }; @bit_bound(12) bitmask F { "
         "@position(2) P2, P3 }; struct T { E e; F f; }; };", "k::T"),
