@@ -77,6 +77,8 @@ class Preprocessor:
     # --- files --------------------------------------------------------------------------
     def _process(self, text: str, filename: str, depth: int) -> None:
         self.files.append(filename)
+        if "\r" in text:  # CRLF (and old-Mac CR) files: same lines, same columns
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
         lines = blank_comments(text, filename).split("\n")
         stack: list[_Conditional] = []
         i = 0

@@ -192,3 +192,21 @@ def test_literals_lexed_with_values() -> None:
     assert values == [31, 15, 42, "a", "\n", "A", "s\t", "w", 1500.0, 0.25]
     assert [t.kind for t in tokens[:3]] == [INT, INT, INT]
     assert tokens[7].wide and tokens[0].kind != IDENT
+
+
+def test_crlf_files_keep_lines_and_continuations() -> None:
+    text = "#define N \\\r\n 3\r\nstruct S {\r\n  long a[N];\r\n  long b\r\n};\r\n"
+    with pytest.raises(IdlError) as info:
+        idl.parse(text, filename="crlf.idl")
+    assert (info.value.line, info.value.col) == (6, 1)
+    assert "expected ';' after member declaration, found '}'" in info.value.reason
+    mod = idl.parse(text.replace("long b", "long b;"))
+    assert mod.types["S"].members[0].type == M.ArrayType(M.INT32, (3,))  # type: ignore
+
+
+def test_loads_and_load_with_include_dirs() -> None:
+    ns = idl.load(DATA / "project" / "main.idl", include_dirs=[INCLUDE])
+    report = ns.app.Report(stamp=ns.common.Stamp(sec=1, nsec=2),
+                           thing=ns.place.Thing(name="n", distance=1.5), owner="me")
+    assert report.thing.distance == 1.5 and ns.units.KILOMETER == 1000.0
+    assert idl.loads("module q { const long Z = 4; };").q.Z == 4
