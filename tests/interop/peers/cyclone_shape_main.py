@@ -1,0 +1,223 @@
+"""The dds-rtps suite's ``shape_main`` on Cyclone DDS (the cyclonedds Python binding).
+
+The reference peer for ``rtbus-shape-main``: same command line (parsed by
+:func:`rtbus.shape_main.parse_args`, so both tools accept exactly the same options) and the
+same output lines, but every DDS entity and every status line comes from Cyclone DDS (its
+listeners print the ``on_*()`` lines, as the suite's C ``shape_main`` does). Runs as its own
+process: ``python tests/interop/peers/cyclone_shape_main.py -P -t Square ...``.
+"""
+
+# no "from __future__ import annotations": cyclonedds resolves the field types at runtime
+import random
+import signal
+import sys
+import threading
+from dataclasses import dataclass
+
+from cyclonedds.core import InstanceState, Listener, Policy, Qos
+from cyclonedds.domain import DomainParticipant
+from cyclonedds.idl import IdlStruct
+from cyclonedds.idl import types as t
+from cyclonedds.idl.annotations import appendable, key
+from cyclonedds.pub import DataWriter, Publisher
+from cyclonedds.sub import DataReader, Subscriber
+from cyclonedds.topic import Topic
+from cyclonedds.util import duration
+
+from rtbus.shape_main import (
+    DA_HEIGHT,
+    DA_WIDTH,
+    POLICY_NAMES,
+    TYPE_NAME,
+    Options,
+    parse_args,
+    sample_line,
+)
+
+_print_lock = threading.Lock()
+
+#: Cyclone numbers its policy ids past LIFESPAN its own way (dds_qos_policy_id_t:
+#: 23 PROPERTY, 24 TYPE_CONSISTENCY_ENFORCEMENT, 25 DATA_REPRESENTATION).
+CYCLONE_POLICY_NAMES = {**POLICY_NAMES, 23: "PROPERTY", 24: "TYPE_CONSISTENCY_ENFORCEMENT",
+                        25: "DATAREPRESENTATION"}
+
+
+def out(line: str) -> None:
+    with _print_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
+
+
+@dataclass
+@appendable
+class ShapeType(IdlStruct, typename="ShapeType"):
+    color: t.bounded_str[128]
+    key("color")
+    x: t.int32
+    y: t.int32
+    shapesize: t.int32
+    additional_payload_size: t.sequence[t.uint8]
+
+
+class ShapeListener(Listener):
+    """Prints the reference's listener lines for the statuses the suite looks for."""
+
+    def __init__(self, topic_name: str) -> None:
+        super().__init__()
+        self.topic_name = topic_name
+
+    def _head(self, fn: str) -> str:
+        return f"{fn}() topic: '{self.topic_name}'  type: '{TYPE_NAME}'"
+
+    def on_publication_matched(self, writer, status) -> None:
+        out(f"{self._head('on_publication_matched')} : matched readers "
+            f"{status.current_count} (change = {status.current_count_change})")
+
+    def on_subscription_matched(self, reader, status) -> None:
+        out(f"{self._head('on_subscription_matched')} : matched writers "
+            f"{status.current_count} (change = {status.current_count_change})")
+
+    def on_offered_incompatible_qos(self, writer, status) -> None:
+        pid = status.last_policy_id
+        out(f"{self._head('on_offered_incompatible_qos')} : {pid} "
+            f"({CYCLONE_POLICY_NAMES.get(pid, 'UNKNOWN')})")
+
+    def on_requested_incompatible_qos(self, reader, status) -> None:
+        pid = status.last_policy_id
+        out(f"{self._head('on_requested_incompatible_qos')} : {pid} "
+            f"({CYCLONE_POLICY_NAMES.get(pid, 'UNKNOWN')})")
+
+
+def endpoint_qos(o: Options, role: str) -> Qos:
+    policies = [
+        Policy.Reliability.Reliable(duration(seconds=10)) if o.reliable
+        else Policy.Reliability.BestEffort,
+        {"volatile": Policy.Durability.Volatile,
+         "transient_local": Policy.Durability.TransientLocal,
+         "transient": Policy.Durability.Transient,
+         "persistent": Policy.Durability.Persistent}[o.durability],
+        Policy.DataRepresentation(use_cdrv0_representation=o.data_representation == 0,
+                                  use_xcdrv2_representation=o.data_representation == 2),
+    ]
+    if o.history_depth < 0:
+        policies.append(Policy.History.KeepLast(1))
+    elif o.history_depth == 0:
+        policies.append(Policy.History.KeepAll)
+    else:
+        policies.append(Policy.History.KeepLast(o.history_depth))
+    if o.deadline_ms > 0:
+        policies.append(Policy.Deadline(duration(milliseconds=o.deadline_ms)))
+    if o.ownership_strength != -1:
+        policies.append(Policy.Ownership.Exclusive)
+        if role == "writer":
+            policies.append(Policy.OwnershipStrength(o.ownership_strength))
+    if role == "writer" and o.lifespan_ms > 0:
+        policies.append(Policy.Lifespan(duration(milliseconds=o.lifespan_ms)))
+    if role == "reader" and o.time_filter_ms > 0:
+        policies.append(Policy.TimeBasedFilter(duration(milliseconds=o.time_filter_ms)))
+    return Qos(*policies)
+
+
+def main() -> int:
+    o = parse_args(sys.argv[1:])
+    done = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+
+    dp = DomainParticipant(o.domain_id)
+    group_qos = Qos(Policy.Partition([o.partition])) if o.partition is not None else None
+    names = [o.topic_name if i == 0 else f"{o.topic_name}{i}" for i in range(o.num_topics)]
+    topics = []
+    for name in names:
+        out(f"Create topic: {name}")
+        topics.append((name, Topic(dp, name, ShapeType)))
+
+    if o.publish:
+        pub = Publisher(dp, qos=group_qos)
+        writers = []
+        for name, topic in topics:
+            out(f"Create writer for topic: {name} color: {o.color}")
+            writers.append((name, DataWriter(pub, topic, qos=endpoint_qos(o, "writer"),
+                                             listener=ShapeListener(name))))
+        rng = random.Random()
+        shape = ShapeType(o.color, rng.randrange(DA_WIDTH), rng.randrange(DA_HEIGHT),
+                          o.shapesize, [255] * o.additional_payload_size)
+        xvel = rng.randint(1, 5) * rng.choice((-1, 1))
+        yvel = rng.randint(1, 5) * rng.choice((-1, 1))
+        colors = [o.color if j == 0 else f"{o.color}{j}" for j in range(o.num_instances)]
+        n = 0
+        while not done.is_set():
+            shape.x += xvel
+            shape.y += yvel
+            if shape.x < 0:
+                shape.x, xvel = 0, -xvel
+            if shape.x > DA_WIDTH:
+                shape.x, xvel = DA_WIDTH, -xvel
+            if shape.y < 0:
+                shape.y, yvel = 0, -yvel
+            if shape.y > DA_HEIGHT:
+                shape.y, yvel = DA_HEIGHT, -yvel
+            if o.shapesize == 0:
+                shape.shapesize = (shape.shapesize % o.size_modulo + 1 if o.size_modulo > 0
+                                   else shape.shapesize + 1)
+            for name, w in writers:
+                for c in colors:
+                    shape.color = c
+                    w.write(shape)
+                    if o.print_writer_samples:
+                        out(sample_line(name, shape))
+            done.wait(o.write_period_ms / 1000)
+            n += 1
+            if o.num_iterations and n >= o.num_iterations:
+                break
+        if o.final_instance_state is not None:
+            for _name, w in writers:
+                for c in colors:
+                    shape.color = c
+                    if o.final_instance_state == "unregister":
+                        w.unregister_instance(shape)
+                    else:
+                        w.dispose(shape)
+        for _name, w in writers:
+            try:
+                w.wait_for_acks(duration(seconds=1))
+            except Exception:
+                pass
+    else:
+        sub = Subscriber(dp, qos=group_qos)
+        readers = []
+        for name, topic in topics:
+            shown = f"{name}_filtered" if o.color is not None else name
+            out(f"Create reader for topic: {shown}")
+            readers.append((name, DataReader(sub, topic, qos=endpoint_qos(o, "reader"),
+                                             listener=ShapeListener(name))))
+        colors_by_handle: dict = {}
+        n = 0
+        while not done.is_set():
+            for name, r in readers:
+                while True:
+                    got = r.take(N=500)
+                    if not got:
+                        break
+                    for s in got:
+                        info = s.sample_info
+                        if info.valid_data:
+                            colors_by_handle[info.instance_handle] = s.color
+                            if o.color is None or s.color == o.color:
+                                out(sample_line(name, s))
+                        color = colors_by_handle.get(info.instance_handle)
+                        if color is None or (o.color is not None and color != o.color):
+                            continue
+                        if info.instance_state == InstanceState.NotAliveNoWriters:
+                            out(f"{name:<10} {color:<10} NOT_ALIVE_NO_WRITERS_INSTANCE_STATE")
+                        elif info.instance_state == InstanceState.NotAliveDisposed:
+                            out(f"{name:<10} {color:<10} NOT_ALIVE_DISPOSED_INSTANCE_STATE")
+            n += 1
+            if o.num_iterations and n >= o.num_iterations:
+                break
+            done.wait(o.read_period_ms / 1000)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
