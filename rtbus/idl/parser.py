@@ -312,8 +312,10 @@ class Parser:
     def ann_value(self, ann: Annotation) -> Any:
         """Record-only value of an annotation the model does not interpret."""
         def natural(expr: Expr) -> Any:
-            if isinstance(expr, Name) and self.find_symbol(expr) is None:
-                return expr.text  # e.g. an enumerator of a custom annotation
+            if isinstance(expr, Name):
+                found = self.find_symbol(expr)
+                if found is None or found[1].kind not in ("const", "enumlit"):
+                    return expr.text  # e.g. an enumerator of a custom annotation
             return self.evaluate(expr, None)
 
         if ann.named:

@@ -207,6 +207,9 @@ def test_unknown_annotation_is_recorded_with_a_warning(caplog: pytest.LogCapture
     assert t.annotations == {"my_ann": {"level": 3}}
     assert t.members[0].annotations == {"shiny": True}
     assert t.members[1].annotations == {"tag": "FAST"}
+    mod2 = idl.parse("struct T { long a; }; @mine(kind=T, n=2) struct U { @note(T) long b; };")
+    assert mod2.types["U"].annotations == {"mine": {"kind": "T", "n": 2}}  # type: ignore
+    assert mod2.types["U"].members[0].annotations == {"note": "T"}  # type: ignore
     messages = " ".join(r.getMessage() for r in caplog.records)
     assert "@shiny" in messages and "@my_ann" in messages
 
