@@ -69,7 +69,6 @@ from .submessages import (
     Submessage,
     fast_constructor,
 )
-from .time import Time
 
 DEFAULT_MAX_MESSAGE_SIZE = 14720  # Cyclone's default maximum UDP message size
 
@@ -594,17 +593,26 @@ def _e_gap(s: Gap) -> bytes:
     return _frame(C.SMID_GAP, flags, body)
 
 
+_INFO_TS = struct.Struct("<BBHiI")
+_INFO_TS_INVALIDATE = struct.pack("<BBH", C.SMID_INFO_TS, C.INFO_TS_FLAG_I | C.FLAG_E, 0)
+_INFO_DST = struct.Struct("<BBH12s")
+
+
 def _e_info_ts(s: InfoTs) -> bytes:
-    if s.timestamp is None:
-        return _frame(C.SMID_INFO_TS, C.INFO_TS_FLAG_I, b"")
-    t = Time.from_ns(s.timestamp)
-    if not -(1 << 31) <= t.seconds < 1 << 31:
-        raise ValueError(f"INFO_TS timestamp {s.timestamp} ns: seconds do not fit in int32")
-    return _frame(C.SMID_INFO_TS, 0, struct.pack("<iI", t.seconds, t.fraction))
+    ns = s.timestamp
+    if ns is None:
+        return _INFO_TS_INVALIDATE
+    sec, rem = divmod(ns, 1_000_000_000)
+    if not -(1 << 31) <= sec < 1 << 31:
+        raise ValueError(f"INFO_TS timestamp {ns} ns: seconds do not fit in int32")
+    # fraction rounded up, as Time.from_ns (and Cyclone)
+    return _INFO_TS.pack(C.SMID_INFO_TS, C.FLAG_E, 8, sec, -((-rem << 32) // 1_000_000_000))
 
 
 def _e_info_dst(s: InfoDst) -> bytes:
-    return _frame(C.SMID_INFO_DST, 0, bytes(s.guid_prefix))
+    if len(s.guid_prefix) != 12:
+        raise ValueError(f"INFO_DST prefix of {len(s.guid_prefix)} bytes: expected 12")
+    return _INFO_DST.pack(C.SMID_INFO_DST, C.FLAG_E, 12, s.guid_prefix)
 
 
 def _e_info_src(s: InfoSrc) -> bytes:
@@ -676,6 +684,9 @@ def encode_header(guid_prefix: bytes, vendor_id: int = C.VENDORID_RTBUS,
         bytes(guid_prefix)
 
 
+_HEADERS: dict[tuple[bytes, int, tuple[int, int]], bytes] = {}  # a few participants' headers
+
+
 class MessageBuilder:
     """Accumulates submessages into datagrams of at most ``max_size`` bytes (see module doc)."""
 
@@ -684,9 +695,15 @@ class MessageBuilder:
                  protocol_version: tuple[int, int] = C.PROTOCOL_VERSION) -> None:
         if len(guid_prefix) != 12:
             raise ValueError(f"guid_prefix of {len(guid_prefix)} bytes: expected 12")
-        self.guid_prefix = GuidPrefix(guid_prefix)
+        self.guid_prefix = _eid(GuidPrefix, guid_prefix)
         self.max_size = max_size
-        self._header = encode_header(guid_prefix, vendor_id, protocol_version)
+        key = (self.guid_prefix, vendor_id, protocol_version)
+        header = _HEADERS.get(key)
+        if header is None:
+            if len(_HEADERS) > 64:
+                _HEADERS.clear()
+            header = _HEADERS[key] = encode_header(guid_prefix, vendor_id, protocol_version)
+        self._header = header
         self._done: list[bytes] = []
         self._parts: list[bytes] = [self._header]
         self.size = len(self._header)
