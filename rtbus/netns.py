@@ -3,7 +3,9 @@
 DDS discovery multicasts; a test or benchmark must never let a datagram leave the machine.
 ``python -m rtbus.netns CMD...`` (and the test suite, by re-executing itself) runs CMD in a
 fresh namespace with only ``lo``, set up for multicast (224.0.0.0/4 routed to ``lo``).
-``--loss PCT`` drops that share of received UDP datagrams with iptables, for reliability tests.
+``--loss PCT`` drops that share of received UDP datagrams with iptables, for reliability tests
+(always in a fresh namespace, nested if need be, so the loss stays local to CMD); ``--fresh``
+asks for a fresh namespace even when already inside one.
 
 Where namespaces are unavailable (no root and no user namespaces), ``RTBUS_NETNS=0`` is set
 and callers fall back to loopback-only unicast discovery.
@@ -54,23 +56,27 @@ def wrap(argv: list[str], loss: float | None = None) -> list[str] | None:
     if prefix is None:
         return None
     os.environ[ENV_FLAG] = "1"
-    if loss:
-        os.environ["RTBUS_NETNS_LOSS"] = str(loss)
+    os.environ["RTBUS_NETNS_LOSS"] = str(loss) if loss else ""
     return [*prefix, "bash", "-c", _SETUP, "rtbus-netns", *argv]
 
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     loss = None
-    if args[:1] == ["--loss"]:
-        loss = float(args[1])
-        args = args[2:]
+    fresh = False
+    while args[:1] in (["--loss"], ["--fresh"]):
+        if args[0] == "--fresh":  # a new namespace even when already inside one
+            fresh = True
+            args = args[1:]
+        else:
+            loss = float(args[1])
+            args = args[2:]
     if args[:1] == ["--"]:
         args = args[1:]
     if not args:
-        print("usage: python -m rtbus.netns [--loss PCT] [--] CMD [ARG...]", file=sys.stderr)
+        print("usage: python -m rtbus.netns [--fresh] [--loss PCT] [--] CMD [ARG...]", file=sys.stderr)
         return 2
-    if inside():
+    if inside() and not fresh and not loss:
         os.execvp(args[0], args)
     wrapped = wrap(args, loss)
     if wrapped is None:

@@ -49,6 +49,10 @@ _SEDP_ENTITIES = frozenset(
 _TO_READER = (wire.Data, wire.DataFrag, wire.Heartbeat, wire.Gap, wire.HeartbeatFrag)
 
 
+def _is_multicast(loc: wire.Locator) -> bool:
+    return 224 <= int(loc.host.split(".")[0]) <= 239 if loc.kind == 1 else False
+
+
 def history_of(qos: Qos) -> HistoryQos:
     """The HistoryQos (history + resource limits) a Qos asks for."""
     hist = qos.history
@@ -305,15 +309,18 @@ class ParticipantCore:
         local = wire.Guid(ev.local_guid)
         remote = wire.Guid(ev.remote.endpoint_guid)
         reliable = ev.remote.qos.reliability == "reliable"
+        # unicast where the peer gave one: multicast would reach every participant on the host
+        unicast = tuple(loc for loc in ev.locators if not _is_multicast(loc))
+        locators = unicast or ev.locators
         if local.entity_id in self.writers:
             ep = self.writers[local.entity_id]
-            self._perform(ep.core.add_reader(remote, ev.locators, reliable=reliable,
+            self._perform(ep.core.add_reader(remote, locators, reliable=reliable,
                                              expects_inline_qos=ev.remote.expects_inline_qos,
                                              durability=_durability(ev.remote.qos),
                                              now=0.0))
         elif local.entity_id in self.readers:
             ep = self.readers[local.entity_id]
-            self._perform(ep.core.add_writer(remote, ev.locators, reliable=reliable), ep)
+            self._perform(ep.core.add_writer(remote, locators, reliable=reliable), ep)
         else:
             return
         ep.matched.add(ev.remote.endpoint_guid)
