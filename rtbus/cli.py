@@ -101,6 +101,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0,
                         help="more logging (-v info, -vv debug)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    from . import demo  # noqa: F401  - registers ``rtbus demo``
+
     for register in _REGISTRARS:
         register(subparsers)
     return parser

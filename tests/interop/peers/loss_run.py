@@ -1,0 +1,98 @@
+"""One reliable 1,000-sample transfer, run by test_loss.py inside a fresh namespace that drops
+a share of UDP datagrams. Prints one JSON line: what the reader received, in order."""
+
+import json
+import sys
+import time
+from dataclasses import dataclass
+
+import rtbus
+import rtbus.idl
+
+N = 1000
+Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+QOS = rtbus.Qos(reliability="reliable", history="keep_all")
+
+
+def rtbus_take(reader: rtbus.Reader, seconds: float) -> list[int]:
+    got: list[int] = []
+    end = time.monotonic() + seconds
+    while len(got) < N and time.monotonic() < end:
+        got += [s.data.x for s in reader.take(timeout=0.5)]
+    return got
+
+
+def wait_until(predicate, seconds: float = 20.0) -> None:
+    """Both sides must have matched before writing: a volatile reader gets only later data."""
+    end = time.monotonic() + seconds
+    while not predicate() and time.monotonic() < end:
+        time.sleep(0.01)
+
+
+def shape(i: int) -> object:
+    return Shape(color="BLUE", x=i, y=0, shapesize=1, additional_payload_size=[])
+
+
+def main(mode: str, domain: int) -> None:
+    if mode == "rtbus-rtbus":
+        with rtbus.Participant(domain) as a, rtbus.Participant(domain) as b:
+            w = a.create_writer(a.create_topic("Square", Shape), QOS)
+            r = b.create_reader(b.create_topic("Square", Shape), QOS)
+            w.wait_for_matched(1, 20)
+            r.wait_for_matched(1, 20)
+            for i in range(N):
+                w.write(shape(i))
+            got = rtbus_take(r, 60)
+            print(json.dumps({"got": got, "stats": dict(b.node.core.counters)}))
+        return
+
+    from cyclonedds.core import Policy
+    from cyclonedds.core import Qos as CQos
+    from cyclonedds.domain import DomainParticipant
+    from cyclonedds.idl import IdlStruct
+    from cyclonedds.idl import types as t
+    from cyclonedds.idl.annotations import appendable, key
+    from cyclonedds.pub import DataWriter
+    from cyclonedds.sub import DataReader
+    from cyclonedds.topic import Topic
+    from cyclonedds.util import duration
+
+    @dataclass
+    @appendable
+    class CShape(IdlStruct, typename="ShapeType"):
+        color: t.bounded_str[128]
+        key("color")
+        x: t.int32
+        y: t.int32
+        shapesize: t.int32
+        additional_payload_size: t.sequence[t.uint8]
+
+    cq = CQos(Policy.Reliability.Reliable(duration(seconds=10)), Policy.History.KeepAll)
+    dp = DomainParticipant(domain)
+    ctopic = Topic(dp, "Square", CShape)
+    with rtbus.Participant(domain) as p:
+        if mode == "rtbus-cyclone":
+            cr = DataReader(dp, ctopic, qos=cq)
+            w = p.create_writer(p.create_topic("Square", Shape), QOS)
+            w.wait_for_matched(1, 20)
+            wait_until(lambda: cr.get_subscription_matched_status().current_count >= 1)
+            for i in range(N):
+                w.write(shape(i))
+            got: list[int] = []
+            end = time.monotonic() + 60
+            while len(got) < N and time.monotonic() < end:
+                got += [s.x for s in cr.take(N=N)]
+                time.sleep(0.01)
+        else:
+            cw = DataWriter(dp, ctopic, qos=cq)
+            r = p.create_reader(p.create_topic("Square", Shape), QOS)
+            r.wait_for_matched(1, 20)
+            wait_until(lambda: cw.get_publication_matched_status().current_count >= 1)
+            for i in range(N):
+                cw.write(CShape("BLUE", i, 0, 1, []))
+            got = rtbus_take(r, 60)
+        print(json.dumps({"got": got, "stats": dict(p.node.core.counters)}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], int(sys.argv[2]))
