@@ -76,7 +76,7 @@ def _max_size_struct_keys(t: Any, off: float, maxal: int, v2: bool, seen: set[in
         return math.inf
     seen = seen | {id(t)}
     members = t.all_members()
-    keys = [m for m in members if m.key] or members
+    keys = [m for m in members if m.key] or [m for m in members if not m.optional]
     if t.extensibility == "mutable":
         keys = sorted(keys, key=lambda m: m.id or 0)
     for m in keys:

@@ -144,13 +144,16 @@ class _Compiler:
         if isinstance(t, M.ArrayType):
             return t.length * self.min_size(t.element, depth + 1)
         if isinstance(t, M.StructType):
+            if self.key_mode:
+                return sum(self.min_size(m.type, depth + 1) for m in self._members_for(t))
             if t.extensibility == "mutable" or (self.v2 and t.extensibility == "appendable"):
                 return 4
             return sum((1 if self.v2 else 12) if m.optional else self.min_size(m.type, depth + 1)
                        for m in t.all_members())
         if isinstance(t, M.UnionType):
-            return 4 if (self.v2 and t.extensibility != "final") else self.min_size(
-                t.discriminator, depth + 1)
+            if self.v2 and t.extensibility != "final" and not self.key_mode:
+                return 4
+            return self.min_size(t.discriminator, depth + 1)
         return 0
 
     # ---- dispatch ---------------------------------------------------------------------------
@@ -707,9 +710,10 @@ class _Compiler:
     def _members_for(self, t: M.StructType) -> list[M.Member]:
         members = t.all_members()
         if self.key_mode:
+            # a nested struct without keys contributes all its members, except optional
+            # ones (an optional member can never be part of a key)
             keys = [m for m in members if m.key]
-            if keys:
-                members = keys
+            members = keys or [m for m in members if not m.optional]
             if t.extensibility == "mutable":
                 members = sorted(members, key=lambda m: m.id or 0)
         return members
