@@ -1,0 +1,46 @@
+"""Large samples (DATA_FRAG both ways) between rtbus and Cyclone DDS: 1 MiB and 8 MiB."""
+
+import time
+
+import numpy as np
+import pytest
+from cyclonedds.domain import DomainParticipant
+from cyclonedds.pub import DataWriter
+from cyclonedds.sub import DataReader
+from cyclonedds.topic import Topic
+
+import rtbus
+
+from .test_cyclone_data import C_RELIABLE, RELIABLE, CShape, Shape
+
+pytestmark = pytest.mark.interop
+
+
+@pytest.mark.parametrize("size,domain", [(1 << 20, 44), (8 << 20, 45)])
+def test_large_samples_both_ways(size: int, domain: int) -> None:
+    payload = (np.arange(size) % 251).astype(np.uint8)
+    dp = DomainParticipant(domain)
+    creader = DataReader(dp, Topic(dp, "Square", CShape), qos=C_RELIABLE)
+    cwriter = DataWriter(dp, Topic(dp, "Circle", CShape), qos=C_RELIABLE)
+    with rtbus.Participant(domain) as p:
+        w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
+        r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
+        assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
+        end = time.monotonic() + 10
+        while creader.get_subscription_matched_status().current_count < 1:
+            assert time.monotonic() < end, "Cyclone reader did not match"
+            time.sleep(0.01)
+
+        w.write(Shape(color="BIG", x=1, y=2, shapesize=3, additional_payload_size=payload))
+        got: list = []
+        end = time.monotonic() + 30
+        while not got and time.monotonic() < end:
+            got = [s for s in creader.take(N=4) if hasattr(s, "additional_payload_size")]
+            time.sleep(0.01)
+        assert got, f"Cyclone received no {size}-byte sample"
+        assert bytes(got[0].additional_payload_size) == payload.tobytes()
+
+        cwriter.write(CShape("BIG2", 4, 5, 6, payload.tobytes()))
+        samples = r.take(timeout=30)
+        assert samples and samples[0].data.color == "BIG2"
+        assert samples[0].data.additional_payload_size.tobytes() == payload.tobytes()
