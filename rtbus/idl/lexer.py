@@ -21,6 +21,7 @@ CHAR = "char"
 STRING = "string"
 PUNCT = "punct"
 PRAGMA_KEYLIST = "pragma_keylist"
+LEGACY_KEY = "legacy_key"  # a '//@key' comment after a member (RTI's pre-IDL4 key syntax)
 EOF = "eof"
 
 _ESCAPES = {"n": "\n", "t": "\t", "v": "\v", "b": "\b", "r": "\r", "f": "\f", "a": "\a",
@@ -48,6 +49,8 @@ class Token:
             return f"character literal {self.value!r}"
         if self.kind == PRAGMA_KEYLIST:
             return "'#pragma keylist'"
+        if self.kind == LEGACY_KEY:
+            return "'//@key'"
         return f"'{self.value}'"
 
     def error(self, message: str) -> IdlError:

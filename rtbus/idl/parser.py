@@ -20,7 +20,18 @@ from typing import Any
 from ..types import model as m
 from . import consts
 from .consts import Binary, ConstRef, Expr, Literal, Name, Unary
-from .lexer import CHAR, EOF, FLOAT, IDENT, INT, PRAGMA_KEYLIST, PUNCT, STRING, Token
+from .lexer import (
+    CHAR,
+    EOF,
+    FLOAT,
+    IDENT,
+    INT,
+    LEGACY_KEY,
+    PRAGMA_KEYLIST,
+    PUNCT,
+    STRING,
+    Token,
+)
 
 logger = logging.getLogger("rtbus.idl.parser")
 
@@ -123,7 +134,9 @@ class Parser:
     """Parses one token stream (from the preprocessor) into an :class:`IdlModule`."""
 
     def __init__(self, tokens: list[Token], files: list[str] | None = None) -> None:
-        self.tokens = tokens
+        # '//@key' only means something right after a member's ';'; elsewhere it is a comment.
+        self.tokens = [t for i, t in enumerate(tokens)
+                       if t.kind != LEGACY_KEY or (i and tokens[i - 1].is_punct(";"))]
         self.pos = 0
         self.scope: list[str] = []
         self.symbols: dict[str, _Symbol] = {}
@@ -192,6 +205,10 @@ class Parser:
             if tok.kind == PRAGMA_KEYLIST:
                 self.advance()
                 self.pragma_keylist(tok)
+                continue
+            if tok.kind == LEGACY_KEY:
+                self.advance()
+                self.ignored_legacy_key(tok, "a definition")
                 continue
             self.definition()
 
@@ -727,7 +744,16 @@ class Parser:
                 break
             self.advance()
         self.expect_punct(";", "after member declaration")
+        if self.peek().kind == LEGACY_KEY:
+            self.advance()
+            for member, _tok in out:
+                member.key = True
         return out
+
+    @staticmethod
+    def ignored_legacy_key(tok: Token, after: str) -> None:
+        logger.warning("%s:%d:%d: '//@key' after %s ignored: it marks struct members only",
+                       tok.file, tok.line, tok.col, after)
 
     def build_member(self, name: str, mtype: m.IdlType, anns: list[Annotation], tok: Token,
                      where: str) -> m.Member:
@@ -900,6 +926,8 @@ class Parser:
                                 f"(already used by branch '{labels_seen[value]}')")
             labels_seen[value] = member.name
         self.expect_punct(";", "after union branch declaration")
+        if self.peek().kind == LEGACY_KEY:
+            self.ignored_legacy_key(self.advance(), "a union branch")
         return m.UnionCase([v for v, _ in labels], member, is_default)
 
     def case_label(self, expr: Expr, union: m.UnionType) -> int:

@@ -21,6 +21,7 @@ from .lexer import (
     EOF,
     IDENT,
     INT,
+    LEGACY_KEY,
     PRAGMA_KEYLIST,
     PUNCT,
     Token,
@@ -31,6 +32,8 @@ from .lexer import (
 logger = logging.getLogger("rtbus.idl.preprocessor")
 
 _DIRECTIVE = re.compile(r"\s*([A-Za-z_]\w*|\d+)?")
+
+_LEGACY_KEY = re.compile(r"//\s*@key\s*$")
 
 #: Deeper nesting than this is taken as an include cycle without guards.
 MAX_INCLUDE_DEPTH = 64
@@ -79,6 +82,7 @@ class Preprocessor:
         self.files.append(filename)
         if "\r" in text:  # CRLF (and old-Mac CR) files: same lines, same columns
             text = text.replace("\r\n", "\n").replace("\r", "\n")
+        raw_lines = text.split("\n")
         lines = blank_comments(text, filename).split("\n")
         stack: list[_Conditional] = []
         i = 0
@@ -97,6 +101,10 @@ class Preprocessor:
                 self._directive(stripped[1:], filename, line_no, col, stack, active, depth)
             elif active:
                 self._emit(tokenize_line(line, filename, line_no))
+                legacy = _LEGACY_KEY.search(raw_lines[line_no - 1])
+                if legacy is not None and not line[legacy.start():].strip():
+                    self.tokens.append(Token(LEGACY_KEY, "//@key", filename, line_no,
+                                             legacy.start() + 1))
         if stack:
             t = stack[-1].token
             raise t.error(f"unterminated '#{t.value}': expected '#endif' before end of file")

@@ -512,3 +512,19 @@ def test_robot_idl_structs_and_unions_match_cyclone_idlc() -> None:
         assert _info(t) == info, name
         checked += 1
     assert checked == 13
+
+
+def test_legacy_comment_key_as_in_the_original_dds_rtps_shape_idl(
+        caplog: pytest.LogCaptureFixture) -> None:
+    """RTI's pre-IDL4 '//@key' comment after a member marks it as key (the first dds-rtps
+    shape.idl used it); anywhere else it stays a comment, with a warning."""
+    t = idl.parse_file(DATA / "legacy_shape.idl").types["ShapeType"]
+    assert isinstance(t, M.StructType)
+    assert [(mb.name, mb.key) for mb in t.members] == [
+        ("color", True), ("x", False), ("y", False), ("shapesize", False)]
+    with caplog.at_level(logging.WARNING, logger="rtbus.idl"):
+        mod = idl.parse('struct S { long a, b; // @key\n long c; // not @key here\n'
+                        ' string s; /* //@key */\n}; //@key\nconst string X = "//@key";\n')
+    assert [mb.key for mb in mod.types["S"].members] == [True, True, False, False]  # type: ignore
+    assert mod.constants["X"] == "//@key"
+    assert any("'//@key' after a definition ignored" in r.getMessage() for r in caplog.records)
