@@ -88,6 +88,8 @@ class ReaderConfig:
     # no second NACK within this time of the last one: repairs asked for are still in flight
     # when heartbeats arrive in quick succession (a piggy-backed one right after a periodic one)
     nack_repeat_interval: float = 0.005
+    # NACK again after this long while something is still missing, heartbeat or not
+    nack_retry_period: float = 0.2
 
 
 class _Pending:
@@ -332,8 +334,9 @@ class StatefulReader:
             self._drain(proxy, actions, now)
         if not msg.final or self._missing(proxy, 1):
             proxy.must_ack = True
-            if proxy.ack_deadline is None:
-                proxy.ack_deadline = now + self.config.heartbeat_response_delay
+            due = now + self.config.heartbeat_response_delay
+            if proxy.ack_deadline is None or due < proxy.ack_deadline:
+                proxy.ack_deadline = due
         if proxy.ack_deadline is not None and proxy.ack_deadline <= now:
             actions.extend(self._acknack(proxy, now))
         return actions
@@ -574,17 +577,18 @@ class StatefulReader:
         proxy.ack_deadline = None
         if not proxy.must_ack:
             return []
+        cfg = self.config
+        missing = self._missing(proxy, _SET_SPAN)
+        repeat_at = proxy.last_nack_at + cfg.nack_repeat_interval
+        if now < repeat_at and (missing or proxy.reassembler.buffers):
+            # what we asked for moments ago is still on its way: answer once that interval is
+            # over (an acknowledgement without the NACK would tell the writer -- Cyclone backs
+            # off its heartbeats then -- that nothing is missing)
+            proxy.ack_deadline = repeat_at
+            self.counters["nack_repeat_deferred"] += 1
+            return []
         proxy.must_ack = False
         proxy.acknack_count += 1
-        if now - proxy.last_nack_at < self.config.nack_repeat_interval:
-            # what we asked for moments ago is still on its way: acknowledge only (final, so
-            # no heartbeat ping-pong); the next heartbeat starts the next repair round
-            ack = wire.AckNack(reader_id=self.entity_id, writer_id=proxy.entity_id,
-                               reader_sn_state=wire.SequenceNumberSet(proxy.next_seq, ()),
-                               count=proxy.acknack_count, final=True)
-            self.counters["nack_repeat_suppressed"] += 1
-            return [Send(proxy.prefix, proxy.locators, (ack,))]
-        missing = self._missing(proxy, _SET_SPAN)
         subs: list = [wire.AckNack(reader_id=self.entity_id, writer_id=proxy.entity_id,
                                    reader_sn_state=wire.SequenceNumberSet(proxy.next_seq,
                                                                           tuple(missing)),
@@ -612,6 +616,11 @@ class StatefulReader:
                 windows -= 1
                 base = frags[0] + _SET_SPAN
                 proxy.last_nack_at = now
+        if proxy.last_nack_at == now and cfg.nack_retry_period > 0:
+            # if this NACK or its repairs get lost and the writer's next heartbeat is far off
+            # (writers back off heartbeats), ask again on our own
+            proxy.must_ack = True
+            proxy.ack_deadline = now + cfg.nack_retry_period
         return [Send(proxy.prefix, proxy.locators, tuple(subs))]
 
 

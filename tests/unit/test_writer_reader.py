@@ -239,7 +239,7 @@ def test_reader_acknack_lists_missing_and_is_final_only_when_complete() -> None:
 
 
 def test_stale_heartbeat_ignored_and_response_delay_respected() -> None:
-    r = StatefulReader(RG, ReaderConfig(heartbeat_response_delay=0.02))
+    r = StatefulReader(RG, ReaderConfig(heartbeat_response_delay=0.02, nack_retry_period=0.0))
     r.add_writer(WG, [LOC])
     assert r.handle_heartbeat(WP, heartbeat(1, 3, 5), 1.0) == []
     assert r.next_timer() == 1.02
@@ -467,15 +467,29 @@ def test_writer_survives_nonsense_acknacks(msgs: list[Any]) -> None:
 
 
 def test_second_heartbeat_right_after_a_nack_does_not_repeat_it() -> None:
-    r = StatefulReader(RG, ReaderConfig(nack_repeat_interval=0.01))
+    r = StatefulReader(RG, ReaderConfig(nack_repeat_interval=0.01, nack_retry_period=0.5))
     r.add_writer(WG, [LOC])
     first = subs(r.handle_heartbeat(WP, heartbeat(1, 3, 1), 1.0), wire.AckNack)[0]
     assert first.reader_sn_state.members() == (1, 2, 3)
-    again = subs(r.handle_heartbeat(WP, heartbeat(1, 3, 2), 1.005), wire.AckNack)[0]
-    assert again.reader_sn_state == wire.SequenceNumberSet(1, ()) and again.final
-    assert r.counters["nack_repeat_suppressed"] == 1
-    later = subs(r.handle_heartbeat(WP, heartbeat(1, 3, 3), 1.02), wire.AckNack)[0]
-    assert later.reader_sn_state.members() == (1, 2, 3)
+    assert r.handle_heartbeat(WP, heartbeat(1, 3, 2), 1.005) == []  # deferred, not dropped
+    assert r.counters["nack_repeat_deferred"] == 1
+    assert r.next_timer() == 1.01
+    again = subs(r.handle_timer(1.01), wire.AckNack)[0]
+    assert again.reader_sn_state.members() == (1, 2, 3) and again.count > first.count
+
+
+def test_nack_is_retried_without_a_new_heartbeat() -> None:
+    r = StatefulReader(RG, ReaderConfig(nack_retry_period=0.2))
+    r.add_writer(WG, [LOC])
+    r.handle_heartbeat(WP, heartbeat(1, 2, 1, final=True), 1.0)
+    assert r.next_timer() == 1.2
+    retry = subs(r.handle_timer(1.2), wire.AckNack)[0]
+    assert retry.reader_sn_state.members() == (1, 2)
+    r.handle_data(WP, data(1), 1.3)
+    r.handle_data(WP, data(2), 1.3)
+    done = subs(r.handle_timer(1.4), wire.AckNack)[0]  # nothing missing: a final ack, no more
+    assert done.reader_sn_state == wire.SequenceNumberSet(3, ()) and done.final
+    assert r.next_timer() is None
 
 
 class _StrongestWriterWins:
