@@ -262,7 +262,7 @@ class Preprocessor:
         elif spec.startswith("<") and ">" in spec:
             target, quoted = spec[1:spec.index(">")], False
         else:
-            found = args[0].describe() if args else "end of line"
+            found = repr(spec) if spec else "end of line"
             raise head.error(f"expected \"file\" or <file> after '#include', found {found}")
         here = Path(filename).parent if not filename.startswith("<") else Path.cwd()
         candidates = [here, *self.include_dirs] if quoted else [*self.include_dirs, here]
