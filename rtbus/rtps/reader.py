@@ -13,7 +13,10 @@ each exactly once. Out-of-order arrivals wait in a bounded buffer; GAPs and a HE
 ``heartbeat_response_delay`` with an ACKNACK (``final`` when nothing is missing) listing the
 missing sequence numbers, plus NACK_FRAGs for samples that are partly reassembled (so only
 their missing fragments are resent). A HEARTBEAT whose count is not above the last one seen is
-stale and ignored.
+stale and ignored. A NACK is not repeated within ``nack_repeat_interval`` (the repairs are in
+flight; the answer is deferred, never replaced by a bare acknowledgement, which would let the
+writer believe nothing is missing) and is retried every ``nack_retry_period`` while something
+is still missing, so a lost NACK does not wait for a writer whose heartbeats have backed off.
 
 When a KEEP_ALL reader history is full, a reliable stream stops delivering and holds the
 sample (it is not requested again); :meth:`StatefulReader.take` makes room and resumes, so a
