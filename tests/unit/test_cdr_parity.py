@@ -499,11 +499,35 @@ def typedefs_and_inheritance_flat() -> Case:
     return model, [TD(1.25, [1, -1])]
 
 
+@case
+def typedef_array_of_array() -> Case:
+    """``typedef bool Row[2]; Row grid[3];`` is one 3x2 array: no DHEADER, as cyclonedds."""
+    Row = t.typedef["p::Row", t.array[bool, 2]]
+    Name = t.typedef["p::Name", t.array[t.bounded_str[4], 2]]
+
+    @dataclass
+    class Grid(IdlStruct, typename="p::Grid"):
+        grid: t.array[Row, 3]
+        names: t.array[Name, 2]
+
+    row = M.AliasType("p::Row", M.ArrayType(M.BOOLEAN, (2,)))
+    name = M.AliasType("p::Name", M.ArrayType(M.StringType(4), (2,)))
+    model = struct("p::Grid", [mem("grid", M.ArrayType(row, (3,))),
+                               mem("names", M.ArrayType(name, (2,)))])
+    return model, [Grid([[True, False], [False, False], [True, True]], [["a", "b"], ["", "cd"]])]
+
+
 def _built(name: str) -> tuple[M.IdlType, list[Any]]:
     model, samples = CASES[name]()
     materialize([model])
     return model, samples
 
+
+# Cases where the pure twin disagrees with cyclonedds (and so with the compiled codec).
+PURE_KNOWN_DIFFERENT = {
+    "typedef_array_of_array": "pure twin writes a DHEADER before an array of typedef'd "
+                              "primitive arrays; cyclonedds (and the compiled codec) do not",
+}
 
 VARIANTS = [(False, Endianness.Little), (False, Endianness.Big), (True, Endianness.Little),
             (True, Endianness.Big)]
@@ -528,6 +552,8 @@ def test_compiled_and_pure_agree(name: str) -> None:
     compile_pure = _pure_compile()
     if compile_pure is None:
         pytest.skip("pure twin rtbus.cdr.pure.compile_codec not present yet")
+    if name in PURE_KNOWN_DIFFERENT:
+        pytest.xfail(PURE_KNOWN_DIFFERENT[name])
     model, samples = _built(name)
     compiled = ccdr.compile_codec(model)
     try:
