@@ -115,6 +115,7 @@ class ParticipantCore:
         self._out: list[tuple[bytes, tuple[str, int]]] = []
         self._events: list[Any] = []
         self._next_key = 1
+        self._now = now  # the latest time the driver gave us, for actions triggered by events
 
     # --- what the driver drains --------------------------------------------------------------
     def datagrams_to_send(self) -> list[tuple[bytes, tuple[str, int]]]:
@@ -134,6 +135,7 @@ class ParticipantCore:
     def add_writer(self, topic_name: str, type_name: str, qos: Qos, keyed: bool, now: float,
                    type_information: bytes | None = None,
                    fragment_size: int | None = None) -> wire.Guid:
+        self._now = now
         eid = self._entity_id(_KIND_WRITER_KEYED if keyed else _KIND_WRITER_NOKEY)
         guid = wire.Guid(self.prefix, eid)
         cfg = WriterConfig(reliable=qos.reliability == "reliable",
@@ -152,6 +154,7 @@ class ParticipantCore:
                    key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
                    key_hash_of_key: Callable[[bytes | memoryview], bytes | None] | None = None,
                    ) -> wire.Guid:
+        self._now = now
         eid = self._entity_id(_KIND_READER_KEYED if keyed else _KIND_READER_NOKEY)
         guid = wire.Guid(self.prefix, eid)
         cfg = ReaderConfig(reliable=qos.reliability == "reliable",
@@ -195,6 +198,7 @@ class ParticipantCore:
 
     # --- input -------------------------------------------------------------------------------
     def receive(self, datagram: bytes, now: float) -> None:
+        self._now = now
         try:
             msg = wire.parse_message(datagram)
         except MalformedError as exc:
@@ -265,6 +269,7 @@ class ParticipantCore:
         return min(present) if present else None
 
     def handle_timer(self, now: float) -> None:
+        self._now = now
         self._spdp(self.spdp.handle_timer(now), now)
         self._perform(self.sedp.handle_timer(now))
         for ep in self.writers.values():
@@ -312,12 +317,16 @@ class ParticipantCore:
         # unicast where the peer gave one: multicast would reach every participant on the host
         unicast = tuple(loc for loc in ev.locators if not _is_multicast(loc))
         locators = unicast or ev.locators
+        if ev.remote.endpoint_guid in self._matched_endpoint(local):
+            # a repeated match (e.g. a re-announced endpoint): re-adding would reset the proxy
+            # and make the writer GAP what is still in flight to that reader
+            return
         if local.entity_id in self.writers:
             ep = self.writers[local.entity_id]
             self._perform(ep.core.add_reader(remote, locators, reliable=reliable,
                                              expects_inline_qos=ev.remote.expects_inline_qos,
                                              durability=_durability(ev.remote.qos),
-                                             now=0.0))
+                                             now=self._now))
         elif local.entity_id in self.readers:
             ep = self.readers[local.entity_id]
             self._perform(ep.core.add_writer(remote, locators, reliable=reliable), ep)
@@ -325,6 +334,10 @@ class ParticipantCore:
             return
         ep.matched.add(ev.remote.endpoint_guid)
         self._events.append(ev)
+
+    def _matched_endpoint(self, local: wire.Guid) -> set[bytes]:
+        ep = self.writers.get(local.entity_id) or self.readers.get(local.entity_id)
+        return ep.matched if ep is not None else set()
 
     def _on_unmatched(self, ev: EndpointUnmatched) -> None:
         local_eid = wire.Guid(ev.local_guid).entity_id

@@ -4,17 +4,20 @@ Both participants live in the test's private network namespace; every sample is 
 """
 
 
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from cyclonedds.core import InstanceState as CState
 from cyclonedds.core import Policy
 from cyclonedds.core import Qos as CQos
 from cyclonedds.domain import DomainParticipant
 from cyclonedds.idl import IdlStruct
 from cyclonedds.idl import types as t
 from cyclonedds.idl.annotations import appendable, key
-from cyclonedds.pub import DataWriter
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 from cyclonedds.util import duration
@@ -25,6 +28,7 @@ from rtbus import netns
 from rtbus.rtps.instances import InstanceState
 
 pytestmark = pytest.mark.interop
+PEERS = Path(__file__).parent / "peers"
 
 
 @dataclass
@@ -59,7 +63,7 @@ def _cyclone_take(reader: DataReader, n: int, seconds: float = 10.0) -> list:
     return got
 
 
-def _rtbus_take(reader: rtbus.Reader, n: int, seconds: float = 10.0) -> list:
+def _rtbus_take(reader: rtbus.Reader, n: int, seconds: float = 30.0) -> list:
     got: list = []
     end = time.monotonic() + seconds
     while len(got) < n and time.monotonic() < end:
@@ -89,44 +93,51 @@ def test_rtbus_to_cyclone_reliable_1000_keyed() -> None:
         assert w.wait_for_acknowledgments(5)
 
 
+def cyclone_writer(domain: int, topic: str, count: int, size: int = 3,
+                   dispose: bool = False) -> subprocess.Popen:
+    """Start the Cyclone writer peer process (see peers/cyclone_writer.py)."""
+    args = [sys.executable, str(PEERS / "cyclone_writer.py"), str(domain), topic, str(count),
+            str(size)] + (["--dispose"] if dispose else [])
+    return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
 def test_cyclone_to_rtbus_reliable_1000_keyed() -> None:
-    dp = DomainParticipant(42)
-    cwriter = DataWriter(dp, Topic(dp, "Circle", CShape), qos=C_RELIABLE)
     with rtbus.Participant(42) as p:
         r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
-        assert r.wait_for_matched(1, 10)
-        for i in range(1000):
-            cwriter.write(CShape(("GREEN", "YELLOW")[i % 2], i, 3, 40, [1, 2, 3]))
-        got = _rtbus_take(r, 1000)
+        peer = cyclone_writer(42, "Circle", 1000)
+        try:
+            assert r.wait_for_matched(1, 20)
+            got = _rtbus_take(r, 1000, seconds=60)
+        finally:
+            peer.communicate("", timeout=60)
         assert [s.data.x for s in got] == list(range(1000))
         assert all(s.data.color == ("GREEN", "YELLOW")[s.data.x % 2] for s in got)
-        assert all(s.data.additional_payload_size.tolist() == [1, 2, 3] for s in got)
+        assert all(s.data.additional_payload_size.tolist() == [0, 1, 2] for s in got)
         assert len({s.info.writer_guid for s in got}) == 1
 
 
 def test_dispose_both_ways() -> None:
     dp = DomainParticipant(43)
-    ctopic = Topic(dp, "Square", CShape)
-    creader = DataReader(dp, ctopic, qos=C_RELIABLE)
-    cwriter = DataWriter(dp, Topic(dp, "Circle", CShape), qos=C_RELIABLE)
+    creader = DataReader(dp, Topic(dp, "Square", CShape), qos=C_RELIABLE)
     with rtbus.Participant(43) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
         r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
-        assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
+        assert w.wait_for_matched(1, 10)
         sample = Shape(color="BLUE", x=1, y=2, shapesize=3, additional_payload_size=[])
         w.write(sample)
         w.dispose(sample)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 20
         states: list = []
         while time.monotonic() < deadline and len(states) < 2:
             states += [s.sample_info.instance_state for s in creader.take(N=10)]
             time.sleep(0.01)
-        from cyclonedds.core import InstanceState as CState
-        assert states[-1] == CState.NotAliveDisposed
+        assert states and states[-1] == CState.NotAliveDisposed
 
-        c = CShape("RED", 5, 6, 7, [])
-        cwriter.write(c)
-        cwriter.dispose(c)
-        got = _rtbus_take(r, 2)
-        assert got[0].data.x == 5
+        peer = cyclone_writer(43, "Circle", 1, dispose=True)
+        try:
+            assert r.wait_for_matched(1, 20)
+            got = _rtbus_take(r, 2, seconds=30)
+        finally:
+            peer.communicate("", timeout=60)
+        assert got[0].data.x == 0 and got[0].data.color == "GREEN"
         assert got[-1].info.instance_state == InstanceState.NOT_ALIVE_DISPOSED
