@@ -12,7 +12,6 @@ import asyncio
 import errno
 import logging
 import os
-import random
 import socket
 import time
 from collections.abc import Callable
@@ -21,20 +20,13 @@ from typing import Any
 from ..rtps import wire
 from ..rtps.participant import ParticipantCore
 from ..rtps.ports import SPDP_MULTICAST_GROUP, PortMapping, allocate_participant_id, port_mapping
-from ..rtps.spdp import SpdpConfig
+from ..rtps.spdp import SpdpConfig, new_guid_prefix
 from ..transport.interfaces import InterfaceChoice, choose_interface
 from ..transport.udp import UdpTransport, multicast_socket, unicast_socket
 
 log = logging.getLogger("rtbus.engine.node")
 
 EventHandler = Callable[[Any], None]
-
-
-def new_guid_prefix() -> bytes:
-    """Vendor id first (as DDSI-RTPS 9.3.1.5 recommends), then host/process/random bytes."""
-    vendor = wire.VENDORID_RTBUS.to_bytes(2, "big") if isinstance(wire.VENDORID_RTBUS, int) \
-        else bytes(wire.VENDORID_RTBUS)
-    return vendor + (os.getpid() & 0xFFFF).to_bytes(2, "big") + random.randbytes(8)
 
 
 def initial_peer_locators(peers: list[str], domain_id: int) -> tuple[wire.Locator, ...]:
