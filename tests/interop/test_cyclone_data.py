@@ -25,6 +25,7 @@ from cyclonedds.util import duration
 import rtbus
 import rtbus.idl
 from rtbus import netns
+from rtbus.qos import XCDR1, XCDR2
 from rtbus.rtps.instances import InstanceState
 
 pytestmark = pytest.mark.interop
@@ -141,3 +142,68 @@ def test_dispose_both_ways() -> None:
             peer.communicate("", timeout=60)
         assert got[0].data.x == 0 and got[0].data.color == "GREEN"
         assert got[-1].info.instance_state == InstanceState.NOT_ALIVE_DISPOSED
+
+
+@pytest.mark.parametrize("representation", [XCDR1, XCDR2])
+def test_rtbus_writes_xcdr1_and_xcdr2_to_cyclone(representation: int) -> None:
+    domain = 46 + representation
+    dp = DomainParticipant(domain)
+    creader = DataReader(dp, Topic(dp, "Square", CShape), qos=C_RELIABLE)
+    with rtbus.Participant(domain) as p:
+        w = p.create_writer(p.create_topic("Square", Shape), RELIABLE,
+                            data_representation=(representation,))
+        assert w.wait_for_matched(1, 10)
+        _wait_cyclone_reader_matched(creader)
+        for i in range(20):
+            w.write(Shape(color="BLUE", x=i, y=i, shapesize=1, additional_payload_size=[7]))
+        got = _cyclone_take(creader, 20)
+        assert [s.x for s in got] == list(range(20))
+        assert all(list(s.additional_payload_size) == [7] for s in got)
+
+
+def test_best_effort_both_ways_delivers_in_order() -> None:
+    best_effort = rtbus.Qos(reliability="best_effort")
+    c_best_effort = CQos(Policy.Reliability.BestEffort, Policy.History.KeepLast(1000))
+    dp = DomainParticipant(49)
+    creader = DataReader(dp, Topic(dp, "Square", CShape), qos=c_best_effort)
+    with rtbus.Participant(49) as p:
+        w = p.create_writer(p.create_topic("Square", Shape), best_effort)
+        assert w.wait_for_matched(1, 10)
+        _wait_cyclone_reader_matched(creader)
+        for i in range(100):
+            w.write(Shape(color="BLUE", x=i, y=0, shapesize=1, additional_payload_size=[]))
+            time.sleep(0.001)
+        got = _cyclone_take(creader, 100, seconds=3)
+        xs = [s.x for s in got]
+        assert xs == sorted(set(xs)) and len(xs) >= 90  # loopback: nearly all, never reordered
+
+
+def test_partition_and_domain_mismatch_with_cyclone_yield_no_data() -> None:
+    dp = DomainParticipant(50)
+    other = DomainParticipant(39)
+    part_qos = CQos(Policy.Reliability.Reliable(duration(seconds=1)), Policy.History.KeepAll,
+                    Policy.Partition(["right"]))
+    from cyclonedds.sub import Subscriber
+    wrong_partition = DataReader(Subscriber(dp, qos=part_qos), Topic(dp, "Square", CShape),
+                                 qos=C_RELIABLE)
+    wrong_domain = DataReader(other, Topic(other, "Square", CShape), qos=C_RELIABLE)
+    ok_qos = CQos(Policy.Partition(["le*"]))
+    matching = DataReader(Subscriber(dp, qos=ok_qos), Topic(dp, "Square", CShape),
+                          qos=C_RELIABLE)
+    with rtbus.Participant(50) as p:
+        w = p.create_writer(p.create_topic("Square", Shape), RELIABLE, partition=("left",))
+        assert w.wait_for_matched(1, 10)
+        _wait_cyclone_reader_matched(matching)
+        for i in range(10):
+            w.write(Shape(color="BLUE", x=i, y=0, shapesize=1, additional_payload_size=[]))
+        assert [s.x for s in _cyclone_take(matching, 10)] == list(range(10))
+        time.sleep(0.3)
+        assert wrong_partition.take(N=10) == [] and wrong_domain.take(N=10) == []
+        assert w.matched_count == 1
+
+
+def _wait_cyclone_reader_matched(reader: DataReader, seconds: float = 10.0) -> None:
+    end = time.monotonic() + seconds
+    while reader.get_subscription_matched_status().current_count < 1:
+        assert time.monotonic() < end, "Cyclone reader did not match"
+        time.sleep(0.01)
