@@ -1,0 +1,296 @@
+"""One side of a transport benchmark, in its own process (driven by benchmarks/transport.py).
+
+    python transport_peer.py LIB ROLE SIZE ARG
+
+LIB: rtbus | cyclone | zenoh.  ROLE:
+  pong  echo every "ping" sample on "pong" until stdin closes (ARG unused)
+  ping  ARG round trips of SIZE-byte samples after warm-up; prints JSON with the RTTs (ns)
+  send  writes SIZE-byte samples for ARG seconds (capped), then an end marker; prints JSON
+  recv  counts samples until the end marker, checks count and order; prints JSON
+Every sample is a ``struct Blob { sequence<octet> data; }`` whose first 8 bytes are a
+sequence number and byte 8 is 1 on the end marker. Own process per side so neither library
+shares a GIL with its peer. Prints "ready" once its entities exist.
+"""
+
+
+import json
+import struct
+import sys
+import threading
+import time
+
+WARMUP = 200
+SEND_CAP = {64: 1_000_000, 4096: 400_000, 262144: 12_000}
+ZENOH_PORT = 7447
+
+
+def payload(size: int, seq: int, end: bool = False) -> bytes:
+    head = struct.pack("<QB", seq, 1 if end else 0)
+    return head + bytes(size - len(head))
+
+
+def header(data: bytes | memoryview) -> tuple[int, bool]:
+    seq, end = struct.unpack_from("<QB", bytes(data[:9]))
+    return seq, bool(end)
+
+
+class Endpoint:
+    """write(bytes), take(timeout) -> list[bytes], wait_matched() over one library."""
+
+    def write(self, data: bytes) -> None: raise NotImplementedError
+    def take(self, timeout: float) -> list: raise NotImplementedError
+    def wait_matched(self) -> bool: raise NotImplementedError
+    def flush(self) -> None: pass
+
+
+class RtbusEndpoint(Endpoint):
+    def __init__(self, out_topic: str, in_topic: str | None) -> None:
+        import rtbus
+        import rtbus.idl
+        self.Blob = rtbus.idl.loads("struct Blob { sequence<octet> data; };").Blob
+        qos = rtbus.Qos(reliability="reliable", history="keep_all")
+        self.dp = rtbus.Participant(0)
+        self.dp.__enter__()
+        self.writer = self.dp.create_writer(self.dp.create_topic(out_topic, self.Blob), qos) \
+            if out_topic else None
+        self.reader = self.dp.create_reader(self.dp.create_topic(in_topic, self.Blob), qos) \
+            if in_topic else None
+
+    def write(self, data: bytes) -> None:
+        self.writer.write(self.Blob(data=data))
+
+    def take(self, timeout: float) -> list:
+        return [s.data.data for s in self.reader.take(timeout=timeout) if s.info.valid_data]
+
+    def wait_matched(self) -> bool:
+        ok = True
+        if self.writer is not None:
+            ok = self.writer.wait_for_matched(1, 20) and ok
+        if self.reader is not None:
+            ok = self.reader.wait_for_matched(1, 20) and ok
+        return ok
+
+    def flush(self) -> None:
+        self.writer.wait_for_acknowledgments(60)
+
+
+class CycloneEndpoint(Endpoint):
+    def __init__(self, out_topic: str, in_topic: str | None) -> None:
+        from dataclasses import dataclass
+
+        from cyclonedds.core import (
+            InstanceState,
+            Policy,
+            Qos,
+            ReadCondition,
+            SampleState,
+            ViewState,
+            WaitSet,
+        )
+        from cyclonedds.domain import DomainParticipant
+        from cyclonedds.idl import IdlStruct
+        from cyclonedds.idl import types as t
+        from cyclonedds.pub import DataWriter
+        from cyclonedds.sub import DataReader
+        from cyclonedds.topic import Topic
+        from cyclonedds.util import duration
+
+        @dataclass
+        class Blob(IdlStruct, typename="Blob"):
+            data: t.sequence[t.uint8]
+
+        self.Blob, self.duration = Blob, duration
+        qos = Qos(Policy.Reliability.Reliable(duration(seconds=60)), Policy.History.KeepAll)
+        self.dp = DomainParticipant(0)
+        self.writer = DataWriter(self.dp, Topic(self.dp, out_topic, Blob), qos=qos) \
+            if out_topic else None
+        self.reader = None
+        if in_topic:
+            self.reader = DataReader(self.dp, Topic(self.dp, in_topic, Blob), qos=qos)
+            self.ws = WaitSet(self.dp)
+            self.ws.attach(ReadCondition(self.reader, SampleState.Any | ViewState.Any
+                                         | InstanceState.Any))
+
+    def write(self, data: bytes) -> None:
+        self.writer.write(self.Blob(data))
+
+    def take(self, timeout: float) -> list:
+        got = self.reader.take(N=1000)
+        if not got:
+            self.ws.wait(self.duration(seconds=timeout))
+            got = self.reader.take(N=1000)
+        return [s.data for s in got if s.sample_info.valid_data]
+
+    def wait_matched(self) -> bool:
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            if (self.writer is None or self.writer.get_publication_matched_status().current_count)\
+                    and (self.reader is None
+                         or self.reader.get_subscription_matched_status().current_count):
+                return True
+            time.sleep(0.01)
+        return False
+
+    def flush(self) -> None:
+        self.writer.wait_for_acks(self.duration(seconds=60))
+
+
+class ZenohEndpoint(Endpoint):
+    """Peer mode over an explicit tcp/127.0.0.1 endpoint; no multicast scouting."""
+
+    def __init__(self, out_topic: str, in_topic: str | None, listen: bool) -> None:
+        import zenoh
+        ep = f'"tcp/127.0.0.1:{ZENOH_PORT}"'
+        conf = {"mode": '"peer"', "scouting/multicast/enabled": "false"}
+        conf["listen/endpoints" if listen else "connect/endpoints"] = f"[{ep}]"
+        if listen:
+            conf["connect/endpoints"] = "[]"
+        else:
+            conf["listen/endpoints"] = "[]"
+        config = zenoh.Config()
+        for k, v in conf.items():
+            config.insert_json5(k, v)
+        self.session = zenoh.open(config)
+        self.pub = self.session.declare_publisher(
+            f"bench/{out_topic}", congestion_control=zenoh.CongestionControl.BLOCK,
+            reliability=zenoh.Reliability.RELIABLE) if out_topic else None
+        self.cond = threading.Condition()
+        self.queue: list = []
+        self.sub = None
+        if in_topic:
+            def on_sample(s: object) -> None:
+                data = s.payload.to_bytes()  # type: ignore[attr-defined]
+                with self.cond:
+                    self.queue.append(data)
+                    self.cond.notify()
+            self.sub = self.session.declare_subscriber(f"bench/{in_topic}", on_sample)
+
+    def write(self, data: bytes) -> None:
+        self.pub.put(data)
+
+    def take(self, timeout: float) -> list:
+        with self.cond:
+            if not self.queue:
+                self.cond.wait(timeout)
+            got, self.queue = self.queue, []
+        return got
+
+    def wait_matched(self) -> bool:
+        if self.pub is None:
+            return True
+        end = time.monotonic() + 20
+        while time.monotonic() < end:
+            if self.pub.matching_status.matching:
+                return True
+            time.sleep(0.01)
+        return False
+
+
+def endpoint(lib: str, out_topic: str, in_topic: str | None, role: str) -> Endpoint:
+    if lib == "rtbus":
+        return RtbusEndpoint(out_topic, in_topic)
+    if lib == "cyclone":
+        return CycloneEndpoint(out_topic, in_topic)
+    return ZenohEndpoint(out_topic, in_topic, listen=role in ("pong", "recv"))
+
+
+def emit(obj: object) -> None:
+    print(json.dumps(obj), flush=True)
+
+
+def run_pong(ep: Endpoint) -> None:
+    stop = threading.Event()
+    threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+    ep.wait_matched()
+    while not stop.is_set():
+        for data in ep.take(0.2):
+            ep.write(bytes(data))
+
+
+def run_ping(ep: Endpoint, size: int, rounds: int) -> None:
+    if not ep.wait_matched():
+        emit({"error": "no match"})
+        return
+    rtts: list[int] = []
+    seq = 0
+    # the first round trip retries until the pong side is really listening
+    while True:
+        ep.write(payload(size, seq))
+        if ep.take(1.0):
+            break
+    for i in range(WARMUP + rounds):
+        seq += 1
+        t0 = time.perf_counter_ns()
+        ep.write(payload(size, seq))
+        while True:
+            got = ep.take(5.0)
+            if not got:
+                emit({"error": f"no pong for round {i}"})
+                return
+            if any(header(d)[0] == seq for d in got):
+                break
+        if i >= WARMUP:
+            rtts.append(time.perf_counter_ns() - t0)
+    emit({"rtt_ns": rtts})
+
+
+def run_send(ep: Endpoint, size: int, seconds: float) -> None:
+    if not ep.wait_matched():
+        emit({"error": "no match"})
+        return
+    time.sleep(0.5)  # let the reader side settle (zenoh: routes; DDS: acknack state)
+    cap = SEND_CAP.get(size, 10_000)
+    t0 = time.perf_counter()
+    end = t0 + seconds
+    n = 0
+    while n < cap and (n % 64 or time.perf_counter() < end):
+        ep.write(payload(size, n))
+        n += 1
+    ep.write(payload(size, n, end=True))
+    t1 = time.perf_counter()
+    ep.flush()
+    emit({"sent": n + 1, "write_s": t1 - t0, "flushed_s": time.perf_counter() - t0})
+    sys.stdin.read()
+
+
+def run_recv(ep: Endpoint, timeout: float) -> None:
+    print("ready", flush=True)
+    expected = count = 0
+    t_first = t_last = 0.0
+    out_of_order = 0
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for data in ep.take(0.5):
+            seq, end = header(data)
+            count += 1
+            if count == 1:
+                t_first = time.perf_counter()
+            if seq != expected:
+                out_of_order += 1
+            expected = seq + 1
+            if end:
+                t_last = time.perf_counter()
+                emit({"received": count, "last_seq": seq, "out_of_order": out_of_order,
+                      "seconds": t_last - t_first,
+                      "count_ok": out_of_order == 0 and count == seq + 1})
+                sys.stdin.read()  # stay (and acknowledge) until the driver is done
+                return
+    emit({"error": "timeout", "received": count, "out_of_order": out_of_order})
+
+
+def main() -> None:
+    lib, role, size, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    topics = {"pong": ("pong", "ping"), "ping": ("ping", "pong"),
+              "send": ("tput", None), "recv": ("", "tput")}[role]
+    ep = endpoint(lib, topics[0], topics[1], role)
+    if role != "recv":
+        print("ready", flush=True)
+    {"pong": lambda: run_pong(ep), "ping": lambda: run_ping(ep, size, int(arg)),
+     "send": lambda: run_send(ep, size, arg), "recv": lambda: run_recv(ep, arg)}[role]()
+    sys.stdout.flush()
+    import os
+    os._exit(0)  # skip slow library teardown; results are already printed
+
+
+if __name__ == "__main__":
+    main()

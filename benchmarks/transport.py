@@ -1,0 +1,174 @@
+"""Transport benchmark: rtbus vs cyclonedds-python vs eclipse-zenoh (Python), in ONE run.
+
+    python -m rtbus.netns python benchmarks/transport.py [--quick]
+
+Each side runs in its own process (benchmarks/peers/transport_peer.py), all inside one private
+network namespace (the script re-executes itself through rtbus.netns when not inside one, so no
+DDS or zenoh socket ever opens on a real interface; zenoh uses tcp/127.0.0.1 with scouting off).
+
+latency: reliable ping/pong, 64 B and 4 KiB, median and p99 RTT over N round trips after warm-up.
+throughput: reliable KEEP_ALL (zenoh: reliable + CongestionControl.BLOCK), 64 B, 4 KiB, 256 KiB,
+the writer sends for a fixed time (capped in samples), the reader counts every sample and checks
+that none is missing or out of order; rate = samples / (last - first arrival).
+Prints a Markdown table and writes results/transport.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shlex
+import statistics
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PEER = HERE / "peers" / "transport_peer.py"
+LIBS = ["rtbus", "cyclone", "zenoh"]
+LAT_SIZES = [64, 4096]
+TPUT_SIZES = [64, 4096, 262144]
+
+
+def spawn(lib: str, role: str, size: int, arg: float) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, str(PEER), lib, role, str(size), str(arg)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            cwd=HERE.parent)
+
+
+def wait_line(proc: subprocess.Popen, want: str | None, timeout: float) -> str:
+    """Next stdout line (skipping until one starting with want); '' on timeout/exit."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        line = proc.stdout.readline()  # type: ignore[union-attr]
+        if not line:
+            return ""
+        if want is None or line.startswith(want):
+            return line.strip()
+    return ""
+
+
+def stop(*procs: subprocess.Popen) -> None:
+    for p in procs:
+        try:
+            p.stdin.close()  # type: ignore[union-attr]
+        except OSError:
+            pass
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def latency(lib: str, size: int, rounds: int) -> dict:
+    pong = spawn(lib, "pong", size, 0)
+    wait_line(pong, "ready", 30)
+    ping = spawn(lib, "ping", size, rounds)
+    try:
+        res = json.loads(wait_line(ping, "{", 120) or '{"error": "no result"}')
+    finally:
+        stop(ping, pong)
+    if "rtt_ns" not in res:
+        return {"lib": lib, "size": size, **res}
+    rtt = sorted(res["rtt_ns"])
+    med = statistics.median(rtt) / 1000
+    p99 = rtt[min(len(rtt) - 1, int(len(rtt) * 0.99))] / 1000
+    return {"lib": lib, "size": size, "rounds": len(rtt), "rtt_median_us": round(med, 1),
+            "rtt_p99_us": round(p99, 1), "one_way_median_us": round(med / 2, 1),
+            "rtt_min_us": round(rtt[0] / 1000, 1)}
+
+
+def throughput(lib: str, size: int, seconds: float) -> dict:
+    recv = spawn(lib, "recv", size, 90)
+    wait_line(recv, "ready", 30)
+    send = spawn(lib, "send", size, seconds)
+    try:
+        r = json.loads(wait_line(recv, "{", 120) or '{"error": "no result"}')
+        s = json.loads(wait_line(send, "{", 60) or '{"error": "no sender result"}')
+    finally:
+        stop(send, recv)
+    out = {"lib": lib, "size": size, "receiver": r, "sender": s}
+    if "seconds" in r and r["seconds"] > 0:
+        rate = r["received"] / r["seconds"]
+        out.update(samples_per_s=round(rate), mb_per_s=round(rate * size / 1e6, 2),
+                   lossless=bool(r["count_ok"] and r["received"] == s.get("sent")))
+    return out
+
+
+def machine() -> dict:
+    def ver(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "absent"
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=HERE.parent).stdout.strip()
+    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
+                if ln.startswith("model name")), platform.processor())
+    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
+            "rtbus": ver("rtbus"), "rtbus_commit": commit, "cyclonedds": ver("cyclonedds"),
+            "eclipse-zenoh": ver("eclipse-zenoh"), "loadavg": os.getloadavg()}
+
+
+def table(lat: list[dict], tput: list[dict]) -> str:
+    lines = ["| case | payload | rtbus | cyclonedds | zenoh |", "|---|---:|---:|---:|---:|"]
+    for size in LAT_SIZES:
+        row = {r["lib"]: r for r in lat if r["size"] == size}
+        cells = [f'{row[x]["rtt_median_us"]} / {row[x]["rtt_p99_us"]} µs' if "rtt_median_us"
+                 in row.get(x, {}) else "failed" for x in LIBS]
+        lines.append(f"| latency RTT median / p99 | {size} B | " + " | ".join(cells) + " |")
+    for size in TPUT_SIZES:
+        row = {r["lib"]: r for r in tput if r["size"] == size}
+        cells = []
+        for x in LIBS:
+            r = row.get(x, {})
+            if "samples_per_s" in r:
+                lost = "" if r["lossless"] else " (COUNT MISMATCH)"
+                cells.append(f'{r["samples_per_s"]:,} /s, {r["mb_per_s"]} MB/s{lost}')
+            else:
+                cells.append("failed")
+        lines.append(f"| throughput reliable | {size} B | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    import rtbus.netns
+    if not rtbus.netns.inside():
+        argv = rtbus.netns.wrap([sys.executable, *sys.argv])
+        if argv is None:
+            print("no network namespace available; refusing to open sockets", file=sys.stderr)
+            return 1
+        return subprocess.run(argv).returncode
+    quick = "--quick" in sys.argv
+    rounds, seconds = (300, 1.0) if quick else (2000, 3.0)
+    t0 = time.monotonic()
+    lat = []
+    for size in LAT_SIZES:
+        for lib in LIBS:
+            lat.append(latency(lib, size, rounds))
+            print(json.dumps(lat[-1]), file=sys.stderr, flush=True)
+    tput = []
+    for size in TPUT_SIZES:
+        for lib in LIBS:
+            tput.append(throughput(lib, size, seconds))
+            print(json.dumps(tput[-1]), file=sys.stderr, flush=True)
+    md = table(lat, tput)
+    print(md)
+    result = {"command": "python -m rtbus.netns python benchmarks/transport.py"
+                         + (" --quick" if quick else ""),
+              "argv": shlex.join(sys.argv), "machine": machine(),
+              "wall_s": round(time.monotonic() - t0, 1), "latency_rounds": rounds,
+              "throughput_send_seconds": seconds, "latency": lat, "throughput": tput,
+              "table_markdown": md}
+    out = HERE / "results" / ("transport-quick.json" if quick else "transport.json")
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
