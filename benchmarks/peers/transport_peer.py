@@ -278,7 +278,35 @@ def run_recv(ep: Endpoint, timeout: float) -> None:
     emit({"error": "timeout", "received": count, "out_of_order": out_of_order})
 
 
+def profile_threads(prefix: str) -> list:
+    """cProfile every thread (BENCH_PROFILE=prefix): main and library threads, one file each."""
+    import cProfile
+    profiles: list = []
+    original_run = threading.Thread.run
+
+    def run(self: threading.Thread) -> None:
+        prof = cProfile.Profile()
+        profiles.append((self.name, prof))
+        prof.runcall(original_run, self)
+        prof.dump_stats(f"{prefix}.{self.name}")
+
+    threading.Thread.run = run  # type: ignore[method-assign]
+    main_prof = cProfile.Profile()
+    main_prof.enable()
+    profiles.append(("main", main_prof))
+    return profiles
+
+
+def dump_profiles(prefix: str, profiles: list) -> None:
+    for name, prof in profiles:
+        prof.disable()
+        prof.dump_stats(f"{prefix}.{name}")
+
+
 def main() -> None:
+    import os
+    prefix = os.environ.get("BENCH_PROFILE", "")
+    profiles = profile_threads(f"{prefix}.{sys.argv[2]}") if prefix else []
     lib, role, size, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     topics = {"pong": ("pong", "ping"), "ping": ("ping", "pong"),
               "send": ("tput", None), "recv": ("", "tput")}[role]
@@ -288,7 +316,8 @@ def main() -> None:
     {"pong": lambda: run_pong(ep), "ping": lambda: run_ping(ep, size, int(arg)),
      "send": lambda: run_send(ep, size, arg), "recv": lambda: run_recv(ep, arg)}[role]()
     sys.stdout.flush()
-    import os
+    if prefix:
+        dump_profiles(f"{prefix}.{sys.argv[2]}", profiles)
     os._exit(0)  # skip slow library teardown; results are already printed
 
 
