@@ -100,11 +100,14 @@ def endpoint_qos(o: Options, role: str) -> Qos:
                                   use_xcdrv2_representation=o.data_representation == 2),
     ]
     if o.history_depth < 0:
-        policies.append(Policy.History.KeepLast(1))
+        history = Policy.History.KeepLast(1)
     elif o.history_depth == 0:
-        policies.append(Policy.History.KeepAll)
+        history = Policy.History.KeepAll
     else:
-        policies.append(Policy.History.KeepLast(o.history_depth))
+        history = Policy.History.KeepLast(o.history_depth)
+    policies.append(history)
+    # as the reference C shape_main: Cyclone keeps transient-local data per DurabilityService
+    policies.append(Policy.DurabilityService(0, history, -1, -1, -1))
     if o.deadline_ms > 0:
         policies.append(Policy.Deadline(duration(milliseconds=o.deadline_ms)))
     if o.ownership_strength != -1:

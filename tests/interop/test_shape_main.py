@@ -1,0 +1,288 @@
+"""``rtbus-shape-main`` against itself and against a Cyclone DDS ``shape_main``, as the OMG
+dds-rtps interoperability suite runs them: two processes, judged only by what they print.
+
+Each case starts a subscriber and a publisher process (rtbus or the Cyclone peer in
+tests/interop/peers/cyclone_shape_main.py) with the suite's options, waits for both to finish
+(``--num-iterations``), and checks the printed lines. Publishers use ``-z 0`` so every sample's
+shapesize is its sequence number (1, 2, 3, ...): gaps and late-joiner history show in the sizes.
+The processes inherit the test's private network namespace.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rtbus import netns
+
+pytestmark = pytest.mark.interop
+
+RTBUS = [sys.executable, "-m", "rtbus.shape_main"]
+CYCLONE = [sys.executable, str(Path(__file__).parent / "peers" / "cyclone_shape_main.py")]
+IMPLS = {"rtbus": RTBUS, "cyclone": CYCLONE}
+PAIRS = [("rtbus", "rtbus"), ("rtbus", "cyclone"), ("cyclone", "rtbus")]
+PAIR_IDS = [f"{p}->{s}" for p, s in PAIRS]
+
+SAMPLE = re.compile(r"^(\S+)\s+(\S+)\s+(-?\d+) (-?\d+) \[(\d+)\]( \{(\d+)\})?$")
+
+# A publisher writes for ~2.5 s, a subscriber reads for ~3.5 s: long enough for discovery
+# (processes start in well under a second) and short enough for a ~2 minute file.
+PUB = "--write-period 40 --num-iterations 30 -z 0 -w"
+SUB = "--read-period 100 --num-iterations 35"
+SHORT_PUB = "--write-period 50 --num-iterations 20 -z 0"
+SHORT_SUB = "--read-period 100 --num-iterations 20"
+
+
+@pytest.fixture(autouse=True)
+def _in_namespace() -> None:
+    if not netns.inside():
+        pytest.fail("interop tests must run inside the rtbus network namespace")
+
+
+def _start(impl: str, args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([*IMPLS[impl], *args.split()], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def _finish(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+        pytest.fail(f"shape_main did not finish in {timeout}s; output:\n{out}")
+    assert proc.returncode == 0, f"exit code {proc.returncode}; output:\n{out}"
+    return out
+
+
+def run_pair(pub: str, pub_args: str, sub: str, sub_args: str,
+             sub_delay: float = 0.0) -> tuple[str, str]:
+    """Run a publisher and a subscriber to completion; their outputs. ``sub_delay`` > 0
+    starts the subscriber that long after the publisher (a late joiner)."""
+    if sub_delay:
+        p = _start(pub, pub_args)
+        time.sleep(sub_delay)
+        s = _start(sub, sub_args)
+    else:
+        s = _start(sub, sub_args)
+        p = _start(pub, pub_args)
+    return _finish(p), _finish(s)
+
+
+def samples(out: str) -> list[tuple[str, str, int, int, int, int | None]]:
+    got = []
+    for line in out.splitlines():
+        m = SAMPLE.match(line)
+        if m:
+            extra = int(m.group(7)) if m.group(7) is not None else None
+            got.append((m.group(1), m.group(2), int(m.group(3)), int(m.group(4)),
+                        int(m.group(5)), extra))
+    return got
+
+
+def sizes(out: str) -> list[int]:
+    return [s[4] for s in samples(out)]
+
+
+def assert_contiguous(got: list[int]) -> None:
+    assert got, "no samples received"
+    assert got == list(range(got[0], got[0] + len(got))), f"gaps or reordering: {got}"
+
+
+# --- the creation lines and the reliable data path, every pair -----------------------------------
+
+@pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
+def test_reliable_every_sample_in_order(pub: str, sub: str) -> None:
+    d = 60 + PAIRS.index((pub, sub))
+    pout, sout = run_pair(pub, f"-P -t Square -c RED -r -k 0 -d {d} {PUB}",
+                          sub, f"-S -t Square -r -k 0 -d {d} {SUB}")
+    assert "Create topic: Square" in pout and "Create topic: Square" in sout
+    assert "Create writer for topic: Square color: RED" in pout
+    assert "Create reader for topic: Square" in sout
+    assert ("on_publication_matched() topic: 'Square'  type: 'ShapeType' : matched readers 1 "
+            "(change = 1)") in pout
+    assert ("on_subscription_matched() topic: 'Square'  type: 'ShapeType' : matched writers 1 "
+            "(change = 1)") in sout
+    got = samples(sout)
+    assert all(s[0] == "Square" and s[1] == "RED" for s in got)
+    assert_contiguous([s[4] for s in got])
+    assert len(got) >= 10  # discovery takes well under half the publisher's run
+    # what arrived is what the publisher printed for those sizes (x, y included)
+    written = {s[4]: s for s in samples(pout)}
+    assert all(written[s[4]] == s for s in got)
+    # the sample line's layout, byte for byte: "%-10s %-10s %03d %03d [%d]"
+    first = got[0]
+    assert f"{'Square':<10} {'RED':<10} {first[2]:03d} {first[3]:03d} [{first[4]}]" in sout
+
+
+@pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
+def test_large_data_fragmented(pub: str, sub: str) -> None:
+    d = 63 + PAIRS.index((pub, sub))
+    _, sout = run_pair(
+        pub, f"-P -t Circle -c BLUE -r -k 0 -d {d} --additional-payload-size 100000 "
+             "--write-period 100 --num-iterations 15 -z 0",
+        sub, f"-S -t Circle -r -k 0 -d {d} {SUB}")
+    got = samples(sout)
+    assert got and all(s[5] == 255 for s in got), sout  # " {255}": the last payload byte
+    assert_contiguous([s[4] for s in got])
+
+
+@pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
+def test_xcdr2(pub: str, sub: str) -> None:
+    d = 66 + PAIRS.index((pub, sub))
+    _, sout = run_pair(pub, f"-P -t Square -x 2 -r -k 0 -d {d} {SHORT_PUB}",
+                       sub, f"-S -t Square -x 2 -r -k 0 -d {d} {SHORT_SUB}")
+    assert_contiguous(sizes(sout))
+
+
+# --- QoS and matching cases -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("pub", "sub"), [("rtbus", "rtbus"), ("cyclone", "rtbus")],
+                         ids=["rtbus->rtbus", "cyclone->rtbus"])
+def test_best_effort(pub: str, sub: str) -> None:
+    d = 70 if pub == "rtbus" else 71
+    _, sout = run_pair(pub, f"-P -t Square -b -d {d} {PUB}",
+                       sub, f"-S -t Square -b -d {d} {SUB}")
+    got = sizes(sout)
+    assert got and got == sorted(set(got))  # best effort: maybe gaps, never duplicates
+
+
+@pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
+def test_best_effort_writer_reliable_reader_incompatible(pub: str, sub: str) -> None:
+    d = 72 + PAIRS.index((pub, sub))
+    pout, sout = run_pair(pub, f"-P -t Square -b -d {d} {SHORT_PUB}",
+                          sub, f"-S -t Square -r -d {d} {SHORT_SUB}")
+    assert ("on_offered_incompatible_qos() topic: 'Square'  type: 'ShapeType' : 11 "
+            "(RELIABILITY)") in pout
+    assert ("on_requested_incompatible_qos() topic: 'Square'  type: 'ShapeType' : 11 "
+            "(RELIABILITY)") in sout
+    assert not samples(sout) and "matched" not in sout
+
+
+@pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
+def test_transient_local_late_joiner_gets_history(pub: str, sub: str) -> None:
+    d = 75 + PAIRS.index((pub, sub))
+    _, sout = run_pair(
+        pub, f"-P -t Square -r -D l -k 0 -d {d} --write-period 100 --num-iterations 40 -z 0",
+        sub, f"-S -t Square -r -D l -k 0 -d {d} --num-iterations 20", sub_delay=1.5)
+    got = sizes(sout)
+    assert got and got[0] == 1, f"late joiner should start with the first sample: {got}"
+    assert_contiguous(got)
+
+
+def test_volatile_late_joiner_gets_no_history() -> None:
+    _, sout = run_pair("rtbus", "-P -t Square -r -D l -k 0 -d 78 --write-period 100 "
+                       "--num-iterations 40 -z 0",
+                       "rtbus", "-S -t Square -r -D v -k 0 -d 78 --num-iterations 30",
+                       sub_delay=1.5)
+    got = sizes(sout)
+    assert got and got[0] > 5, got  # only what was written after it joined
+
+
+def test_volatile_writer_transient_local_reader_incompatible() -> None:
+    pout, sout = run_pair("rtbus", f"-P -t Square -D v -d 79 {SHORT_PUB}",
+                          "rtbus", f"-S -t Square -D l -d 79 {SHORT_SUB}")
+    assert "on_offered_incompatible_qos() topic: 'Square'  type: 'ShapeType' : 2 " \
+           "(DURABILITY)" in pout
+    assert "on_requested_incompatible_qos()" in sout and not samples(sout)
+
+
+@pytest.mark.parametrize("sub", ["rtbus", "cyclone"])
+def test_keep_last_depth_bounds_each_take(sub: str) -> None:
+    # writer every 20 ms, reader takes every 400 ms with depth 2: at most 2 per take
+    d = 80 if sub == "rtbus" else 81
+    _, sout = run_pair("rtbus", f"-P -t Square -r -k 2 -d {d} --write-period 20 "
+                       "--num-iterations 150 -z 0",
+                       sub, f"-S -t Square -r -k 2 -d {d} --read-period 400 --num-iterations 8")
+    got = sizes(sout)
+    assert 2 <= len(got) <= 2 * 8, got
+    assert got == sorted(set(got)) and got[-1] - got[0] > len(got), got  # samples replaced
+
+
+@pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
+def test_partition_match(pub: str, sub: str) -> None:
+    d = 82 + PAIRS.index((pub, sub))
+    _, sout = run_pair(pub, f"-P -t Square -p p1 -r -k 0 -d {d} {SHORT_PUB}",
+                       sub, f"-S -t Square -p p1 -r -k 0 -d {d} {SHORT_SUB}")
+    assert_contiguous(sizes(sout))
+
+
+@pytest.mark.parametrize(("pub", "sub"), [("rtbus", "rtbus"), ("cyclone", "rtbus")],
+                         ids=["rtbus->rtbus", "cyclone->rtbus"])
+def test_partition_mismatch(pub: str, sub: str) -> None:
+    d = 85 if pub == "rtbus" else 86
+    pout, sout = run_pair(pub, f"-P -t Square -p p1 -d {d} {SHORT_PUB}",
+                          sub, f"-S -t Square -p p2 -d {d} {SHORT_SUB}")
+    assert not samples(sout) and "matched" not in sout and "matched" not in pout
+    assert "incompatible" not in sout  # a partition mismatch is no QoS error
+
+
+def test_domain_mismatch() -> None:
+    pout, sout = run_pair("rtbus", f"-P -t Square -d 87 {SHORT_PUB}",
+                          "rtbus", f"-S -t Square -d 88 {SHORT_SUB}")
+    assert "Create reader for topic: Square" in sout
+    assert not samples(sout) and "matched" not in sout and "matched" not in pout
+
+
+def test_topic_mismatch() -> None:
+    pout, sout = run_pair("rtbus", f"-P -t Square -d 89 {SHORT_PUB}",
+                          "cyclone", f"-S -t Circle -d 89 {SHORT_SUB}")
+    assert not samples(sout) and "matched" not in sout and "matched" not in pout
+
+
+@pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
+def test_xcdr1_writer_xcdr2_reader_incompatible(pub: str, sub: str) -> None:
+    d = 90 + PAIRS.index((pub, sub))
+    pout, sout = run_pair(pub, f"-P -t Square -x 1 -d {d} {SHORT_PUB}",
+                          sub, f"-S -t Square -x 2 -d {d} {SHORT_SUB}")
+    assert "on_offered_incompatible_qos()" in pout and "(DATAREPRESENTATION)" in pout
+    assert "on_requested_incompatible_qos()" in sout and "(DATAREPRESENTATION)" in sout
+    assert not samples(sout)
+
+
+# --- instance states, color filter, signals ---------------------------------------------
+
+@pytest.mark.parametrize("sub", ["rtbus", "cyclone"])
+def test_final_instance_state_dispose_and_color_filter(sub: str) -> None:
+    d = 93 if sub == "rtbus" else 94
+    _, sout = run_pair("rtbus", f"-P -t Square -c RED --num-instances 2 -r -k 0 -d {d} "
+                       "--final-instance-state d --write-period 50 --num-iterations 20 -z 0",
+                       sub, f"-S -t Square -c RED1 -r -k 0 -d {d} {SHORT_SUB}")
+    assert "Create reader for topic: Square_filtered" in sout
+    got = samples(sout)
+    assert got and {s[1] for s in got} == {"RED1"}  # RED filtered out
+    assert f"{'Square':<10} {'RED1':<10} NOT_ALIVE_DISPOSED_INSTANCE_STATE" in sout
+    assert "RED  " not in sout
+
+
+def test_sigint_exits_cleanly() -> None:
+    proc = _start("rtbus", "-P -t Square -d 95 -w")
+    time.sleep(1.5)
+    proc.send_signal(signal.SIGINT)
+    out = _finish(proc, timeout=10)
+    assert "Create writer for topic: Square color: BLUE" in out and samples(out)
+    proc = _start("rtbus", "-S -t Square -d 95")
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    assert "Create reader for topic: Square" in _finish(proc, timeout=10)
+
+
+def test_bad_options_exit_code_1() -> None:
+    proc = _start("rtbus", "-P -S -t Square")
+    out = _finish_any(proc)
+    assert proc.returncode == 1
+    assert "please specify only one of: publish [-P] or subscribe [-S]" in out
+    proc = _start("rtbus", "-P -t Square -x 3")
+    _finish_any(proc)
+    assert proc.returncode == 1
+
+
+def _finish_any(proc: subprocess.Popen[str]) -> str:
+    out, _ = proc.communicate(timeout=30)
+    return out
