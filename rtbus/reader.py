@@ -33,6 +33,7 @@ class Reader(Generic[T]):
         self._async_ready = asyncio.Event()  # async takers, on the engine loop
         self._matched = asyncio.Event()
         self._is_closed = False
+        self.decode_errors = 0  # samples dropped because their payload did not decode
 
     @property
     def guid(self) -> bytes:
@@ -87,7 +88,7 @@ class Reader(Generic[T]):
         while True:
             raw = self.participant._call(self._take_core, max_samples)
             if raw or timeout <= 0 or self._is_closed:
-                return [Sample.from_core(s, self.topic.type) for s in raw]
+                return self._decode(raw)
             left = end - time.monotonic()
             if left <= 0:
                 return []
@@ -104,7 +105,18 @@ class Reader(Generic[T]):
                 self._async_ready.clear()
 
         raw = await self.participant._await(wait_and_take())
-        return [Sample.from_core(s, self.topic.type) for s in raw]
+        return self._decode(raw)
+
+    def _decode(self, raw: list[Any]) -> list[Sample[T]]:
+        """Decode taken samples; one that does not decode is dropped and counted, not raised,
+        so it cannot take the good samples of the same call down with it."""
+        out: list[Sample[T]] = []
+        for s in raw:
+            try:
+                out.append(Sample.from_core(s, self.topic.type))
+            except DecodeError:
+                self.decode_errors += 1
+        return out
 
     def __aiter__(self) -> AsyncIterator[Sample[T]]:
         return self._iterate()

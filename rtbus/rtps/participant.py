@@ -360,6 +360,9 @@ class ParticipantCore:
         builder.add_all(send.submessages)
         datagrams = builder.datagrams()
         for loc in send.locators:
+            if not 0 < loc.port <= 0xFFFF:  # a peer may announce any uint32 (hostile or wrong)
+                self.counters["bad_locator_port"] += 1
+                continue
             addr = (loc.host, loc.port)
             for d in datagrams:
                 self._out.append((d, addr))
