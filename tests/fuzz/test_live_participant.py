@@ -20,10 +20,11 @@ import pytest
 
 import rtbus
 import rtbus.idl
+from rtbus.errors import DecodeError
 from rtbus.rtps import wire
 from rtbus.rtps.participant import ParticipantCore
 
-from .corpus import CAPTURES, Mutator, capture_seeds
+from .corpus import CAPTURES, Mutator, capture_seeds, has_out_of_range_locator_port, submessages
 
 pytestmark = pytest.mark.fuzz
 EXAMPLES = int(os.environ.get("RTBUS_FUZZ_EXAMPLES", "100000"))
@@ -129,9 +130,61 @@ def _record(participant: rtbus.Participant, into: list[bytes]) -> object:
     return original
 
 
+def _take_one_by_one(reader: rtbus.Reader, undecodable: list[str], timeout: float = 0.0) -> list:
+    """Take single samples so that a spoofed sample with a corrupt payload, which makes take()
+    raise (known bug, see test_take_survives_sample_with_corrupt_payload), loses only itself."""
+    out: list = []
+    while True:
+        try:
+            got = reader.take(max_samples=1, timeout=timeout)
+        except DecodeError as exc:
+            undecodable.append(str(exc))
+            continue
+        if not got:
+            return out
+        out += got
+        timeout = 0.0
+
+
+@pytest.mark.xfail(strict=True, raises=DecodeError,
+                   reason="BUG: Reader.take raises DecodeError when one delivered sample has a "
+                          "corrupt payload, and the other samples taken in that call are lost")
+def test_take_survives_sample_with_corrupt_payload() -> None:
+    """Found by the fuzzer: a DATA whose ShapeType color is not NUL-terminated reaches the
+    reader cache; take() must drop (and count) it instead of raising."""
+    with rtbus.Participant(42) as victim, rtbus.Participant(42) as peer:
+        reader = victim.create_reader(victim.create_topic("Square", Shape), RELIABLE)
+        recorded: list[bytes] = []
+        _record(victim, recorded)
+        writer = peer.create_writer(peer.create_topic("Square", Shape), RELIABLE)
+        assert writer.wait_for_matched(1, 10)
+        writer.write(shape("RED", 0))
+        assert writer.wait_for_acknowledgments(10)
+        assert [s.data.x for s in reader.take(timeout=2)] == [0]
+        dgram = next(d for d in recorded if b"RED\x00" in d)
+        header, subs = dgram[:20], submessages(dgram)
+        k = next(i for i, sub in enumerate(subs) if sub[0] == 0x15)  # DATA
+        data = bytearray(subs[k])
+        struct.pack_into("<iI", data, 16, 0, 2)  # the writer's next sequence number
+        i = data.find(b"RED\x00")
+        data[i:i + 4] = b"REDD"  # string no longer NUL-terminated
+        subs[k] = bytes(data)
+        raw = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        raw.sendto(header + b"".join(subs),
+                   (victim.node.choice.interface.address, victim.node.mapping.user_unicast))
+        raw.close()
+        writer.write(shape("RED", 1))  # seq 2 as well: dropped as a duplicate
+        writer.write(shape("RED", 2))
+        got: list = []
+        end = time.monotonic() + 5
+        while time.monotonic() < end and not any(s.data.x == 2 for s in got):
+            got += reader.take(timeout=0.5)
+        assert [s.data.x for s in got] == [2]
+
+
 def test_live_participant_keeps_reliable_stream_under_fuzz(caplog: pytest.LogCaptureFixture,
                                                           ) -> None:
-    caplog.set_level(logging.ERROR, logger="rtbus.transport")
+    caplog.set_level(logging.ERROR)
     domain = 41
     with rtbus.Participant(domain) as victim, rtbus.Participant(domain) as seeder, \
             rtbus.Participant(domain) as streamer:
@@ -152,8 +205,10 @@ def test_live_participant_keeps_reliable_stream_under_fuzz(caplog: pytest.LogCap
         assert len(live_seeds) > 40
         # seeds: live traffic from a peer the victim knows (reaches its proxies) + Cyclone captures
         mutator = Mutator(live_seeds * 3 + capture_seeds(), seed=4242)
-        datagrams = [d for d in mutator.batch(EXAMPLES + EXAMPLES // 10)
-                     if d[8:20] != streamer_prefix]  # the checked stream must not be spoofed
+        # the checked stream must not be spoofed; known-bug mutants are left out (see corpus)
+        mutants = mutator.batch(EXAMPLES + EXAMPLES // 3)
+        datagrams = [d for d in mutants
+                     if d[8:20] != streamer_prefix and not has_out_of_range_locator_port(d)]
         reader.take()
 
         # 2. the reliable stream we check, from a third participant
@@ -170,6 +225,7 @@ def test_live_participant_keeps_reliable_stream_under_fuzz(caplog: pytest.LogCap
         fuzz = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         sent = written = 0
         got: list = []
+        undecodable: list[str] = []
         batch = 256
         deadline = time.monotonic() + 240
         try:
@@ -180,9 +236,11 @@ def test_live_participant_keeps_reliable_stream_under_fuzz(caplog: pytest.LogCap
                 for d in datagrams[sent:sent + batch]:
                     fuzz.sendto(d, (host, ports[sent & 1]))
                     sent += 1
-                writer.write(shape("BLUE", written, payload=20000 if written % 50 == 0 else 0))
-                written += 1
-                got += reader.take()
+                for _ in range(4):  # ~1,600 samples per 100k datagrams, every 50th fragmented
+                    writer.write(shape("BLUE", written,
+                                       payload=20000 if written % 50 == 0 else 0))
+                    written += 1
+                got += _take_one_by_one(reader, undecodable)
                 # pace: let the victim drain its socket so the kernel does not drop the fuzz
                 while vt.counters["rx_datagrams"] - rx0 < sent - 2 * batch and \
                         time.monotonic() < deadline:
@@ -192,20 +250,20 @@ def test_live_participant_keeps_reliable_stream_under_fuzz(caplog: pytest.LogCap
         processed = vt.counters["rx_datagrams"] - rx0 - (legit_tx() - legit0)
         end = time.monotonic() + 30
         while time.monotonic() < end:
-            got += reader.take(timeout=0.5)
+            got += _take_one_by_one(reader, undecodable, timeout=0.5)
             xs = [s.data.x for s in got if s.info.writer_guid == writer.guid and s.info.valid_data]
             if len(xs) >= written:
                 break
         rss_growth = _rss_mb() - rss0
         counters = victim.node.core.counters
         print(f"\nfuzz: sent={sent} processed>={processed} written={written} "
-              f"rss_growth={rss_growth:.1f}MB counters={dict(counters.most_common(12))}")
-        # every handler error must be the known invalid-port bug (xfail test above), nothing else
-        errors = [r for r in caplog.records if r.getMessage().startswith("error handling")]
-        unknown = [r for r in errors if not (r.exc_info and isinstance(r.exc_info[1], OverflowError)
-                                             and "port must be 0-65535" in str(r.exc_info[1]))]
-        assert vt.counters["rx_handler_errors"] == len(errors)
-        assert not unknown, [r.exc_text or r.getMessage() for r in unknown]
+              f"rss_growth={rss_growth:.1f}MB undecodable={len(undecodable)} "
+              f"counters={dict(counters.most_common(12))}")
+        print(f"fuzz: left out {len(mutants) - len(datagrams)} mutants (spoofing the checked "
+              f"writer or announcing a locator port > 65535)")
+        assert vt.counters["rx_handler_errors"] == 0
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert not errors, [r.getMessage() + (r.exc_text or "") for r in errors]
         assert processed >= EXAMPLES
         assert xs == list(range(written)), "reliable stream incomplete, duplicated or reordered"
         assert writer.wait_for_acknowledgments(10)
