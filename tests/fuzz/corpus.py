@@ -114,21 +114,3 @@ class Mutator:
     def batch(self, n: int) -> list[bytes]:
         return [self.mutate() for _ in range(n)]
 
-
-# PID_UNICAST_LOCATOR, PID_MULTICAST_LOCATOR, PID_DEFAULT_UNICAST_LOCATOR,
-# PID_METATRAFFIC_UNICAST_LOCATOR, PID_METATRAFFIC_MULTICAST_LOCATOR, PID_DEFAULT_MULTICAST_LOCATOR
-LOCATOR_PIDS = (0x002F, 0x0030, 0x0031, 0x0032, 0x0033, 0x0048)
-_PID_BYTES = {struct.pack(e + "H", pid): e for pid in LOCATOR_PIDS for e in "<>"}
-
-
-def has_out_of_range_locator_port(dgram: bytes) -> bool:
-    """Conservatively: might this datagram announce a locator port > 65535?
-
-    Such datagrams trigger a known bug (see test_locator_port_out_of_range_is_rejected) that
-    makes a live participant raise from its send path; the live fuzz test leaves them out so
-    that it can insist on zero handler errors. Remove the filter when the bug is fixed."""
-    for i in range(len(dgram) - 11):
-        endian = _PID_BYTES.get(dgram[i:i + 2])
-        if endian is not None and struct.unpack_from(endian + "I", dgram, i + 8)[0] > 0xFFFF:
-            return True
-    return False
