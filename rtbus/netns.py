@@ -74,7 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] == ["--"]:
         args = args[1:]
     if not args:
-        print("usage: python -m rtbus.netns [--fresh] [--loss PCT] [--] CMD [ARG...]", file=sys.stderr)
+        print("usage: python -m rtbus.netns [--fresh] [--loss PCT] [--] CMD [ARG...]",
+              file=sys.stderr)
         return 2
     if inside() and not fresh and not loss:
         os.execvp(args[0], args)
