@@ -1,0 +1,185 @@
+"""rtbus and RTI Connext (rticonnextdds-connector) exchange ShapeType data, both ways.
+
+Connext runs in a subprocess (peers/rti_peer.py, configured by peers/rti_shapes.xml: UDPv4 on
+loopback only, no shared memory) inside the test's private network namespace. Every sample is
+checked. Notes in docs/rti-interop.md.
+"""
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import rtbus
+import rtbus.idl
+from rtbus import netns
+
+pytest.importorskip("rticonnextdds_connector")
+pytestmark = pytest.mark.interop
+PEERS = Path(__file__).parent / "peers"
+Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
+
+
+@pytest.fixture(autouse=True)
+def _in_namespace() -> None:
+    if not netns.inside():
+        pytest.fail("interop tests must run inside the rtbus network namespace")
+
+
+class RtiPeer:
+    """One Connext participant (a writer or a reader) in a subprocess, driven by JSON lines."""
+
+    def __init__(self, domain: int, topic: str, role: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, str(PEERS / "rti_peer.py"), str(domain), topic, role],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.log: list[str] = []
+        assert self.reply_ok()["ready"]
+
+    def call(self, **req: object) -> dict:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        return self.reply_ok()
+
+    def reply_ok(self) -> dict:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        while line and not line.startswith('{"ok"'):  # Connext logs to stdout too
+            self.log.append(line)
+            line = self.proc.stdout.readline()
+        assert line, f"RTI peer exited (rc={self.proc.poll()}): {''.join(self.log)[-2000:]}"
+        reply = json.loads(line)
+        assert reply["ok"], reply
+        return reply
+
+    def close(self) -> None:
+        try:
+            self.call(cmd="quit")
+            self.proc.wait(timeout=20)
+        except Exception:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def _payload(i: int, size: int) -> np.ndarray:
+    return ((np.arange(size) + i) % 251).astype(np.uint8)
+
+
+def _rtbus_take(reader: rtbus.Reader, n: int, seconds: float = 30.0) -> list:
+    got: list = []
+    end = time.monotonic() + seconds
+    while len(got) < n and time.monotonic() < end:
+        got += reader.take(timeout=0.5)
+    return got
+
+
+def test_discovery_both_ways() -> None:
+    with rtbus.Participant(100) as p:
+        w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
+        r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
+        sub = RtiPeer(100, "Square", "sub")
+        pub = RtiPeer(100, "Circle", "pub")
+        try:
+            assert sub.call(cmd="wait_matched", timeout=10)["change"] >= 1
+            assert pub.call(cmd="wait_matched", timeout=10)["change"] >= 1
+            assert w.wait_for_matched(1, 10)
+            assert r.wait_for_matched(1, 10)
+        finally:
+            sub.close()
+            pub.close()
+
+
+RTBUS_TO_RTI_STALLS = (
+    "rtbus -> RTI reliable stream stalls: RTI receives the first samples (256 with "
+    "StrictReliable, ~20 with StrictReliable.LargeData) of 1000 then no more; the rtbus "
+    "writer never sees them acknowledged (see docs/rti-interop.md)")
+SIZE = 1 << 20
+
+
+@pytest.mark.xfail(strict=True, reason=RTBUS_TO_RTI_STALLS)
+def test_rtbus_to_rti_reliable_1000_keyed() -> None:
+    with rtbus.Participant(101) as p:
+        w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
+        sub = RtiPeer(101, "Square", "sub")
+        try:
+            sub.call(cmd="wait_matched", timeout=10)
+            assert w.wait_for_matched(1, 10)
+            for i in range(1000):
+                w.write(Shape(color=("BLUE", "RED")[i % 2], x=i, y=-i, shapesize=30,
+                              additional_payload_size=_payload(i, 3)))
+            got = sub.call(cmd="take", count=1000, timeout=15)["samples"]
+            assert w.wait_for_acknowledgments(10)
+        finally:
+            sub.close()
+        assert sorted(s["x"] for s in got) == list(range(1000))
+        for color in ("BLUE", "RED"):
+            xs = [s["x"] for s in got if s["color"] == color]
+            assert xs == sorted(xs) and len(xs) == 500
+        for s in got:
+            assert s["color"] == ("BLUE", "RED")[s["x"] % 2] and s["y"] == -s["x"]
+            assert s["shapesize"] == 30 and s["n"] == 3
+            assert s["digest"] == hashlib.sha256(_payload(s["x"], 3).tobytes()).hexdigest()
+
+
+def test_rti_to_rtbus_reliable_1000_keyed() -> None:
+    with rtbus.Participant(102) as p:
+        r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
+        pub = RtiPeer(102, "Circle", "pub")
+        try:
+            pub.call(cmd="wait_matched", timeout=10)
+            assert r.wait_for_matched(1, 10)
+            pub.call(cmd="write", count=1000, size=3)
+            got = _rtbus_take(r, 1000, seconds=40)
+            pub.call(cmd="wait_acks", timeout=10)
+        finally:
+            pub.close()
+        assert [s.data.x for s in got] == list(range(1000))
+        for s in got:
+            assert s.data.color == ("GREEN", "YELLOW")[s.data.x % 2]
+            assert s.data.y == -s.data.x and s.data.shapesize == 30
+            assert s.data.additional_payload_size.tobytes() == _payload(s.data.x, 3).tobytes()
+        assert len({s.info.writer_guid for s in got}) == 1
+
+
+
+
+def test_rtbus_to_rti_large_1mib() -> None:
+    with rtbus.Participant(103) as p:
+        w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
+        sub = RtiPeer(103, "Square", "sub")
+        try:
+            sub.call(cmd="wait_matched", timeout=10)
+            assert w.wait_for_matched(1, 10)
+            w.write(Shape(color="BIG", x=7, y=-7, shapesize=30,
+                          additional_payload_size=_payload(7, SIZE)))
+            got = sub.call(cmd="take", count=1, timeout=15)["samples"]
+        finally:
+            sub.close()
+        assert got, "RTI received no 1 MiB sample"
+        assert got[0]["n"] == SIZE
+        assert got[0]["digest"] == hashlib.sha256(_payload(7, SIZE).tobytes()).hexdigest()
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "RTI -> rtbus 1 MiB sample (DATA_FRAG) never delivered to the rtbus reader within 15 s; "
+    "see docs/rti-interop.md"))
+def test_rti_to_rtbus_large_1mib() -> None:
+    with rtbus.Participant(104) as p:
+        r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
+        pub = RtiPeer(104, "Circle", "pub")
+        try:
+            pub.call(cmd="wait_matched", timeout=10)
+            assert r.wait_for_matched(1, 10)
+            pub.call(cmd="write", count=1, size=SIZE)
+            samples = _rtbus_take(r, 1, seconds=15)
+        finally:
+            pub.close()
+        assert samples and samples[0].data.color == "GREEN"
+        assert samples[0].data.additional_payload_size.tobytes() == _payload(0, SIZE).tobytes()
