@@ -18,13 +18,13 @@ class OptionalBuildExt(build_ext):
     def run(self) -> None:
         try:
             super().run()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print(f"rtbus: compiled extensions skipped ({exc}); using pure Python", file=sys.stderr)
 
     def build_extension(self, ext) -> None:
         try:
             super().build_extension(ext)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             print(f"rtbus: extension {ext.name} skipped ({exc})", file=sys.stderr)
 
 
