@@ -103,7 +103,7 @@ class ParticipantCore:
             metatraffic_unicast=metatraffic_unicast, metatraffic_multicast=metatraffic_multicast,
             default_unicast=default_unicast, default_multicast=default_multicast,
             entity_name=name)
-        if announce_locators is not None and metatraffic_multicast:
+        if announce_locators is not None:  # initial peers may repeat the multicast locator
             announce_locators = tuple(dict.fromkeys(announce_locators))
         self.spdp = Spdp(self.local, now, announce_locators=announce_locators,
                          config=spdp_config)
