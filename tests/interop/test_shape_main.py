@@ -62,17 +62,25 @@ def _finish(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
 
 
 def run_pair(pub: str, pub_args: str, sub: str, sub_args: str,
-             sub_delay: float = 0.0) -> tuple[str, str]:
-    """Run a publisher and a subscriber to completion; their outputs. ``sub_delay`` > 0
-    starts the subscriber that long after the publisher (a late joiner)."""
-    if sub_delay:
-        p = _start(pub, pub_args)
-        time.sleep(sub_delay)
-        s = _start(sub, sub_args)
-    else:
+             sub_after: int = 0) -> tuple[str, str]:
+    """Run a publisher and a subscriber to completion; their outputs. ``sub_after`` > 0
+    starts the subscriber (a late joiner) only once the publisher has printed the sample of
+    that size (needs ``-w -z 0``), so the test does not depend on how fast processes start."""
+    if not sub_after:
         s = _start(sub, sub_args)
         p = _start(pub, pub_args)
-    return _finish(p), _finish(s)
+        return _finish(p), _finish(s)
+    p = _start(pub, pub_args)
+    assert p.stdout is not None
+    head: list[str] = []
+    deadline = time.monotonic() + 30.0
+    for line in p.stdout:  # the publisher prints one line per written sample
+        head.append(line)
+        m = SAMPLE.match(line.rstrip("\n"))
+        if (m and int(m.group(5)) >= sub_after) or time.monotonic() > deadline:
+            break
+    s = _start(sub, sub_args)
+    return "".join(head) + _finish(p), _finish(s)
 
 
 def samples(out: str) -> list[tuple[str, str, int, int, int, int | None]]:
@@ -169,8 +177,8 @@ def test_best_effort_writer_reliable_reader_incompatible(pub: str, sub: str) -> 
 def test_transient_local_late_joiner_gets_history(pub: str, sub: str) -> None:
     d = 75 + PAIRS.index((pub, sub))
     _, sout = run_pair(
-        pub, f"-P -t Square -r -D l -k 0 -d {d} --write-period 100 --num-iterations 40 -z 0",
-        sub, f"-S -t Square -r -D l -k 0 -d {d} --num-iterations 20", sub_delay=1.5)
+        pub, f"-P -t Square -r -D l -k 0 -d {d} --write-period 100 --num-iterations 70 -z 0 -w",
+        sub, f"-S -t Square -r -D l -k 0 -d {d} --num-iterations 20", sub_after=10)
     got = sizes(sout)
     assert got and got[0] == 1, f"late joiner should start with the first sample: {got}"
     assert_contiguous(got)
@@ -178,11 +186,11 @@ def test_transient_local_late_joiner_gets_history(pub: str, sub: str) -> None:
 
 def test_volatile_late_joiner_gets_no_history() -> None:
     _, sout = run_pair("rtbus", "-P -t Square -r -D l -k 0 -d 78 --write-period 100 "
-                       "--num-iterations 40 -z 0",
+                       "--num-iterations 70 -z 0 -w",
                        "rtbus", "-S -t Square -r -D v -k 0 -d 78 --num-iterations 30",
-                       sub_delay=1.5)
+                       sub_after=10)
     got = sizes(sout)
-    assert got and got[0] > 5, got  # only what was written after it joined
+    assert got and got[0] > 10, got  # only what was written after it joined
 
 
 def test_volatile_writer_transient_local_reader_incompatible() -> None:
