@@ -263,7 +263,11 @@ class StatefulWriter:
             for s in [s for s in proxy.requested_frags if s <= base - 1]:
                 del proxy.requested_frags[s]
             actions.extend(self._acked_all_moved())
-        wanted = [s for s in state.members() if proxy.acked < s <= self.last_seq]
+        # what came before the reader joined is irrelevant to it: that is answered with GAP
+        # even though it counts as acknowledged (the GAP sent at matching may have arrived
+        # before the reader knew this writer, and was then dropped)
+        wanted = [s for s in state.members()
+                  if (proxy.acked < s or s < proxy.start_seq) and s <= self.last_seq]
         if wanted:
             proxy.requested.update(wanted)
             self._schedule_nack_response(proxy, now)
@@ -388,7 +392,7 @@ class StatefulWriter:
         gaps: list[int] = []
         suppress = self.config.nack_suppression_duration
         for seq in sorted(proxy.requested):
-            if seq <= proxy.acked:
+            if proxy.start_seq <= seq <= proxy.acked:
                 continue
             change = self.history.get(seq) if seq >= proxy.start_seq else None
             if change is None:

@@ -380,3 +380,32 @@ def test_late_joiner_gets_fragmented_history_under_loss_next_to_best_effort_read
     assert sorted(pair.payloads(1)) == sorted([*bodies.values(), b"live"])
     assert pair.payloads(1)[-1] == b"live"
     assert set(pair.payloads(0)) <= {b"live"}  # best effort + volatile: nothing old
+
+
+def test_volatile_reader_that_matches_after_the_writer_gets_old_changes_gapped() -> None:
+    # The writer matches first and sends its initial GAP before the reader knows the writer,
+    # so the reader drops it; the writer's heartbeats then announce its TRANSIENT_LOCAL history
+    # from sequence number 1 and the reader NACKs what it never got. Those changes predate
+    # the reader: the writer must GAP them (they count as acknowledged), or the reader waits
+    # for them forever and delivers nothing (seen with two shape_main processes).
+    net = SimNetwork(seed=7)
+    pair = Pair(net, WriterConfig(durability="transient_local",
+                                  history=HistoryQos("keep_last", depth=20)))
+    for i in range(10):
+        pair.write(b"old %d" % i)
+    p = net.add_participant()
+    r = p.add_reader(StatefulReader(wire.Guid(p.prefix, reader_eid(1)),
+                                    ReaderConfig(durability="volatile")))
+    pair.readers.append((p, r))
+    pair.a.perform(pair.w.add_reader(r.guid, [p.locator], reliable=True,
+                                     durability="volatile", now=net.now))
+    net.run(until=net.now + 0.05)  # the GAP arrives and is dropped: writer unknown
+    pair.write(b"new 1")
+    net.run(until=net.now + 0.05)
+    p.perform(r.add_writer(pair.w.guid, [pair.a.locator], reliable=True, now=net.now), r)
+    pair.write(b"new 2")
+    pair.settle()
+    net.run(until=net.now + 1.0)
+    assert pair.payloads() == [b"new 2"] or pair.payloads() == [b"new 1", b"new 2"]
+    proxy = r.writers[pair.w.guid]
+    assert proxy.next_seq == 13 and not proxy.pending
