@@ -1,6 +1,8 @@
 """Transport benchmark: rtbus vs cyclonedds-python vs eclipse-zenoh (Python), in ONE run.
 
-    python -m rtbus.netns python benchmarks/transport.py [--quick]
+    python -m rtbus.netns python benchmarks/transport.py [--quick] [--libs rtbus,cyclone]
+
+(``--libs`` runs a subset for development; only full runs are committed.)
 
 Each side runs in its own process (benchmarks/peers/transport_peer.py), all inside one private
 network namespace (the script re-executes itself through rtbus.netns when not inside one, so no
@@ -145,16 +147,19 @@ def main() -> int:
             return 1
         return subprocess.run(argv).returncode
     quick = "--quick" in sys.argv
+    libs = LIBS
+    if "--libs" in sys.argv:
+        libs = sys.argv[sys.argv.index("--libs") + 1].split(",")
     rounds, seconds = (300, 1.0) if quick else (2000, 3.0)
     t0 = time.monotonic()
     lat = []
     for size in LAT_SIZES:
-        for lib in LIBS:
+        for lib in libs:
             lat.append(latency(lib, size, rounds))
             print(json.dumps(lat[-1]), file=sys.stderr, flush=True)
     tput = []
     for size in TPUT_SIZES:
-        for lib in LIBS:
+        for lib in libs:
             tput.append(throughput(lib, size, seconds))
             print(json.dumps(tput[-1]), file=sys.stderr, flush=True)
     md = table(lat, tput)
@@ -165,7 +170,10 @@ def main() -> int:
               "wall_s": round(time.monotonic() - t0, 1), "latency_rounds": rounds,
               "throughput_send_seconds": seconds, "latency": lat, "throughput": tput,
               "table_markdown": md}
-    out = HERE / "results" / ("transport-quick.json" if quick else "transport.json")
+    name = "transport-quick.json" if quick else "transport.json"
+    if libs != LIBS:
+        name = "transport-partial.json"  # not committed (see .gitignore)
+    out = HERE / "results" / name
     out.write_text(json.dumps(result, indent=1) + "\n")
     return 0
 

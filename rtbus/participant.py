@@ -94,7 +94,7 @@ class Participant:
         node = self._node
         if node is None or node._closed:
             return
-        self._call(node.close)
+        self._call_on_loop(node.close)
         for r in self._readers.values():
             r._closed()
 
@@ -116,7 +116,11 @@ class Participant:
             return False
 
     def _call(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` on the engine loop, then flush the core's output; return its value."""
+        """Run the core operation ``fn(*args)`` from any thread, no hop (see Node.call)."""
+        return self.node.call(fn, *args)  # type: ignore[no-any-return]
+
+    def _call_on_loop(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(*args)`` on the engine loop (socket and timer work) and wait for it."""
         node = self.node
         if self._on_loop() or not self._background:
             result = fn(*args)
@@ -129,20 +133,6 @@ class Participant:
             return result
 
         return background_loop().run(hop())
-
-    def _post(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` on the engine loop without waiting (fire and forget)."""
-        node = self.node
-        if self._on_loop() or not self._background:
-            fn(*args)
-            node.flush()
-            return
-
-        def run() -> None:
-            fn(*args)
-            node.flush()
-
-        node.loop.call_soon_threadsafe(run)
 
     async def _await(self, coro: Coroutine[Any, Any, T]) -> T:
         """Await ``coro`` on the engine loop from whichever loop the caller runs."""
@@ -193,11 +183,13 @@ class Participant:
             # rtbus decodes both, so a default reader accepts both (as Cyclone's does)
             q = _merge(q, {"data_representation": (XCDR1, XCDR2)})
         reader: Reader[Any] = Reader(self, topic, q)
+        keyed = topic.keyed
 
         def add() -> None:  # register before the engine flushes match events
             reader._guid = self.node.core.add_reader(  # type: ignore[union-attr]
-                topic.name, topic.type_name, q, topic.keyed, self.node.now(), None,
-                reader._key_hash_of, reader._key_hash_of_key)
+                topic.name, topic.type_name, q, keyed, self.node.now(), None,
+                reader._key_hash_of if keyed else None,
+                reader._key_hash_of_key if keyed else None)
             self._readers[bytes(reader._guid)] = reader
 
         self._call(add)

@@ -29,7 +29,8 @@ class Reader(Generic[T]):
         self._guid: Any = None
         self.matched_count = 0
         self.on_data_available: Callable[[Reader[T]], None] | None = None
-        self._ready = threading.Event()  # sync takers
+        self._ready = threading.Event()  # sync takers: set when the history may hold samples
+        self._ready.set()
         self._async_ready = asyncio.Event()  # async takers, on the engine loop
         self._matched = asyncio.Event()
         self._is_closed = False
@@ -59,8 +60,10 @@ class Reader(Generic[T]):
 
     # --- engine side (loop thread) ---------------------------------------------------------------
     def _notify(self) -> None:
-        self._ready.set()
-        self._async_ready.set()
+        if not self._ready.is_set():  # setting a set Event still takes its lock
+            self._ready.set()
+        if not self._async_ready.is_set():
+            self._async_ready.set()
         if self.on_data_available is not None:
             self.on_data_available(self)
 
@@ -74,21 +77,30 @@ class Reader(Generic[T]):
         self._ready.set()
 
     def _take_core(self, max_samples: int | None) -> list[Any]:
-        p = self.participant
-        samples = p.node.core.take(self._guid, max_samples, p.node.now())  # type: ignore[union-attr]
-        if not samples:
-            self._ready.clear()
-            self._async_ready.clear()
-        return samples  # type: ignore[no-any-return]
+        """Take from the core, from any thread. The ready flags are cleared *before* taking:
+        a delivery that lands after the take sets them again, so no wake-up is lost."""
+        node = self.participant.node
+        self._ready.clear()
+        self._async_ready.clear()
+        raw: list[Any] = node.call(node.core.take, self._guid, max_samples,  # type: ignore[union-attr]
+                                   node.now())
+        if max_samples is not None and len(raw) >= max_samples:
+            self._ready.set()  # there may be more: the next take must look
+        return raw
 
     # --- user side ----------------------------------------------------------------------------
     def take(self, max_samples: int | None = None, timeout: float = 0.0) -> list[Sample[T]]:
         """Remove and return available samples; wait up to ``timeout`` seconds for the first."""
         end = time.monotonic() + timeout
         while True:
-            raw = self.participant._call(self._take_core, max_samples)
-            if raw or timeout <= 0 or self._is_closed:
-                return self._decode(raw)
+            # _ready is clear only while nothing arrived since the last (complete) take: then
+            # waiting right away saves a core call per wake-up
+            if timeout <= 0 or self._ready.is_set():
+                raw = self._take_core(max_samples)
+                if raw or timeout <= 0:
+                    return self._decode(raw)
+            if self._is_closed:
+                return []
             left = end - time.monotonic()
             if left <= 0:
                 return []
@@ -102,7 +114,6 @@ class Reader(Generic[T]):
                 if raw or self._is_closed:
                     return raw
                 await self._async_ready.wait()
-                self._async_ready.clear()
 
         raw = await self.participant._await(wait_and_take())
         return self._decode(raw)

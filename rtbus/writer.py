@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from .participant import Participant
 
 T = TypeVar("T")
+# a write arms at most the writer's heartbeat, one heartbeat period (>= 0.1 s by default) ahead
+_WRITE_TIMER_SLACK = 0.05
 
 
 class Writer(Generic[T]):
@@ -28,6 +30,7 @@ class Writer(Generic[T]):
         self.matched_count = 0
         self._representation = "XCDR1" if qos.data_representation[:1] == (XCDR1,) else "XCDR2"
         self._matched = asyncio.Event()
+        self._keyed = topic.keyed  # computed from the type model: once, not per sample
         self._blocking = qos.history == "keep_all" or (
             isinstance(qos.history, tuple) and qos.history[0] == "keep_all")
 
@@ -44,7 +47,7 @@ class Writer(Generic[T]):
         """Publish ``sample``; ``timestamp`` (seconds since the epoch) defaults to now."""
         self._check(sample)
         payload = cdr.encode(sample, representation=self._representation)  # type: ignore[arg-type]
-        key_hash = cdr.key_hash(sample) if self.topic.keyed else None
+        key_hash = cdr.key_hash(sample) if self._keyed else None
         self._submit(payload, key_hash, 0, timestamp)
 
     def dispose(self, sample: T, timestamp: float | None = None) -> None:
@@ -68,22 +71,22 @@ class Writer(Generic[T]):
     def _submit(self, payload: bytes, key_hash: bytes | None, status: int,
                 timestamp: float | None) -> None:
         ts = time.time_ns() if timestamp is None else int(timestamp * 1e9)
-        p = self.participant
-        core = p.node.core
+        node = self.participant.node
+        core = node.core
         if not self._blocking:
-            p._post(core.write, self._guid, payload, key_hash, status, ts,  # type: ignore[union-attr]
-                    p.node.now())
+            node.call(core.write, self._guid, payload, key_hash, status, ts,  # type: ignore[union-attr]
+                      node.now(), timer_slack=_WRITE_TIMER_SLACK)
             return
         deadline = time.monotonic() + self.qos.max_blocking_time
         while True:
-            result = p._call(core.write, self._guid, payload, key_hash, status,  # type: ignore[union-attr]
-                             ts, p.node.now())
+            result = node.call(core.write, self._guid, payload, key_hash, status,  # type: ignore[union-attr]
+                               ts, node.now(), timer_slack=_WRITE_TIMER_SLACK)
             if not isinstance(result, WouldBlock):
                 return
             if time.monotonic() >= deadline:
                 raise TimeoutError(f"writer of {self.topic.name!r}: history full for "
                                    f"max_blocking_time={self.qos.max_blocking_time}s")
-            time.sleep(0.001)
+            time.sleep(0.0005)
 
     # --- matching and acknowledgements -------------------------------------------------------
     def _match_changed(self, matched: bool) -> None:
@@ -114,9 +117,12 @@ class Writer(Generic[T]):
             return False
 
     async def _wait_acked(self, timeout: float) -> bool:
-        core = self.participant.node.core
+        node = self.participant.node
         end = time.monotonic() + timeout
-        while not core.acked_by_all(self._guid):  # type: ignore[union-attr]
+        while True:
+            with node.lock:
+                if node.core.acked_by_all(self._guid):  # type: ignore[union-attr]
+                    break
             if time.monotonic() >= end:
                 return False
             await asyncio.sleep(0.002)

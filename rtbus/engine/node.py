@@ -1,9 +1,16 @@
 """The engine of one participant: sockets and one timer around a sans-IO ParticipantCore.
 
-Everything here runs on one event loop (the caller's, or rtbus's background loop for the
-synchronous API). A datagram goes socket → ``core.receive`` → ``flush``; ``flush`` sends what
-the core produced, dispatches its events to the API objects and re-arms the single timer at
-``core.next_timer()``. No protocol decision is made here.
+Sockets and the timer live on one event loop (the caller's, or rtbus's background loop for
+the synchronous API). A datagram goes socket → ``core.receive`` → ``flush``; ``flush`` sends
+what the core produced, dispatches its events to the API objects and re-arms the single timer
+at ``core.next_timer()``. No protocol decision is made here.
+
+The core itself is guarded by a lock rather than confined to the loop thread: a write or a
+take from a plain thread runs the core call right there (:meth:`Node.call`) and sends what it
+produced from that thread. A thread hop per sample costs ~250 µs, more than the whole
+protocol work of a small sample; a lock that the loop holds only while it digests one
+datagram costs well under a microsecond when uncontended. Events (deliveries, matches) are
+always dispatched on the loop thread, because the API objects they wake use asyncio.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import errno
 import logging
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,6 +35,8 @@ from ..transport.udp import UdpTransport, multicast_socket, unicast_socket
 log = logging.getLogger("rtbus.engine.node")
 
 EventHandler = Callable[[Any], None]
+BATCH_WINDOW = 0.0002  # s: a send this soon after the previous one to an address is batched
+_RTPS_HEADER = 20
 
 
 def initial_peer_locators(peers: list[str], domain_id: int) -> tuple[wire.Locator, ...]:
@@ -68,9 +78,18 @@ class Node:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at: float | None = None
         self._closed = False
+        self.lock = threading.RLock()  # guards core (see the module docstring)
+        self._thread: threading.Thread | None = None  # the loop's thread, known once started
+        # batching of datagrams sent from application threads (see _batch_or_send)
+        self._batch_lock = threading.Lock()
+        self._batches: dict[tuple[str, int], bytearray] = {}
+        self._last_send: dict[tuple[str, int], float] = {}
+        self._flush_scheduled = False
+        self._batch_limit = wire.DEFAULT_MAX_MESSAGE_SIZE
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
+        self._thread = threading.current_thread()
         ip = self.choice.interface.address
         bound: dict[str, socket.socket] = {}
 
@@ -122,7 +141,9 @@ class Node:
             return
         self._closed = True
         if self.core is not None:
-            self.core.shutdown(self.now())
+            self._flush_batches()
+            with self.lock:
+                self.core.shutdown(self.now())
             self._send_pending()
         if self._timer is not None:
             self._timer.cancel()
@@ -134,27 +155,50 @@ class Node:
         return time.monotonic()
 
     def _on_datagram(self, data: bytes, addr: tuple[str, int], now: float) -> None:
-        if self.core is None or self._closed:
-            return
-        self.core.receive(data, now)
-        self.flush()
-
-    def _send_pending(self) -> None:
-        assert self.core is not None
-        for datagram, addr in self.core.datagrams_to_send():
-            self.transport.send(datagram, addr)
-
-    def flush(self) -> None:
-        """Send what the core produced, dispatch its events, re-arm the timer."""
         core = self.core
         if core is None or self._closed:
             return
-        self._send_pending()
-        for ev in core.events():
+        with self.lock:
+            core.receive(data, now)
+        self.flush()
+
+    def _drain(self) -> tuple[list[tuple[bytes, tuple[str, int]]], list[Any]]:
+        core = self.core
+        assert core is not None
+        with self.lock:
+            return core.datagrams_to_send(), core.events()
+
+    def _send_pending(self) -> None:
+        assert self.core is not None
+        with self.lock:
+            out = self.core.datagrams_to_send()
+        for datagram, addr in out:
+            self.transport.send(datagram, addr)
+
+    def flush(self) -> None:
+        """Send what the core produced, dispatch its events, re-arm the timer (loop thread)."""
+        if self.core is None or self._closed:
+            return
+        while True:
+            out, events = self._drain()
+            for datagram, addr in out:
+                self.transport.send(datagram, addr)
+            if not events:
+                break
+            self._dispatch(events)  # handlers may cause output (e.g. a take's ACKNACK)
+        self._rearm()
+
+    def _dispatch(self, events: list[Any]) -> None:
+        for ev in events:
             for handler in self.handlers:
                 handler(ev)
-        self._send_pending()  # handlers may have caused output (e.g. a take's ACKNACK)
-        t = core.next_timer()
+
+    def _rearm(self) -> None:
+        core = self.core
+        if core is None or self._closed:
+            return
+        with self.lock:
+            t = core.next_timer()
         if t is None:
             return
         if self._timer is not None and self._timer_at is not None and self._timer_at <= t:
@@ -167,7 +211,93 @@ class Node:
     def _on_timer(self) -> None:
         self._timer = None
         self._timer_at = None
-        if self.core is None or self._closed:
+        core = self.core
+        if core is None or self._closed:
             return
-        self.core.handle_timer(self.now())
+        with self.lock:
+            core.handle_timer(self.now())
+        self.flush()
+
+    # --- calls from any thread ---------------------------------------------------------------
+    def call(self, fn: Callable[..., Any], *args: Any, timer_slack: float = 0.0) -> Any:
+        """Run ``fn(*args)`` (a core operation) in this thread and send what it produced.
+
+        Safe from any thread: the core is locked for the call, datagrams go out from this
+        thread, events and an earlier timer are handed to the loop. On the loop thread this is
+        ``fn`` plus ``flush``.
+
+        ``timer_slack``: the caller knows ``fn`` arms no timer sooner than this many seconds
+        from now (a write arms at most a heartbeat period ahead), so while the loop's timer
+        fires within that horizon the next deadline need not be recomputed per call.
+        """
+        core = self.core
+        if core is None or self._closed:
+            raise RuntimeError("participant is closed")
+        if self._thread is None or self._thread is threading.current_thread():
+            with self.lock:
+                result = fn(*args)
+            self.flush()
+            return result
+        timer_at = self._timer_at
+        exact = timer_at is None or timer_at > time.monotonic() + timer_slack
+        with self.lock:
+            result = fn(*args)
+            out, events = core.datagrams_to_send(), core.events()
+            t = core.next_timer() if exact else None
+        for datagram, addr in out:
+            self._batch_or_send(datagram, addr)
+        if events:
+            self.loop.call_soon_threadsafe(self._dispatch_and_flush, events)
+        if t is not None and (timer_at is None or t < timer_at):
+            self.loop.call_soon_threadsafe(self._rearm)
+        return result
+
+    # --- send batching for application threads ----------------------------------------------
+    def _batch_or_send(self, datagram: bytes, addr: tuple[str, int]) -> None:
+        """Send ``datagram`` now, or append its submessages to a batch for ``addr``.
+
+        A write that follows the previous send to the same address within ``BATCH_WINDOW``
+        joins a batch instead of costing its own syscall (and the receiver its own wake-up):
+        every RTPS message rtbus builds restates INFO_DST and INFO_TS before its DATA, so
+        messages from one participant concatenate into one message with the same meaning.
+        The batch goes out when it would exceed ``max_message_size``, or from the loop a
+        moment later (``call_soon``), so a lone write still leaves at once and a burst of
+        writes shares datagrams. Writers that send rarely (ping-pong) never batch.
+        """
+        with self._batch_lock:
+            batch = self._batches.get(addr)
+            if batch is not None:
+                if len(batch) + len(datagram) - _RTPS_HEADER <= self._batch_limit:
+                    batch += memoryview(datagram)[_RTPS_HEADER:]
+                    return
+                del self._batches[addr]
+                self.transport.send(bytes(batch), addr, wait=True)
+                self._last_send[addr] = time.monotonic()
+                self._batches[addr] = bytearray(datagram)
+                return
+            now = time.monotonic()
+            last = self._last_send.get(addr)
+            self._last_send[addr] = now
+            if last is None or now - last > BATCH_WINDOW:
+                self.transport.send(datagram, addr, wait=True)
+                return
+            self._batches[addr] = bytearray(datagram)
+            schedule = not self._flush_scheduled
+            self._flush_scheduled = True
+        if schedule:
+            self.loop.call_soon_threadsafe(self._flush_batches)
+
+    def _flush_batches(self) -> None:
+        with self._batch_lock:
+            batches, self._batches = self._batches, {}
+            self._flush_scheduled = False
+            now = time.monotonic()
+            for addr, batch in batches.items():
+                self.transport.send(bytes(batch), addr)
+                self._last_send[addr] = now
+
+    def _dispatch_and_flush(self, events: list[Any]) -> None:
+        if self._closed:
+            return
+        self._dispatch(events)
         self.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import select
 import socket
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ log = logging.getLogger("rtbus.transport")
 DatagramHandler = Callable[[bytes, tuple[str, int], float], None]
 DEFAULT_RCVBUF = 4 * 1024 * 1024
 DEFAULT_SNDBUF = 1 * 1024 * 1024
+SEND_WAIT = 0.05  # seconds a writing thread may wait for socket buffer room
 
 
 class _Receiver(asyncio.DatagramProtocol):
@@ -97,15 +99,39 @@ class UdpTransport:
         if sender:
             self._sender = sock
 
-    def send(self, data: bytes, addr: tuple[str, int]) -> None:
-        if self._sender is None:
+    def send(self, data: bytes, addr: tuple[str, int], wait: bool = False) -> None:
+        """Send one datagram. ``wait``: when the socket buffer is full, wait (up to
+        ``SEND_WAIT`` seconds) for room instead of dropping; only for callers outside the
+        event loop (a writing application thread), which this back-pressures."""
+        sock = self._sender
+        if sock is None:
             raise RuntimeError("transport has no sender socket")
         try:
-            self._sender.sendto(data, addr)
+            sock.sendto(data, addr)
             self.counters["tx_datagrams"] += 1
-        except (BlockingIOError, OSError) as exc:
+            return
+        except BlockingIOError as exc:
+            if not wait:
+                self.counters["tx_errors"] += 1
+                log.debug("send to %s failed: %s", addr, exc)
+                return
+        except OSError as exc:
             self.counters["tx_errors"] += 1
             log.debug("send to %s failed: %s", addr, exc)
+            return
+        end = time.monotonic() + SEND_WAIT
+        while time.monotonic() < end:
+            select.select([], [sock], [], SEND_WAIT)
+            try:
+                sock.sendto(data, addr)
+                self.counters["tx_datagrams"] += 1
+                self.counters["tx_waited"] = self.counters.get("tx_waited", 0) + 1
+                return
+            except BlockingIOError:
+                continue
+            except OSError:
+                break
+        self.counters["tx_errors"] += 1
 
     def close(self) -> None:
         for t in self._transports:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import socket
+from functools import lru_cache
 from typing import NamedTuple
 
 from . import constants as C
@@ -25,7 +27,7 @@ class Locator(NamedTuple):
     def host(self) -> str:
         """The address as text (IPv4 for UDPv4, IPv6 for UDPv6, hex otherwise)."""
         if self.kind == C.LOCATOR_KIND_UDPv4:
-            return str(ipaddress.IPv4Address(self.address[12:]))
+            return _ipv4_text(self.address[12:])
         if self.kind == C.LOCATOR_KIND_UDPv6:
             return str(ipaddress.IPv6Address(self.address))
         return self.address.hex()
@@ -33,6 +35,12 @@ class Locator(NamedTuple):
     def __str__(self) -> str:
         names = {C.LOCATOR_KIND_UDPv4: "udp", C.LOCATOR_KIND_UDPv6: "udp6"}
         return f"{names.get(self.kind, f'kind{self.kind}')}/{self.host}:{self.port}"
+
+
+@lru_cache(maxsize=4096)
+def _ipv4_text(packed: bytes) -> str:
+    """Dotted quad of 4 bytes; cached because every datagram sent asks for it."""
+    return socket.inet_ntoa(packed)
 
 
 LOCATOR_INVALID = Locator(C.LOCATOR_KIND_INVALID, C.LOCATOR_PORT_INVALID, bytes(16))
