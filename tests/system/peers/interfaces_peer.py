@@ -33,7 +33,6 @@ from rtbus import netns
 Shape = rtbus.idl.load("idl/shape.idl").ShapeType
 RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
 SAMPLES = 200
-SPDP_GROUP = "239.255.0.1"
 
 
 def sh(*cmd: str) -> None:
