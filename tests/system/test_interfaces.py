@@ -3,7 +3,7 @@
 Scenarios that create interfaces (veth pairs) run in peers/interfaces_peer.py inside a fresh
 network namespace nested in the suite's, so each sees only its own interfaces and the host's
 are never touched; the peer prints what happened and the assertions are made here. Without
-namespaces (``RTBUS_NETNS=0``) those tests are skipped: creating interfaces would touch the host.
+namespaces (``RTBUS_NETNS=0``) every test here is skipped: it would touch the host's network.
 """
 
 from __future__ import annotations
@@ -26,10 +26,20 @@ PEER = Path(__file__).parent / "peers" / "interfaces_peer.py"
 ROOT = Path(__file__).parents[2]
 
 
-def run_in_fresh_namespace(*args: str) -> dict[str, Any]:
+def _skip_outside_the_test_namespace() -> None:
     if os.environ.get(netns.ENV_FLAG) == "0" or not netns.inside():
-        pytest.skip("network namespaces unavailable (RTBUS_NETNS=0): creating test interfaces "
-                    "would touch the host's network")
+        pytest.skip("network namespaces unavailable (RTBUS_NETNS=0): these tests create "
+                    "interfaces and open multicast sockets, which would touch the host's network")
+
+
+@pytest.fixture(autouse=True)
+def _inside_the_test_namespace() -> None:
+    """Every test here opens sockets or creates interfaces: never on the host's network."""
+    _skip_outside_the_test_namespace()
+
+
+def run_in_fresh_namespace(*args: str) -> dict[str, Any]:
+    _skip_outside_the_test_namespace()  # module-scoped fixtures run before the autouse one
     proc = subprocess.run([sys.executable, "-m", "rtbus.netns", "--fresh", sys.executable,
                            str(PEER), *args], capture_output=True, text=True, timeout=120,
                           cwd=ROOT)
