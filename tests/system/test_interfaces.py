@@ -137,8 +137,10 @@ def test_veth_pair_multicast_discovery_and_reliable_data() -> None:
     assert result["va"]["tx_packets"] >= 200 and reader["vb"]["rx_packets"] >= 200
 
 
-def test_unicast_only_discovery_with_initial_peers_opens_no_multicast_socket() -> None:
-    result = run_in_fresh_namespace("pair", "unicast")
+@pytest.mark.parametrize("mode", ["unicast", "unicast-one-side"])
+def test_unicast_only_discovery_with_initial_peers_opens_no_multicast_socket(mode: str) -> None:
+    """Both sides list each other, or only the writer does (the reader answers its SPDP)."""
+    result = run_in_fresh_namespace("pair", mode)
     writer, reader = result["writer"], result["reader"]
     assert result["reader_exit"] == 0 and reader is not None
     assert result["matched"] and reader["matched"] and result["acknowledged"]

@@ -12,7 +12,8 @@ facts (what was chosen, what was announced, what arrived); the test makes the as
     pair MODE   a writer here and a reader in a nested namespace, joined by a veth pair
                 (va 10.77.0.1 here, vb 10.77.0.2 there); MODE multicast: automatic selection
                 and SPDP multicast; MODE unicast: multicast off, initial peers only (the reader
-                side configured through RTBUS_PEERS and RTBUS_MULTICAST=0)
+                side configured through RTBUS_PEERS and RTBUS_MULTICAST=0); MODE
+                unicast-one-side: the same, but only the writer lists a peer
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def pair(mode: str) -> dict[str, Any]:
     link_up("va", "10.77.0.1/24")
     os.environ.pop("RTBUS_INTERFACE", None)
     os.environ.pop("RTBUS_CONFIG", None)
-    unicast = mode == "unicast"
+    unicast = mode in ("unicast", "unicast-one-side")
     kwargs: dict[str, Any] = {"multicast": False, "peers": ["10.77.0.2"]} if unicast else {}
     result: dict[str, Any] = {}
     with rtbus.Participant(90, **kwargs) as dp:
@@ -227,9 +228,10 @@ def pair_reader(mode: str) -> dict[str, Any]:
         sys.exit("vb never arrived in the reader's namespace")
     sh("ip", "link", "set", "lo", "up")
     link_up("vb", "10.77.0.2/24")
+    if mode in ("unicast", "unicast-one-side"):
+        os.environ["RTBUS_MULTICAST"] = "0"
     if mode == "unicast":
         os.environ["RTBUS_PEERS"] = "10.77.0.1"
-        os.environ["RTBUS_MULTICAST"] = "0"
     result: dict[str, Any] = {}
     with rtbus.Participant(90) as dp:
         reader = dp.create_reader(dp.create_topic("Square", Shape), RELIABLE)
