@@ -122,6 +122,14 @@ def test_broken_config_file_is_a_typed_error(errors: dict[str, Any], case: str,
     assert expected in err["message"]
 
 
+def test_interface_that_is_down_is_used_with_a_warning(errors: dict[str, Any]) -> None:
+    down = errors["down"]
+    assert (down["chosen"]["interface"], down["chosen"]["address"]) == ("vd", "10.79.0.1")
+    assert [host(loc) for loc in down["chosen"]["metatraffic_unicast"]] == ["10.79.0.1"]
+    assert any("interface vd (10.79.0.1, from argument) is down" in w
+               for w in down["warnings"]), down["warnings"]
+
+
 def test_veth_pair_multicast_discovery_and_reliable_data() -> None:
     result = run_in_fresh_namespace("pair", "multicast")
     writer, reader = result["writer"], result["reader"]

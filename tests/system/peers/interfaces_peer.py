@@ -8,7 +8,8 @@ facts (what was chosen, what was announced, what arrived); the test makes the as
     select      participants choose among lo, va (10.77.0.1) and vb (10.78.0.1 + 10.78.0.9) by
                 argument, environment and config file; a second participant on the same
                 interface reports the locators it received in the first one's SPDP announcement
-    errors      wrong names and addresses, an interface without IPv4, broken config files
+    errors      wrong names and addresses, an interface without IPv4, broken config files; an
+                interface that is down (used, with a warning)
     pair MODE   a writer here and a reader in a nested namespace, joined by a veth pair
                 (va 10.77.0.1 here, vb 10.77.0.2 there); MODE multicast: automatic selection
                 and SPDP multicast; MODE unicast: multicast off, initial peers only (the reader
@@ -19,6 +20,7 @@ facts (what was chosen, what was announced, what arrived); the test makes the as
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import subprocess
@@ -177,7 +179,24 @@ def errors() -> dict[str, Any]:
     bad.write_text('[network]\ninterfase = "va"\n')
     out["unknown_key"] = error_of(lambda: rtbus.Participant(80))
     del os.environ["RTBUS_CONFIG"]
+    out["down"] = down_interface_is_used_with_a_warning()
     return out
+
+
+def down_interface_is_used_with_a_warning() -> dict[str, Any]:
+    sh("ip", "link", "add", "vd", "type", "veth", "peer", "name", "ve")
+    sh("ip", "addr", "add", "10.79.0.1/24", "dev", "vd")  # left down
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    logging.getLogger("rtbus.transport").addHandler(handler)
+    try:
+        with rtbus.Participant(81, interface="vd") as dp:
+            chosen = facts(dp)
+    finally:
+        logging.getLogger("rtbus.transport").removeHandler(handler)
+    return {"chosen": chosen, "warnings": [r.getMessage() for r in records
+                                           if r.levelno == logging.WARNING]}
 
 
 # --- pair ----------------------------------------------------------------------------------
