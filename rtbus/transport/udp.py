@@ -3,6 +3,12 @@
 This is the only module that touches sockets. It moves bytes and nothing else: every
 datagram received goes to one callback ``on_datagram(data, (host, port), now)``, which hands
 it to the sans-IO core; sends are fire-and-forget (UDP).
+
+Socket buffer sizes are asked for (``RTBUS_SOCKET_RCVBUF``/``RTBUS_SOCKET_SNDBUF`` or the
+config file, see ``netconfig``) and then read back, because kernels cap them silently
+(Linux at ``net.core.rmem_max``/``wmem_max``): a reader that drops fragments under load
+because its buffer is a quarter of what was configured should be told so in the log, and
+the granted sizes are kept in ``UdpTransport.sockets`` for anyone who asks.
 """
 
 from __future__ import annotations
@@ -11,9 +17,12 @@ import asyncio
 import logging
 import select
 import socket
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from .netconfig import buffer_size
 
 log = logging.getLogger("rtbus.transport")
 
@@ -21,6 +30,20 @@ DatagramHandler = Callable[[bytes, tuple[str, int], float], None]
 DEFAULT_RCVBUF = 4 * 1024 * 1024
 DEFAULT_SNDBUF = 1 * 1024 * 1024
 SEND_WAIT = 0.05  # seconds a writing thread may wait for socket buffer room
+#: Linux option number (``IP_MULTICAST_ALL``, not exported by every Python build).
+_IP_MULTICAST_ALL = getattr(socket, "IP_MULTICAST_ALL", 49)
+
+
+@dataclass(frozen=True)
+class SocketInfo:
+    """What one socket is bound to, and the buffer sizes asked for and granted (bytes)."""
+
+    address: tuple[str, int]
+    group: str | None
+    rcvbuf_requested: int
+    rcvbuf: int
+    sndbuf_requested: int
+    sndbuf: int
 
 
 class _Receiver(asyncio.DatagramProtocol):
@@ -41,38 +64,94 @@ class _Receiver(asyncio.DatagramProtocol):
         log.debug("socket error: %s", exc)
 
 
-def _set_buffers(sock: socket.socket, rcvbuf: int, sndbuf: int) -> None:
-    for opt, size in ((socket.SO_RCVBUF, rcvbuf), (socket.SO_SNDBUF, sndbuf)):
+def granted_buffers(sock: socket.socket) -> tuple[int, int]:
+    """(receive, send) buffer sizes the kernel granted, in the units they were asked in.
+
+    Linux reports twice the size it accounts for payload (it doubles every request to cover
+    its bookkeeping); halving gives the number to compare with the request.
+    """
+    rcv = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
+    snd = sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+    if sys.platform.startswith("linux"):
+        return rcv // 2, snd // 2
+    return rcv, snd
+
+
+def _set_buffers(sock: socket.socket, rcvbuf: int | None, sndbuf: int | None) -> tuple[int, int]:
+    """Ask for the buffer sizes (None: configured or default); return what was asked.
+
+    A shortfall is logged once per process and size: as a warning when the size was
+    configured (someone wanted it), at info level when it is only our default.
+    """
+    asked = (buffer_size("socket_receive_buffer", DEFAULT_RCVBUF, rcvbuf),
+             buffer_size("socket_send_buffer", DEFAULT_SNDBUF, sndbuf))
+    defaults = (DEFAULT_RCVBUF, DEFAULT_SNDBUF)
+    for opt, size in zip((socket.SO_RCVBUF, socket.SO_SNDBUF), asked, strict=True):
         try:
             sock.setsockopt(socket.SOL_SOCKET, opt, size)
         except OSError as exc:  # pragma: no cover - kernels cap silently, rarely refuse
-            log.debug("buffer size %d refused: %s", size, exc)
+            log.warning("socket buffer size %d refused: %s", size, exc)
+    granted = granted_buffers(sock)
+    for i, (what, sysctl) in enumerate((("receive", "net.core.rmem_max"),
+                                        ("send", "net.core.wmem_max"))):
+        want, got = asked[i], granted[i]
+        if got < want and (what, want, got) not in _REPORTED_SHORTFALLS:
+            _REPORTED_SHORTFALLS.add((what, want, got))
+            level = logging.INFO if want == defaults[i] else logging.WARNING
+            log.log(level, "socket %s buffer: asked for %d bytes, the kernel granted %d (raise "
+                    "%s to get more)", what, want, got, sysctl)
+    return asked
 
 
-def multicast_socket(group: str, port: int, interface_ip: str, rcvbuf: int = DEFAULT_RCVBUF,
-                     sndbuf: int = DEFAULT_SNDBUF) -> socket.socket:
-    """A socket bound to ``port`` (shared with other participants) that joined ``group``."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if hasattr(socket, "SO_REUSEPORT"):
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    _set_buffers(sock, rcvbuf, sndbuf)
-    sock.bind(("", port))
-    mreq = socket.inet_aton(group) + socket.inet_aton(interface_ip)
-    sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+_REPORTED_SHORTFALLS: set[tuple[str, int, int]] = set()
+
+
+class RtpsSocket(socket.socket):
+    """A UDP socket that remembers the buffer sizes asked for and the group it joined."""
+
+    asked: tuple[int, int] = (0, 0)
+    group: str | None = None
+
+
+def multicast_socket(group: str, port: int, interface_ip: str, rcvbuf: int | None = None,
+                     sndbuf: int | None = None) -> socket.socket:
+    """A socket bound to ``port`` (shared with other participants) that joined ``group``.
+
+    It receives only the groups it joined itself (``IP_MULTICAST_ALL`` off): by default Linux
+    hands a wildcard-bound socket every group any socket on the host joined on that port.
+    """
+    sock = RtpsSocket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if hasattr(socket, "SO_REUSEPORT"):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.asked = _set_buffers(sock, rcvbuf, sndbuf)
+        if sys.platform.startswith("linux"):
+            sock.setsockopt(socket.IPPROTO_IP, _IP_MULTICAST_ALL, 0)
+        sock.bind(("", port))
+        mreq = socket.inet_aton(group) + socket.inet_aton(interface_ip)
+        sock.setsockopt(socket.IPPROTO_IP, socket.IP_ADD_MEMBERSHIP, mreq)
+    except BaseException:
+        sock.close()
+        raise
+    sock.group = group
     sock.setblocking(False)
     return sock
 
 
-def unicast_socket(interface_ip: str, port: int, rcvbuf: int = DEFAULT_RCVBUF,
-                   sndbuf: int = DEFAULT_SNDBUF) -> socket.socket:
+def unicast_socket(interface_ip: str, port: int, rcvbuf: int | None = None,
+                   sndbuf: int | None = None) -> socket.socket:
     """A socket bound to ``port`` (0 = any) on all addresses, sending multicast via the interface.
 
     Raises OSError(EADDRINUSE) when the port is taken: that is how participant ids are allocated.
     """
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
-    _set_buffers(sock, rcvbuf, sndbuf)
-    sock.bind(("", port))
+    sock = RtpsSocket(socket.AF_INET, socket.SOCK_DGRAM, socket.IPPROTO_UDP)
+    try:
+        sock.asked = _set_buffers(sock, rcvbuf, sndbuf)
+        sock.bind(("", port))
+    except BaseException:
+        sock.close()  # EADDRINUSE is routine (participant id search): do not leak the fd
+        raise
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface_ip))
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_LOOP, 1)
     sock.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_TTL, 1)
@@ -88,10 +167,17 @@ class UdpTransport:
     counters: dict[str, int] = field(default_factory=lambda: {
         "rx_datagrams": 0, "rx_errors": 0, "rx_handler_errors": 0, "tx_datagrams": 0,
         "tx_errors": 0})
+    #: One entry per receiving socket, in the order they were added.
+    sockets: list[SocketInfo] = field(default_factory=list)
     _transports: list[asyncio.DatagramTransport] = field(default_factory=list)
     _sender: socket.socket | None = None
 
     async def add_socket(self, sock: socket.socket, sender: bool = False) -> None:
+        rcv, snd = granted_buffers(sock)
+        rcv_asked, snd_asked = getattr(sock, "asked", (rcv, snd))
+        host, port = sock.getsockname()[:2]
+        self.sockets.append(SocketInfo((host, port), getattr(sock, "group", None), rcv_asked,
+                                       rcv, snd_asked, snd))
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _Receiver(self.handler, self.counters), sock=sock)

@@ -50,6 +50,8 @@ from rtbus.xtypes.serialize import decode, encode  # noqa: E402
 from rtbus.xtypes.typeid import TypeIdentifier  # noqa: E402
 from rtbus.xtypes.typeinfo import type_information_of  # noqa: E402
 from rtbus.xtypes.typeobject import type_objects  # noqa: E402
+from tests.support import paired_types as paired  # noqa: E402
+from tests.support.model_builders import enum_model, mem, struct, union  # noqa: E402
 
 
 def cyc_bytes(obj: Any) -> bytes:
@@ -66,30 +68,6 @@ def _as_sent(info: Any) -> Any:
     return sent
 
 
-def struct(name: str, members: list[M.Member], **kw: Any) -> M.StructType:
-    s = M.StructType(name, members, **kw)
-    M.finalize_member_ids(s)
-    return s
-
-
-def mem(name: str, typ: M.IdlType, **kw: Any) -> M.Member:
-    return M.Member(name, typ, **kw)
-
-
-def union(name: str, disc: M.IdlType, cases: list[tuple[list[int], str, M.IdlType]],
-          default: tuple[str, M.IdlType] | None = None, **kw: Any) -> M.UnionType:
-    ucases = [M.UnionCase(labels, M.Member(n, typ, id=i)) for i, (labels, n, typ) in
-              enumerate(cases)]
-    if default is not None:
-        ucases.append(M.UnionCase([], M.Member(default[0], default[1], id=len(ucases)),
-                                  is_default=True))
-    return M.UnionType(name, disc, ucases, **kw)
-
-
-def enum(name: str, literals: list[tuple[str, int]], **kw: Any) -> M.EnumType:
-    return M.EnumType(name, [M.EnumLiteral(n, v) for n, v in literals], **kw)
-
-
 CASES: dict[str, Callable[[], tuple[type, M.IdlType]]] = {}
 
 
@@ -101,28 +79,7 @@ def case(fn: Callable[[], tuple[type, M.IdlType]]) -> Callable[[], tuple[type, M
 # --- structs of primitives, extensibility -------------------------------------------------------
 @case
 def all_primitives() -> tuple[type, M.IdlType]:
-    @dataclass
-    class AllPrims(IdlStruct, typename="xt::AllPrims"):
-        b: bool
-        o: t.byte
-        c: t.char
-        i8: t.int8
-        u8: t.uint8
-        i16: t.int16
-        u16: t.uint16
-        i32: t.int32
-        u32: t.uint32
-        i64: t.int64
-        u64: t.uint64
-        f32: t.float32
-        f64: t.float64
-
-    model = struct("xt::AllPrims", [
-        mem("b", M.BOOLEAN), mem("o", M.OCTET), mem("c", M.CHAR), mem("i8", M.INT8),
-        mem("u8", M.UINT8), mem("i16", M.INT16), mem("u16", M.UINT16), mem("i32", M.INT32),
-        mem("u32", M.UINT32), mem("i64", M.INT64), mem("u64", M.UINT64),
-        mem("f32", M.FLOAT32), mem("f64", M.FLOAT64)])
-    return AllPrims, model
+    return paired.all_primitives("xt")
 
 
 @case
@@ -152,18 +109,7 @@ def mutable_struct() -> tuple[type, M.IdlType]:
 
 @case
 def shape_type_keyed() -> tuple[type, M.IdlType]:
-    @dataclass
-    @annotate.appendable
-    class ShapeType(IdlStruct, typename="ShapeType"):
-        color: t.bounded_str[128]
-        annotate.key("color")
-        x: t.int32
-        y: t.int32
-        shapesize: t.int32
-
-    return ShapeType, struct("ShapeType", [
-        mem("color", M.StringType(128), key=True), mem("x", M.INT32), mem("y", M.INT32),
-        mem("shapesize", M.INT32)], extensibility="appendable")
+    return paired.shape_type()
 
 
 @case
@@ -396,33 +342,24 @@ def array_of_sequences() -> tuple[type, M.IdlType]:
 # --- enums and bitmasks ---------------------------------------------------------------------
 @case
 def enum_member() -> tuple[type, M.IdlType]:
-    class Color(IdlEnum, typename="xt::Color"):
-        RED = 0
-        GREEN = 1
-        BLUE = 2
+    Color, color = paired.color("xt")
 
     @dataclass
     class Paint(IdlStruct, typename="xt::Paint"):
         c: Color
 
-    color = enum("xt::Color", [("RED", 0), ("GREEN", 1), ("BLUE", 2)])
     return Paint, struct("xt::Paint", [mem("c", color)])
 
 
 @case
 def enum_values_and_bit_bound() -> tuple[type, M.IdlType]:
-    @annotate.bit_bound(8)
-    class Level(IdlEnum, typename="xt::Level"):
-        LOW = 10
-        MID = 3
-        HIGH = 77
+    Level, level = paired.level("xt")
 
     @dataclass
     class Lv(IdlStruct, typename="xt::Lv"):
         level: Level
         many: t.sequence[Level]
 
-    level = enum("xt::Level", [("LOW", 10), ("MID", 3), ("HIGH", 77)], bit_bound=8)
     return Lv, struct("xt::Lv", [mem("level", level), mem("many", M.SequenceType(level))])
 
 
@@ -444,20 +381,12 @@ def enum_default_literal() -> tuple[type, M.IdlType]:
 
 @case
 def bitmask_member() -> tuple[type, M.IdlType]:
-    @dataclass
-    @annotate.bit_bound(16)
-    class Perm(IdlBitmask, typename="xt::Perm"):
-        READ: bool = False
-        WRITE: bool = False
-        annotate.position("WRITE", 4)
-        EXEC: bool = False
+    Perm, perm = paired.perm("xt")
 
     @dataclass
     class File(IdlStruct, typename="xt::File"):
         p: Perm
 
-    perm = M.BitmaskType("xt::Perm", [M.BitFlag("READ", 0), M.BitFlag("WRITE", 4),
-                                      M.BitFlag("EXEC", 5)], bit_bound=16)
     return File, struct("xt::File", [mem("p", perm)])
 
 
@@ -513,35 +442,23 @@ def typedef_of_typedef() -> tuple[type, M.IdlType]:
 # --- unions ---------------------------------------------------------------------------------
 @case
 def union_int_discriminator() -> tuple[type, M.IdlType]:
-    class IU(IdlUnion, discriminator=t.int32, typename="xt::IU"):
-        a: t.case[1, t.int32]
-        b: t.case[[2, 3], str]
-        c: t.case[7, t.float64]
+    IU, iu = paired.int_union("xt")
 
     @dataclass
     class HasIU(IdlStruct, typename="xt::HasIU"):
         u: IU
 
-    iu = union("xt::IU", M.INT32, [([1], "a", M.INT32), ([2, 3], "b", M.StringType()),
-                                   ([7], "c", M.FLOAT64)])
     return HasIU, struct("xt::HasIU", [mem("u", iu)])
 
 
 @case
 def union_as_topic_with_default() -> tuple[type, M.IdlType]:
-    class DU(IdlUnion, discriminator=t.int16, typename="xt::DU"):
-        a: t.case[3, str]
-        b: t.default[t.float64]
-
-    return DU, union("xt::DU", M.INT16, [([3], "a", M.StringType())], default=("b", M.FLOAT64))
+    return paired.default_union("xt")
 
 
 @case
 def union_enum_discriminator() -> tuple[type, M.IdlType]:
-    class Kind(IdlEnum, typename="xt::Kind"):
-        CIRCLE = 0
-        SQUARE = 1
-        TRIANGLE = 2
+    Kind, kind = paired.kind("xt")
 
     @dataclass
     class Sq(IdlStruct, typename="xt::Sq"):
@@ -558,7 +475,6 @@ def union_enum_discriminator() -> tuple[type, M.IdlType]:
         annotate.key("id")
         shape: Shape
 
-    kind = enum("xt::Kind", [("CIRCLE", 0), ("SQUARE", 1), ("TRIANGLE", 2)])
     sq = struct("xt::Sq", [mem("side", M.FLOAT32)])
     shape = union("xt::Shape", kind, [([0], "radius", M.FLOAT32), ([1, 2], "square", sq)])
     return Drawing, struct("xt::Drawing", [mem("id", M.UINT32, key=True), mem("shape", shape)],
@@ -708,7 +624,7 @@ def diamond_dependencies() -> tuple[type, M.IdlType]:
         leafy: t.array[Leafy, 2]
         annotate.key("leafy")
 
-    e = enum("xt::dia::E", [("A", 0), ("B", 1)])
+    e = enum_model("xt::dia::E", [("A", 0), ("B", 1)])
     leafy = struct("xt::dia::Leafy", [mem("e", e)])
     left = struct("xt::dia::Left", [mem("l", leafy)])
     right = struct("xt::dia::Right", [mem("r", leafy), mem("e", e)])
@@ -745,7 +661,7 @@ def mixed_kitchen_sink() -> tuple[type, M.IdlType]:
         hist: t.sequence[t.array[t.float32, 3], 500]
         note: Optional[t.bounded_str[400]]  # noqa: UP045 - cyclonedds needs typing.Optional
 
-    st = enum("ks::St", [("IDLE", 0), ("BUSY", 1)])
+    st = enum_model("ks::St", [("IDLE", 0), ("BUSY", 1)])
     fl = M.BitmaskType("ks::Fl", [M.BitFlag("F0", 0), M.BitFlag("F1", 1)], bit_bound=8)
     ident = M.AliasType("ks::Id", M.StringType(36))
     val = union("ks::Val", st, [([0], "n", M.INT64), ([1], "s", M.SequenceType(ident))])
@@ -1315,7 +1231,7 @@ def test_idlc_try_construct_and_default_flags() -> None:
 
 def _idl_only_cases() -> dict[str, tuple[str, str, M.IdlType]]:
     """IDL constructs the Python binding cannot declare, checked against idlc only."""
-    e = enum("io::E", [("A", 0), ("B", 1), ("C", 2)])
+    e = enum_model("io::E", [("A", 0), ("B", 1), ("C", 2)])
     arr = M.AliasType("io::Arr", M.ArrayType(M.INT32, (3,)))
     return {
         "wstrings": (

@@ -7,7 +7,6 @@ Both participants live in the test's private network namespace; every sample is 
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,9 +14,6 @@ from cyclonedds.core import InstanceState as CState
 from cyclonedds.core import Policy
 from cyclonedds.core import Qos as CQos
 from cyclonedds.domain import DomainParticipant
-from cyclonedds.idl import IdlStruct
-from cyclonedds.idl import types as t
-from cyclonedds.idl.annotations import appendable, key
 from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 from cyclonedds.util import duration
@@ -28,19 +24,10 @@ from rtbus import netns
 from rtbus.qos import XCDR1, XCDR2
 from rtbus.rtps.instances import InstanceState
 
+from .peers.cyclone_shape import ShapeType as CShape
+
 pytestmark = pytest.mark.interop
 PEERS = Path(__file__).parent / "peers"
-
-
-@dataclass
-@appendable
-class CShape(IdlStruct, typename="ShapeType"):
-    color: t.bounded_str[128]
-    key("color")
-    x: t.int32
-    y: t.int32
-    shapesize: t.int32
-    additional_payload_size: t.sequence[t.uint8]
 
 
 Shape = rtbus.idl.load("idl/shape.idl").ShapeType

@@ -14,14 +14,12 @@ import cyclonedds.idl.annotations as annotate
 import cyclonedds.idl.types as t
 from cyclonedds.idl import IdlBitmask, IdlEnum, IdlStruct, IdlUnion
 
+from . import paired_types
 from .cyclone_bridge import model_for
 
 # ---- enums and bitmasks ---------------------------------------------------------------
 
-class Color(IdlEnum, typename="corpus::Color"):
-    RED = 0
-    GREEN = 1
-    BLUE = 2
+Color = paired_types.color("corpus").cyclone
 
 
 @annotate.bit_bound(8)
@@ -83,22 +81,7 @@ class Flags64(IdlBitmask, typename="corpus::Flags64"):
 
 # ---- final structs ----------------------------------------------------------------------
 
-@dataclass
-@annotate.final
-class AllPrimitives(IdlStruct, typename="corpus::AllPrimitives"):
-    b: bool
-    o: t.byte
-    c: t.char
-    i8: t.int8
-    u8: t.uint8
-    i16: t.int16
-    u16: t.uint16
-    i32: t.int32
-    u32: t.uint32
-    i64: t.int64
-    u64: t.uint64
-    f32: t.float32
-    f64: t.float64
+AllPrimitives = paired_types.all_primitives("corpus", "AllPrimitives").cyclone
 
 
 @dataclass

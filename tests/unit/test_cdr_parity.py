@@ -36,6 +36,9 @@ import cyclonedds.idl.types as t  # noqa: E402
 from cyclonedds.idl import IdlBitmask, IdlEnum, IdlStruct, IdlUnion  # noqa: E402
 from cyclonedds.idl._support import Endianness  # noqa: E402
 
+from tests.support import paired_types as paired  # noqa: E402
+from tests.support.model_builders import enum_model, mem, struct, union  # noqa: E402
+
 
 def _pure_compile() -> Callable[[Any], Any] | None:
     try:
@@ -45,31 +48,7 @@ def _pure_compile() -> Callable[[Any], Any] | None:
     return getattr(pure, "compile_codec", None)
 
 
-# --- model helpers ------------------------------------------------------------------------------
-def struct(name: str, members: list[M.Member], **kw: Any) -> M.StructType:
-    s = M.StructType(name, members, **kw)
-    M.finalize_member_ids(s)
-    return s
-
-
-def mem(name: str, typ: M.IdlType, **kw: Any) -> M.Member:
-    return M.Member(name, typ, **kw)
-
-
-def union(name: str, disc: M.IdlType, cases: list[tuple[list[int], str, M.IdlType]],
-          default: tuple[str, M.IdlType] | None = None, **kw: Any) -> M.UnionType:
-    ucases = [M.UnionCase(labels, M.Member(n, typ, id=i)) for i, (labels, n, typ) in
-              enumerate(cases)]
-    if default is not None:
-        ucases.append(M.UnionCase([], M.Member(default[0], default[1], id=len(ucases)),
-                                  is_default=True))
-    return M.UnionType(name, disc, ucases, **kw)
-
-
-def enum_model(name: str, literals: list[tuple[str, int]], **kw: Any) -> M.EnumType:
-    return M.EnumType(name, [M.EnumLiteral(n, v) for n, v in literals], **kw)
-
-
+# --- value helpers ------------------------------------------------------------------------------
 def to_rtbus(typ: M.IdlType, value: Any) -> Any:
     """A cyclonedds value as the rtbus Python object protocol expects it (walks the model)."""
     typ = M.resolve(typ)
@@ -134,45 +113,14 @@ def case(fn: Callable[[], Case]) -> Callable[[], Case]:
 
 @case
 def shape_type() -> Case:
-    @dataclass
-    @annotate.appendable
-    class ShapeType(IdlStruct, typename="ShapeType"):
-        color: t.bounded_str[128]
-        annotate.key("color")
-        x: t.int32
-        y: t.int32
-        shapesize: t.int32
-
-    model = struct("ShapeType", [mem("color", M.StringType(128), key=True), mem("x", M.INT32),
-                                 mem("y", M.INT32), mem("shapesize", M.INT32)],
-                   extensibility="appendable")
+    ShapeType, model = paired.shape_type()
     return model, [ShapeType("BLUE", 1, -2, 30), ShapeType("", 0, 0, 0),
                    ShapeType("GRÜN ✓", 2**31 - 1, -2**31, 7)]
 
 
 @case
 def all_primitives() -> Case:
-    @dataclass
-    class AllPrims(IdlStruct, typename="p::AllPrims"):
-        b: bool
-        o: t.byte
-        c: t.char
-        i8: t.int8
-        u8: t.uint8
-        i16: t.int16
-        u16: t.uint16
-        i32: t.int32
-        u32: t.uint32
-        i64: t.int64
-        u64: t.uint64
-        f32: t.float32
-        f64: t.float64
-
-    model = struct("p::AllPrims", [
-        mem("b", M.BOOLEAN), mem("o", M.OCTET), mem("c", M.CHAR), mem("i8", M.INT8),
-        mem("u8", M.UINT8), mem("i16", M.INT16), mem("u16", M.UINT16), mem("i32", M.INT32),
-        mem("u32", M.UINT32), mem("i64", M.INT64), mem("u64", M.UINT64),
-        mem("f32", M.FLOAT32), mem("f64", M.FLOAT64)])
+    AllPrims, model = paired.all_primitives("p")
     return model, [
         AllPrims(True, 255, "z", -128, 255, -32768, 65535, -2**31, 2**32 - 1, -2**63,
                  2**64 - 1, 1.5, -2.25),
@@ -370,29 +318,14 @@ def sequences() -> Case:
 
 @case
 def enums_and_bitmasks() -> Case:
-    class Color(IdlEnum, typename="p::Color"):
-        RED = 0
-        GREEN = 1
-        BLUE = 2
-
-    @annotate.bit_bound(8)
-    class Level(IdlEnum, typename="p::Level"):
-        LOW = 10
-        MID = 3
-        HIGH = 77
+    Color, color = paired.color("p")
+    Level, level = paired.level("p")
+    Perm, perm = paired.perm("p")
 
     @annotate.bit_bound(16)
     class Wide(IdlEnum, typename="p::Wide"):
         A = 1
         B = 2
-
-    @dataclass
-    @annotate.bit_bound(16)
-    class Perm(IdlBitmask, typename="p::Perm"):
-        READ: bool = False
-        WRITE: bool = False
-        annotate.position("WRITE", 4)
-        EXEC: bool = False
 
     @dataclass
     @annotate.bit_bound(8)
@@ -411,11 +344,7 @@ def enums_and_bitmasks() -> Case:
         big: Big
         arr: t.array[Color, 2]
 
-    color = enum_model("p::Color", [("RED", 0), ("GREEN", 1), ("BLUE", 2)])
-    level = enum_model("p::Level", [("LOW", 10), ("MID", 3), ("HIGH", 77)], bit_bound=8)
     wide = enum_model("p::Wide", [("A", 1), ("B", 2)], bit_bound=16)
-    perm = M.BitmaskType("p::Perm", [M.BitFlag("READ", 0), M.BitFlag("WRITE", 4),
-                                     M.BitFlag("EXEC", 5)], bit_bound=16)
     big = M.BitmaskType("p::Big", [M.BitFlag("LO", 0), M.BitFlag("HI", 7)], bit_bound=8)
     model = struct("p::En", [mem("c", color), mem("level", level), mem("w", wide),
                              mem("p", perm), mem("many", M.SequenceType(level)), mem("big", big),
@@ -427,19 +356,9 @@ def enums_and_bitmasks() -> Case:
 
 @case
 def unions() -> Case:
-    class IU(IdlUnion, discriminator=t.int32, typename="p::IU"):
-        a: t.case[1, t.int32]
-        b: t.case[[2, 3], str]
-        c: t.case[7, t.float64]
-
-    class DU(IdlUnion, discriminator=t.int16, typename="p::DU"):
-        a: t.case[3, str]
-        b: t.default[t.float64]
-
-    class Kind(IdlEnum, typename="p::Kind"):
-        CIRCLE = 0
-        SQUARE = 1
-        TRIANGLE = 2
+    IU, iu = paired.int_union("p")
+    DU, du = paired.default_union("p")
+    Kind, kind = paired.kind("p")
 
     @dataclass
     class Sq(IdlStruct, typename="p::Sqr"):
@@ -458,10 +377,6 @@ def unions() -> Case:
         s: Shape
         many: t.sequence[IU]
 
-    iu = union("p::IU", M.INT32, [([1], "a", M.INT32), ([2, 3], "b", M.StringType()),
-                                  ([7], "c", M.FLOAT64)])
-    du = union("p::DU", M.INT16, [([3], "a", M.StringType())], default=("b", M.FLOAT64))
-    kind = enum_model("p::Kind", [("CIRCLE", 0), ("SQUARE", 1), ("TRIANGLE", 2)])
     sq = struct("p::Sqr", [mem("side", M.FLOAT32)])
     shape = union("p::Shape", kind, [([0], "radius", M.FLOAT32), ([1, 2], "square", sq)],
                   extensibility="appendable")

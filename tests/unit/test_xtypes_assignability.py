@@ -4,12 +4,7 @@ from rtbus.types import model as M
 from rtbus.xtypes import type_information, type_information_of, type_objects
 from rtbus.xtypes.assignability import is_assignable
 from rtbus.xtypes.typelookup import TypePair
-
-
-def struct(name: str, members: list[M.Member], **kw: object) -> M.StructType:
-    s = M.StructType(name, members, **kw)  # type: ignore[arg-type]
-    M.finalize_member_ids(s)
-    return s
+from tests.support.model_builders import struct
 
 
 def published(model: M.IdlType) -> tuple[bytes, list[TypePair]]:

@@ -12,13 +12,10 @@ import random
 import signal
 import sys
 import threading
-from dataclasses import dataclass
 
+from cyclone_shape import ShapeType
 from cyclonedds.core import InstanceState, Listener, Policy, Qos
 from cyclonedds.domain import DomainParticipant
-from cyclonedds.idl import IdlStruct
-from cyclonedds.idl import types as t
-from cyclonedds.idl.annotations import appendable, key
 from cyclonedds.pub import DataWriter, Publisher
 from cyclonedds.sub import DataReader, Subscriber
 from cyclonedds.topic import Topic
@@ -46,17 +43,6 @@ def out(line: str) -> None:
     with _print_lock:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()
-
-
-@dataclass
-@appendable
-class ShapeType(IdlStruct, typename="ShapeType"):
-    color: t.bounded_str[128]
-    key("color")
-    x: t.int32
-    y: t.int32
-    shapesize: t.int32
-    additional_payload_size: t.sequence[t.uint8]
 
 
 class ShapeListener(Listener):

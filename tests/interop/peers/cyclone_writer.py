@@ -11,28 +11,14 @@ an rtbus engine thread sharing the interpreter.
 
 import sys
 import time
-from dataclasses import dataclass
 
+from cyclone_shape import ShapeType as CShape
 from cyclonedds.core import Policy
 from cyclonedds.core import Qos as CQos
 from cyclonedds.domain import DomainParticipant
-from cyclonedds.idl import IdlStruct
-from cyclonedds.idl import types as t
-from cyclonedds.idl.annotations import appendable, key
 from cyclonedds.pub import DataWriter
 from cyclonedds.topic import Topic
 from cyclonedds.util import duration
-
-
-@dataclass
-@appendable
-class CShape(IdlStruct, typename="ShapeType"):
-    color: t.bounded_str[128]
-    key("color")
-    x: t.int32
-    y: t.int32
-    shapesize: t.int32
-    additional_payload_size: t.sequence[t.uint8]
 
 
 def main() -> None:

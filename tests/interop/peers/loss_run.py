@@ -9,7 +9,6 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
 
 import rtbus
 import rtbus.idl
@@ -40,26 +39,14 @@ def shape(i: int) -> object:
 
 def cyclone_side(role: str, domain: int) -> None:
     """Child process: a Cyclone writer (writes N) or reader (prints what it got)."""
+    from cyclone_shape import ShapeType as CShape
     from cyclonedds.core import Policy
     from cyclonedds.core import Qos as CQos
     from cyclonedds.domain import DomainParticipant
-    from cyclonedds.idl import IdlStruct
-    from cyclonedds.idl import types as t
-    from cyclonedds.idl.annotations import appendable, key
     from cyclonedds.pub import DataWriter
     from cyclonedds.sub import DataReader
     from cyclonedds.topic import Topic
     from cyclonedds.util import duration
-
-    @dataclass
-    @appendable
-    class CShape(IdlStruct, typename="ShapeType"):
-        color: t.bounded_str[128]
-        key("color")
-        x: t.int32
-        y: t.int32
-        shapesize: t.int32
-        additional_payload_size: t.sequence[t.uint8]
 
     cq = CQos(Policy.Reliability.Reliable(duration(seconds=30)), Policy.History.KeepAll)
     dp = DomainParticipant(domain)
