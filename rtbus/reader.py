@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from .participant import Participant
 
 T = TypeVar("T")
+# a take arms a timer only when it resumes a stream held on a full history (an ACKNACK after
+# the NACK delay); the loop's next timer may be up to this late for it
+_TAKE_TIMER_SLACK = 0.01
 
 
 class Reader(Generic[T]):
@@ -32,6 +35,7 @@ class Reader(Generic[T]):
         self._ready = threading.Event()  # sync takers: set when the history may hold samples
         self._ready.set()
         self._async_ready = asyncio.Event()  # async takers, on the engine loop
+        self._async_ready.set()
         self._matched = asyncio.Event()
         self._is_closed = False
         self.decode_errors = 0  # samples dropped because their payload did not decode
@@ -83,9 +87,11 @@ class Reader(Generic[T]):
         self._ready.clear()
         self._async_ready.clear()
         raw: list[Any] = node.call(node.core.take, self._guid, max_samples,  # type: ignore[union-attr]
-                                   node.now())
+                                   node.now(), timer_slack=_TAKE_TIMER_SLACK)
         if max_samples is not None and len(raw) >= max_samples:
             self._ready.set()  # there may be more: the next take must look
+            if self.participant._on_loop():  # an asyncio.Event is set on its loop only
+                self._async_ready.set()
         return raw
 
     # --- user side ----------------------------------------------------------------------------
@@ -110,9 +116,12 @@ class Reader(Generic[T]):
         """Wait until samples are available, then take them."""
         async def wait_and_take() -> list[Any]:
             while True:
-                raw = self._take_core(max_samples)
-                if raw or self._is_closed:
-                    return raw
+                if self._async_ready.is_set():  # else nothing arrived since the last take
+                    raw = self._take_core(max_samples)
+                    if raw:
+                        return raw
+                if self._is_closed:
+                    return []
                 await self._async_ready.wait()
 
         raw = await self.participant._await(wait_and_take())

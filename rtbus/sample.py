@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from . import cdr
 from .rtps.instances import InstanceState
 
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+# slots and no frozen: a frozen dataclass pays one object.__setattr__ per field, per sample
+@dataclass(slots=True)
 class SampleInfo:
     source_timestamp: float | None  # seconds since the Unix epoch, as the writer stamped it
     reception_timestamp: float  # monotonic seconds when it was accepted
@@ -21,7 +23,7 @@ class SampleInfo:
     key_hash: bytes | None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Sample(Generic[T]):
     """``data`` is the sample (None for a dispose/unregister without data: see ``info``)."""
 
@@ -30,8 +32,6 @@ class Sample(Generic[T]):
 
     @staticmethod
     def from_core(core_sample: Any, cls: Any) -> Sample[Any]:
-        from . import cdr
-
         ci = core_sample.info
         data = cdr.decode(cls, core_sample.payload) if ci.valid_data else None
         ts = ci.source_timestamp / 1e9 if ci.source_timestamp is not None else None

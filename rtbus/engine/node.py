@@ -175,8 +175,11 @@ class Node:
         for datagram, addr in out:
             self.transport.send(datagram, addr)
 
-    def flush(self) -> None:
-        """Send what the core produced, dispatch its events, re-arm the timer (loop thread)."""
+    def flush(self, rearm: bool = True) -> None:
+        """Send what the core produced, dispatch its events, re-arm the timer (loop thread).
+
+        ``rearm=False``: the caller knows the loop's timer fires before anything it did is
+        due (see ``call``'s ``timer_slack``)."""
         if self.core is None or self._closed:
             return
         while True:
@@ -186,7 +189,8 @@ class Node:
             if not events:
                 break
             self._dispatch(events)  # handlers may cause output (e.g. a take's ACKNACK)
-        self._rearm()
+        if rearm:
+            self._rearm()
 
     def _dispatch(self, events: list[Any]) -> None:
         for ev in events:
@@ -233,13 +237,13 @@ class Node:
         core = self.core
         if core is None or self._closed:
             raise RuntimeError("participant is closed")
+        timer_at = self._timer_at
+        exact = timer_at is None or timer_at > time.monotonic() + timer_slack
         if self._thread is None or self._thread is threading.current_thread():
             with self.lock:
                 result = fn(*args)
-            self.flush()
+            self.flush(rearm=exact)
             return result
-        timer_at = self._timer_at
-        exact = timer_at is None or timer_at > time.monotonic() + timer_slack
         with self.lock:
             result = fn(*args)
             out, events = core.datagrams_to_send(), core.events()
