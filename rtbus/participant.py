@@ -179,7 +179,8 @@ class Participant:
 
         def add() -> None:  # register before the engine flushes match events
             writer._guid = self.node.core.add_writer(  # type: ignore[union-attr]
-                topic.name, topic.type_name, q, topic.keyed, self.node.now())
+                topic.name, topic.type_name, q, topic.keyed, self.node.now(),
+                type_model=topic.model)
             self._writers[bytes(writer._guid)] = writer
 
         self._call(add)
@@ -197,7 +198,7 @@ class Participant:
         def add() -> None:  # register before the engine flushes match events
             reader._guid = self.node.core.add_reader(  # type: ignore[union-attr]
                 topic.name, topic.type_name, q, topic.keyed, self.node.now(), None,
-                reader._key_hash_of, reader._key_hash_of_key)
+                reader._key_hash_of, reader._key_hash_of_key, type_model=topic.model)
             self._readers[bytes(reader._guid)] = reader
 
         self._call(add)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -298,6 +299,10 @@ class TypeRegistry:
 
     def type_object(self, tid: TypeIdentifier) -> bytes | None:
         return self._objects.get(tid)
+
+    def objects(self) -> Mapping[TypeIdentifier, bytes]:
+        """Every TypeObject known (local and verified remote ones), by identifier."""
+        return self._objects
 
     def missing(self, tids: Any) -> list[TypeIdentifier]:
         """The hashed identifiers among ``tids`` this registry cannot describe yet."""
