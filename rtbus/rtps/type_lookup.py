@@ -88,9 +88,13 @@ TypeLookupOutput = Union[Action, TypesResolved]
 
 @dataclass
 class _Wanted:
+    """TypeObjects to fetch from one participant (keyed by the top-level identifier)."""
+
     prefix: bytes
     type_ids: tuple[TypeIdentifier, ...]
+    dependencies: bool = False  # ask getTypeDependencies first (the list we have is partial)
     deadline: float | None = None  # None: not sent yet
+    seq: int = 0  # our requestId sequence number, to recognise the reply
 
 
 class TypeLookupService:
@@ -213,10 +217,26 @@ class TypeLookupService:
             return by_name
         if top in self._wanted:
             return None
-        if not self._peers.get(remote.prefix, 0) & TYPE_LOOKUP_REQUEST_READER:
+        if not self.fetch(remote.prefix, missing, dependencies=(
+                info.minimal.dependent_typeid_count > len(info.minimal.dependent_typeids))):
             return by_name  # nobody to ask
-        self._wanted[top] = _Wanted(remote.prefix, tuple(missing))
         return None
+
+    def fetch(self, guid_prefix: bytes, type_ids: list[TypeIdentifier], *,
+              dependencies: bool = False) -> bool:
+        """Queue a request for the TypeObjects of ``type_ids`` (the first is the top-level
+        type) to the participant ``guid_prefix``; sent at the next :meth:`flush`.
+
+        ``dependencies``: first ask which identifiers the top-level type depends on
+        (getTypeDependencies), then fetch those we lack along with it. False if that
+        participant runs no TypeLookup service (no request reader announced).
+        """
+        prefix = bytes(guid_prefix)
+        if not self._peers.get(prefix, 0) & TYPE_LOOKUP_REQUEST_READER or not type_ids:
+            return False
+        if type_ids[0] not in self._wanted:
+            self._wanted[type_ids[0]] = _Wanted(prefix, tuple(type_ids), dependencies)
+        return True
 
     def _decode(self, raw: bytes) -> TypeInformation | None:
         if not raw:
@@ -245,12 +265,16 @@ class TypeLookupService:
             if wanted.deadline is not None:
                 continue
             wanted.deadline = now + self.request_timeout
-            seq = self._next_request
+            wanted.seq = seq = self._next_request
             self._next_request += 1
-            guid = wanted.prefix + b"\x00\x00\x01\xc1"
-            request = tl.GetTypesRequest(
-                tl.SampleIdentity(bytes(self.request_writer.guid), seq), wanted.type_ids,
-                tl.instance_name_for(guid))
+            rid = tl.SampleIdentity(bytes(self.request_writer.guid), seq)
+            name = tl.instance_name_for(wanted.prefix + b"\x00\x00\x01\xc1")
+            request: tl.Request
+            if wanted.dependencies:
+                request = tl.GetTypeDependenciesRequest(rid, wanted.type_ids[:1],
+                                                        instance_name=name)
+            else:
+                request = tl.GetTypesRequest(rid, wanted.type_ids, name)
             payload = tl.with_encapsulation(tl.encode_request(request))
             result = self.request_writer.write(payload, None, now=now)
             if isinstance(result, WouldBlock):
@@ -340,7 +364,8 @@ class TypeLookupService:
             self.counters["bad_reply"] += 1
             log.debug("ignoring TypeLookup reply: %s", exc)
             return []
-        if not isinstance(reply, tl.GetTypesReply):
+        if isinstance(reply, tl.GetTypeDependenciesReply):
+            self._dependencies_known(reply)
             return []
         waiting = {t for w in self._wanted.values() for t in w.type_ids}
         learnt = []
@@ -358,6 +383,20 @@ class TypeLookupService:
             return []
         self.counters["type_objects_learnt"] += len(learnt)
         return [TypesResolved(tuple(learnt))]
+
+    def _dependencies_known(self, reply: tl.GetTypeDependenciesReply) -> None:
+        """Our getTypeDependencies was answered: fetch the top type and what it lacks."""
+        rid = reply.related_request_id
+        if rid.writer_guid != bytes(self.request_writer.guid):
+            return  # an answer to somebody else's request
+        for wanted in self._wanted.values():
+            if wanted.dependencies and wanted.seq == rid.sequence_number:
+                deps = [d.type_id for d in reply.dependent_typeids]
+                ids = dict.fromkeys([*wanted.type_ids, *self.registry.missing(deps)])
+                wanted.type_ids = tuple(ids)
+                wanted.dependencies = False
+                wanted.deadline = None  # the getTypes goes out at the next flush
+                return
 
     # --- timers ------------------------------------------------------------------------------
 
