@@ -32,15 +32,10 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from ..errors import MalformedError
 from ..types import model as m
-from ..xtypes import typelookup as tl
-from ..xtypes.assignability import is_assignable
-from ..xtypes.typeid import TypeIdentifier
-from ..xtypes.typeinfo import TypeInformation, decode_type_information, matches, type_information
-from ..xtypes.typeobject import UnsupportedTypeError
 from . import wire
 from .actions import Action, Deliver
 from .builtin_data import (
@@ -55,12 +50,19 @@ from .history import HistoryQos
 from .reader import ReaderConfig, StatefulReader
 from .writer import StatefulWriter, WouldBlock, WriterConfig
 
+if TYPE_CHECKING:  # the xtypes layer is imported with the first participant, not with rtbus:
+    # it is a third of a second of imports that a program which never starts one should not pay
+    from ..xtypes import typelookup as tl
+    from ..xtypes.typeid import TypeIdentifier
+    from ..xtypes.typeinfo import TypeInformation
+
 log = logging.getLogger("rtbus.rtps.type_lookup")
 
-ENTITYID_TL_REQUEST_WRITER = wire.EntityId(tl.ENTITYID_TL_SVC_REQ_WRITER.to_bytes(4, "big"))
-ENTITYID_TL_REQUEST_READER = wire.EntityId(tl.ENTITYID_TL_SVC_REQ_READER.to_bytes(4, "big"))
-ENTITYID_TL_REPLY_WRITER = wire.EntityId(tl.ENTITYID_TL_SVC_REPLY_WRITER.to_bytes(4, "big"))
-ENTITYID_TL_REPLY_READER = wire.EntityId(tl.ENTITYID_TL_SVC_REPLY_READER.to_bytes(4, "big"))
+# XTypes 1.3 7.6.3.3.4 (= rtbus.xtypes.typelookup.ENTITYID_TL_SVC_*)
+ENTITYID_TL_REQUEST_WRITER = wire.EntityId(bytes.fromhex("000300c3"))
+ENTITYID_TL_REQUEST_READER = wire.EntityId(bytes.fromhex("000300c4"))
+ENTITYID_TL_REPLY_WRITER = wire.EntityId(bytes.fromhex("000301c3"))
+ENTITYID_TL_REPLY_READER = wire.EntityId(bytes.fromhex("000301c4"))
 TYPE_LOOKUP_ENTITIES = frozenset(bytes(e) for e in (
     ENTITYID_TL_REQUEST_WRITER, ENTITYID_TL_REQUEST_READER,
     ENTITYID_TL_REPLY_WRITER, ENTITYID_TL_REPLY_READER))
@@ -102,6 +104,8 @@ class TypeLookupService:
 
     def __init__(self, guid_prefix: bytes, *, heartbeat_period: float = 0.1,
                  request_timeout: float = 3.0) -> None:
+        from ..xtypes import typelookup as tl
+
         self.prefix = wire.GuidPrefix(guid_prefix)
         self.request_timeout = request_timeout
         self.registry = tl.TypeRegistry()  # local types, and remote ones verified by hash
@@ -129,6 +133,9 @@ class TypeLookupService:
     def add_local_type(self, model: m.IdlType) -> bytes | None:
         """Serve ``model`` (and what it depends on); returns its PID_TYPE_INFORMATION value,
         or None for a type XTypes cannot describe here (it is then matched by name)."""
+        from ..xtypes.typeinfo import type_information
+        from ..xtypes.typeobject import UnsupportedTypeError
+
         try:
             info = type_information(model)
             self.registry.add(model)
@@ -199,6 +206,9 @@ class TypeLookupService:
         complete) hashes match at once; different ones need the remote TypeObjects, fetched
         through TypeLookup, and then assignability decides.
         """
+        from ..xtypes.assignability import is_assignable
+        from ..xtypes.typeinfo import matches
+
         local, remote = (writer, reader) if writer.prefix == bytes(self.prefix) \
             else (reader, writer)
         by_name = writer.type_name == reader.type_name
@@ -208,8 +218,10 @@ class TypeLookupService:
             return by_name
         if matches(model, info):
             return True
-        needed = self._needed(info)
         top = info.minimal.typeid_with_size.type_id
+        if not top.is_hashed:
+            return by_name  # no minimal TypeObject to fetch (an odd TypeInformation)
+        needed = self._needed(info)
         missing = self.registry.missing(needed)
         if not missing:
             return is_assignable(model, info, self.registry.objects())
@@ -242,6 +254,8 @@ class TypeLookupService:
         if not raw:
             return None
         if raw not in self._infos:
+            from ..xtypes.typeinfo import decode_type_information
+
             try:
                 self._infos[raw] = decode_type_information(raw)
             except MalformedError as exc:
@@ -260,6 +274,8 @@ class TypeLookupService:
 
     def flush(self, now: float) -> list[Action]:
         """Send the requests :meth:`check` queued (one getTypes per remote type)."""
+        from ..xtypes import typelookup as tl
+
         out: list[Action] = []
         for wanted in self._wanted.values():
             if wanted.deadline is not None:
@@ -339,6 +355,8 @@ class TypeLookupService:
         return out
 
     def _answer(self, payload: bytes, now: float) -> list[TypeLookupOutput]:
+        from ..xtypes import typelookup as tl
+
         try:
             request = tl.decode_request_payload(payload)
         except MalformedError as exc:
@@ -358,6 +376,8 @@ class TypeLookupService:
         return list(result.actions)
 
     def _replied(self, payload: bytes) -> list[TypeLookupOutput]:
+        from ..xtypes import typelookup as tl
+
         try:
             reply = tl.decode_reply_payload(payload)
         except MalformedError as exc:

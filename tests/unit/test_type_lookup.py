@@ -225,3 +225,14 @@ def test_type_names_still_decide_without_type_information_on_one_side() -> None:
     net.run(until=2.0)
     assert not _matched(a, w)
     assert [e.local_guid for e in b.of(InconsistentTopic)] == [bytes(guid)]
+
+
+def test_entity_ids_are_the_xtypes_ones() -> None:
+    from rtbus.rtps import type_lookup as service
+    from rtbus.xtypes import typelookup as tl
+
+    for ours, spec in ((service.ENTITYID_TL_REQUEST_WRITER, tl.ENTITYID_TL_SVC_REQ_WRITER),
+                       (service.ENTITYID_TL_REQUEST_READER, tl.ENTITYID_TL_SVC_REQ_READER),
+                       (service.ENTITYID_TL_REPLY_WRITER, tl.ENTITYID_TL_SVC_REPLY_WRITER),
+                       (service.ENTITYID_TL_REPLY_READER, tl.ENTITYID_TL_SVC_REPLY_READER)):
+        assert bytes(ours) == spec.to_bytes(4, "big")
