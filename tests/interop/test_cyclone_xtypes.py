@@ -179,6 +179,32 @@ def test_cyclone_resolves_rtbus_type_through_type_lookup() -> None:
         assert _core(p).type_lookup.counters["requests_answered"] >= 1
 
 
+NESTED = rtbus.idl.loads("""
+module geo {
+  enum Kind { LINE, RING };
+  struct Point { double x; double y; };
+  @appendable struct Path { @key string name; Kind kind; sequence<Point> points; Point origin; };
+};
+""").geo
+
+
+def test_cyclone_resolves_nested_type_and_its_dependencies() -> None:
+    """(b) with dependencies: Cyclone walks the nested types through TypeLookup too."""
+    dp = DomainParticipant(68)
+    with rtbus.Participant(68) as p:
+        p.create_writer(p.create_topic("XtPaths", NESTED.Path), RELIABLE)
+        found = _endpoints(dp, BuiltinTopicDcpsPublication, "XtPaths", bytes(_core(p).prefix))
+        assert found and found[0].type_id is not None
+        assert _cyc_bytes(found[0].type_id) == xtypes.type_identifier(
+            NESTED.Path.__rtbus_type__, "complete").encode()
+        top, named = get_types_for_typeid(dp, found[0].type_id, duration(seconds=10))
+        assert top.__idl_typename__ == "geo.Path"  # cyclonedds-python spells scopes with dots
+        assert list(top.__annotations__) == ["name", "kind", "points", "origin"]
+        assert {"Point", "Kind"} <= set(named)  # keyed by short name
+        assert list(named["Point"].__annotations__) == ["x", "y"]
+        assert _core(p).type_lookup.counters["requests_answered"] >= 2  # top, then dependencies
+
+
 @pytest.mark.parametrize("representation", [XCDR1, XCDR2])
 def test_data_both_ways_with_type_information(representation: int) -> None:
     """(c) Identical types: hashes equal, matched at once; keyed data flows both ways."""
