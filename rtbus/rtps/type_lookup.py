@@ -224,7 +224,14 @@ class TypeLookupService:
         needed = self._needed(info)
         missing = self.registry.missing(needed)
         if not missing:
-            return is_assignable(model, info, self.registry.objects())
+            try:
+                return is_assignable(model, info, self.registry.objects())
+            except (MalformedError, KeyError, TypeError, ValueError, IndexError) as exc:
+                # a TypeObject always hashes to its own identifier: a peer can send any
+                # well-hashed nonsense, so a structure we cannot walk is "not assignable"
+                self.counters["unusable_type_object"] += 1
+                log.info("cannot compare with %s's type %r: %s", remote.prefix.hex(), top, exc)
+                return False
         if top in self._failed:
             return by_name
         if top in self._wanted:
