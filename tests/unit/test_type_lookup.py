@@ -236,3 +236,63 @@ def test_entity_ids_are_the_xtypes_ones() -> None:
                        (service.ENTITYID_TL_REPLY_WRITER, tl.ENTITYID_TL_SVC_REPLY_WRITER),
                        (service.ENTITYID_TL_REPLY_READER, tl.ENTITYID_TL_SVC_REPLY_READER)):
         assert bytes(ours) == spec.to_bytes(4, "big")
+
+
+def test_mutated_requests_and_replies_raise_only_malformed() -> None:
+    """TypeLookup samples are network input: damage must end in MalformedError (dropped)."""
+    import random
+
+    from rtbus.errors import MalformedError
+    from rtbus.xtypes import typelookup as tl
+
+    registry = tl.TypeRegistry()
+    registry.add(PATH)
+    info = xtypes.type_information_of(PATH)
+    ids = (info.minimal.typeid_with_size.type_id, info.complete.typeid_with_size.type_id,
+           *(d.type_id for d in info.complete.dependent_typeids))
+    rid = tl.SampleIdentity(bytes(16), 1)
+    samples = []
+    for request in (tl.GetTypesRequest(rid, ids), tl.GetTypeDependenciesRequest(rid, ids[:2])):
+        payload = tl.with_encapsulation(tl.encode_request(request))
+        samples += [(payload, tl.decode_request_payload),
+                    (tl.lookup(registry, payload), tl.decode_reply_payload)]
+    rng = random.Random(7)
+    for base, decode in samples:
+        for _ in range(3000):
+            damaged = bytearray(base)
+            for _ in range(rng.randint(1, 4)):
+                damaged[rng.randrange(len(damaged))] = rng.randrange(256)
+            if rng.random() < 0.2:
+                del damaged[rng.randrange(len(damaged)):]
+            try:
+                parsed = decode(bytes(damaged))
+                if isinstance(parsed, (tl.GetTypesRequest, tl.GetTypeDependenciesRequest)):
+                    registry.answer(parsed)
+                elif isinstance(parsed, tl.GetTypesReply):
+                    for pair in parsed.types:
+                        pair.hash_matches()
+            except MalformedError:
+                pass
+
+
+def test_reply_with_damaged_octets_is_malformed_not_a_crash() -> None:
+    """Every single-octet change of a getTypes reply (kinds, discriminators, lengths)."""
+    from rtbus.errors import MalformedError
+    from rtbus.xtypes import typelookup as tl
+
+    shape = rtbus.idl.load("idl/shape.idl").ShapeType.__rtbus_type__
+    registry = tl.TypeRegistry()
+    registry.add(shape)
+    ids = (xtypes.type_identifier(shape, "minimal"), xtypes.type_identifier(shape, "complete"))
+    request = tl.GetTypesRequest(tl.SampleIdentity(bytes(16), 1), ids)
+    reply = tl.lookup(registry, tl.with_encapsulation(tl.encode_request(request)))
+    for offset in range(4, len(reply)):
+        for value in (0x00, 0x71, 0x73, 0x7F, 0xFF):
+            damaged = bytearray(reply)
+            damaged[offset] = value
+            try:
+                parsed = tl.decode_reply_payload(bytes(damaged))
+                for pair in getattr(parsed, "types", ()):
+                    pair.hash_matches()
+            except MalformedError:
+                pass
