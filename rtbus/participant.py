@@ -169,7 +169,8 @@ class Participant:
 
         def add() -> None:  # register before the engine flushes match events
             writer._guid = self.node.core.add_writer(  # type: ignore[union-attr]
-                topic.name, topic.type_name, q, topic.keyed, self.node.now())
+                topic.name, topic.type_name, q, topic.keyed, self.node.now(),
+                type_model=topic.model)
             self._writers[bytes(writer._guid)] = writer
 
         self._call(add)
@@ -189,7 +190,7 @@ class Participant:
             reader._guid = self.node.core.add_reader(  # type: ignore[union-attr]
                 topic.name, topic.type_name, q, keyed, self.node.now(), None,
                 reader._key_hash_of if keyed else None,
-                reader._key_hash_of_key if keyed else None)
+                reader._key_hash_of_key if keyed else None, type_model=topic.model)
             self._readers[bytes(reader._guid)] = reader
 
         self._call(add)

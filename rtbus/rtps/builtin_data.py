@@ -3,8 +3,13 @@
 What Cyclone DDS 11 actually sends was learned by capture
 (``tests/data/captures/discovery_cyclone11_two_participants.json``): it sends only the QoS
 policies that differ from the defaults, adds vendor PIDs (0x8007 version info, 0x800c, 0x8019)
-and a PID_PROPERTY_LIST with process name/pid/host. We send every policy explicitly and no
-vendor PIDs.
+and a PID_PROPERTY_LIST with process name/pid/host. We do the same for the QoS (DDSI-RTPS
+9.6.2.2.3: an absent policy has its default value, which for reliability depends on the
+endpoint kind: RELIABLE for writers, BEST_EFFORT for readers) and send no vendor PIDs.
+
+Payloads are PL_CDR_LE or PL_CDR_BE. A big-endian list is turned into its little-endian twin
+value by value on the way in (every PID we interpret has a typed codec in
+:mod:`rtbus.rtps.wire.parameters`), so the parsers below read one byte order only.
 
 Parsing is tolerant in the way DDSI-RTPS 9.6.2.2.1 asks: unknown PIDs are skipped, vendor PIDs
 (bit 15) are skipped whoever sent them, but an unknown PID with the must-understand bit (bit 14)
@@ -31,6 +36,7 @@ from ..qos import (
     read_string,
 )
 from .wire.locator import Locator
+from .wire.parameters import CODECS
 
 log = logging.getLogger("rtbus.rtps.builtin_data")
 
@@ -131,27 +137,50 @@ def _locator_from_wire(data: bytes) -> Locator:
 # --- parameter lists ------------------------------------------------------------------------
 
 def iter_parameters(payload: bytes | memoryview) -> Iterable[tuple[int, bytes]]:
-    """(pid, value) of a PL_CDR_LE serialized payload, up to PID_SENTINEL.
+    """(pid, value) of a PL_CDR_LE or PL_CDR_BE serialized payload, up to PID_SENTINEL.
 
-    Raises :class:`MalformedError` if the encapsulation is not PL_CDR_LE or a parameter runs
-    past the end. Big-endian parameter lists are rejected for now (no implementation we
-    interoperate with sends them on little-endian hosts).
+    Values always come out little endian: those of a big-endian list are converted with the
+    typed parameter codecs (values of PIDs without a codec pass unchanged; we interpret none
+    of those). Raises :class:`MalformedError` if the encapsulation is neither, a parameter runs
+    past the end, or a big-endian value does not decode.
     """
     data = bytes(payload)
     if len(data) < 4:
         raise MalformedError("truncated_payload", "no encapsulation header")
-    if data[:2] != PL_CDR_LE:
-        raise MalformedError("unsupported_encapsulation",
-                             f"expected PL_CDR_LE (0003), got {data[:2].hex()}")
-    return _iter_params_le(data, 4)
+    if data[:2] == PL_CDR_LE:
+        return _iter_params(data, 4, "<")
+    if data[:2] == PL_CDR_BE:
+        return [(pid, _to_little_endian(pid, value))
+                for pid, value in _iter_params(data, 4, ">")]
+    raise MalformedError("unsupported_encapsulation",
+                         f"expected PL_CDR_LE (0003) or PL_CDR_BE (0002), got {data[:2].hex()}")
 
 
-def _iter_params_le(data: bytes, offset: int) -> Iterable[tuple[int, bytes]]:
+def _to_little_endian(pid: int, value: bytes) -> bytes:
+    """One parameter value of a big-endian list, re-encoded little endian."""
+    if pid & VENDOR_SPECIFIC:
+        return value  # skipped by every parser; its layout is the vendor's business
+    if pid == PID_TYPE_INFORMATION:
+        from ..xtypes.typeinfo import decode_type_information
+
+        return decode_type_information(value, little_endian=False).encode()
+    codec = CODECS.get(pid)
+    if codec is None:
+        return value
+    try:
+        return codec[1](codec[0](memoryview(value), False), True)
+    except (struct.error, ValueError, OverflowError) as exc:
+        if isinstance(exc, MalformedError):
+            raise
+        raise MalformedError("bad_parameter", f"pid {pid:#06x}: {exc}") from None
+
+
+def _iter_params(data: bytes, offset: int, order: str) -> list[tuple[int, bytes]]:
     out: list[tuple[int, bytes]] = []
     while True:
         if offset + 4 > len(data):
             raise MalformedError("truncated_parameter_list", "no PID_SENTINEL before the end")
-        pid, length = struct.unpack_from("<HH", data, offset)
+        pid, length = struct.unpack_from(order + "HH", data, offset)
         offset += 4
         if pid == PID_SENTINEL:
             return out
@@ -382,8 +411,21 @@ class EndpointData:
         return self.endpoint_guid[:12]
 
 
+#: What an absent QoS parameter means, per endpoint kind (DDSI-RTPS 9.6.2.2.3; readers are
+#: best effort by default, writers reliable).
+_DEFAULT_QOS: dict[str, Qos] = {"writer": Qos(), "reader": Qos(reliability="best_effort")}
+
+
+def _qos_parameters(qos: Qos, role: EndpointRole) -> list[tuple[int, bytes]]:
+    """The QoS parameters that differ from the default for ``role`` (absent = default)."""
+    defaults = dict(policies_to_wire(_DEFAULT_QOS[role], role))
+    return [(pid, value) for pid, value in policies_to_wire(qos, role)
+            if defaults.get(pid) != value]
+
+
 def build_endpoint_payload(e: EndpointData) -> bytes:
-    """The SEDP DATA payload announcing ``e`` (every QoS policy sent explicitly)."""
+    """The SEDP DATA payload announcing ``e``: only the QoS policies that differ from the
+    defaults, as Cyclone does (``parse_endpoint_payload`` restores the absent ones)."""
     params: list[tuple[int, bytes]] = [
         (PID_ENDPOINT_GUID, e.endpoint_guid),
         (PID_TOPIC_NAME, _string(e.topic_name)),
@@ -391,7 +433,7 @@ def build_endpoint_payload(e: EndpointData) -> bytes:
     ]
     if e.participant_guid is not None:
         params.append((PID_PARTICIPANT_GUID, e.participant_guid))
-    params.extend(policies_to_wire(e.qos, e.role))
+    params.extend(_qos_parameters(e.qos, e.role))
     if e.type_information is not None:
         params.append((PID_TYPE_INFORMATION, e.type_information))
     params.extend((PID_UNICAST_LOCATOR, _locator_to_wire(loc)) for loc in e.unicast_locators)

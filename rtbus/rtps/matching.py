@@ -45,9 +45,12 @@ TYPE_CONSISTENCY_ENFORCEMENT_QOS_POLICY_ID = 24
 
 _WILDCARD_CHARS = frozenset("*?[")
 
-#: ``type_check(writer, reader)`` -> True if the reader may receive the writer's type. Called
-#: only when both endpoints carry TypeInformation; the xtypes layer provides the real one.
-TypeCheck = Callable[[EndpointData, EndpointData], bool]
+#: ``type_check(writer, reader)`` -> True if the reader may receive the writer's type, None if
+#: that cannot be decided yet (the remote TypeObjects are being fetched: no match for now, no
+#: status either; the caller re-runs matching once they arrive). Called only when both
+#: endpoints carry TypeInformation; :class:`rtbus.rtps.type_lookup.TypeLookupService` provides
+#: the real one.
+TypeCheck = Callable[[EndpointData, EndpointData], bool | None]
 
 
 def incompatible_policies(offered: Qos, requested: Qos) -> list[int]:
@@ -109,7 +112,7 @@ def partitions_match(writer: Iterable[str], reader: Iterable[str]) -> bool:
     return any(partition_names_match(a, b) for a in w for b in r)
 
 
-MismatchReason = Literal["topic", "type", "partition", "qos"]
+MismatchReason = Literal["topic", "type", "type_pending", "partition", "qos"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,8 @@ class MatchResult:
     """Outcome of matching one writer with one reader.
 
     ``reason`` says why not (None when matched); ``incompatible`` lists policy ids when the
-    reason is "qos" -- the caller raises the incompatible-QoS statuses from it.
+    reason is "qos" -- the caller raises the incompatible-QoS statuses from it. "type_pending":
+    the type check is still waiting for the remote TypeObjects (ask again later).
     """
 
     matched: bool
@@ -131,13 +135,15 @@ def match(writer: EndpointData, reader: EndpointData,
 
     Types: when both sides carry TypeInformation and a ``type_check`` is given, it decides
     (XTypes assignability, where type names need not be equal); otherwise the type names must
-    be equal.
+    be equal (a peer without TypeInformation, e.g. RTI Connext 6.1, matches by name).
     """
     if writer.topic_name != reader.topic_name:
         return MatchResult(False, "topic")
     if (type_check is not None and writer.type_information is not None
             and reader.type_information is not None):
         type_ok = type_check(writer, reader)
+        if type_ok is None:
+            return MatchResult(False, "type_pending")
     else:
         type_ok = writer.type_name == reader.type_name
     if not type_ok:

@@ -10,7 +10,10 @@ Routing follows DDSI-RTPS 8.3.7: a submessage addressed (INFO_DST) to another pa
 ignored; SPDP DATA goes to SPDP; SEDP entities to SEDP; ACKNACK/NACK_FRAG to the local
 writer they name; DATA/DATA_FRAG/HEARTBEAT/GAP to the local reader they name, or to every
 local reader when the reader id is ENTITYID_UNKNOWN (the reader ignores writers it has not
-matched). Malformed datagrams are dropped and counted per reason in ``counters``.
+matched). Submessages of the XTypes TypeLookup service endpoints go to
+:class:`~rtbus.rtps.type_lookup.TypeLookupService`, which also decides type matches for SEDP
+(its ``TypesResolved`` outputs re-run matching). Malformed datagrams are dropped and counted
+per reason in ``counters``.
 """
 
 from __future__ import annotations
@@ -25,12 +28,18 @@ from ..errors import MalformedError
 from ..qos import Qos
 from . import wire
 from .actions import Deliver, Send
-from .builtin_data import EndpointData, ParticipantData
+from .builtin_data import DEFAULT_BUILTIN_ENDPOINTS, EndpointData, ParticipantData
 from .history import HistoryQos
 from .matching import TypeCheck
 from .reader import ReaderConfig, StatefulReader
 from .sedp import EndpointMatched, EndpointUnmatched, Sedp
 from .spdp import ParticipantDiscovered, ParticipantLost, ParticipantUpdated, Spdp, SpdpConfig
+from .type_lookup import (
+    TYPE_LOOKUP_ENDPOINTS,
+    TYPE_LOOKUP_ENTITIES,
+    TypeLookupService,
+    TypesResolved,
+)
 from .writer import StatefulWriter, WouldBlock, WriterConfig, Written
 
 log = logging.getLogger("rtbus.rtps.participant")
@@ -95,14 +104,21 @@ class ParticipantCore:
                  announce_locators: tuple[wire.Locator, ...] | None = None,
                  lease_duration: float = 10.0, name: str | None = None,
                  spdp_config: SpdpConfig | None = None, type_check: TypeCheck | None = None,
-                 now: float = 0.0, max_message_size: int = wire.DEFAULT_MAX_MESSAGE_SIZE) -> None:
+                 now: float = 0.0, max_message_size: int = wire.DEFAULT_MAX_MESSAGE_SIZE,
+                 type_lookup: bool = True) -> None:
+        """``type_lookup`` False: no TypeLookup service, and no TypeInformation is announced
+        (peers then match our endpoints by type name)."""
         self.prefix = wire.GuidPrefix(guid_prefix)
         self.domain_id = domain_id
+        self.type_lookup = TypeLookupService(bytes(self.prefix)) if type_lookup else None
+        if type_check is None and self.type_lookup is not None:
+            type_check = self.type_lookup.check
+        builtin = DEFAULT_BUILTIN_ENDPOINTS | (TYPE_LOOKUP_ENDPOINTS if type_lookup else 0)
         self.local = ParticipantData(
             guid_prefix=bytes(self.prefix), domain_id=domain_id, lease_duration=lease_duration,
             metatraffic_unicast=metatraffic_unicast, metatraffic_multicast=metatraffic_multicast,
             default_unicast=default_unicast, default_multicast=default_multicast,
-            entity_name=name)
+            entity_name=name, builtin_endpoints=builtin)
         if announce_locators is not None:  # initial peers may repeat the multicast locator
             announce_locators = tuple(dict.fromkeys(announce_locators))
         self.spdp = Spdp(self.local, now, announce_locators=announce_locators,
@@ -134,8 +150,11 @@ class ParticipantCore:
 
     def add_writer(self, topic_name: str, type_name: str, qos: Qos, keyed: bool, now: float,
                    type_information: bytes | None = None,
-                   fragment_size: int | None = None) -> wire.Guid:
+                   fragment_size: int | None = None, type_model: Any = None) -> wire.Guid:
+        """``type_model``: the topic type's model; announced as PID_TYPE_INFORMATION and served
+        by the TypeLookup service (unless ``type_information`` is given explicitly)."""
         self._now = now
+        type_information = self._type_information(type_information, type_model)
         eid = self._entity_id(_KIND_WRITER_KEYED if keyed else _KIND_WRITER_NOKEY)
         guid = wire.Guid(self.prefix, eid)
         cfg = WriterConfig(reliable=qos.reliability == "reliable",
@@ -147,14 +166,16 @@ class ParticipantCore:
                             type_information=type_information)
         self.writers[eid] = LocalEndpoint(guid, data, StatefulWriter(guid, cfg))
         self._perform(self.sedp.add_local(data, now))
+        self._flush_type_requests(now)
         return guid
 
     def add_reader(self, topic_name: str, type_name: str, qos: Qos, keyed: bool, now: float,
                    type_information: bytes | None = None,
                    key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
                    key_hash_of_key: Callable[[bytes | memoryview], bytes | None] | None = None,
-                   ) -> wire.Guid:
+                   type_model: Any = None) -> wire.Guid:
         self._now = now
+        type_information = self._type_information(type_information, type_model)
         eid = self._entity_id(_KIND_READER_KEYED if keyed else _KIND_READER_NOKEY)
         guid = wire.Guid(self.prefix, eid)
         cfg = ReaderConfig(reliable=qos.reliability == "reliable",
@@ -166,7 +187,19 @@ class ParticipantCore:
                             type_information=type_information)
         self.readers[eid] = LocalEndpoint(guid, data, core)
         self._perform(self.sedp.add_local(data, now))
+        self._flush_type_requests(now)
         return guid
+
+    def _type_information(self, given: bytes | None, model: Any) -> bytes | None:
+        if model is None or self.type_lookup is None:
+            return given
+        served = self.type_lookup.add_local_type(model)
+        return given if given is not None else served
+
+    def _flush_type_requests(self, now: float) -> None:
+        """Send the TypeLookup requests matching queued (remote types we must fetch)."""
+        if self.type_lookup is not None:
+            self._perform(self.type_lookup.flush(now))
 
     def remove_endpoint(self, guid: wire.Guid, now: float) -> None:
         ep = self.writers.pop(guid.entity_id, None) or self.readers.pop(guid.entity_id, None)
@@ -221,6 +254,7 @@ class ParticipantCore:
                 self._route(src, sub, now, rec.timestamp)
             except MalformedError as exc:
                 self.counters["malformed_" + exc.reason] += 1
+        self._flush_type_requests(now)
 
     def _route(self, src: Any, sub: Any, now: float, timestamp: int | None) -> None:
         cls = type(sub)
@@ -228,6 +262,11 @@ class ParticipantCore:
         if writer_id == wire.ENTITYID_SPDP_BUILTIN_PARTICIPANT_WRITER:
             if cls is wire.Data:
                 self._spdp(self.spdp.handle_data(src, sub, now), now)
+            return
+        if self.type_lookup is not None and (
+                bytes(writer_id or b"") in TYPE_LOOKUP_ENTITIES
+                or bytes(getattr(sub, "reader_id", b"") or b"") in TYPE_LOOKUP_ENTITIES):
+            self._perform(self.type_lookup.handle_submessage(src, sub, now, timestamp))
             return
         if bytes(writer_id or b"") in _SEDP_ENTITIES or \
                 bytes(getattr(sub, "reader_id", b"") or b"") in _SEDP_ENTITIES:
@@ -263,6 +302,8 @@ class ParticipantCore:
     # --- timers ------------------------------------------------------------------------------
     def next_timer(self) -> float | None:
         times = [self.spdp.next_timer(), self.sedp.next_timer()]
+        if self.type_lookup is not None:
+            times.append(self.type_lookup.next_timer())
         for ep in (*self.writers.values(), *self.readers.values()):
             times.append(ep.core.next_timer())
         present = [t for t in times if t is not None]
@@ -272,10 +313,13 @@ class ParticipantCore:
         self._now = now
         self._spdp(self.spdp.handle_timer(now), now)
         self._perform(self.sedp.handle_timer(now))
+        if self.type_lookup is not None:
+            self._perform(self.type_lookup.handle_timer(now))
         for ep in self.writers.values():
             self._perform(ep.core.handle_timer(now))
         for ep in self.readers.values():
             self._perform(ep.core.handle_timer(now), ep)
+        self._flush_type_requests(now)
 
     def shutdown(self, now: float) -> None:
         """Announce our departure (SPDP dispose) and drop local endpoints."""
@@ -291,8 +335,12 @@ class ParticipantCore:
                 continue
             self._events.append(out)
             if isinstance(out, (ParticipantDiscovered, ParticipantUpdated)):
+                if self.type_lookup is not None:  # before SEDP: matching may need to ask it
+                    self._perform(self.type_lookup.participant_discovered(out.data, now))
                 self._perform(self.sedp.participant_discovered(out.data, now))
             elif isinstance(out, ParticipantLost):
+                if self.type_lookup is not None:
+                    self._perform(self.type_lookup.participant_lost(out.guid_prefix, now))
                 self._perform(self.sedp.participant_lost(out.guid_prefix, now))
 
     def _perform(self, outputs: list[Any], ep: LocalEndpoint | None = None) -> None:
@@ -307,6 +355,8 @@ class ParticipantCore:
                 self._on_matched(out)
             elif cls is EndpointUnmatched:
                 self._on_unmatched(out)
+            elif cls is TypesResolved:
+                self._perform(self.sedp.rematch_all(self._now))
             else:
                 self._events.append(out)
 

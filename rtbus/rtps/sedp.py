@@ -225,6 +225,13 @@ class SedpState:
         out: list[SedpOutput] = [RemoteEndpointDiscovered(data)] if known is None else []
         return out + self._rematch_remote(data)
 
+    def rematch_all(self) -> list[SedpOutput]:
+        """Re-run matching of every local/remote pair (remote TypeObjects became known)."""
+        out: list[SedpOutput] = []
+        for remote in list(self.remote.values()):
+            out += self._rematch_remote(remote)
+        return out
+
     # --- internals -------------------------------------------------------------------------
 
     def _rematch_remote(self, remote: EndpointData) -> list[SedpOutput]:
@@ -240,6 +247,8 @@ class SedpState:
         result = match(writer, reader, self.type_check)
         locators = self.locators_of(remote)
         out: list[SedpOutput] = []
+        if result.reason == "type_pending":
+            return out  # decided when the remote TypeObjects arrive (or the request times out)
         if result.matched and locators:
             self._incompatible.pop(pair, None)
             if pair not in self.matches:
@@ -376,6 +385,10 @@ class Sedp:
 
     def remove_local(self, guid: bytes, now: float) -> list[Action | SedpOutput]:
         return self._publish(self.state.remove_local(guid), now)
+
+    def rematch_all(self, now: float) -> list[Action | SedpOutput]:
+        """Matching again after the type check learnt something (see SedpState.rematch_all)."""
+        return self._publish(self.state.rematch_all(), now)
 
     # --- wire input ------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
@@ -241,7 +242,7 @@ def decode_reply(body: bytes, little_endian: bool = True) -> Reply:
         if out is None:
             return GetTypesReply(rid, remote_ex=remote_ex, return_code=code)
         pairs = tuple(TypePair(TypeIdentifier(p["type_identifier"]),
-                               encode(wt.TypeObject, p["type_object"]))
+                               _reencoded_type_object(p["type_object"]))
                       for p in (out["types"] or []))
         c2m = tuple((TypeIdentifier(p["type_identifier1"]), TypeIdentifier(p["type_identifier2"]))
                     for p in (out["complete_to_minimal"] or []))
@@ -252,6 +253,20 @@ def decode_reply(body: bytes, little_endian: bool = True) -> Reply:
                  for d in (out["dependent_typeids"] or []))
     return GetTypeDependenciesReply(rid, deps, bytes(out["continuation_point"] or b""),
                                     remote_ex, code)
+
+
+def _reencoded_type_object(value: Any) -> bytes:
+    """A decoded TypeObject back to XCDR2 little endian (what its hash is computed over).
+
+    Decoding is lenient with what it does not know (an unknown union discriminator yields
+    None), so a damaged object can fail here instead: that is malformed input too.
+    """
+    try:
+        return encode(wt.TypeObject, value)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError,
+            struct.error) as exc:
+        raise MalformedError("typelookup_type_object",
+                             f"TypeObject not re-encodable: {exc}") from None
 
 
 def decode_request_payload(payload: bytes) -> Request:
@@ -298,6 +313,10 @@ class TypeRegistry:
 
     def type_object(self, tid: TypeIdentifier) -> bytes | None:
         return self._objects.get(tid)
+
+    def objects(self) -> Mapping[TypeIdentifier, bytes]:
+        """Every TypeObject known (local and verified remote ones), by identifier."""
+        return self._objects
 
     def missing(self, tids: Any) -> list[TypeIdentifier]:
         """The hashed identifiers among ``tids`` this registry cannot describe yet."""

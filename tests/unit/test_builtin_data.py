@@ -171,6 +171,8 @@ def test_truncations_and_bad_encapsulation():
         with pytest.raises(MalformedError):
             parse_endpoint_payload(good[:cut], "writer")
     with pytest.raises(MalformedError, match="PL_CDR_LE"):
+        list(iter_parameters(b"\x00\x07\x00\x00\x01\x00\x00\x00"))
+    with pytest.raises(MalformedError, match="PID_SENTINEL"):  # big endian: PID 0x0100
         list(iter_parameters(b"\x00\x02\x00\x00\x01\x00\x00\x00"))
 
 
@@ -222,5 +224,149 @@ def test_mutated_cyclone_payloads_raise_only_malformed(which, edits):
                   lambda b: parse_endpoint_payload(b, "reader")):
         try:
             parse(bytes(payload))
+        except MalformedError:
+            pass
+
+
+# --- lean SEDP: only what differs from the defaults ------------------------------------------
+
+QOS_PIDS = frozenset({0x1D, 0x23, 0x27, 0x1B, 0x1A, 0x25, 0x40, 0x41, 0x1F, 0x21, 0x29, 0x2E,
+                      0x2D, 0x2C, 0x73, 0x06, 0x2B, 0x49, 0x04})
+
+
+def _pids(payload):
+    return [pid for pid, _ in iter_parameters(payload)]
+
+
+@pytest.mark.parametrize("role", ["writer", "reader"])
+def test_default_qos_is_not_announced(role):
+    qos = Qos() if role == "writer" else Qos(reliability="best_effort")
+    e = EndpointData(role, bytes(range(16)), "Square", "ShapeType", qos, vendor_id=b"\x01\xf7")
+    payload = build_endpoint_payload(e)
+    assert not QOS_PIDS & set(_pids(payload))
+    assert parse_endpoint_payload(payload, role) == e
+    assert len(payload) <= 100  # was 292 / 276 with every policy spelled out
+
+
+def test_non_default_qos_is_announced_and_role_defaults_differ():
+    reliable_reader = EndpointData("reader", bytes(16), "T", "U", Qos(reliability="reliable"))
+    assert 0x1A in _pids(build_endpoint_payload(reliable_reader))
+    reliable_writer = EndpointData("writer", bytes(16), "T", "U", Qos(reliability="reliable"))
+    assert 0x1A not in _pids(build_endpoint_payload(reliable_writer))
+    best_effort_writer = EndpointData("writer", bytes(16), "T", "U",
+                                      Qos(reliability="best_effort"), vendor_id=b"\x01\xf7")
+    payload = build_endpoint_payload(best_effort_writer)
+    assert _pids(payload).count(0x1A) == 1
+    assert parse_endpoint_payload(payload, "writer") == best_effort_writer
+    tl = EndpointData("writer", bytes(16), "T", "U", Qos(durability="transient_local",
+                                                       history=("keep_last", 5)))
+    assert {0x1D, 0x40} <= set(_pids(build_endpoint_payload(tl)))
+
+
+durations = st.sampled_from([0.0, 0.25, 1.5, math.inf])
+
+
+@settings(max_examples=150, deadline=None)
+@given(role=st.sampled_from(["writer", "reader"]),
+       reliability=st.sampled_from(["best_effort", "reliable"]),
+       max_blocking_time=st.sampled_from([0.0, 0.1, 2.0]),
+       durability=st.sampled_from(["volatile", "transient_local"]),
+       history=st.sampled_from([("keep_last", 1), ("keep_last", 7), "keep_all"]),
+       deadline=durations, latency_budget=durations, liveliness_lease=durations,
+       liveliness=st.sampled_from(["automatic", "manual_by_participant"]),
+       ownership=st.sampled_from(["shared", "exclusive"]),
+       destination_order=st.sampled_from(["by_reception_timestamp", "by_source_timestamp"]),
+       partition=st.lists(names, max_size=2),
+       data_representation=st.sampled_from([(0,), (2,), (0, 2)]),
+       user_data=st.binary(max_size=5))
+def test_lean_qos_round_trip(role, **policies):
+    e = EndpointData(role, bytes(range(16)), "T", "U", Qos(**policies), vendor_id=b"\x01\xf7")
+    assert parse_endpoint_payload(build_endpoint_payload(e), role) == e
+
+
+# --- big-endian parameter lists (PL_CDR_BE) --------------------------------------------------
+
+def _be_param(pid, value):
+    pad = -len(value) % 4
+    return struct.pack(">HH", pid, len(value) + pad) + value + b"\0" * pad
+
+
+def _be_string(text):
+    raw = text.encode() + b"\0"
+    return struct.pack(">I", len(raw)) + raw
+
+
+def _type_information_be():
+    """A ShapeType TypeInformation as a big-endian peer sends it (serialized by Cyclone)."""
+    idl_support = pytest.importorskip("cyclonedds.idl._support")
+    from cyclonedds.idl._typesupport.DDS.XTypes import TypeInformation
+
+    import rtbus.idl
+    from rtbus import xtypes
+
+    model = rtbus.idl.load("idl/shape.idl").ShapeType.__rtbus_type__
+    le = xtypes.type_information(model)
+    value = TypeInformation.deserialize(b"\x00\x07\x00\x00" + le)
+    be = value.serialize(use_version_2=True, endianness=idl_support.Endianness.Big)
+    assert be[:2] == b"\x00\x0a" and be[4:] != le
+    return be[4:], le
+
+
+def test_big_endian_endpoint_payload():
+    ti_be, ti_le = _type_information_be()
+    guid = bytes(range(16))
+    payload = b"\x00\x02\x00\x00" + b"".join([
+        _be_param(PID_ENDPOINT_GUID, guid),
+        _be_param(PID_TOPIC_NAME, _be_string("Square")),
+        _be_param(PID_TYPE_NAME, _be_string("ShapeType")),
+        _be_param(0x1A, struct.pack(">IiI", 2, 1, 0)),  # reliable, max_blocking_time 1 s
+        _be_param(0x1D, struct.pack(">I", 1)),  # transient local
+        _be_param(0x40, struct.pack(">Ii", 0, 5)),  # keep last 5
+        _be_param(0x23, struct.pack(">iI", 0, 1 << 31)),  # deadline 0.5 s
+        _be_param(0x29, struct.pack(">I", 2) + _be_string("a") + b"\0\0" + _be_string("bc")),
+        _be_param(0x73, struct.pack(">Ih", 1, 2)),  # data representation [XCDR2]
+        _be_param(0x2F, struct.pack(">iI", 1, 7411) + bytes(12) + bytes([10, 0, 0, 1])),
+        _be_param(0x75, ti_be),
+        _be_param(0x16, b"\x01\x10"),
+        _be_param(0xC001, b"\x00\x00\x00\x07"),  # vendor-specific: skipped
+        struct.pack(">HH", 1, 0)])
+    e = parse_endpoint_payload(payload, "reader")
+    assert (e.endpoint_guid, e.topic_name, e.type_name) == (guid, "Square", "ShapeType")
+    assert e.qos == Qos(reliability="reliable", max_blocking_time=1.0,
+                        durability="transient_local", history=("keep_last", 5), deadline=0.5,
+                        partition=("a", "bc"), data_representation=(2,))
+    assert e.unicast_locators == (Locator.udpv4("10.0.0.1", 7411),)
+    assert e.type_information == ti_le
+    assert e.vendor_id == b"\x01\x10"
+
+
+def test_big_endian_participant_payload():
+    guid = bytes(range(12)) + b"\0\0\1\xc1"
+    payload = b"\x00\x02\x00\x00" + b"".join([
+        _be_param(PID_PARTICIPANT_GUID, guid),
+        _be_param(0x02, struct.pack(">iI", 20, 0)),  # lease duration 20 s
+        _be_param(0x58, struct.pack(">I", 0x3F | 0xF000)),  # builtin endpoint set
+        _be_param(0x0F, struct.pack(">I", 7)),  # domain id
+        _be_param(0x32, struct.pack(">iI", 1, 7410) + bytes(12) + bytes([10, 0, 0, 2])),
+        _be_param(0x31, struct.pack(">iI", 1, 7411) + bytes(12) + bytes([10, 0, 0, 2])),
+        _be_param(0x62, _be_string("be-peer")),
+        struct.pack(">HH", 1, 0)])
+    p = parse_participant_payload(payload)
+    assert p.guid_prefix == guid[:12] and p.lease_duration == 20.0
+    assert p.builtin_endpoints == 0x3F | 0xF000 and p.domain_id == 7
+    assert p.metatraffic_unicast == (Locator.udpv4("10.0.0.2", 7410),)
+    assert p.default_unicast == (Locator.udpv4("10.0.0.2", 7411),)
+    assert p.entity_name == "be-peer"
+    assert parse_key_payload(b"\x00\x02\x00\x00" + _be_param(PID_PARTICIPANT_GUID, guid)
+                             + struct.pack(">HH", 1, 0)) == guid
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200))
+def test_big_endian_garbage_raises_only_malformed(blob):
+    for parse in (parse_participant_payload,
+                  lambda b: parse_endpoint_payload(b, "reader"), parse_key_payload):
+        try:
+            parse(b"\x00\x02\x00\x00" + blob)
         except MalformedError:
             pass

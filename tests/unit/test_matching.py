@@ -111,6 +111,12 @@ def test_type_check_used_only_when_both_have_type_information():
                      lambda w, r: False).matched
 
 
+def test_undecided_type_check_is_pending_not_a_mismatch():
+    w = ep("writer", type_name="A", typeinfo=b"ti")
+    r = match(w, ep("reader", type_name="A", typeinfo=b"other"), lambda w, r: None)
+    assert not r.matched and r.reason == "type_pending"
+
+
 durations = st.sampled_from([0.0, 0.5, 1.0, math.inf])
 
 

@@ -168,6 +168,21 @@ def test_type_check_plugged_in():
     assert seen == [1]
 
 
+def test_pending_type_check_waits_silently_then_rematch_decides():
+    verdict: list = [None]
+    st = SedpState(type_check=lambda w, r: verdict[0])
+    st.participant_discovered(participant(P2, 7420))
+    st.add_local(EndpointData("writer", P1 + b"\0\0\1\2", "T", "A", type_information=b"ti"))
+    r = EndpointData("reader", P2 + b"\0\0\1\7", "T", "A", type_information=b"other")
+    out = st.handle_sample("reader", build_endpoint_payload(r))
+    assert of(EndpointMatched, out) == [] and of(InconsistentTopic, out) == []
+    verdict[0] = False
+    assert len(of(InconsistentTopic, st.rematch_all())) == 1
+    assert st.rematch_all() == []  # reported once
+    verdict[0] = True
+    assert len(of(EndpointMatched, st.rematch_all())) == 1
+
+
 def test_cyclone_capture_writer_matches_local_reader():
     """Cyclone's SEDP publication (partition partA) matches our reader on 'part*'."""
     st = SedpState()
