@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from .engine.loop import background_loop
 from .engine.node import Node
 from .errors import NotEnabledError, RtbusError
-from .qos import XCDR1, XCDR2, Qos
+from .qos import DEFAULT_DATA_REPRESENTATION, XCDR1, XCDR2, Qos
 from .reader import Reader
 from .rtps.participant import Delivered
 from .rtps.sedp import EndpointMatched, EndpointUnmatched
@@ -180,8 +180,9 @@ class Participant:
         if qos is None and "reliability" not in policies and topic.qos == Qos():
             policies["reliability"] = "best_effort"  # the DDS default for a data reader
         q = _merge(qos or topic.qos, policies)
-        if q.data_representation == Qos().data_representation:
-            # rtbus decodes both, so a default reader accepts both (as Cyclone's does)
+        if q.data_representation is DEFAULT_DATA_REPRESENTATION:
+            # never chosen (an explicit (XCDR1,) is honoured): rtbus decodes both, so such a
+            # reader accepts both, as Cyclone's default reader does
             q = _merge(q, {"data_representation": (XCDR1, XCDR2)})
         reader: Reader[Any] = Reader(self, topic, q)
         keyed = topic.keyed

@@ -63,6 +63,9 @@ _INFINITE_WIRE = (0x7FFFFFFF, 0xFFFFFFFF)
 _UNLIMITED = -1
 
 
+#: What a writer uses unless told otherwise. Only this very object means "not chosen".
+DEFAULT_DATA_REPRESENTATION: tuple[int, ...] = (XCDR1,)
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Qos:
     """One bundle of DDS QoS policies; every field has the DDS default for a data writer.
@@ -92,7 +95,9 @@ class Qos:
     user_data: bytes = b""
     topic_data: bytes = b""
     group_data: bytes = b""
-    data_representation: tuple[int, ...] = (XCDR1,)
+    # the default object itself (not just an equal tuple): a reader whose Qos still holds it
+    # was never told a representation and accepts XCDR1 and XCDR2 (see create_reader)
+    data_representation: tuple[int, ...] = DEFAULT_DATA_REPRESENTATION
 
     def __post_init__(self) -> None:
         _check_choice("reliability", self.reliability, RELIABILITY_KINDS)
@@ -135,7 +140,7 @@ class Qos:
             if not isinstance(value, (bytes, bytearray, memoryview)):
                 raise QosError(f"{name}: expected bytes, got {type(value).__name__}")
             object.__setattr__(self, name, bytes(value))
-        reps = tuple(self.data_representation)
+        reps = tuple(self.data_representation)  # a tuple stays the same object
         if not reps or any(r not in (XCDR1, XML, XCDR2) for r in reps):
             raise QosError("data_representation: expected a non-empty list of XCDR1 (0), "
                            f"XML (1), XCDR2 (2), got {self.data_representation!r}")

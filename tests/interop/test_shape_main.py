@@ -294,3 +294,11 @@ def test_bad_options_exit_code_1() -> None:
 def _finish_any(proc: subprocess.Popen[str]) -> str:
     out, _ = proc.communicate(timeout=30)
     return out
+
+
+@pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
+def test_xcdr2_writer_xcdr1_reader_incompatible(pub: str, sub: str) -> None:
+    d = 91 + PAIRS.index((pub, sub))
+    _, sout = run_pair(pub, f"-P -t Square -x 2 -r -k 0 -d {d} {SHORT_PUB}",
+                       sub, f"-S -t Square -x 1 -r -k 0 -d {d} {SHORT_SUB}")
+    assert "on_requested_incompatible_qos()" in sout and not samples(sout), sout
