@@ -9,9 +9,11 @@ from .participant import Participant
 from .qos import Qos
 from .reader import Reader
 from .sample import Sample, SampleInfo
+from .status import IncompatibleQosStatus, InconsistentTopicStatus, MatchedStatus
 from .topic import Topic
 from .types import declare as idl_types  # declaring IDL types in Python: rtbus.idl_types
 from .writer import Writer
 
-__all__ = ["Participant", "Qos", "Reader", "Sample", "SampleInfo", "Topic", "Writer", "cdr",
-           "errors", "idl", "idl_types"]
+__all__ = ["IncompatibleQosStatus", "InconsistentTopicStatus", "MatchedStatus", "Participant",
+           "Qos", "Reader", "Sample", "SampleInfo", "Topic", "Writer", "cdr", "errors", "idl",
+           "idl_types"]

@@ -24,7 +24,7 @@ from .errors import NotEnabledError, RtbusError
 from .qos import DEFAULT_DATA_REPRESENTATION, XCDR1, XCDR2, Qos
 from .reader import Reader
 from .rtps.participant import Delivered
-from .rtps.sedp import EndpointMatched, EndpointUnmatched
+from .rtps.sedp import EndpointMatched, EndpointUnmatched, IncompatibleQos, InconsistentTopic
 from .topic import Topic
 from .writer import Writer
 
@@ -207,7 +207,16 @@ class Participant:
         elif cls is EndpointMatched or cls is EndpointUnmatched:
             ep = self._writers.get(ev.local_guid) or self._readers.get(ev.local_guid)
             if ep is not None:
-                ep._match_changed(cls is EndpointMatched)
+                remote = ev.remote.endpoint_guid if cls is EndpointMatched else ev.remote_guid
+                ep._match_changed(cls is EndpointMatched, bytes(remote))
+        elif cls is IncompatibleQos or cls is InconsistentTopic:
+            ep = self._writers.get(ev.local_guid) or self._readers.get(ev.local_guid)
+            if ep is None:
+                return
+            if cls is IncompatibleQos:
+                ep._status_incompatible_qos(tuple(ev.policies))
+            else:
+                ep._status_inconsistent_topic()
 
 
 def _merge(base: Qos, policies: dict[str, Any]) -> Qos:

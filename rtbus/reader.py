@@ -13,6 +13,7 @@ from . import cdr
 from .errors import DecodeError
 from .qos import Qos
 from .sample import Sample
+from .status import IncompatibleQosStatus, Listener, MatchedStatus, StatusMixin
 from .topic import Topic
 
 if TYPE_CHECKING:
@@ -24,7 +25,17 @@ T = TypeVar("T")
 _TAKE_TIMER_SLACK = 0.01
 
 
-class Reader(Generic[T]):
+class Reader(StatusMixin, Generic[T]):
+    """Receives samples of one topic. Statuses: ``subscription_matched_status()``,
+    ``requested_incompatible_qos_status()``, ``inconsistent_topic_status()``; listeners of the
+    same names with ``on_`` (called as ``fn(reader, status)`` on the engine thread), and
+    ``on_data_available(reader)``."""
+
+    _MATCHED_LISTENER = "on_subscription_matched"
+    _INCOMPATIBLE_LISTENER = "on_requested_incompatible_qos"
+    on_subscription_matched: Listener | None = None
+    on_requested_incompatible_qos: Listener | None = None
+
     def __init__(self, participant: Participant, topic: Topic, qos: Qos) -> None:
         self.participant = participant
         self.topic = topic
@@ -39,6 +50,7 @@ class Reader(Generic[T]):
         self._matched = asyncio.Event()
         self._is_closed = False
         self.decode_errors = 0  # samples dropped because their payload did not decode
+        self._init_statuses()
 
     @property
     def guid(self) -> bytes:
@@ -71,10 +83,19 @@ class Reader(Generic[T]):
         if self.on_data_available is not None:
             self.on_data_available(self)
 
-    def _match_changed(self, matched: bool) -> None:
+    def _match_changed(self, matched: bool, remote_guid: bytes = b"") -> None:
         self.matched_count += 1 if matched else -1
         if self.matched_count > 0:
             self._matched.set()
+        self._status_matched(remote_guid, matched)
+
+    def subscription_matched_status(self) -> MatchedStatus:
+        """Writers matched now and in total (resets the ``*_change`` counts)."""
+        return self._statuses.take_matched()
+
+    def requested_incompatible_qos_status(self) -> IncompatibleQosStatus:
+        """Writers that could not match because of QoS, by policy id (resets the change)."""
+        return self._statuses.take_incompatible_qos()
 
     def _closed(self) -> None:
         self._is_closed = True

@@ -11,6 +11,7 @@ from .errors import RtbusError
 from .qos import XCDR1, Qos
 from .rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED
 from .rtps.writer import WouldBlock
+from .status import IncompatibleQosStatus, Listener, MatchedStatus, StatusMixin
 from .topic import Topic
 
 if TYPE_CHECKING:
@@ -21,7 +22,16 @@ T = TypeVar("T")
 _WRITE_TIMER_SLACK = 0.05
 
 
-class Writer(Generic[T]):
+class Writer(StatusMixin, Generic[T]):
+    """Publishes samples of one topic. Statuses: ``publication_matched_status()``,
+    ``offered_incompatible_qos_status()``, ``inconsistent_topic_status()``; listeners of the
+    same names with ``on_`` (called as ``fn(writer, status)`` on the engine thread)."""
+
+    _MATCHED_LISTENER = "on_publication_matched"
+    _INCOMPATIBLE_LISTENER = "on_offered_incompatible_qos"
+    on_publication_matched: Listener | None = None
+    on_offered_incompatible_qos: Listener | None = None
+
     def __init__(self, participant: Participant, topic: Topic, qos: Qos) -> None:
         self.participant = participant
         self.topic = topic
@@ -31,6 +41,7 @@ class Writer(Generic[T]):
         self._representation = "XCDR1" if qos.data_representation[:1] == (XCDR1,) else "XCDR2"
         self._matched = asyncio.Event()
         self._keyed = topic.keyed  # computed from the type model: once, not per sample
+        self._init_statuses()
         self._blocking = qos.history == "keep_all" or (
             isinstance(qos.history, tuple) and qos.history[0] == "keep_all")
 
@@ -89,12 +100,21 @@ class Writer(Generic[T]):
             time.sleep(0.0005)
 
     # --- matching and acknowledgements -------------------------------------------------------
-    def _match_changed(self, matched: bool) -> None:
+    def _match_changed(self, matched: bool, remote_guid: bytes = b"") -> None:
         self.matched_count += 1 if matched else -1
         if self.matched_count > 0:
             self._matched.set()
         else:
             self._matched.clear()
+        self._status_matched(remote_guid, matched)
+
+    def publication_matched_status(self) -> MatchedStatus:
+        """Readers matched now and in total (resets the ``*_change`` counts)."""
+        return self._statuses.take_matched()
+
+    def offered_incompatible_qos_status(self) -> IncompatibleQosStatus:
+        """Readers that could not match because of QoS, by policy id (resets the change)."""
+        return self._statuses.take_incompatible_qos()
 
     async def _wait_matched(self, n: int) -> None:
         while self.matched_count < n:

@@ -1,0 +1,142 @@
+"""Communication statuses of writers and readers, as DDS defines them, with listeners.
+
+Each writer and reader keeps its statuses here. ``*_change`` counts what happened since the
+application last looked: reading a status (``writer.publication_matched_status()``) returns a
+snapshot and resets those counters, as DDS's ``get_*_status`` does. A listener
+(``writer.on_publication_matched = fn``) is called with the endpoint and the status each time
+the status changes; it runs on the engine's loop thread, so it must not block (hand work to
+another thread or task). Statuses change on engine events only: matching, unmatching,
+incompatible QoS (with the policy ids of ``rtbus.qos``'s QosPolicyId numbering) and
+inconsistent topics (same name, a type that does not fit).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+log = logging.getLogger("rtbus.status")
+Listener = Callable[[Any, Any], None]
+
+
+@dataclass(slots=True)
+class MatchedStatus:
+    """PUBLICATION_MATCHED (writer) or SUBSCRIPTION_MATCHED (reader)."""
+
+    total_count: int = 0
+    total_count_change: int = 0
+    current_count: int = 0
+    current_count_change: int = 0
+    last_handle: bytes = b""  # GUID of the remote endpoint that matched or left last
+
+
+@dataclass(slots=True)
+class IncompatibleQosStatus:
+    """OFFERED_INCOMPATIBLE_QOS (writer) or REQUESTED_INCOMPATIBLE_QOS (reader)."""
+
+    total_count: int = 0
+    total_count_change: int = 0
+    last_policy_id: int = 0
+    policies: Counter[int] = field(default_factory=Counter)  # policy id -> times it failed
+
+
+@dataclass(slots=True)
+class InconsistentTopicStatus:
+    """A remote endpoint uses this topic name with a type that does not fit."""
+
+    total_count: int = 0
+    total_count_change: int = 0
+
+
+class EndpointStatuses:
+    """The statuses of one endpoint; fed on the loop thread, read from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.matched = MatchedStatus()
+        self.incompatible_qos = IncompatibleQosStatus()
+        self.inconsistent_topic = InconsistentTopicStatus()
+
+    def on_matched(self, remote_guid: bytes, matched: bool) -> MatchedStatus:
+        with self._lock:
+            s = self.matched
+            step = 1 if matched else -1
+            s.current_count += step
+            s.current_count_change += step
+            if matched:
+                s.total_count += 1
+                s.total_count_change += 1
+            s.last_handle = remote_guid
+            return replace(s)
+
+    def on_incompatible_qos(self, policies: tuple[int, ...]) -> IncompatibleQosStatus:
+        with self._lock:
+            s = self.incompatible_qos
+            s.total_count += 1
+            s.total_count_change += 1
+            s.last_policy_id = policies[-1] if policies else 0
+            s.policies.update(policies)
+            return replace(s, policies=Counter(s.policies))
+
+    def on_inconsistent_topic(self) -> InconsistentTopicStatus:
+        with self._lock:
+            s = self.inconsistent_topic
+            s.total_count += 1
+            s.total_count_change += 1
+            return replace(s)
+
+    def take_matched(self) -> MatchedStatus:
+        with self._lock:
+            out = replace(self.matched)
+            self.matched.total_count_change = self.matched.current_count_change = 0
+            return out
+
+    def take_incompatible_qos(self) -> IncompatibleQosStatus:
+        with self._lock:
+            out = replace(self.incompatible_qos, policies=Counter(self.incompatible_qos.policies))
+            self.incompatible_qos.total_count_change = 0
+            return out
+
+    def take_inconsistent_topic(self) -> InconsistentTopicStatus:
+        with self._lock:
+            out = replace(self.inconsistent_topic)
+            self.inconsistent_topic.total_count_change = 0
+            return out
+
+
+class StatusMixin:
+    """Status plumbing shared by Writer and Reader: the engine calls ``_status_*`` on the
+    loop thread; the subclass names its listener attributes (DDS names differ by side)."""
+
+    _MATCHED_LISTENER = ""
+    _INCOMPATIBLE_LISTENER = ""
+    on_inconsistent_topic: Listener | None = None
+
+    def _init_statuses(self) -> None:
+        self._statuses = EndpointStatuses()
+
+    def _fire(self, listener_name: str, status: Any) -> None:
+        fn = getattr(self, listener_name, None)
+        if fn is None:
+            return
+        try:
+            fn(self, status)
+        except Exception:  # a listener's bug must not stop the engine
+            log.exception("%s listener raised", listener_name)
+
+    def _status_matched(self, remote_guid: bytes, matched: bool) -> None:
+        self._fire(self._MATCHED_LISTENER, self._statuses.on_matched(remote_guid, matched))
+
+    def _status_incompatible_qos(self, policies: tuple[int, ...]) -> None:
+        self._fire(self._INCOMPATIBLE_LISTENER, self._statuses.on_incompatible_qos(policies))
+
+    def _status_inconsistent_topic(self) -> None:
+        self._fire("on_inconsistent_topic", self._statuses.on_inconsistent_topic())
+
+    def inconsistent_topic_status(self) -> InconsistentTopicStatus:
+        """Remote endpoints on this topic name whose type does not fit (resets the change)."""
+        return self._statuses.take_inconsistent_topic()

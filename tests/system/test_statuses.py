@@ -1,0 +1,83 @@
+"""Writer and reader statuses and their listeners, between two rtbus participants."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+import rtbus
+import rtbus.idl
+
+pytestmark = pytest.mark.system
+Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+RELIABILITY_QOS_POLICY_ID = 11
+
+
+def _wait(cond: Any, seconds: float = 10.0) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.02)
+    return bool(cond())
+
+
+def test_matched_status_counts_and_listener_both_sides() -> None:
+    seen: list[tuple[str, int, int]] = []
+    lock = threading.Lock()
+
+    def record(side: str) -> Any:
+        def fn(ep: Any, st: rtbus.MatchedStatus) -> None:
+            with lock:
+                seen.append((side, st.current_count, st.current_count_change))
+        return fn
+
+    with rtbus.Participant(37) as a:
+        w = a.create_writer(a.create_topic("Square", Shape), reliability="reliable")
+        w.on_publication_matched = record("writer")
+        b = rtbus.Participant(37)
+        r = b.create_reader(b.create_topic("Square", Shape), reliability="reliable")
+        assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
+        st = w.publication_matched_status()
+        assert (st.total_count, st.total_count_change, st.current_count) == (1, 1, 1)
+        assert st.last_handle == r.guid
+        again = w.publication_matched_status()  # reading resets the changes
+        assert (again.total_count_change, again.current_count_change) == (0, 0)
+        rs = r.subscription_matched_status()
+        assert (rs.current_count, rs.last_handle) == (1, w.guid)
+        b.close()  # announces its departure: the writer unmatches at once
+        assert _wait(lambda: w.publication_matched_status().current_count == 0)
+        with lock:
+            assert seen == [("writer", 1, 1), ("writer", 0, -1)], seen
+
+
+def test_incompatible_reliability_is_counted_with_its_policy_id() -> None:
+    offered: list[rtbus.IncompatibleQosStatus] = []
+    with rtbus.Participant(38) as a, rtbus.Participant(38) as b:
+        w = a.create_writer(a.create_topic("Square", Shape), reliability="best_effort")
+        w.on_offered_incompatible_qos = lambda ep, st: offered.append(st)
+        r = b.create_reader(b.create_topic("Square", Shape), reliability="reliable")
+        assert _wait(lambda: r._statuses.incompatible_qos.total_count >= 1)
+        st = r.requested_incompatible_qos_status()
+        assert st.last_policy_id == RELIABILITY_QOS_POLICY_ID and st.total_count_change >= 1
+        assert st.policies[RELIABILITY_QOS_POLICY_ID] >= 1
+        assert r.requested_incompatible_qos_status().total_count_change == 0
+        assert _wait(lambda: bool(offered))
+        assert offered[0].last_policy_id == RELIABILITY_QOS_POLICY_ID
+        assert w.matched_count == 0 and r.matched_count == 0
+
+
+def test_same_type_name_different_type_is_an_inconsistent_topic() -> None:
+    mine = rtbus.idl.loads("struct Foo { long a; };").Foo
+    theirs = rtbus.idl.loads("struct Foo { string b; double c; };").Foo
+    hits: list[rtbus.InconsistentTopicStatus] = []
+    with rtbus.Participant(39) as a, rtbus.Participant(39) as b:
+        w = a.create_writer(a.create_topic("Thing", mine), reliability="reliable")
+        w.on_inconsistent_topic = lambda ep, st: hits.append(st)
+        r = b.create_reader(b.create_topic("Thing", theirs), reliability="reliable")
+        assert _wait(lambda: r.inconsistent_topic_status().total_count >= 1)
+        assert _wait(lambda: bool(hits))
+        assert w.matched_count == 0 and r.matched_count == 0
