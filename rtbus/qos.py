@@ -116,6 +116,8 @@ class Qos:
         for p in self.partition:
             if not isinstance(p, str):
                 raise QosError(f"partition: expected a list of str, got an item {p!r}")
+            if "\0" in p or not _utf8_encodable(p):
+                raise QosError(f"partition: {p!r} cannot be sent (NUL or not UTF-8 encodable)")
         _check_int("ownership_strength", self.ownership_strength, -2**31, 2**31 - 1)
         _check_int("transport_priority", self.transport_priority, -2**31, 2**31 - 1)
         limits = tuple(self.resource_limits)
@@ -272,6 +274,14 @@ def duration_from_wire(data: bytes | memoryview, offset: int = 0) -> float:
 
 def _octets(value: bytes) -> bytes:
     return struct.pack("<I", len(value)) + value
+
+
+def _utf8_encodable(s: str) -> bool:
+    try:
+        s.encode()
+    except UnicodeEncodeError:  # lone surrogates
+        return False
+    return True
 
 
 def _strings(values: Iterable[str]) -> bytes:

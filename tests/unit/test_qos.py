@@ -101,7 +101,9 @@ qos_strategy = st.builds(
     ownership=st.sampled_from(["shared", "exclusive"]),
     ownership_strength=st.integers(-2**31, 2**31 - 1),
     destination_order=st.sampled_from(["by_reception_timestamp", "by_source_timestamp"]),
-    partition=st.lists(st.text(st.characters(blacklist_characters="\0"), max_size=8), max_size=4),
+    partition=st.lists(st.text(st.characters(blacklist_characters="\0",
+                                             blacklist_categories=("Cs",)), max_size=8),
+                       max_size=4),
     user_data=st.binary(max_size=9), topic_data=st.binary(max_size=9),
     group_data=st.binary(max_size=9),
     data_representation=st.lists(st.sampled_from([0, 2]), min_size=1, max_size=2),
@@ -145,3 +147,9 @@ def test_profile_dict_errors_name_the_policy():
         Qos.from_dict({"deadline": "soon"})
     with pytest.raises(QosError, match="user_data"):
         Qos.from_dict({"user_data": [300]})
+
+
+@pytest.mark.parametrize("bad", ["a\0b", "\ud800"])
+def test_partition_names_that_cannot_go_on_the_wire_are_refused(bad: str) -> None:
+    with pytest.raises(QosError, match="partition"):
+        Qos(partition=(bad,))
