@@ -17,21 +17,24 @@ Per matched reliable reader the writer keeps (RTPS 8.4.7 ReaderProxy):
 * ``requested`` / ``requested_frags`` -- what its ACKNACK / NACK_FRAG asked for, answered after
   ``nack_response_delay`` (0: at once). A change resent less than
   ``nack_suppression_duration`` ago is not resent again.
-* ``synced`` -- the reader has sent us an ACKNACK, so it knows this writer and will act on our
-  heartbeats.
+* ``synced`` -- the reader has sent us an ACKNACK with the Final flag: it wanted no heartbeat,
+  so it has processed one of ours.
 
 Session start-up. RTPS does not define a handshake, and readers differ in how they read the
-first HEARTBEAT they get from a writer: Cyclone DDS takes it as the start of the session for a
-volatile reader and drops everything up to its lastSN that it has not completely received,
-acknowledging it (``handle_Heartbeat``, "gap_end_seq = lastseq + 1" on the first heartbeat). So
-the first heartbeat a reader sees must not claim a change that may still be in flight to it.
-Until a reader has sent its first ACKNACK, every heartbeat to it is the *pre-data* heartbeat
-``[start_seq, start_seq - 1]`` (nothing newer than what existed when it was matched), sent
-periodically (the one sent at matching is lost whenever the reader has not discovered us yet),
-never Final. Its first ACKNACK is answered with that pre-data heartbeat and then the true one in
-the same datagram, so it learns where the session starts and then what to ask for. Every
-ACKNACK without the Final flag gets a heartbeat in answer (RTPS 8.3.7.1: Final clear means the
-reader wants one), unless the answer is a repair, which the next periodic heartbeat follows.
+first HEARTBEAT they get from a writer: Cyclone DDS takes it as the start of a volatile reader's
+session and drops whatever up to its lastSN it has not completely received, acknowledging it
+(``handle_Heartbeat``, "gap_end_seq = lastseq + 1" on the first heartbeat). So the first
+heartbeat a reader processes must not claim a change that may still be in flight to it. Until a
+reader is synced, every heartbeat to it is the *pre-data* heartbeat ``[start_seq,
+start_seq - 1]`` (nothing newer than what existed when it was matched), never Final, and sent
+periodically (the one sent at matching is lost whenever the reader has not discovered us yet;
+any later one may be lost to a receive-buffer overflow). A pre-emptive ACKNACK (Final clear)
+proves nothing: the reader may not have seen any heartbeat yet, and the datagram answering it
+may be lost. Its first Final ACKNACK does, as every heartbeat it can have seen was a pre-data
+one; from then on heartbeats tell the truth, the first at once if there is something to
+announce. Every ACKNACK without the Final flag gets a heartbeat in answer (RTPS 8.3.7.1: Final
+clear means the reader wants one), unless the answer is a repair, which the next periodic
+heartbeat follows.
 
 ACKNACKs and NACK_FRAGs whose count is not above the last one seen from that reader are
 duplicates or stale and are ignored. Changes requested that are no longer in the history (or
@@ -45,8 +48,9 @@ TRANSIENT_LOCAL KEEP_ALL writer frees what every reader acknowledged in that cas
 
 Payloads larger than ``fragment_size`` go out as DATA_FRAG, one fragment per submessage (the
 driver packs submessages into datagrams up to the maximum message size). The writer never
-sends HEARTBEAT_FRAG: it always makes every fragment available at once, which is what a
-HEARTBEAT (covering the sequence number) already says.
+sends HEARTBEAT_FRAG: it always makes every fragment available at once (a write or a repair
+hands them all to the transport in one go), which is what a HEARTBEAT covering the sequence
+number already says; there is never a sample "still being fragmented" to announce.
 """
 
 from __future__ import annotations
@@ -266,8 +270,11 @@ class StatefulWriter:
             self.counters["acknack_stale"] += 1
             return []
         proxy.last_acknack_count = msg.count
-        first_contact = not proxy.synced
-        proxy.synced = True
+        was_synced = proxy.synced
+        if msg.final:
+            # the reader wants no heartbeat: it has processed one of ours, and until now every
+            # heartbeat to it was the pre-data one, so it knows where its session starts
+            proxy.synced = True
         state = msg.reader_sn_state
         base = min(state.base, self.last_seq + 1)
         actions: list[Action] = []
@@ -282,21 +289,17 @@ class StatefulWriter:
                 del proxy.requested_frags[s]
             actions.extend(self._acked_all_moved())
         wanted = [s for s in state.members() if proxy.acked < s <= self.last_seq]
-        answer: list = []
-        if first_contact and self.last_seq >= proxy.start_seq:
-            # changes were pushed before the reader knew us: say where its session starts
-            # before the heartbeat that announces them (see the module docstring)
-            answer.append(self._pre_data_heartbeat(proxy))
-            self._arm_heartbeat(now)
         if wanted:
             proxy.requested.update(wanted)
             self._schedule_nack_response(proxy, now)
-        elif (not msg.final or answer) and proxy.nack_deadline is None:
-            # the reader asked for a heartbeat (e.g. a pre-emptive ACKNACK after matching)
-            answer.append(self._heartbeat(proxy, final=proxy.acked >= self.last_seq))
-        if answer:
-            actions.append(Send(proxy.prefix, proxy.locators, tuple(answer)))
-        if first_contact and not any(self._needs_heartbeat(p) for p in self.readers.values()):
+        elif proxy.nack_deadline is None and (
+                not msg.final or (proxy.synced and not was_synced and proxy.acked < self.last_seq)):
+            # the reader asked for a heartbeat (Final clear), or just became synced and has
+            # changes to learn about: tell it now rather than one heartbeat period later
+            hb = self._heartbeat(proxy, final=proxy.synced and proxy.acked >= self.last_seq)
+            actions.append(Send(proxy.prefix, proxy.locators, (hb,)))
+        if proxy.synced and not was_synced and \
+                not any(self._needs_heartbeat(p) for p in self.readers.values()):
             self.heartbeat_deadline = None  # it was only waiting for this reader to answer
         if proxy.nack_deadline is not None and proxy.nack_deadline <= now:
             actions.extend(self._answer_requests(proxy, now))

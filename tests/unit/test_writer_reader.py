@@ -130,7 +130,7 @@ def test_nack_response_delay_and_suppression() -> None:
     w = StatefulWriter(WG, WriterConfig(history=HistoryQos("keep_all"), nack_response_delay=0.05,
                                         nack_suppression_duration=0.2, heartbeat_period=10.0))
     w.add_reader(RG, [LOC], now=1.0)
-    w.handle_acknack(RP, acknack(1, count=1), now=1.0)  # the reader's pre-emptive ACKNACK
+    w.handle_acknack(RP, acknack(1, count=1, final=True), now=1.0)  # answers the first HB
     w.write(b"a", now=1.0)
     w.write(b"b", now=1.0)
     assert w.handle_acknack(RP, acknack(1, (1,), count=2), now=1.0) == []
@@ -162,7 +162,7 @@ def test_nackfrag_resends_only_the_missing_fragments() -> None:
 def test_periodic_heartbeat_only_while_unacknowledged() -> None:
     w = StatefulWriter(WG, WriterConfig(heartbeat_period=0.1, history=HistoryQos("keep_all")))
     w.add_reader(RG, [LOC], now=0.0)
-    w.handle_acknack(RP, acknack(1, count=1), now=0.0)  # the reader's pre-emptive ACKNACK
+    w.handle_acknack(RP, acknack(1, count=1, final=True), now=0.0)  # answers the first HB
     w.write(b"a", now=0.0)
     assert w.next_timer() == 0.1
     hbs = subs(w.handle_timer(0.1), wire.Heartbeat)
