@@ -264,6 +264,10 @@ def parse_message(datagram):
         buf = buf.cast("B")
     cdef const uint8_t[::1] v = buf.cast("B") if buf.format != "B" else buf
     cdef Py_ssize_t size = v.shape[0]
+    if size == M.RTPS_PING_SIZE and bytes(v[8:16]) == M.RTPS_PING_MARK \
+            and bytes(v[:4]) == b"RTPS":
+        return _Message((v[4], v[5]), (v[6] << 8) | v[7], _UNKNOWN_PREFIX,
+                        dropped=["rtps_ping"])
     if size < 20:
         raise MalformedError("short_header", f"{size} bytes, expected >= 20")
     cdef const uint8_t* base = &v[0]

@@ -17,6 +17,24 @@ Per matched reliable reader the writer keeps (RTPS 8.4.7 ReaderProxy):
 * ``requested`` / ``requested_frags`` -- what its ACKNACK / NACK_FRAG asked for, answered after
   ``nack_response_delay`` (0: at once). A change resent less than
   ``nack_suppression_duration`` ago is not resent again.
+* ``synced`` -- the reader has sent us an ACKNACK with the Final flag: it wanted no heartbeat,
+  so it has processed one of ours.
+
+Session start-up. RTPS does not define a handshake, and readers differ in how they read the
+first HEARTBEAT they get from a writer: Cyclone DDS takes it as the start of a volatile reader's
+session and drops whatever up to its lastSN it has not completely received, acknowledging it
+(``handle_Heartbeat``, "gap_end_seq = lastseq + 1" on the first heartbeat). So the first
+heartbeat a reader processes must not claim a change that may still be in flight to it. Until a
+reader is synced, every heartbeat to it is the *pre-data* heartbeat ``[start_seq,
+start_seq - 1]`` (nothing newer than what existed when it was matched), never Final, and sent
+periodically (the one sent at matching is lost whenever the reader has not discovered us yet;
+any later one may be lost to a receive-buffer overflow). A pre-emptive ACKNACK (Final clear)
+proves nothing: the reader may not have seen any heartbeat yet, and the datagram answering it
+may be lost. Its first Final ACKNACK does, as every heartbeat it can have seen was a pre-data
+one; from then on heartbeats tell the truth, the first at once if there is something to
+announce. Every ACKNACK without the Final flag gets a heartbeat in answer (RTPS 8.3.7.1: Final
+clear means the reader wants one), unless the answer is a repair, which the next periodic
+heartbeat follows.
 
 ACKNACKs and NACK_FRAGs whose count is not above the last one seen from that reader are
 duplicates or stale and are ignored. Changes requested that are no longer in the history (or
@@ -30,8 +48,9 @@ TRANSIENT_LOCAL KEEP_ALL writer frees what every reader acknowledged in that cas
 
 Payloads larger than ``fragment_size`` go out as DATA_FRAG, one fragment per submessage (the
 driver packs submessages into datagrams up to the maximum message size). The writer never
-sends HEARTBEAT_FRAG: it always makes every fragment available at once, which is what a
-HEARTBEAT (covering the sequence number) already says.
+sends HEARTBEAT_FRAG: it always makes every fragment available at once (a write or a repair
+hands them all to the transport in one go), which is what a HEARTBEAT covering the sequence
+number already says; there is never a sample "still being fragmented" to announce.
 """
 
 from __future__ import annotations
@@ -97,7 +116,7 @@ class ReaderProxy:
     __slots__ = ("acked", "durability", "entity_id", "expects_inline_qos", "guid", "highest_sent",
                  "last_acknack_count", "last_nackfrag_count", "locators", "nack_deadline",
                  "prefix", "reliable", "requested", "requested_frags", "resent_at",
-                 "sent_since_heartbeat", "start_seq")
+                 "sent_since_heartbeat", "start_seq", "synced")
 
     def __init__(self, guid: wire.Guid, locators: tuple, reliable: bool,
                  expects_inline_qos: bool, durability: Durability, start_seq: int) -> None:
@@ -118,6 +137,7 @@ class ReaderProxy:
         self.last_nackfrag_count = _NO_COUNT
         self.nack_deadline: float | None = None
         self.sent_since_heartbeat = 0
+        self.synced = False
 
     def __repr__(self) -> str:
         return (f"ReaderProxy({self.guid!r}, reliable={self.reliable}, start={self.start_seq}, "
@@ -250,6 +270,11 @@ class StatefulWriter:
             self.counters["acknack_stale"] += 1
             return []
         proxy.last_acknack_count = msg.count
+        was_synced = proxy.synced
+        if msg.final:
+            # the reader wants no heartbeat: it has processed one of ours, and until now every
+            # heartbeat to it was the pre-data one, so it knows where its session starts
+            proxy.synced = True
         state = msg.reader_sn_state
         base = min(state.base, self.last_seq + 1)
         actions: list[Action] = []
@@ -271,10 +296,15 @@ class StatefulWriter:
         if wanted:
             proxy.requested.update(wanted)
             self._schedule_nack_response(proxy, now)
-        elif not msg.final and proxy.acked < self.last_seq and proxy.nack_deadline is None:
-            # the reader asked for a heartbeat (e.g. a pre-emptive ACKNACK after matching)
-            actions.append(Send(proxy.prefix, proxy.locators,
-                                (self._heartbeat(proxy, final=False),)))
+        elif proxy.nack_deadline is None and (
+                not msg.final or (proxy.synced and not was_synced and proxy.acked < self.last_seq)):
+            # the reader asked for a heartbeat (Final clear), or just became synced and has
+            # changes to learn about: tell it now rather than one heartbeat period later
+            hb = self._heartbeat(proxy, final=proxy.synced and proxy.acked >= self.last_seq)
+            actions.append(Send(proxy.prefix, proxy.locators, (hb,)))
+        if proxy.synced and not was_synced and \
+                not any(self._needs_heartbeat(p) for p in self.readers.values()):
+            self.heartbeat_deadline = None  # it was only waiting for this reader to answer
         if proxy.nack_deadline is not None and proxy.nack_deadline <= now:
             actions.extend(self._answer_requests(proxy, now))
         return actions
@@ -316,7 +346,7 @@ class StatefulWriter:
                 actions.extend(self._answer_requests(proxy, now))
         if self.heartbeat_deadline is not None and self.heartbeat_deadline <= now:
             self.heartbeat_deadline = None
-            unacked = [p for p in self.readers.values() if p.reliable and p.acked < self.last_seq]
+            unacked = [p for p in self.readers.values() if self._needs_heartbeat(p)]
             for proxy in unacked:
                 actions.append(Send(proxy.prefix, proxy.locators,
                                     (self._heartbeat(proxy, final=False),)))
@@ -333,7 +363,20 @@ class StatefulWriter:
         if proxy.nack_deadline is None:
             proxy.nack_deadline = now + self.config.nack_response_delay
 
+    def _needs_heartbeat(self, proxy: ReaderProxy) -> bool:
+        return proxy.reliable and (proxy.acked < self.last_seq or not proxy.synced)
+
+    def _pre_data_heartbeat(self, proxy: ReaderProxy) -> wire.Heartbeat:
+        """``[start_seq, start_seq - 1]``: nothing newer than what existed at matching."""
+        self.heartbeat_count += 1
+        return wire.Heartbeat(reader_id=proxy.entity_id, writer_id=self.entity_id,
+                              first_sn=proxy.start_seq, last_sn=proxy.start_seq - 1,
+                              count=self.heartbeat_count, final=False)
+
     def _heartbeat(self, proxy: ReaderProxy, final: bool) -> wire.Heartbeat:
+        if not proxy.synced:
+            proxy.sent_since_heartbeat = 0
+            return self._pre_data_heartbeat(proxy)
         self.heartbeat_count += 1
         proxy.sent_since_heartbeat = 0
         first = self.history.min_seq()
@@ -453,7 +496,8 @@ class StatefulWriter:
         after = self._recompute_acked_all()
         if after <= before:
             return []
-        if after >= self.last_seq:
+        if after >= self.last_seq and not any(not p.synced and p.reliable
+                                               for p in self.readers.values()):
             self.heartbeat_deadline = None  # nothing left to ask acknowledgements for
         if self.config.durability == "volatile":
             self.history.remove_up_to(after)

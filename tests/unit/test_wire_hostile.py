@@ -58,6 +58,11 @@ GOOD_HB = sm(C.SMID_HEARTBEAT, 0, hb_body(1, 1))
 CRAFTED: list[tuple[str, bytes, str | None, list[str]]] = [
     ("empty", b"", "short_header", []),
     ("short_header", HEADER[:19], "short_header", []),
+    # RTI Connext's reachability ping, as captured from rticonnextdds-connector 1.2.4
+    ("rti_ping", bytes.fromhex("52545053020101014e44445350494e47"), None, ["rtps_ping"]),
+    ("rti_ping_other_mark", b"RTPS\x02\x01\x01\x01NDDSPONG", "short_header", []),
+    ("rti_ping_bad_magic", b"RTPX\x02\x01\x01\x01NDDSPING", "short_header", []),
+    ("rti_ping_trailing", b"RTPS\x02\x01\x01\x01NDDSPING\x00", "short_header", []),
     ("bad_magic", b"RTPX" + HEADER[4:], "bad_protocol", []),
     ("lowercase_magic", b"rtps" + HEADER[4:], "bad_protocol", []),
     ("version_1", b"RTPS\x01\x00" + HEADER[6:], "version", []),
@@ -320,3 +325,13 @@ def test_random_mutations_only_malformed_or_clean_drops() -> None:
                 pass
     # the mutations exercise all three outcomes
     assert min(outcomes.values()) > 500, outcomes
+
+
+def test_rti_ping_is_counted_not_malformed() -> None:
+    """A participant that receives Connext's ping counts it as such, not as a bad header."""
+    from rtbus.rtps.participant import ParticipantCore
+
+    loc = (wire.Locator.udpv4("127.0.0.1", 7410),)
+    core = ParticipantCore(b"\x01" * 12, 0, metatraffic_unicast=loc, default_unicast=loc)
+    core.receive(bytes.fromhex("52545053020101014e44445350494e47"), 0.0)
+    assert core.counters == {"dropped_rtps_ping": 1}

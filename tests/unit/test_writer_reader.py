@@ -130,19 +130,20 @@ def test_nack_response_delay_and_suppression() -> None:
     w = StatefulWriter(WG, WriterConfig(history=HistoryQos("keep_all"), nack_response_delay=0.05,
                                         nack_suppression_duration=0.2, heartbeat_period=10.0))
     w.add_reader(RG, [LOC], now=1.0)
+    w.handle_acknack(RP, acknack(1, count=1, final=True), now=1.0)  # answers the first HB
     w.write(b"a", now=1.0)
     w.write(b"b", now=1.0)
-    assert w.handle_acknack(RP, acknack(1, (1,), count=1), now=1.0) == []
-    w.handle_acknack(RP, acknack(1, (1, 2), count=2), now=1.01)
+    assert w.handle_acknack(RP, acknack(1, (1,), count=2), now=1.0) == []
+    w.handle_acknack(RP, acknack(1, (1, 2), count=3), now=1.01)
     assert w.next_timer() == 1.05
     out = w.handle_timer(1.05)
     assert [d.writer_sn for d in subs(out, wire.Data)] == [1, 2]  # both requests, one answer
-    w.handle_acknack(RP, acknack(1, (1, 2), count=3), now=1.1)
+    w.handle_acknack(RP, acknack(1, (1, 2), count=4), now=1.1)
     due = w.next_timer()
     assert due is not None and due < 1.2
     assert subs(w.handle_timer(due), wire.Data) == []  # resent 0.05 s ago: suppressed
     assert w.counters["resend_suppressed"] == 2
-    w.handle_acknack(RP, acknack(1, (1, 2), count=4), now=1.3)
+    w.handle_acknack(RP, acknack(1, (1, 2), count=5), now=1.3)
     due = w.next_timer()
     assert due is not None and due < 1.4
     assert len(subs(w.handle_timer(due), wire.Data)) == 2
@@ -161,6 +162,7 @@ def test_nackfrag_resends_only_the_missing_fragments() -> None:
 def test_periodic_heartbeat_only_while_unacknowledged() -> None:
     w = StatefulWriter(WG, WriterConfig(heartbeat_period=0.1, history=HistoryQos("keep_all")))
     w.add_reader(RG, [LOC], now=0.0)
+    w.handle_acknack(RP, acknack(1, count=1, final=True), now=0.0)  # answers the first HB
     w.write(b"a", now=0.0)
     assert w.next_timer() == 0.1
     hbs = subs(w.handle_timer(0.1), wire.Heartbeat)
@@ -169,7 +171,7 @@ def test_periodic_heartbeat_only_while_unacknowledged() -> None:
     hbs = subs(w.handle_timer(0.2), wire.Heartbeat)
     counts.append(hbs[0].count)
     assert counts[0] < counts[1]
-    w.handle_acknack(RP, acknack(2, count=1, final=True), now=0.25)
+    w.handle_acknack(RP, acknack(2, count=2, final=True), now=0.25)
     assert w.next_timer() is None
     assert subs(w.handle_timer(0.4), wire.Heartbeat) == []
 

@@ -2,6 +2,11 @@
 
 Parsing -- ``parse_message(datagram) -> Message``:
 
+* An RTI Connext "RTPS ping" -- 16 bytes: ``RTPS``, version, vendor id, then ASCII
+  ``NDDSPING`` where the GUID prefix would be; Connext sends it to every locator it learns, to
+  check reachability -- is not an RTPS message and asks for no answer. It parses to an empty
+  ``Message`` (GUIDPREFIX_UNKNOWN) whose ``dropped`` is ``["rtps_ping"]``, so that the
+  participant counts it instead of calling it malformed.
 * A bad message header (shorter than 20 bytes, not ``RTPS``, major version not 2) raises
   ``MalformedError`` with reason ``short_header`` / ``bad_protocol`` / ``version``: nothing in
   the datagram can be trusted.
@@ -71,6 +76,8 @@ from .submessages import (
 )
 
 DEFAULT_MAX_MESSAGE_SIZE = 14720  # Cyclone's default maximum UDP message size
+RTPS_PING_SIZE = 16  # RTI Connext's reachability ping: RTPS header up to the vendor id + mark
+RTPS_PING_MARK = b"NDDSPING"
 
 
 @dataclass(slots=True)
@@ -375,6 +382,9 @@ def parse_message(datagram: bytes | bytearray | memoryview) -> Message:
     if buf.ndim != 1 or buf.itemsize != 1:
         buf = buf.cast("B")
     size = len(buf)
+    if size == RTPS_PING_SIZE and buf[8:16] == RTPS_PING_MARK and buf[:4] == C.PROTOCOL_RTPS:
+        return Message((buf[4], buf[5]), (buf[6] << 8) | buf[7], GUIDPREFIX_UNKNOWN,
+                       dropped=["rtps_ping"])
     if size < C.HEADER_SIZE:
         raise MalformedError("short_header", f"{size} bytes, expected >= 20")
     magic, major, minor, vendor, prefix_raw = _HEADER.unpack_from(buf, 0)

@@ -1,0 +1,151 @@
+"""How a reliable writer starts a session with a reader it just matched (writer.py docstring).
+
+Regression for the intermittent 8 MiB rtbus -> Cyclone failure: the heartbeat sent at matching
+was lost because Cyclone had not yet discovered our writer, Cyclone's pre-emptive ACKNACK was
+not answered (nothing was written yet), so the first heartbeat Cyclone saw was the one after the
+8 MiB sample -- and Cyclone reads a reader's first heartbeat as "the session starts after
+lastSN": it dropped the partly received sample and acknowledged it. The writer now keeps
+heartbeating a reader until it sends a Final ACKNACK, answers every non-final ACKNACK with a
+heartbeat, and announces nothing newer than the matching point until then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from rtbus.rtps import wire
+from rtbus.rtps.actions import Action, Send
+from rtbus.rtps.history import HistoryQos
+from rtbus.rtps.reader import ReaderConfig, StatefulReader
+from rtbus.rtps.simnet import LinkConditions, SimNetwork
+from rtbus.rtps.writer import StatefulWriter, WriterConfig, Written
+
+WP = wire.GuidPrefix(bytes(range(1, 13)))
+RP = wire.GuidPrefix(bytes(range(21, 33)))
+WG = wire.Guid(WP, wire.EntityId(b"\0\0\x01", 0x02))
+RG = wire.Guid(RP, wire.EntityId(b"\0\0\x01", 0x07))
+LOC = ("loc", 1)
+
+
+def subs(actions: list[Action], kind: type) -> list[Any]:
+    return [s for a in actions if isinstance(a, Send) for s in a.submessages
+            if isinstance(s, kind)]
+
+
+def acknack(base: int, count: int, final: bool = False) -> wire.AckNack:
+    return wire.AckNack(RG.entity_id, WG.entity_id, wire.SequenceNumberSet(base, ()), count,
+                        final)
+
+
+def test_pre_emptive_acknack_is_answered_even_with_nothing_written() -> None:
+    w = StatefulWriter(WG, WriterConfig(history=HistoryQos("keep_all")))
+    w.add_reader(RG, [LOC], now=0.0)
+    hbs = subs(w.handle_acknack(RP, acknack(1, count=1), now=0.0), wire.Heartbeat)
+    assert [(h.first_sn, h.last_sn) for h in hbs] == [(1, 0)]
+
+
+def test_reader_that_never_answered_keeps_getting_heartbeats() -> None:
+    w = StatefulWriter(WG, WriterConfig(heartbeat_period=0.1, history=HistoryQos("keep_all")))
+    w.add_reader(RG, [LOC], now=0.0)
+    for t in (0.1, 0.2, 0.3):  # nothing written, but the match-time heartbeat may be lost
+        due = w.next_timer()
+        assert due == pytest.approx(t)
+        hbs = subs(w.handle_timer(due), wire.Heartbeat)
+        assert [(h.first_sn, h.last_sn, h.final) for h in hbs] == [(1, 0, False)]
+    w.handle_acknack(RP, acknack(1, count=1, final=True), now=0.35)
+    assert w.next_timer() is None
+
+
+def test_heartbeats_before_the_first_acknack_announce_only_the_matching_point() -> None:
+    w = StatefulWriter(WG, WriterConfig(fragment_size=100, heartbeat_period=0.1,
+                                        history=HistoryQos("keep_all")))
+    w.write(b"before", now=0.0)
+    w.add_reader(RG, [LOC], now=0.0)  # volatile: starts at 2
+    res = w.write(bytes(1000), now=0.01)  # fragmented: a heartbeat follows the fragments
+    assert isinstance(res, Written)
+    assert [(h.first_sn, h.last_sn) for h in subs(res.actions, wire.Heartbeat)] == [(2, 1)]
+    assert [(h.first_sn, h.last_sn) for h in subs(w.handle_timer(0.1), wire.Heartbeat)] \
+        == [(2, 1)]
+    # a pre-emptive ACKNACK (Final clear) does not show the reader has seen a heartbeat
+    out = w.handle_acknack(RP, acknack(2, count=1), now=0.11)
+    assert [(h.first_sn, h.last_sn, h.final) for h in subs(out, wire.Heartbeat)] \
+        == [(2, 1, False)]
+    # a Final one does (it was answering a pre-data heartbeat): now the truth, at once
+    out = w.handle_acknack(RP, acknack(2, count=2, final=True), now=0.12)
+    assert [(h.first_sn, h.last_sn, h.final) for h in subs(out, wire.Heartbeat)] \
+        == [(2, 2, False)]
+    assert [(h.first_sn, h.last_sn) for h in subs(w.handle_timer(0.2), wire.Heartbeat)] \
+        == [(2, 2)]
+
+
+def test_large_sample_at_matching_with_lost_handshake_arrives_and_first_heartbeat_is_empty(
+        ) -> None:
+    """Simulated network: the reader has not discovered the writer yet when the writer matches
+    it (its pre-emptive ACKNACK and the writer's first heartbeat are lost), a 200 kB sample is
+    written at once and a third of everything is lost. The reader must see only empty
+    heartbeats until the writer has heard from it, and get the sample exactly once."""
+    net = SimNetwork(seed=11, conditions=LinkConditions(loss=0.3))
+    a, b = net.add_participant(), net.add_participant()
+    w = a.add_writer(StatefulWriter(wire.Guid(a.prefix, WG.entity_id),
+                                    WriterConfig(history=HistoryQos("keep_all"))))
+    r = b.add_reader(StatefulReader(wire.Guid(b.prefix, RG.entity_id),
+                                    ReaderConfig(history=HistoryQos("keep_all"))))
+    handshake_until = 0.05
+    net.drop_filter = lambda src, dst, d: net.now < handshake_until
+    timeline: list[tuple[str, Any]] = []
+
+    def observe(p: Any, src: Any, sub: Any) -> None:
+        if isinstance(sub, wire.Heartbeat) and p is b:
+            timeline.append(("hb", (sub.first_sn, sub.last_sn)))
+        elif isinstance(sub, wire.AckNack) and p is a:
+            timeline.append(("acknack", sub.reader_sn_state.base))
+    a.on_submessage = b.on_submessage = observe
+
+    a.perform(w.add_reader(r.guid, [b.locator], now=0.0))
+    b.perform(r.add_writer(w.guid, [a.locator], now=0.0), r)
+    payload = b"\x00\x01\x00\x00" + bytes(range(256)) * 800
+    res = w.write(payload, now=0.0)
+    assert isinstance(res, Written)
+    a.perform(res.actions)
+    net.run(stop=lambda: w.is_acked_by_all(1), until=60.0)
+
+    assert w.is_acked_by_all(1)
+    assert [bytes(s.payload) for s in b.delivered[r.guid.entity_id]] == [payload]
+    first_ack = next(i for i, (kind, _) in enumerate(timeline) if kind == "acknack")
+    before = [v for kind, v in timeline[:first_ack] if kind == "hb"]
+    assert before and all(v == (1, 0) for v in before), timeline[:first_ack + 1]
+    assert net.stats["datagrams_dropped"] > 0 and net.stats["datagrams_lost"] > 0
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_first_heartbeat_a_reader_receives_is_the_pre_data_one(seed: int) -> None:
+    """Whatever gets lost -- the match-time heartbeat, the answer to the reader's first
+    ACKNACK, the heartbeat after the fragments -- the first heartbeat that reaches the reader
+    announces nothing newer than the matching point (found by capture: Cyclone's receive buffer
+    overflowed during an 8 MiB burst and dropped the datagram answering its first ACKNACK; the
+    next periodic heartbeat was a true one, and Cyclone dropped the sample)."""
+    net = SimNetwork(seed=seed, conditions=LinkConditions(loss=0.5))
+    a, b = net.add_participant(), net.add_participant()
+    w = a.add_writer(StatefulWriter(wire.Guid(a.prefix, WG.entity_id),
+                                    WriterConfig(history=HistoryQos("keep_all"))))
+    r = b.add_reader(StatefulReader(wire.Guid(b.prefix, RG.entity_id),
+                                    ReaderConfig(history=HistoryQos("keep_all"))))
+    seen: list[tuple[int, int]] = []
+
+    def observe(p: Any, src: Any, sub: Any) -> None:
+        if isinstance(sub, wire.Heartbeat):
+            seen.append((sub.first_sn, sub.last_sn))
+    b.on_submessage = observe
+    a.perform(w.add_reader(r.guid, [b.locator], now=0.0))
+    b.perform(r.add_writer(w.guid, [a.locator], now=0.0), r)
+    for i in range(3):
+        res = w.write(b"\x00\x01\x00\x00" + bytes([i]) * 40_000, now=net.now)
+        assert isinstance(res, Written)
+        a.perform(res.actions)
+        net.run(until=net.now + 0.002)
+    net.run(stop=lambda: w.is_acked_by_all(3), until=120.0)
+    assert w.is_acked_by_all(3)
+    assert seen[0] == (1, 0), seen[:5]
+    assert [bytes(s.payload)[4] for s in b.delivered[r.guid.entity_id]] == [0, 1, 2]
