@@ -182,10 +182,13 @@ def test_live_participant_keeps_reliable_stream_under_fuzz(caplog: pytest.LogCap
         seeder_prefix = bytes(seeder.node.core.prefix)
         streamer_prefix = bytes(streamer.node.core.prefix)
         live_seeds = [d for d in recorded if d[8:20] == seeder_prefix]
-        assert len(live_seeds) > 40
+        # every sample reached the victim, whether one per datagram or batched
+        data_subs = sum(isinstance(r.submessage, (wire.Data, wire.DataFrag))
+                        for d in live_seeds for r in wire.parse_message(d).received)
+        assert data_subs > 40, data_subs
         # seeds: live traffic from a peer the victim knows (reaches its proxies) + Cyclone captures
         mutator = Mutator(live_seeds * 3 + capture_seeds(), seed=4242)
-        mutants = mutator.batch(EXAMPLES + EXAMPLES // 10)
+        mutants = mutator.batch(EXAMPLES + EXAMPLES // 4)  # slack: see "processed" below
         datagrams = [d for d in mutants  # the checked stream must not be spoofed
                      if d[8:20] != streamer_prefix]
         reader.take()
