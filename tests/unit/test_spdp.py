@@ -176,7 +176,9 @@ def test_participant_table_follows_a_simple_model(steps):
                 assert [type(e) for e in events(out)] == [ParticipantDiscovered]
                 model[prefix] = now + lease
             else:
-                model[prefix] = max(model[prefix], now + lease)
+                # the message itself is traffic: it renews the lease the participant had
+                # (refresh runs before the new data is read), then the announced lease applies
+                model[prefix] = max(model[prefix], now + leases[prefix], now + lease)
             leases[prefix] = lease
         elif op == "dispose":
             other = Spdp(pdata(n), now=now)
