@@ -23,6 +23,7 @@ import rtbus.idl
 from rtbus import netns
 from rtbus.qos import XCDR1, XCDR2
 from rtbus.rtps.instances import InstanceState
+from tests.support.polling import take_cyclone, take_rtbus
 
 from .peers.cyclone_shape import ShapeType as CShape
 
@@ -42,23 +43,6 @@ def _in_namespace() -> None:
         pytest.fail("interop tests must run inside the rtbus network namespace")
 
 
-def _cyclone_take(reader: DataReader, n: int, seconds: float = 10.0) -> list:
-    got: list = []
-    end = time.monotonic() + seconds
-    while len(got) < n and time.monotonic() < end:
-        got += reader.take(N=n)
-        time.sleep(0.005)
-    return got
-
-
-def _rtbus_take(reader: rtbus.Reader, n: int, seconds: float = 30.0) -> list:
-    got: list = []
-    end = time.monotonic() + seconds
-    while len(got) < n and time.monotonic() < end:
-        got += reader.take(timeout=0.5)
-    return got
-
-
 def test_rtbus_to_cyclone_reliable_1000_keyed() -> None:
     dp = DomainParticipant(41)
     creader = DataReader(dp, Topic(dp, "Square", CShape), qos=C_RELIABLE)
@@ -68,7 +52,7 @@ def test_rtbus_to_cyclone_reliable_1000_keyed() -> None:
         for i in range(1000):
             w.write(Shape(color=("BLUE", "RED")[i % 2], x=i, y=-i, shapesize=30,
                           additional_payload_size=[i % 256]))
-        got = _cyclone_take(creader, 1000)
+        got = take_cyclone(creader, 1000)
         assert len(got) == 1000
         # Cyclone's take groups samples by instance: in order within each instance
         assert sorted(s.x for s in got) == list(range(1000))
@@ -95,7 +79,7 @@ def test_cyclone_to_rtbus_reliable_1000_keyed() -> None:
         peer = cyclone_writer(42, "Circle", 1000)
         try:
             assert r.wait_for_matched(1, 20)
-            got = _rtbus_take(r, 1000, seconds=60)
+            got = take_rtbus(r, 1000, seconds=60)
         finally:
             peer.communicate("", timeout=60)
         assert [s.data.x for s in got] == list(range(1000))
@@ -124,7 +108,7 @@ def test_dispose_both_ways() -> None:
         peer = cyclone_writer(43, "Circle", 1, dispose=True)
         try:
             assert r.wait_for_matched(1, 20)
-            got = _rtbus_take(r, 2, seconds=30)
+            got = take_rtbus(r, 2, seconds=30)
         finally:
             peer.communicate("", timeout=60)
         assert got[0].data.x == 0 and got[0].data.color == "GREEN"
@@ -143,7 +127,7 @@ def test_rtbus_writes_xcdr1_and_xcdr2_to_cyclone(representation: int) -> None:
         _wait_cyclone_reader_matched(creader)
         for i in range(20):
             w.write(Shape(color="BLUE", x=i, y=i, shapesize=1, additional_payload_size=[7]))
-        got = _cyclone_take(creader, 20)
+        got = take_cyclone(creader, 20)
         assert [s.x for s in got] == list(range(20))
         assert all(list(s.additional_payload_size) == [7] for s in got)
 
@@ -160,7 +144,7 @@ def test_best_effort_both_ways_delivers_in_order() -> None:
         for i in range(100):
             w.write(Shape(color="BLUE", x=i, y=0, shapesize=1, additional_payload_size=[]))
             time.sleep(0.001)
-        got = _cyclone_take(creader, 100, seconds=3)
+        got = take_cyclone(creader, 100, seconds=3)
         xs = [s.x for s in got]
         assert xs == sorted(set(xs)) and len(xs) >= 90  # loopback: nearly all, never reordered
 
@@ -183,7 +167,7 @@ def test_partition_and_domain_mismatch_with_cyclone_yield_no_data() -> None:
         _wait_cyclone_reader_matched(matching)
         for i in range(10):
             w.write(Shape(color="BLUE", x=i, y=0, shapesize=1, additional_payload_size=[]))
-        assert [s.x for s in _cyclone_take(matching, 10)] == list(range(10))
+        assert [s.x for s in take_cyclone(matching, 10)] == list(range(10))
         time.sleep(0.3)
         assert wrong_partition.take(N=10) == [] and wrong_domain.take(N=10) == []
         assert w.matched_count == 1

@@ -43,23 +43,15 @@ import rtbus.idl
 from rtbus import netns, xtypes
 from rtbus.qos import XCDR1, XCDR2
 from rtbus.rtps.sedp import InconsistentTopic
+from tests.support.polling import take_cyclone, take_rtbus, wait_until
+
+from .peers.cyclone_shape import ShapeType as CShape
 
 pytestmark = pytest.mark.interop
 
 Shape = rtbus.idl.load("idl/shape.idl").ShapeType
 RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
 C_RELIABLE = CQos(Policy.Reliability.Reliable(duration(seconds=30)), Policy.History.KeepAll)
-
-
-@dataclass
-@appendable
-class CShape(IdlStruct, typename="ShapeType"):
-    color: t.bounded_str[128]
-    key("color")
-    x: t.int32
-    y: t.int32
-    shapesize: t.int32
-    additional_payload_size: t.sequence[t.uint8]
 
 
 @dataclass
@@ -111,32 +103,6 @@ def _endpoints(dp: DomainParticipant, topic: Any, topic_name: str, prefix: bytes
             return found
         time.sleep(0.02)
     return []
-
-
-def _wait(cond: Any, seconds: float = 10.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return bool(cond())
-
-
-def _cyclone_take(reader: DataReader, n: int, seconds: float = 10.0) -> list:
-    got: list = []
-    end = time.monotonic() + seconds
-    while len(got) < n and time.monotonic() < end:
-        got += reader.take(N=n)
-        time.sleep(0.005)
-    return got
-
-
-def _rtbus_take(reader: rtbus.Reader, n: int, seconds: float = 10.0) -> list:
-    got: list = []
-    end = time.monotonic() + seconds
-    while len(got) < n and time.monotonic() < end:
-        got += reader.take(timeout=0.5)
-    return got
 
 
 def test_cyclone_sees_rtbus_type_identifiers() -> None:
@@ -220,16 +186,16 @@ def test_data_both_ways_with_type_information(representation: int) -> None:
                             RELIABLE.replace(data_representation=(representation,)))
         r = p.create_reader(p.create_topic("XtToRtbus", Shape), RELIABLE)
         assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
-        assert _wait(lambda: cwriter.get_publication_matched_status().current_count == 1)
+        assert wait_until(lambda: cwriter.get_publication_matched_status().current_count == 1)
         for i in range(20):
             w.write(Shape(color=("BLUE", "RED")[i % 2], x=i, y=-i, shapesize=3,
                           additional_payload_size=[i]))
             cwriter.write(CShape(color="GREEN", x=i, y=i, shapesize=4,
                                  additional_payload_size=[1, 2]))
-        got = _cyclone_take(creader, 20)
+        got = take_cyclone(creader, 20)
         assert sorted(s.x for s in got) == list(range(20))
         assert all(list(s.additional_payload_size) == [s.x] for s in got)
-        mine = _rtbus_take(r, 20)
+        mine = take_rtbus(r, 20)
         assert [s.data.x for s in mine] == list(range(20))
         assert all(s.data.color == "GREEN" for s in mine)
         assert _core(p).type_lookup.counters["requests_sent"] == 0  # equal hashes: no lookup
@@ -245,7 +211,7 @@ def test_different_type_same_name_matches_on_neither_side() -> None:
         p._node.handlers.append(events.append)  # type: ignore[union-attr]
         w = p.create_writer(p.create_topic("XtWrongToCyclone", Shape), RELIABLE)
         r = p.create_reader(p.create_topic("XtWrongToRtbus", Shape), RELIABLE)
-        assert _wait(lambda: sum(isinstance(e, InconsistentTopic) for e in events) >= 2), \
+        assert wait_until(lambda: sum(isinstance(e, InconsistentTopic) for e in events) >= 2), \
             "rtbus reported no type mismatch"
         inconsistent = [e for e in events if isinstance(e, InconsistentTopic)]
         assert {e.local_guid for e in inconsistent} == {bytes(w.guid), bytes(r.guid)}
@@ -268,11 +234,11 @@ def test_assignable_evolution_matches_after_type_lookup_both_ways() -> None:
         topic = p.create_topic("XtEvolved", Shape)
         w = p.create_writer(topic, RELIABLE.replace(data_representation=(XCDR2,)))
         assert w.wait_for_matched(1, 10), "rtbus did not match the assignable Cyclone reader"
-        assert _wait(lambda: creader.get_subscription_matched_status().current_count == 1)
+        assert wait_until(lambda: creader.get_subscription_matched_status().current_count == 1)
         core = _core(p)
         assert core.type_lookup.counters["type_objects_learnt"] >= 1
         assert core.type_lookup.counters["requests_answered"] >= 1
         for i in range(5):
             w.write(Shape(color="BLUE", x=i, y=0, shapesize=1, additional_payload_size=[7]))
-        got = _cyclone_take(creader, 5)
+        got = take_cyclone(creader, 5)
         assert [s.x for s in got] == list(range(5))

@@ -9,7 +9,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ import pytest
 import rtbus
 import rtbus.idl
 from rtbus import netns
+from tests.support.polling import take_rtbus
 
 pytest.importorskip("rticonnextdds_connector")
 pytestmark = pytest.mark.interop
@@ -72,14 +72,6 @@ def _payload(i: int, size: int) -> np.ndarray:
     return ((np.arange(size) + i) % 251).astype(np.uint8)
 
 
-def _rtbus_take(reader: rtbus.Reader, n: int, seconds: float = 30.0) -> list:
-    got: list = []
-    end = time.monotonic() + seconds
-    while len(got) < n and time.monotonic() < end:
-        got += reader.take(timeout=0.5)
-    return got
-
-
 def test_discovery_both_ways() -> None:
     with rtbus.Participant(100) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
@@ -128,7 +120,7 @@ def test_rti_to_rtbus_reliable_1000_keyed() -> None:
             pub.call(cmd="wait_matched", timeout=10)
             assert r.wait_for_matched(1, 10)
             pub.call(cmd="write", count=1000, size=3)
-            got = _rtbus_take(r, 1000, seconds=40)
+            got = take_rtbus(r, 1000, seconds=40)
             pub.call(cmd="wait_acks", timeout=10)
         finally:
             pub.close()
@@ -168,7 +160,7 @@ def test_rti_to_rtbus_large(size: int, domain: int) -> None:
             pub.call(cmd="wait_matched", timeout=10)
             assert r.wait_for_matched(1, 10)
             pub.call(cmd="write", count=1, size=size)
-            samples = _rtbus_take(r, 1, seconds=30)
+            samples = take_rtbus(r, 1, seconds=30)
             pub.call(cmd="wait_acks", timeout=10)
         finally:
             pub.close()

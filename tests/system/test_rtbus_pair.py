@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
 import rtbus
 import rtbus.idl
 from rtbus.rtps.instances import InstanceState
+from tests.support.polling import take_rtbus
 
 pytestmark = pytest.mark.system
 SHAPES = rtbus.idl.load("idl/shape.idl")
@@ -21,14 +21,6 @@ def shape(color: str, x: int) -> object:
     return Shape(color=color, x=x, y=2, shapesize=30, additional_payload_size=[])
 
 
-def take_n(reader: rtbus.Reader, n: int, seconds: float = 10.0) -> list:
-    got: list = []
-    end = time.monotonic() + seconds
-    while len(got) < n and time.monotonic() < end:
-        got += reader.take(timeout=0.5)
-    return got
-
-
 def test_reliable_1000_samples_in_order_exactly_once() -> None:
     with rtbus.Participant(31) as a, rtbus.Participant(31) as b:
         w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
@@ -36,7 +28,7 @@ def test_reliable_1000_samples_in_order_exactly_once() -> None:
         assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
         for i in range(1000):
             w.write(shape("BLUE", i))
-        got = take_n(r, 1000)
+        got = take_rtbus(r, 1000)
         assert [s.data.x for s in got] == list(range(1000))
         assert all(s.info.writer_guid == w.guid for s in got)
         assert w.wait_for_acknowledgments(5)
@@ -53,7 +45,7 @@ def test_transient_local_late_joiner_gets_last_n_per_instance() -> None:
             w.write(shape("RED", 100 + i))
         with rtbus.Participant(32) as b:
             r = b.create_reader(b.create_topic("Square", Shape), qos)
-            got = take_n(r, 6)
+            got = take_rtbus(r, 6)
             by_color: dict[str, list[int]] = {}
             for s in got:
                 by_color.setdefault(s.data.color, []).append(s.data.x)
@@ -67,7 +59,7 @@ def test_dispose_reaches_reader_as_not_alive_disposed() -> None:
         assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
         w.write(shape("GREEN", 1))
         w.dispose(shape("GREEN", 1))
-        got = take_n(r, 2)
+        got = take_rtbus(r, 2)
         assert got[0].data.x == 1 and got[0].info.valid_data
         assert got[1].info.instance_state == InstanceState.NOT_ALIVE_DISPOSED
 
@@ -81,7 +73,7 @@ def test_partition_and_domain_mismatch_yield_no_data() -> None:
         assert r_ok.wait_for_matched(1, 10)
         for i in range(5):
             w.write(shape("BLUE", i))
-        assert [s.data.x for s in take_n(r_ok, 5)] == list(range(5))
+        assert [s.data.x for s in take_rtbus(r_ok, 5)] == list(range(5))
         assert r_part.take(timeout=0.3) == [] and r_dom.take() == []
         assert w.matched_count == 1
 

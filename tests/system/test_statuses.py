@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
 
 import rtbus
 import rtbus.idl
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.system
 Shape = rtbus.idl.load("idl/shape.idl").ShapeType
 RELIABILITY_QOS_POLICY_ID = 11
-
-
-def _wait(cond: Any, seconds: float = 10.0) -> bool:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return bool(cond())
 
 
 def test_matched_status_counts_and_listener_both_sides() -> None:
@@ -49,7 +40,7 @@ def test_matched_status_counts_and_listener_both_sides() -> None:
         rs = r.subscription_matched_status()
         assert (rs.current_count, rs.last_handle) == (1, w.guid)
         b.close()  # announces its departure: the writer unmatches at once
-        assert _wait(lambda: w.publication_matched_status().current_count == 0)
+        assert wait_until(lambda: w.publication_matched_status().current_count == 0)
         with lock:
             assert seen == [("writer", 1, 1), ("writer", 0, -1)], seen
 
@@ -60,12 +51,12 @@ def test_incompatible_reliability_is_counted_with_its_policy_id() -> None:
         w = a.create_writer(a.create_topic("Square", Shape), reliability="best_effort")
         w.on_offered_incompatible_qos = lambda ep, st: offered.append(st)
         r = b.create_reader(b.create_topic("Square", Shape), reliability="reliable")
-        assert _wait(lambda: r._statuses.incompatible_qos.total_count >= 1)
+        assert wait_until(lambda: r._statuses.incompatible_qos.total_count >= 1)
         st = r.requested_incompatible_qos_status()
         assert st.last_policy_id == RELIABILITY_QOS_POLICY_ID and st.total_count_change >= 1
         assert st.policies[RELIABILITY_QOS_POLICY_ID] >= 1
         assert r.requested_incompatible_qos_status().total_count_change == 0
-        assert _wait(lambda: bool(offered))
+        assert wait_until(lambda: bool(offered))
         assert offered[0].last_policy_id == RELIABILITY_QOS_POLICY_ID
         assert w.matched_count == 0 and r.matched_count == 0
 
@@ -78,6 +69,6 @@ def test_same_type_name_different_type_is_an_inconsistent_topic() -> None:
         w = a.create_writer(a.create_topic("Thing", mine), reliability="reliable")
         w.on_inconsistent_topic = lambda ep, st: hits.append(st)
         r = b.create_reader(b.create_topic("Thing", theirs), reliability="reliable")
-        assert _wait(lambda: r.inconsistent_topic_status().total_count >= 1)
-        assert _wait(lambda: bool(hits))
+        assert wait_until(lambda: r.inconsistent_topic_status().total_count >= 1)
+        assert wait_until(lambda: bool(hits))
         assert w.matched_count == 0 and r.matched_count == 0
