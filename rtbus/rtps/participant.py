@@ -286,18 +286,7 @@ class ParticipantCore:
             one = self.readers.get(sub.reader_id)
             targets = [one] if one is not None else []
         for ep in targets:
-            core = ep.core
-            if cls is wire.Data:
-                actions = core.handle_data(src, sub, now, timestamp)
-            elif cls is wire.DataFrag:
-                actions = core.handle_data_frag(src, sub, now, timestamp)
-            elif cls is wire.Heartbeat:
-                actions = core.handle_heartbeat(src, sub, now)
-            elif cls is wire.Gap:
-                actions = core.handle_gap(src, sub, now)
-            else:
-                actions = core.handle_heartbeat_frag(src, sub, now)
-            self._perform(actions, ep)
+            self._perform(ep.core.handle_submessage(src, sub, now, timestamp), ep)
 
     # --- timers ------------------------------------------------------------------------------
     def next_timer(self) -> float | None:

@@ -243,6 +243,23 @@ class StatefulReader:
         return actions
 
     # -- incoming submessages ---------------------------------------------------------------
+    def handle_submessage(self, src_prefix: wire.GuidPrefix, msg: Any, now: float,
+                          timestamp: int | None = None) -> list[Action]:
+        """Any submessage a writer sends a reader (DATA, DATA_FRAG, HEARTBEAT, GAP,
+        HEARTBEAT_FRAG); anything else is ignored. ``timestamp``: the INFO_TS in effect."""
+        cls = type(msg)
+        if cls is wire.Data:
+            return self.handle_data(src_prefix, msg, now, timestamp)
+        if cls is wire.DataFrag:
+            return self.handle_data_frag(src_prefix, msg, now, timestamp)
+        if cls is wire.Heartbeat:
+            return self.handle_heartbeat(src_prefix, msg, now)
+        if cls is wire.Gap:
+            return self.handle_gap(src_prefix, msg, now)
+        if cls is wire.HeartbeatFrag:
+            return self.handle_heartbeat_frag(src_prefix, msg, now)
+        return []
+
     def handle_data(self, src_prefix: wire.GuidPrefix, msg: wire.Data, now: float,
                     source_timestamp: int | None = None) -> list[Action]:
         proxy = self.writers.get(src_prefix + msg.writer_id)  # type: ignore[call-overload]

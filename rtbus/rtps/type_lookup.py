@@ -155,31 +155,25 @@ class TypeLookupService:
         self._peers[bytes(prefix)] = bits
         locators = tuple(data.metatraffic_unicast or data.metatraffic_multicast)
         out: list[Action] = []
-        for writer, bit, eid in ((self.request_writer, TYPE_LOOKUP_REQUEST_READER,
-                                  ENTITYID_TL_REQUEST_READER),
-                                 (self.reply_writer, TYPE_LOOKUP_REPLY_READER,
-                                  ENTITYID_TL_REPLY_READER)):
-            guid = wire.Guid(prefix, eid)
+        for local, bit, eid in (
+                (self.request_writer, TYPE_LOOKUP_REQUEST_READER, ENTITYID_TL_REQUEST_READER),
+                (self.reply_writer, TYPE_LOOKUP_REPLY_READER, ENTITYID_TL_REPLY_READER),
+                (self.request_reader, TYPE_LOOKUP_REQUEST_WRITER, ENTITYID_TL_REQUEST_WRITER),
+                (self.reply_reader, TYPE_LOOKUP_REPLY_WRITER, ENTITYID_TL_REPLY_WRITER)):
             if not bits & bit:
                 continue
-            proxy = writer.readers.get(guid)
-            if proxy is not None:
+            guid = wire.Guid(prefix, eid)
+            is_writer = isinstance(local, StatefulWriter)
+            proxies: Any = local.readers if is_writer else local.writers  # type: ignore[union-attr]
+            proxy = proxies.get(guid)
+            if proxy is not None:  # a re-announcement: maybe new locators
                 proxy.locators = locators
+            elif is_writer:
+                out += local.add_reader(guid, locators, reliable=True,  # type: ignore[union-attr]
+                                        durability="volatile", now=now)
             else:
-                out += writer.add_reader(guid, locators, reliable=True, durability="volatile",
-                                         now=now)
-        for reader, bit, eid in ((self.request_reader, TYPE_LOOKUP_REQUEST_WRITER,
-                                  ENTITYID_TL_REQUEST_WRITER),
-                                 (self.reply_reader, TYPE_LOOKUP_REPLY_WRITER,
-                                  ENTITYID_TL_REPLY_WRITER)):
-            guid = wire.Guid(prefix, eid)
-            if not bits & bit:
-                continue
-            wproxy = reader.writers.get(guid)
-            if wproxy is not None:
-                wproxy.locators = locators
-            else:
-                out += reader.add_writer(guid, locators, reliable=True, now=now)
+                out += local.add_writer(guid, locators, reliable=True,  # type: ignore[union-attr]
+                                        now=now)
         return out
 
     def participant_lost(self, guid_prefix: bytes, now: float) -> list[Action]:
@@ -331,18 +325,7 @@ class TypeLookupService:
             reader = self.reply_reader
         else:
             return []
-        if cls is wire.Data:
-            actions = reader.handle_data(prefix, sub, now, source_timestamp)
-        elif cls is wire.DataFrag:
-            actions = reader.handle_data_frag(prefix, sub, now, source_timestamp)
-        elif cls is wire.Heartbeat:
-            actions = reader.handle_heartbeat(prefix, sub, now)
-        elif cls is wire.Gap:
-            actions = reader.handle_gap(prefix, sub, now)
-        elif cls is wire.HeartbeatFrag:
-            actions = reader.handle_heartbeat_frag(prefix, sub, now)
-        else:
-            return []
+        actions = reader.handle_submessage(prefix, sub, now, source_timestamp)
         return self._consume(reader, actions, now)
 
     def _consume(self, reader: StatefulReader, actions: list[Action],
