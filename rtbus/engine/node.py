@@ -270,6 +270,13 @@ class Node:
         """
         with self._batch_lock:
             batch = self._batches.get(addr)
+            if len(datagram) > self._batch_limit // 2:  # already full enough: keep order, send
+                if batch is not None:
+                    del self._batches[addr]
+                    self.transport.send(bytes(batch), addr, wait=True)
+                self.transport.send(datagram, addr, wait=True)
+                self._last_send[addr] = time.monotonic()
+                return
             if batch is not None:
                 if len(batch) + len(datagram) - _RTPS_HEADER <= self._batch_limit:
                     batch += memoryview(datagram)[_RTPS_HEADER:]
