@@ -167,21 +167,4 @@ class Reader(StatusMixin, Generic[T]):
             for s in await self.take_async():
                 yield s
 
-    async def _wait_matched(self, n: int) -> None:
-        while self.matched_count < n:
-            self._matched.clear()
-            await self._matched.wait()
 
-    def wait_for_matched(self, count: int = 1, timeout: float = 10.0) -> bool:
-        try:
-            self.participant._run(asyncio.wait_for(self._wait_matched(count), timeout))
-            return True
-        except (TimeoutError, asyncio.TimeoutError):
-            return False
-
-    async def matched(self, count: int = 1, timeout: float = 10.0) -> bool:
-        try:
-            await self.participant._await(asyncio.wait_for(self._wait_matched(count), timeout))
-            return True
-        except (TimeoutError, asyncio.TimeoutError):
-            return False

@@ -12,6 +12,7 @@ inconsistent topics (same name, a type that does not fit).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import Counter
@@ -136,6 +137,30 @@ class StatusMixin:
 
     def _status_inconsistent_topic(self) -> None:
         self._fire("on_inconsistent_topic", self._statuses.on_inconsistent_topic())
+
+    # --- waiting for matches (needs participant, matched_count and the asyncio.Event _matched)
+    async def _wait_matched(self, n: int) -> None:
+        while self.matched_count < n:  # type: ignore[attr-defined]
+            self._matched.clear()  # type: ignore[attr-defined]
+            await self._matched.wait()  # type: ignore[attr-defined]
+
+    def wait_for_matched(self, count: int = 1, timeout: float = 10.0) -> bool:
+        """Block until ``count`` remote endpoints match (True) or ``timeout`` passes (False)."""
+        try:
+            self.participant._run(  # type: ignore[attr-defined]
+                asyncio.wait_for(self._wait_matched(count), timeout))
+            return True
+        except (TimeoutError, asyncio.TimeoutError):
+            return False
+
+    async def matched(self, count: int = 1, timeout: float = 10.0) -> bool:
+        """The same, awaitable."""
+        try:
+            await self.participant._await(  # type: ignore[attr-defined]
+                asyncio.wait_for(self._wait_matched(count), timeout))
+            return True
+        except (TimeoutError, asyncio.TimeoutError):
+            return False
 
     def inconsistent_topic_status(self) -> InconsistentTopicStatus:
         """Remote endpoints on this topic name whose type does not fit (resets the change)."""

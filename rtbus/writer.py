@@ -144,26 +144,6 @@ class Writer(StatusMixin, Generic[T]):
         """Readers that could not match because of QoS, by policy id (resets the change)."""
         return self._statuses.take_incompatible_qos()
 
-    async def _wait_matched(self, n: int) -> None:
-        while self.matched_count < n:
-            self._matched.clear()
-            await self._matched.wait()
-
-    def wait_for_matched(self, count: int = 1, timeout: float = 10.0) -> bool:
-        """Block until ``count`` readers match (True) or ``timeout`` passes (False)."""
-        try:
-            self.participant._run(asyncio.wait_for(self._wait_matched(count), timeout))
-            return True
-        except (TimeoutError, asyncio.TimeoutError):
-            return False
-
-    async def matched(self, count: int = 1, timeout: float = 10.0) -> bool:
-        try:
-            await self.participant._await(asyncio.wait_for(self._wait_matched(count), timeout))
-            return True
-        except (TimeoutError, asyncio.TimeoutError):
-            return False
-
     async def _wait_acked(self, timeout: float) -> bool:
         node = self.participant.node
         end = time.monotonic() + timeout
