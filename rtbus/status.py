@@ -116,6 +116,10 @@ class StatusMixin:
     _MATCHED_LISTENER = ""
     _INCOMPATIBLE_LISTENER = ""
     on_inconsistent_topic: Listener | None = None
+    # provided by Writer / Reader
+    participant: Any
+    matched_count: int
+    _matched: asyncio.Event
 
     def _init_statuses(self) -> None:
         self._statuses = EndpointStatuses()
@@ -140,15 +144,14 @@ class StatusMixin:
 
     # --- waiting for matches (needs participant, matched_count and the asyncio.Event _matched)
     async def _wait_matched(self, n: int) -> None:
-        while self.matched_count < n:  # type: ignore[attr-defined]
-            self._matched.clear()  # type: ignore[attr-defined]
-            await self._matched.wait()  # type: ignore[attr-defined]
+        while self.matched_count < n:
+            self._matched.clear()
+            await self._matched.wait()
 
     def wait_for_matched(self, count: int = 1, timeout: float = 10.0) -> bool:
         """Block until ``count`` remote endpoints match (True) or ``timeout`` passes (False)."""
         try:
-            self.participant._run(  # type: ignore[attr-defined]
-                asyncio.wait_for(self._wait_matched(count), timeout))
+            self.participant._run(asyncio.wait_for(self._wait_matched(count), timeout))
             return True
         except (TimeoutError, asyncio.TimeoutError):
             return False
@@ -156,8 +159,7 @@ class StatusMixin:
     async def matched(self, count: int = 1, timeout: float = 10.0) -> bool:
         """The same, awaitable."""
         try:
-            await self.participant._await(  # type: ignore[attr-defined]
-                asyncio.wait_for(self._wait_matched(count), timeout))
+            await self.participant._await(asyncio.wait_for(self._wait_matched(count), timeout))
             return True
         except (TimeoutError, asyncio.TimeoutError):
             return False

@@ -52,13 +52,13 @@ def _minimal_bits(base: int, numbers: tuple[int, ...]) -> int:
     return (max(numbers) - base + 1) if numbers else 0
 
 
-@dataclass(frozen=True, slots=True)
-class SequenceNumberSet:
-    """A base and up to 256 sequence numbers in ``[base, base+255]``."""
+class _NumberSet:
+    """What sequence-number and fragment-number sets share (fields come from subclasses)."""
 
+    __slots__ = ()
     base: int
-    numbers: tuple[int, ...] = ()
-    num_bits: int = field(default=-1, compare=False)
+    numbers: tuple[int, ...]
+    num_bits: int
 
     def __post_init__(self) -> None:
         if self.numbers and not isinstance(self.numbers, tuple):
@@ -72,6 +72,15 @@ class SequenceNumberSet:
         need = _minimal_bits(self.base, self.numbers)
         return self.num_bits if self.num_bits >= need else need
 
+
+@dataclass(frozen=True, slots=True)
+class SequenceNumberSet(_NumberSet):
+    """A base and up to 256 sequence numbers in ``[base, base+255]``."""
+
+    base: int
+    numbers: tuple[int, ...] = ()
+    num_bits: int = field(default=-1, compare=False)
+
     def check(self) -> None:
         """Raise ValueError unless this can go on the wire."""
         if self.base < 1:
@@ -84,23 +93,12 @@ class SequenceNumberSet:
 
 
 @dataclass(frozen=True, slots=True)
-class FragmentNumberSet:
+class FragmentNumberSet(_NumberSet):
     """A base and up to 256 fragment numbers (1-based, uint32) in ``[base, base+255]``."""
 
     base: int
     numbers: tuple[int, ...] = ()
     num_bits: int = field(default=-1, compare=False)
-
-    def __post_init__(self) -> None:
-        if self.numbers and not isinstance(self.numbers, tuple):
-            object.__setattr__(self, "numbers", tuple(self.numbers))
-
-    def members(self) -> tuple[int, ...]:
-        return self.numbers
-
-    def wire_bits(self) -> int:
-        need = _minimal_bits(self.base, self.numbers)
-        return self.num_bits if self.num_bits >= need else need
 
     def check(self) -> None:
         if not 1 <= self.base <= 0xFFFFFFFF:
