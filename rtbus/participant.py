@@ -64,12 +64,14 @@ class Participant:
         self._background = True
         self._node = Node(bg.loop, self.domain_id, **self._opts)  # type: ignore[arg-type]
         self._node.handlers.append(self._on_event)
+        self._node.direct_handler = self._on_event_direct
         bg.run(self._node.start())
 
     async def _start_here(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._node = Node(self._loop, self.domain_id, **self._opts)  # type: ignore[arg-type]
         self._node.handlers.append(self._on_event)
+        self._node.direct_handler = self._on_event_direct
         await self._node.start()
 
     def __enter__(self) -> Participant:
@@ -198,6 +200,14 @@ class Participant:
         return reader
 
     # --- events from the engine (on the loop) ----------------------------------------------------
+    def _on_event_direct(self, ev: Any) -> bool:
+        """An event met by an application thread that digested a datagram: handle it there
+        if that is safe (a delivery to a reader without async takers or listener)."""
+        if type(ev) is Delivered:
+            r = self._readers.get(bytes(ev.reader_guid))
+            return r is None or r._notify_direct()
+        return False
+
     def _on_event(self, ev: Any) -> None:
         cls = type(ev)
         if cls is Delivered:

@@ -48,6 +48,8 @@ class Reader(StatusMixin, Generic[T]):
         self._async_ready = asyncio.Event()  # async takers, on the engine loop
         self._async_ready.set()
         self._matched = asyncio.Event()
+        self._async_waiters = 0  # coroutines waiting for _async_ready (engine loop only)
+        self._direct_waiting = False  # a thread waits in Node.receive_until for this reader
         self._is_closed = False
         self.decode_errors = 0  # samples dropped because their payload did not decode
         self._init_statuses()
@@ -78,10 +80,20 @@ class Reader(StatusMixin, Generic[T]):
     def _notify(self) -> None:
         if not self._ready.is_set():  # setting a set Event still takes its lock
             self._ready.set()
+        if self._direct_waiting:
+            self.participant.node.wake_direct()
         if not self._async_ready.is_set():
             self._async_ready.set()
         if self.on_data_available is not None:
             self.on_data_available(self)
+
+    def _notify_direct(self) -> bool:
+        """A delivery digested by an application thread (Node.receive_until): mark the
+        reader ready right here; whether the loop must still be told (an ``async`` taker
+        waits on an asyncio event, a listener runs on the engine thread)."""
+        if not self._ready.is_set():
+            self._ready.set()
+        return not self._async_waiters and self.on_data_available is None
 
     def _match_changed(self, matched: bool, remote_guid: bytes = b"") -> None:
         self.matched_count += 1 if matched else -1
@@ -131,19 +143,41 @@ class Reader(StatusMixin, Generic[T]):
             left = end - time.monotonic()
             if left <= 0:
                 return []
+            self._wait(left, end)
+
+    def _wait(self, left: float, end: float) -> None:
+        """Wait for a delivery: receiving in this thread when it may (the fast path, see
+        Node.receive_until), else on the ready event."""
+        node = self.participant.node
+        self._direct_waiting = True
+        try:
+            got = node.receive_until(self._ready.is_set, end)
+        finally:
+            self._direct_waiting = False
+        if got is None:
             self._ready.wait(left)
+        elif got is False:  # another thread reads: it or the loop sets _ready
+            self._ready.wait(left if node._baton_app else min(left, 0.001))
 
     async def take_async(self, max_samples: int | None = None) -> list[Sample[T]]:
         """Wait until samples are available, then take them."""
         async def wait_and_take() -> list[Any]:
+            # _ready is the truth (a delivery digested by an application thread sets only
+            # it, unless it sees an async waiter registered); _async_ready only wakes us
             while True:
-                if self._async_ready.is_set():  # else nothing arrived since the last take
+                if self._ready.is_set():  # else nothing arrived since the last take
                     raw = self._take_core(max_samples)
                     if raw:
                         return raw
                 if self._is_closed:
                     return []
-                await self._async_ready.wait()
+                self._async_waiters += 1
+                try:
+                    if not self._ready.is_set():
+                        self._async_ready.clear()  # may be stale; a new delivery sets it
+                        await self._async_ready.wait()
+                finally:
+                    self._async_waiters -= 1
 
         raw = await self.participant._await(wait_and_take())
         return self._decode(raw)

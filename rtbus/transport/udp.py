@@ -29,6 +29,7 @@ log = logging.getLogger("rtbus.transport")
 DatagramHandler = Callable[[bytes, tuple[str, int], float], None]
 DEFAULT_RCVBUF = 4 * 1024 * 1024
 DEFAULT_SNDBUF = 1 * 1024 * 1024
+_MAX_DATAGRAM = 65536
 SEND_WAIT = 0.05  # seconds a writing thread may wait for socket buffer room
 #: Linux option number (``IP_MULTICAST_ALL``, not exported by every Python build).
 _IP_MULTICAST_ALL = getattr(socket, "IP_MULTICAST_ALL", 49)
@@ -171,19 +172,68 @@ class UdpTransport:
     sockets: list[SocketInfo] = field(default_factory=list)
     _transports: list[asyncio.DatagramTransport] = field(default_factory=list)
     _sender: socket.socket | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _polled: dict[int, tuple[socket.socket, Callable[[], None]]] = field(default_factory=dict)
 
-    async def add_socket(self, sock: socket.socket, sender: bool = False) -> None:
+    async def add_socket(self, sock: socket.socket, sender: bool = False,
+                         on_readable: Callable[[], None] | None = None) -> None:
+        """Receive on ``sock``: through an asyncio datagram transport, or, with
+        ``on_readable``, by calling it whenever the socket is readable; it then reads with
+        :meth:`receive_pending`, from whichever thread it chooses (see Node.receive_until)."""
         rcv, snd = granted_buffers(sock)
         rcv_asked, snd_asked = getattr(sock, "asked", (rcv, snd))
         host, port = sock.getsockname()[:2]
         self.sockets.append(SocketInfo((host, port), getattr(sock, "group", None), rcv_asked,
                                        rcv, snd_asked, snd))
         loop = asyncio.get_running_loop()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _Receiver(self.handler, self.counters), sock=sock)
-        self._transports.append(transport)  # type: ignore[arg-type]
+        if on_readable is not None:
+            self._loop = loop
+            self._polled[sock.fileno()] = (sock, on_readable)
+            loop.add_reader(sock.fileno(), on_readable)
+        else:
+            transport, _ = await loop.create_datagram_endpoint(
+                lambda: _Receiver(self.handler, self.counters), sock=sock)
+            self._transports.append(transport)  # type: ignore[arg-type]
         if sender:
             self._sender = sock
+
+    # --- polled sockets ----------------------------------------------------------------------
+    def pause(self, sock: socket.socket) -> None:
+        """Stop the loop watching ``sock`` (loop thread only)."""
+        if self._loop is not None and sock.fileno() in self._polled:
+            self._loop.remove_reader(sock.fileno())
+
+    def resume(self, sock: socket.socket) -> None:
+        """Watch ``sock`` again (loop thread only)."""
+        entry = self._polled.get(sock.fileno())
+        if self._loop is not None and entry is not None:
+            self._loop.add_reader(sock.fileno(), entry[1])
+
+    def receive_pending(self, sock: socket.socket, handler: DatagramHandler | None = None,
+                        limit: int = 64) -> int:
+        """Read up to ``limit`` datagrams that are waiting on ``sock`` (never blocks) and hand
+        each to ``handler`` (default: the transport's); return how many were read. Any
+        thread, one at a time."""
+        handler = handler or self.handler
+        counters, recv = self.counters, sock.recvfrom
+        n = 0
+        while n < limit:
+            try:
+                data, addr = recv(_MAX_DATAGRAM)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError as exc:
+                counters["rx_errors"] += 1
+                log.debug("socket error: %s", exc)
+                break
+            n += 1
+            counters["rx_datagrams"] += 1
+            try:
+                handler(data, addr, time.monotonic())
+            except Exception:
+                counters["rx_handler_errors"] += 1
+                log.exception("error handling datagram from %s", addr)
+        return n
 
     def send(self, data: bytes, addr: tuple[str, int], wait: bool = False) -> None:
         """Send one datagram. ``wait``: when the socket buffer is full, wait (up to
@@ -223,4 +273,12 @@ class UdpTransport:
         for t in self._transports:
             t.close()
         self._transports.clear()
+        for fd, (sock, _) in list(self._polled.items()):
+            if self._loop is not None and not self._loop.is_closed():
+                try:
+                    self._loop.remove_reader(fd)
+                except RuntimeError:  # pragma: no cover - loop closing from another thread
+                    pass
+            sock.close()
+        self._polled.clear()
         self._sender = None
