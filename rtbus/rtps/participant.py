@@ -128,8 +128,11 @@ class ParticipantCore:
         self.readers: dict[wire.EntityId, LocalEndpoint] = {}
         self.counters: Counter[str] = Counter()
         self.max_message_size = max_message_size
+        self._header = wire.encode_header(bytes(self.prefix))  # every datagram starts so
         self._out: list[tuple[bytes, tuple[str, int]]] = []
         self._events: list[Any] = []
+        self._builtin_dirty = True  # see next_timer
+        self._builtin_timer: float | None = None
         self._next_key = 1
         self._now = now  # the latest time the driver gave us, for actions triggered by events
 
@@ -165,6 +168,7 @@ class ParticipantCore:
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
                             type_information=type_information)
         self.writers[eid] = LocalEndpoint(guid, data, StatefulWriter(guid, cfg))
+        self._builtin_dirty = True
         self._perform(self.sedp.add_local(data, now))
         self._flush_type_requests(now)
         return guid
@@ -186,6 +190,7 @@ class ParticipantCore:
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
                             type_information=type_information)
         self.readers[eid] = LocalEndpoint(guid, data, core)
+        self._builtin_dirty = True
         self._perform(self.sedp.add_local(data, now))
         self._flush_type_requests(now)
         return guid
@@ -199,11 +204,15 @@ class ParticipantCore:
     def _flush_type_requests(self, now: float) -> None:
         """Send the TypeLookup requests matching queued (remote types we must fetch)."""
         if self.type_lookup is not None:
-            self._perform(self.type_lookup.flush(now))
+            out = self.type_lookup.flush(now)
+            if out:
+                self._builtin_dirty = True
+                self._perform(out)
 
     def remove_endpoint(self, guid: wire.Guid, now: float) -> None:
         ep = self.writers.pop(guid.entity_id, None) or self.readers.pop(guid.entity_id, None)
         if ep is not None:
+            self._builtin_dirty = True
             self._perform(self.sedp.remove_local(bytes(guid), now))
 
     @property
@@ -259,6 +268,15 @@ class ParticipantCore:
     def _route(self, src: Any, sub: Any, now: float, timestamp: int | None) -> None:
         cls = type(sub)
         writer_id = getattr(sub, "writer_id", None)
+        if writer_id is None:
+            return
+        reader_id = sub.reader_id
+        # user endpoints on both ends (entity kind's top bits 00; a reader may be "unknown"):
+        # the common case goes straight to the endpoints, past the builtin services
+        if not writer_id[3] & 0xC0 and (not reader_id[3] & 0xC0 or not any(reader_id)):
+            self._route_user(cls, src, sub, now, timestamp)
+            return
+        self._builtin_dirty = True
         if writer_id == wire.ENTITYID_SPDP_BUILTIN_PARTICIPANT_WRITER:
             if cls is wire.Data:
                 self._spdp(self.spdp.handle_data(src, sub, now), now)
@@ -272,6 +290,10 @@ class ParticipantCore:
                 bytes(getattr(sub, "reader_id", b"") or b"") in _SEDP_ENTITIES:
             self._perform(self.sedp.handle_submessage(src, sub, now, timestamp))
             return
+        self._route_user(cls, src, sub, now, timestamp)
+
+    def _route_user(self, cls: type, src: Any, sub: Any, now: float,
+                    timestamp: int | None) -> None:
         if cls is wire.AckNack or cls is wire.NackFrag:
             ep = self.writers.get(sub.writer_id)
             if ep is not None:
@@ -290,16 +312,30 @@ class ParticipantCore:
 
     # --- timers ------------------------------------------------------------------------------
     def next_timer(self) -> float | None:
-        times = [self.spdp.next_timer(), self.sedp.next_timer()]
-        if self.type_lookup is not None:
-            times.append(self.type_lookup.next_timer())
-        for ep in (*self.writers.values(), *self.readers.values()):
-            times.append(ep.core.next_timer())
-        present = [t for t in times if t is not None]
-        return min(present) if present else None
+        """When :meth:`handle_timer` is next due (None: never).
+
+        Asked after every datagram, so the builtin services' part is kept until something
+        could have made it earlier (``_builtin_dirty``): traffic to or from them, a timer,
+        endpoints coming and going. User traffic refreshes leases, which only postpones them.
+        """
+        if self._builtin_dirty:
+            times = [self.spdp.next_timer(), self.sedp.next_timer()]
+            if self.type_lookup is not None:
+                times.append(self.type_lookup.next_timer())
+            present = [t for t in times if t is not None]
+            self._builtin_timer = min(present) if present else None
+            self._builtin_dirty = False
+        best = self._builtin_timer
+        for eps in (self.writers, self.readers):
+            for ep in eps.values():
+                t = ep.core.next_timer()
+                if t is not None and (best is None or t < best):
+                    best = t
+        return best
 
     def handle_timer(self, now: float) -> None:
         self._now = now
+        self._builtin_dirty = True
         self._spdp(self.spdp.handle_timer(now), now)
         self._perform(self.sedp.handle_timer(now))
         if self.type_lookup is not None:
@@ -312,12 +348,14 @@ class ParticipantCore:
 
     def shutdown(self, now: float) -> None:
         """Announce our departure (SPDP dispose) and drop local endpoints."""
+        self._builtin_dirty = True
         for guid in [ep.guid for ep in (*self.writers.values(), *self.readers.values())]:
             self.remove_endpoint(guid, now)
         self._perform(self.spdp.shutdown())
 
     # --- outputs -----------------------------------------------------------------------------
     def _spdp(self, outputs: list[Any], now: float) -> None:
+        self._builtin_dirty = True
         for out in outputs:
             if isinstance(out, Send):
                 self._send(out)
@@ -345,6 +383,7 @@ class ParticipantCore:
             elif cls is EndpointUnmatched:
                 self._on_unmatched(out)
             elif cls is TypesResolved:
+                self._builtin_dirty = True
                 self._perform(self.sedp.rematch_all(self._now))
             else:
                 self._events.append(out)
@@ -393,11 +432,18 @@ class ParticipantCore:
         self._events.append(ev)
 
     def _send(self, send: Send) -> None:
-        builder = wire.MessageBuilder(bytes(self.prefix), max_size=self.max_message_size)
-        if send.dest_prefix is not None:
-            builder.add(wire.InfoDst(send.dest_prefix))
-        builder.add_all(send.submessages)
-        datagrams = builder.datagrams()
+        one = None
+        if send.dest_prefix is not None:  # the common case of a plain write, built at once
+            one = wire.encode_data_message(self._header, send.dest_prefix, send.submessages,
+                                           self.max_message_size)
+        if one is not None:
+            datagrams = [one]
+        else:
+            builder = wire.MessageBuilder(bytes(self.prefix), max_size=self.max_message_size)
+            if send.dest_prefix is not None:
+                builder.add(wire.InfoDst(send.dest_prefix))
+            builder.add_all(send.submessages)
+            datagrams = builder.datagrams()
         for loc in send.locators:
             if not 0 < loc.port <= 0xFFFF:  # a peer may announce any uint32 (hostile or wrong)
                 self.counters["bad_locator_port"] += 1

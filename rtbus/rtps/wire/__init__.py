@@ -52,6 +52,7 @@ from .message import (
     DEFAULT_MAX_MESSAGE_SIZE,
     Message,
     MessageBuilder,
+    encode_data_message,
     encode_header,
     encode_submessage,
     parse_message,
@@ -122,7 +123,8 @@ __all__ = [
     "InfoTs", "InlineQos", "Locator", "Message", "MessageBuilder", "NackFrag", "Pad",
     "RawSubmessage", "Received", "SequenceNumberSet", "Submessage", "Time", "build_pl_cdr",
     "constants", "decode_parameter", "decode_parameters", "duration_from_ns", "duration_to_ns",
-    "encode_header", "encode_parameter", "encode_parameter_list", "encode_submessage",
+    "encode_data_message", "encode_header", "encode_parameter", "encode_parameter_list",
+    "encode_submessage",
     "parse_message", "parse_parameter_list", "parse_pl_cdr", "seq_join", "seq_split",
     "submessage_size", "unknown_must_understand",
 ]

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ... import _ext
@@ -784,6 +784,51 @@ class MessageBuilder:
             return data
         raise ValueError(f"the submessages took {len(self._done) + 1} datagrams of at most "
                          f"{self.max_size} bytes: use datagrams()")
+
+
+_DST_TS_DATA = struct.Struct("<BBH12sBBHiIBBHHH4s4siI")  # INFO_DST, INFO_TS, DATA fixed part
+
+
+def encode_data_message(header: bytes, dst: bytes, subs: Sequence[Submessage],
+                        max_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> bytes | None:
+    """``header`` + INFO_DST(``dst``) + ``subs`` as one datagram, for the shape every plain
+    write produces: INFO_TS with a time, a DATA without inline QoS, optionally a HEARTBEAT.
+
+    The same bytes :class:`MessageBuilder` makes, with one ``struct`` call instead of a
+    builder and a dispatch per submessage (a small write's message costs ~1 µs, not ~9).
+    None when ``subs`` has another shape or does not fit: the builder handles those.
+    """
+    n_subs = len(subs)
+    if n_subs < 2 or n_subs > 3:
+        return None
+    ts, data = subs[0], subs[1]
+    if type(ts) is not InfoTs or type(data) is not Data or ts.timestamp is None \
+            or data.inline_qos is not None or data.non_standard_payload:
+        return None
+    payload = data.serialized_payload
+    sn = data.writer_sn
+    if payload is None or sn < 1 or len(dst) != 12 or dst == GUIDPREFIX_UNKNOWN:
+        return None
+    tail = b""
+    if n_subs == 3:
+        hb = subs[2]
+        if type(hb) is not Heartbeat:
+            return None
+        tail = _e_heartbeat(hb)
+    n = 20 + len(payload)
+    pad = (-n) & 3
+    if len(header) + 64 + n + pad + len(tail) > max_size:
+        return None
+    sec, rem = divmod(ts.timestamp, 1_000_000_000)
+    if not -(1 << 31) <= sec < 1 << 31:
+        return None
+    flags = C.FLAG_E | (C.DATA_FLAG_K if data.key_only else C.DATA_FLAG_D)
+    head = _DST_TS_DATA.pack(
+        C.SMID_INFO_DST, C.FLAG_E, 12, dst,
+        C.SMID_INFO_TS, C.FLAG_E, 8, sec, -((-rem << 32) // 1_000_000_000),
+        C.SMID_DATA, flags, n + pad, data.extra_flags, 16, data.reader_id, data.writer_id,
+        sn >> 32, sn & 0xFFFFFFFF)
+    return b"".join((header, head, payload, _PADS[pad], tail))
 
 
 # The compiled twin (ext/rtps_parse.pyx) replaces parse_message when built, unless
