@@ -8,7 +8,8 @@ Each side runs in its own process (benchmarks/peers/transport_peer.py), all insi
 network namespace (the script re-executes itself through rtbus.netns when not inside one, so no
 DDS or zenoh socket ever opens on a real interface; zenoh uses tcp/127.0.0.1 with scouting off).
 
-latency: reliable ping/pong, 64 B and 4 KiB, median and p99 RTT over N round trips after warm-up.
+latency: reliable ping/pong, 64 B and 4 KiB, median and p99 RTT over N round trips after warm-up,
+in blocks that interleave the libraries (the VM's speed drifts; see latency()).
 throughput: reliable KEEP_ALL (zenoh: reliable + CongestionControl.BLOCK), 64 B, 4 KiB, 256 KiB,
 the writer sends for a fixed time (capped in samples), the reader counts every sample and checks
 that none is missing or out of order; rate = samples / (last - first arrival).
@@ -33,6 +34,7 @@ PEER = HERE / "peers" / "transport_peer.py"
 LIBS = ["rtbus", "cyclone", "zenoh"]
 LAT_SIZES = [64, 4096]
 TPUT_SIZES = [64, 4096, 262144]
+LAT_BLOCKS = 3  # latency runs interleave the libraries in this many blocks (see latency())
 
 
 def spawn(lib: str, role: str, size: int, arg: float) -> subprocess.Popen:
@@ -67,7 +69,8 @@ def stop(*procs: subprocess.Popen) -> None:
             p.wait()
 
 
-def latency(lib: str, size: int, rounds: int) -> dict:
+def latency_block(lib: str, size: int, rounds: int) -> list[int] | dict:
+    """One ping/pong pair: the RTTs (ns) of ``rounds`` round trips, or an error dict."""
     pong = spawn(lib, "pong", size, 0)
     wait_line(pong, "ready", 30)
     ping = spawn(lib, "ping", size, rounds)
@@ -77,12 +80,39 @@ def latency(lib: str, size: int, rounds: int) -> dict:
         stop(ping, pong)
     if "rtt_ns" not in res:
         return {"lib": lib, "size": size, **res}
-    rtt = sorted(res["rtt_ns"])
-    med = statistics.median(rtt) / 1000
-    p99 = rtt[min(len(rtt) - 1, int(len(rtt) * 0.99))] / 1000
-    return {"lib": lib, "size": size, "rounds": len(rtt), "rtt_median_us": round(med, 1),
-            "rtt_p99_us": round(p99, 1), "one_way_median_us": round(med / 2, 1),
-            "rtt_min_us": round(rtt[0] / 1000, 1)}
+    return list(res["rtt_ns"])
+
+
+def latency(libs: list[str], size: int, rounds: int, blocks: int) -> list[dict]:
+    """RTT statistics per library over ``blocks`` interleaved blocks of ``rounds/blocks``.
+
+    This VM's speed drifts by tens of percent over seconds; running each library's round
+    trips in one go would let a slow spell land on one library only. Interleaving (block 1
+    of every library, then block 2, ...) spreads it over all of them.
+    """
+    rtts: dict[str, list[int]] = {lib: [] for lib in libs}
+    errors: dict[str, dict] = {}
+    for _ in range(blocks):
+        for lib in libs:
+            if lib in errors:
+                continue
+            got = latency_block(lib, size, rounds // blocks)
+            if isinstance(got, dict):
+                errors[lib] = got
+            else:
+                rtts[lib] += got
+    out = []
+    for lib in libs:
+        if lib in errors:
+            out.append(errors[lib])
+            continue
+        rtt = sorted(rtts[lib])
+        med = statistics.median(rtt) / 1000
+        p99 = rtt[min(len(rtt) - 1, int(len(rtt) * 0.99))] / 1000
+        out.append({"lib": lib, "size": size, "rounds": len(rtt), "blocks": blocks,
+                    "rtt_median_us": round(med, 1), "rtt_p99_us": round(p99, 1),
+                    "one_way_median_us": round(med / 2, 1), "rtt_min_us": round(rtt[0] / 1000, 1)})
+    return out
 
 
 def throughput(lib: str, size: int, seconds: float) -> dict:
@@ -150,13 +180,13 @@ def main() -> int:
     libs = LIBS
     if "--libs" in sys.argv:
         libs = sys.argv[sys.argv.index("--libs") + 1].split(",")
-    rounds, seconds = (300, 1.0) if quick else (2000, 3.0)
+    rounds, seconds, blocks = (300, 1.0, 1) if quick else (3000, 3.0, LAT_BLOCKS)
     t0 = time.monotonic()
     lat = []
     for size in LAT_SIZES:
-        for lib in libs:
-            lat.append(latency(lib, size, rounds))
-            print(json.dumps(lat[-1]), file=sys.stderr, flush=True)
+        for row in latency(libs, size, rounds, blocks):
+            lat.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
     tput = []
     for size in TPUT_SIZES:
         for lib in libs:
