@@ -110,6 +110,18 @@ class Participant:
             raise NotEnabledError("participant not started (use 'async with')")
         return self._node
 
+    def counters(self) -> dict[str, int]:
+        """A snapshot of the engine's counters: datagrams received and sent (``rx_*``,
+        ``tx_*``; ``rx_in_caller`` counts those digested by a thread waiting in a take),
+        and every protocol event worth counting, e.g. ``malformed_<reason>`` and
+        ``dropped_<reason>`` for hostile or broken input."""
+        node = self.node
+        with node.lock:
+            out = dict(node.transport.counters)
+            if node.core is not None:
+                out.update(node.core.counters)
+        return out
+
     # --- calls onto the engine loop ------------------------------------------------------------
     def _on_loop(self) -> bool:
         try:

@@ -144,6 +144,8 @@ class Reader(StatusMixin, Generic[T]):
             if left <= 0:
                 return []
             self._wait(left, end)
+            if self._is_closed or self.participant.node._closed:
+                return []  # closed while waiting: an empty result, not an error
 
     def _wait(self, left: float, end: float) -> None:
         """Wait for a delivery: receiving in this thread when it may (the fast path, see

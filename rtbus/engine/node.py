@@ -96,6 +96,7 @@ class Node:
         self._baton_app = False  # ... and that is an application thread (not the loop)
         self._user_paused = False  # the loop stopped watching it while an app thread read
         self._baton_left_at = 0.0  # when an application thread last let go of it
+        self._poller: Any = None  # select.poll over the user socket and the wake eventfd
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK) if hasattr(os, "eventfd") else -1
         #: events an application thread may handle itself (see receive_until); returns
         #: whether it did, else the event goes to the loop
@@ -349,9 +350,11 @@ class Node:
             return False
         self._baton_app = True
         try:
-            poller = select.poll()
-            poller.register(sock.fileno(), select.POLLIN)
-            poller.register(self._wake_fd, select.POLLIN)
+            poller = self._poller
+            if poller is None:  # one per node, used by the baton holder only
+                poller = self._poller = select.poll()
+                poller.register(sock.fileno(), select.POLLIN)
+                poller.register(self._wake_fd, select.POLLIN)
             user_fd = sock.fileno()
             while not ready() and not self._closed:
                 left = deadline - time.monotonic()
@@ -382,6 +385,7 @@ class Node:
         core = self.core
         if core is None or self._closed:
             return
+        self.transport.counters["rx_in_caller"] += 1
         timer_at = self._timer_at
         with self.lock:
             core.receive(data, now)

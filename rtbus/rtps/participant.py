@@ -203,7 +203,7 @@ class ParticipantCore:
 
     def _flush_type_requests(self, now: float) -> None:
         """Send the TypeLookup requests matching queued (remote types we must fetch)."""
-        if self.type_lookup is not None:
+        if self.type_lookup is not None and self.type_lookup.unsent:
             out = self.type_lookup.flush(now)
             if out:
                 self._builtin_dirty = True

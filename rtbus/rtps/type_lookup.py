@@ -273,6 +273,11 @@ class TypeLookupService:
 
     # --- requests ----------------------------------------------------------------------------
 
+    @property
+    def unsent(self) -> bool:
+        """Are there queued requests that :meth:`flush` would send? (asked per datagram)"""
+        return bool(self._wanted) and any(w.deadline is None for w in self._wanted.values())
+
     def flush(self, now: float) -> list[Action]:
         """Send the requests :meth:`check` queued (one getTypes per remote type)."""
         from ..xtypes import typelookup as tl

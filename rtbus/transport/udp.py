@@ -166,8 +166,8 @@ class UdpTransport:
 
     handler: DatagramHandler
     counters: dict[str, int] = field(default_factory=lambda: {
-        "rx_datagrams": 0, "rx_errors": 0, "rx_handler_errors": 0, "tx_datagrams": 0,
-        "tx_errors": 0})
+        "rx_datagrams": 0, "rx_errors": 0, "rx_handler_errors": 0, "rx_in_caller": 0,
+        "tx_datagrams": 0, "tx_errors": 0})
     #: One entry per receiving socket, in the order they were added.
     sockets: list[SocketInfo] = field(default_factory=list)
     _transports: list[asyncio.DatagramTransport] = field(default_factory=list)

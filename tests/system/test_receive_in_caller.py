@@ -1,0 +1,144 @@
+"""A blocking take digests datagrams in the taking thread (Node.receive_until), and nothing
+else loses by it: async takers and listeners are still woken, and once the thread stops
+taking the engine loop reads the socket again."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+import rtbus
+import rtbus.idl
+from tests.support.polling import wait_until
+
+pytestmark = pytest.mark.system
+Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
+
+
+def shape(x: int, color: str = "BLUE") -> object:
+    return Shape(color=color, x=x, y=0, shapesize=1, additional_payload_size=[])
+
+
+def test_ping_pong_is_digested_by_the_taking_threads_and_loses_nothing() -> None:
+    with rtbus.Participant(51) as a, rtbus.Participant(51) as b:
+        ping_w = a.create_writer(a.create_topic("Ping", Shape), RELIABLE)
+        pong_r = a.create_reader(a.create_topic("Pong", Shape), RELIABLE)
+        ping_r = b.create_reader(b.create_topic("Ping", Shape), RELIABLE)
+        pong_w = b.create_writer(b.create_topic("Pong", Shape), RELIABLE)
+        for ep in (ping_w, pong_r, ping_r, pong_w):
+            assert ep.wait_for_matched(1, 10)
+        echoed: list[int] = []
+
+        def echo() -> None:
+            while len(echoed) < 300:
+                for s in ping_r.take(timeout=5.0):
+                    echoed.append(s.data.x)
+                    pong_w.write(s.data)
+
+        t = threading.Thread(target=echo)
+        t.start()
+        before = a.counters()["rx_in_caller"]
+        got = []
+        for i in range(300):
+            ping_w.write(shape(i))
+            while True:
+                back = pong_r.take(timeout=5.0)
+                assert back, f"no pong for {i}"
+                got += [s.data.x for s in back]
+                if got[-1] == i:
+                    break
+        t.join(10)
+        assert got == list(range(300)) and echoed == list(range(300))
+        # most replies were read by this thread, not handed over by the loop
+        assert a.counters()["rx_in_caller"] - before > 150
+        assert b.counters()["rx_in_caller"] > 150
+
+
+def test_an_async_taker_is_woken_when_a_blocked_thread_digests_its_data() -> None:
+    with rtbus.Participant(52) as a, rtbus.Participant(52) as b:
+        w_sync = a.create_writer(a.create_topic("Sync", Shape), RELIABLE)
+        w_async = a.create_writer(a.create_topic("Async", Shape), RELIABLE)
+        r_sync = b.create_reader(b.create_topic("Sync", Shape), RELIABLE)
+        r_async = b.create_reader(b.create_topic("Async", Shape), RELIABLE)
+        for ep in (w_sync, w_async, r_sync, r_async):
+            assert ep.wait_for_matched(1, 10)
+        # a thread blocks in take on r_sync, so it holds b's socket while r_async's data comes
+        blocked = threading.Thread(target=lambda: r_sync.take(timeout=3.0))
+        blocked.start()
+        assert wait_until(lambda: b.node._baton_app)
+
+        async def consume() -> list[int]:
+            out: list[int] = []
+            while len(out) < 5:
+                out += [s.data.x for s in await r_async.take_async()]
+            return out
+
+        fut = asyncio.run_coroutine_threadsafe(consume(), b.node.loop)
+        time.sleep(0.1)  # the coroutine is waiting now
+        for i in range(5):
+            w_async.write(shape(i))
+        assert fut.result(5) == [0, 1, 2, 3, 4]
+        assert b.counters()["rx_in_caller"] > 0
+        w_sync.write(shape(99))
+        blocked.join(5)
+        assert not blocked.is_alive()
+
+
+def test_a_listener_still_runs_on_the_engine_thread() -> None:
+    with rtbus.Participant(53) as a, rtbus.Participant(53) as b:
+        w1 = a.create_writer(a.create_topic("One", Shape), RELIABLE)
+        w2 = a.create_writer(a.create_topic("Two", Shape), RELIABLE)
+        r1 = b.create_reader(b.create_topic("One", Shape), RELIABLE)
+        r2 = b.create_reader(b.create_topic("Two", Shape), RELIABLE)
+        for ep in (w1, w2, r1, r2):
+            assert ep.wait_for_matched(1, 10)
+        threads: list[str] = []
+        r2.on_data_available = lambda r: threads.append(threading.current_thread().name)
+        blocked = threading.Thread(target=lambda: r1.take(timeout=3.0), name="taker")
+        blocked.start()
+        assert wait_until(lambda: b.node._baton_app)
+        w2.write(shape(1))
+        assert wait_until(lambda: bool(threads))
+        assert set(threads) == {"rtbus-engine"}
+        assert [s.data.x for s in r2.take()] == [1]
+        w1.write(shape(2))
+        blocked.join(5)
+
+
+def test_the_loop_reads_again_once_the_thread_stops_taking() -> None:
+    with rtbus.Participant(54) as a, rtbus.Participant(54) as b:
+        w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
+        r = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
+        assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
+        w.write(shape(1))
+        assert [s.data.x for s in r.take(timeout=5.0)] == [1]
+        # nobody takes any more: deliveries must still be acknowledged (by the loop) and
+        # announced to a listener
+        seen = threading.Event()
+        r.on_data_available = lambda _r: seen.set()
+        for i in range(2, 12):
+            w.write(shape(i))
+        assert w.wait_for_acknowledgments(5)
+        assert seen.wait(5)
+        assert [s.data.x for s in r.take()] == list(range(2, 12))
+
+
+def test_close_wakes_a_thread_blocked_in_take() -> None:
+    a = rtbus.Participant(55)
+    r = a.create_reader(a.create_topic("Square", Shape), RELIABLE)
+    done = threading.Event()
+
+    def block() -> None:
+        r.take(timeout=30.0)
+        done.set()
+
+    t = threading.Thread(target=block)
+    t.start()
+    assert wait_until(lambda: a.node._baton_app)
+    t0 = time.monotonic()
+    a.close()
+    assert done.wait(5) and time.monotonic() - t0 < 3
