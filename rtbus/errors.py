@@ -53,6 +53,15 @@ class QosError(RtbusError, ValueError):
     """A QoS setting is invalid or inconsistent."""
 
 
+class ConfigError(RtbusError, ValueError):
+    """The network configuration (config file, environment variable or argument: initial
+    peers, buffer sizes) cannot be used."""
+
+
+class InterfaceError(RtbusError):
+    """The requested network interface does not exist or has no IPv4 address."""
+
+
 class NotEnabledError(RtbusError):
     """The entity was closed or is not usable yet."""
 

@@ -32,6 +32,7 @@ from ..rtps.participant import ParticipantCore
 from ..rtps.ports import SPDP_MULTICAST_GROUP, PortMapping, allocate_participant_id, port_mapping
 from ..rtps.spdp import SpdpConfig, new_guid_prefix
 from ..transport.interfaces import InterfaceChoice, choose_interface
+from ..transport.netconfig import ConfigError
 from ..transport.udp import UdpTransport, multicast_socket, unicast_socket
 
 log = logging.getLogger("rtbus.engine.node")
@@ -44,15 +45,29 @@ RESUME_IDLE = 0.001  # this often whether it let go at least this long ago (then
 
 
 def initial_peer_locators(peers: list[str], domain_id: int) -> tuple[wire.Locator, ...]:
-    """SPDP unicast destinations for ``host`` (participant ids 0..9) or ``host:port`` entries."""
+    """SPDP unicast destinations for ``host`` (participant ids 0..9) or ``host:port`` entries.
+
+    Raises ConfigError naming the entry when a host does not resolve or a port is not one.
+    """
     out = []
     for peer in peers:
-        host, _, port = peer.partition(":")
-        host = socket.gethostbyname(host)
-        if port:
-            out.append(wire.Locator.udpv4(host, int(port)))
+        host, _, port = peer.strip().partition(":")
+        try:
+            number = int(port) if port else None
+        except ValueError:
+            number = -1
+        if number is not None and not 0 < number <= 0xFFFF:
+            raise ConfigError(f"initial peer {peer!r}: port {port!r} is not a UDP port "
+                              "(expected host or host:1-65535)")
+        try:
+            addr = socket.gethostbyname(host)
+        except (OSError, UnicodeError) as exc:
+            raise ConfigError(f"initial peer {peer!r}: cannot resolve host {host!r} ({exc})") \
+                from None
+        if number is not None:
+            out.append(wire.Locator.udpv4(addr, number))
         else:
-            out += [wire.Locator.udpv4(host, port_mapping(domain_id, pid).metatraffic_unicast)
+            out += [wire.Locator.udpv4(addr, port_mapping(domain_id, pid).metatraffic_unicast)
                     for pid in range(10)]
     return tuple(out)
 
@@ -69,6 +84,7 @@ class Node:
         self.choice: InterfaceChoice = choose_interface(interface)
         env_peers = os.environ.get("RTBUS_PEERS", "")
         self.peers = list(peers or []) + [p for p in env_peers.split(",") if p]
+        self._peer_locators = initial_peer_locators(self.peers, domain_id)  # raises here
         if multicast is None:
             multicast = self.choice.interface.multicast and \
                 os.environ.get("RTBUS_MULTICAST", "1") != "0"
@@ -139,7 +155,7 @@ class Node:
                 multicast_socket(SPDP_MULTICAST_GROUP, m.user_multicast, ip))
             meta_mc = (wire.Locator.udpv4(SPDP_MULTICAST_GROUP, m.metatraffic_multicast),)
             user_mc = (wire.Locator.udpv4(SPDP_MULTICAST_GROUP, m.user_multicast),)
-        announce = meta_mc + initial_peer_locators(self.peers, self.domain_id)
+        announce = meta_mc + self._peer_locators
         self.core = ParticipantCore(
             new_guid_prefix(), self.domain_id,
             metatraffic_unicast=(wire.Locator.udpv4(ip, m.metatraffic_unicast),),

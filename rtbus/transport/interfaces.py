@@ -21,7 +21,7 @@ import socket
 import sys
 from dataclasses import dataclass
 
-from ..errors import RtbusError
+from ..errors import InterfaceError
 from .netconfig import setting
 
 log = logging.getLogger("rtbus.transport.interfaces")
@@ -44,10 +44,6 @@ class Interface:
 class InterfaceChoice:
     interface: Interface
     reason: str  # "argument", "environment", "config file", "automatic"
-
-
-class InterfaceError(RtbusError):
-    """The requested interface does not exist or has no IPv4 address."""
 
 
 class _IfAddrs(ctypes.Structure):

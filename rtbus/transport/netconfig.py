@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..errors import RtbusError
+from ..errors import ConfigError
 
 CONFIG_ENV = "RTBUS_CONFIG"
 
@@ -32,10 +32,6 @@ NETWORK_KEYS = {
 _SIZE = re.compile(r"^\s*(\d+)\s*(|b|k|kb|kib|m|mb|mib|g|gb|gib)\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": 1 << 10, "kb": 1 << 10, "kib": 1 << 10, "m": 1 << 20,
           "mb": 1 << 20, "mib": 1 << 20, "g": 1 << 30, "gb": 1 << 30, "gib": 1 << 30}
-
-
-class ConfigError(RtbusError, ValueError):
-    """The network configuration (config file or environment variable) cannot be used."""
 
 
 def config_path() -> tuple[Path, bool]:

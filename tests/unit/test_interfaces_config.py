@@ -82,3 +82,19 @@ def test_loopback_selected_by_name_and_address_from_config(config: Path,
     assert choose_interface().reason == "environment"
     with pytest.raises(InterfaceError, match=r"'nonesuch0' \(from argument\).*available: lo"):
         choose_interface("nonesuch0")
+
+
+def test_initial_peers_resolve_or_raise_a_config_error_naming_the_entry() -> None:
+    from rtbus.engine.node import initial_peer_locators
+    from rtbus.rtps.ports import port_mapping
+
+    locs = initial_peer_locators(["127.0.0.1", "localhost:7411"], 0)
+    assert [(loc.host, loc.port) for loc in locs[:2]] == [
+        ("127.0.0.1", port_mapping(0, 0).metatraffic_unicast),
+        ("127.0.0.1", port_mapping(0, 1).metatraffic_unicast)]
+    assert len(locs) == 11 and (locs[-1].host, locs[-1].port) == ("127.0.0.1", 7411)
+    for bad, why in (("127.0.0.1:http", "not a UDP port"), ("127.0.0.1:70000", "not a UDP port"),
+                     ("x" * 64 + ".example", "cannot resolve host")):  # label too long: no lookup
+        with pytest.raises(netconfig.ConfigError, match=why) as info:
+            initial_peer_locators([bad], 0)
+        assert repr(bad) in str(info.value)
