@@ -177,9 +177,14 @@ class Participant:
         self._topics[name] = topic
         return topic
 
-    def create_writer(self, topic: Topic, qos: Qos | None = None, **policies: Any) -> Writer:
+    def create_writer(self, topic: Topic, qos: Qos | None = None, *,
+                      listeners: dict[str, Callable[..., Any]] | None = None,
+                      **policies: Any) -> Writer:
+        """A writer of ``topic``. ``listeners``: ``{"on_publication_matched": fn, ...}``,
+        installed before the writer can match (so no early status change is missed)."""
         q = _merge(qos or topic.qos, policies)
         writer: Writer[Any] = Writer(self, topic, q)
+        writer._set_listeners(listeners)
 
         def add() -> None:  # register before the engine flushes match events
             writer._guid = self.node.core.add_writer(  # type: ignore[union-attr]
@@ -190,7 +195,11 @@ class Participant:
         self._call(add)
         return writer
 
-    def create_reader(self, topic: Topic, qos: Qos | None = None, **policies: Any) -> Reader:
+    def create_reader(self, topic: Topic, qos: Qos | None = None, *,
+                      listeners: dict[str, Callable[..., Any]] | None = None,
+                      **policies: Any) -> Reader:
+        """A reader of ``topic``. ``listeners``: ``{"on_subscription_matched": fn,
+        "on_data_available": fn, ...}``, installed before the reader can match."""
         if qos is None and "reliability" not in policies and topic.qos == Qos():
             policies["reliability"] = "best_effort"  # the DDS default for a data reader
         q = _merge(qos or topic.qos, policies)
@@ -199,6 +208,7 @@ class Participant:
             # reader accepts both, as Cyclone's default reader does
             q = _merge(q, {"data_representation": (XCDR1, XCDR2)})
         reader: Reader[Any] = Reader(self, topic, q)
+        reader._set_listeners(listeners)
         keyed = topic.keyed
 
         def add() -> None:  # register before the engine flushes match events

@@ -8,8 +8,8 @@ reference sources (``srcCxx/shape_main.cxx``, ``srcC/shape_main.c``) exactly:
 ``on_offered_incompatible_qos()`` / ``on_requested_incompatible_qos()`` status lines, and the
 sample line ``"%-10s %-10s %03d %03d [%d]"`` (topic, color, x, y, shapesize).
 
-rtbus has no status listeners yet, so the status lines come from the engine's events
-(``Participant.node.handlers``), queued on the loop thread and printed by the main thread.
+The status lines come from the endpoints' public status listeners (installed at creation
+with ``listeners=``), queued on the engine thread and printed by the main thread.
 Content filtering (``-c`` on a subscriber) is done here, after ``take``.
 """
 
@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .qos import XCDR1, XCDR2, Qos
+from .status import IncompatibleQosStatus, MatchedStatus
 
 EXIT_OK = 0
 ERROR_PARSING_ARGUMENTS = 1
@@ -350,51 +351,40 @@ def endpoint_qos(o: Options, role: str) -> Qos:
 # --- status lines -----------------------------------------------------------------------------
 
 class StatusPrinter:
-    """Turns engine events into the reference's listener lines.
+    """Turns the endpoints' status listeners into the reference's listener lines.
 
-    The handler runs on the engine loop and only queues; ``drain`` prints in the main thread.
+    The listeners run on the engine thread and only queue; ``drain`` prints in the main thread.
     """
 
     def __init__(self) -> None:
-        self.events: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self.writers: dict[bytes, tuple[str, Any]] = {}  # guid -> (topic name, endpoint)
-        self.readers: dict[bytes, tuple[str, Any]] = {}
-        self.matched: dict[bytes, int] = {}
+        self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self.topics: dict[bytes, str] = {}  # endpoint guid -> topic name
 
-    def on_event(self, ev: Any) -> None:  # engine loop thread
-        from .rtps.sedp import EndpointMatched, EndpointUnmatched, IncompatibleQos
+    def listeners(self, role: str, topic: str) -> dict[str, Any]:
+        """The ``listeners=`` for one endpoint of ``topic`` (``role``: writer or reader)."""
+        matched, what, incompatible = (
+            ("on_publication_matched", "matched readers", "on_offered_incompatible_qos")
+            if role == "writer" else
+            ("on_subscription_matched", "matched writers", "on_requested_incompatible_qos"))
 
-        if isinstance(ev, (EndpointMatched, EndpointUnmatched, IncompatibleQos)):
-            self.events.put(ev)
+        def on_matched(_ep: Any, st: MatchedStatus) -> None:
+            self.lines.put(f"{matched}() topic: '{topic}'  type: '{TYPE_NAME}' : {what} "
+                           f"{st.current_count} (change = {st.current_count_change})")
+
+        def on_incompatible(_ep: Any, st: IncompatibleQosStatus) -> None:
+            policy = st.last_policy_id
+            self.lines.put(f"{incompatible}() topic: '{topic}'  type: '{TYPE_NAME}' : {policy} "
+                           f"({POLICY_NAMES.get(policy, 'UNKNOWN')})")
+
+        return {matched: on_matched, incompatible: on_incompatible}
 
     def drain(self) -> None:
-        from .rtps.sedp import EndpointMatched, EndpointUnmatched
-
         while True:
             try:
-                ev = self.events.get_nowait()
+                line = self.lines.get_nowait()
             except queue.Empty:
                 return
-            guid = bytes(ev.local_guid)
-            is_writer = guid in self.writers
-            entry = self.writers.get(guid) or self.readers.get(guid)
-            if entry is None:
-                continue
-            topic = entry[0]
-            if isinstance(ev, (EndpointMatched, EndpointUnmatched)):
-                change = 1 if isinstance(ev, EndpointMatched) else -1
-                count = self.matched.get(guid, 0) + change
-                self.matched[guid] = count
-                fn, what = (("on_publication_matched", "matched readers") if is_writer
-                            else ("on_subscription_matched", "matched writers"))
-                _out(f"{fn}() topic: '{topic}'  type: '{TYPE_NAME}' : {what} {count} "
-                     f"(change = {change})")
-            else:
-                policy = ev.policies[-1] if ev.policies else 0
-                fn = ("on_offered_incompatible_qos" if is_writer
-                      else "on_requested_incompatible_qos")
-                _out(f"{fn}() topic: '{topic}'  type: '{TYPE_NAME}' : {policy} "
-                     f"({POLICY_NAMES.get(policy, 'UNKNOWN')})")
+            _out(line)
 
 
 def _out(line: str) -> None:
@@ -433,7 +423,6 @@ class ShapeApp:
         Shape = shape_type()
         self.shape_cls = Shape
         self.participant = Participant(o.domain_id)
-        self.participant.node.handlers.append(self.status.on_event)
         topics = []
         for name in self.topic_names():
             _out(f"Create topic: {name}")
@@ -442,17 +431,17 @@ class ShapeApp:
             qos = endpoint_qos(o, "writer")
             for name, topic in topics:
                 _out(f"Create writer for topic: {name} color: {o.color}")
-                w = self.participant.create_writer(topic, qos)
+                w = self.participant.create_writer(
+                    topic, qos, listeners=self.status.listeners("writer", name))
                 self.writers.append((name, w))
-                self.status.writers[w.guid] = (name, w)
         else:
             qos = endpoint_qos(o, "reader")
             for name, topic in topics:
                 shown = f"{name}_filtered" if o.color is not None else name
                 _out(f"Create reader for topic: {shown}")
-                r = self.participant.create_reader(topic, qos)
+                r = self.participant.create_reader(
+                    topic, qos, listeners=self.status.listeners("reader", name))
                 self.readers.append((name, r))
-                self.status.readers[r.guid] = (name, r)
         self.status.drain()
         return True
 

@@ -4,8 +4,10 @@ Each writer and reader keeps its statuses here. ``*_change`` counts what happene
 application last looked: reading a status (``writer.publication_matched_status()``) returns a
 snapshot and resets those counters, as DDS's ``get_*_status`` does. A listener
 (``writer.on_publication_matched = fn``) is called with the endpoint and the status each time
-the status changes; it runs on the engine's loop thread, so it must not block (hand work to
-another thread or task). Statuses change on engine events only: matching, unmatching,
+the status changes, which consumes the change as reading does (DDS 1.4 2.2.4.1); give
+listeners at creation (``create_writer(..., listeners={...})``) to see the first match. It
+runs on the engine's loop thread, so it must not block (hand work to another thread or
+task). Statuses change on engine events only: matching, unmatching,
 incompatible QoS (with the policy ids of ``rtbus.qos``'s QosPolicyId numbering) and
 inconsistent topics (same name, a type that does not fit).
 """
@@ -124,6 +126,24 @@ class StatusMixin:
     def _init_statuses(self) -> None:
         self._statuses = EndpointStatuses()
 
+    def _listener_names(self) -> tuple[str, ...]:
+        names = (self._MATCHED_LISTENER, self._INCOMPATIBLE_LISTENER, "on_inconsistent_topic")
+        return names + (("on_data_available",) if hasattr(self, "on_data_available") else ())
+
+    def _set_listeners(self, listeners: dict[str, Callable[..., Any]] | None) -> None:
+        """Install listeners given at creation, before the endpoint can match: a status that
+        changes right away (a peer already there) is not missed."""
+        if not listeners:
+            return
+        known = self._listener_names()
+        for name, fn in listeners.items():
+            if name not in known:
+                raise TypeError(f"unknown listener {name!r} for a {type(self).__name__}; "
+                                f"expected one of {', '.join(known)}")
+            if fn is not None and not callable(fn):
+                raise TypeError(f"listener {name!r}: expected a callable, got {fn!r}")
+            setattr(self, name, fn)
+
     def _fire(self, listener_name: str, status: Any) -> None:
         fn = getattr(self, listener_name, None)
         if fn is None:
@@ -133,14 +153,22 @@ class StatusMixin:
         except Exception:  # a listener's bug must not stop the engine
             log.exception("%s listener raised", listener_name)
 
+    # A listener that is called consumes the change, as reading the status does (DDS 1.4
+    # 2.2.4.1: the *_change counts are since the listener was last called or the status read).
     def _status_matched(self, remote_guid: bytes, matched: bool) -> None:
-        self._fire(self._MATCHED_LISTENER, self._statuses.on_matched(remote_guid, matched))
+        self._statuses.on_matched(remote_guid, matched)
+        if getattr(self, self._MATCHED_LISTENER, None) is not None:
+            self._fire(self._MATCHED_LISTENER, self._statuses.take_matched())
 
     def _status_incompatible_qos(self, policies: tuple[int, ...]) -> None:
-        self._fire(self._INCOMPATIBLE_LISTENER, self._statuses.on_incompatible_qos(policies))
+        self._statuses.on_incompatible_qos(policies)
+        if getattr(self, self._INCOMPATIBLE_LISTENER, None) is not None:
+            self._fire(self._INCOMPATIBLE_LISTENER, self._statuses.take_incompatible_qos())
 
     def _status_inconsistent_topic(self) -> None:
-        self._fire("on_inconsistent_topic", self._statuses.on_inconsistent_topic())
+        self._statuses.on_inconsistent_topic()
+        if self.on_inconsistent_topic is not None:
+            self._fire("on_inconsistent_topic", self._statuses.take_inconsistent_topic())
 
     # --- waiting for matches (needs participant, matched_count and the asyncio.Event _matched)
     async def _wait_matched(self, n: int) -> None:

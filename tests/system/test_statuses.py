@@ -27,18 +27,18 @@ def test_matched_status_counts_and_listener_both_sides() -> None:
         return fn
 
     with rtbus.Participant(37) as a:
-        w = a.create_writer(a.create_topic("Square", Shape), reliability="reliable")
-        w.on_publication_matched = record("writer")
+        w = a.create_writer(a.create_topic("Square", Shape), reliability="reliable",
+                            listeners={"on_publication_matched": record("writer")})
         b = rtbus.Participant(37)
         r = b.create_reader(b.create_topic("Square", Shape), reliability="reliable")
         assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
-        st = w.publication_matched_status()
-        assert (st.total_count, st.total_count_change, st.current_count) == (1, 1, 1)
+        st = w.publication_matched_status()  # the listener consumed the change
+        assert (st.total_count, st.total_count_change, st.current_count) == (1, 0, 1)
         assert st.last_handle == r.guid
-        again = w.publication_matched_status()  # reading resets the changes
+        rs = r.subscription_matched_status()  # no listener: the change waits to be read
+        assert (rs.current_count, rs.current_count_change, rs.last_handle) == (1, 1, w.guid)
+        again = r.subscription_matched_status()  # reading resets the changes
         assert (again.total_count_change, again.current_count_change) == (0, 0)
-        rs = r.subscription_matched_status()
-        assert (rs.current_count, rs.last_handle) == (1, w.guid)
         b.close()  # announces its departure: the writer unmatches at once
         assert wait_until(lambda: w.publication_matched_status().current_count == 0)
         with lock:
@@ -72,3 +72,22 @@ def test_same_type_name_different_type_is_an_inconsistent_topic() -> None:
         assert wait_until(lambda: r.inconsistent_topic_status().total_count >= 1)
         assert wait_until(lambda: bool(hits))
         assert w.matched_count == 0 and r.matched_count == 0
+
+
+def test_listeners_given_at_creation_see_peers_that_are_already_there() -> None:
+    calls: list[tuple[int, int]] = []
+    with rtbus.Participant(40) as a, rtbus.Participant(40) as b:
+        readers = [b.create_reader(b.create_topic("Square", Shape), reliability="reliable")
+                   for _ in range(3)]
+        w = a.create_writer(a.create_topic("Square", Shape), reliability="reliable",
+                            listeners={"on_publication_matched": lambda ep, st: calls.append(
+                                (st.current_count, st.current_count_change))})
+        assert w.wait_for_matched(3, 10) and all(r.wait_for_matched(1, 10) for r in readers)
+        assert wait_until(lambda: len(calls) == 3)
+        # each call reports its own change: the listener consumed the previous one
+        assert calls == [(1, 1), (2, 1), (3, 1)]
+    with pytest.raises(TypeError, match=r"unknown listener 'on_publication_matched'.*"
+                       r"on_subscription_matched"):
+        with rtbus.Participant(40) as c:
+            c.create_reader(c.create_topic("Square", Shape),
+                            listeners={"on_publication_matched": print})
