@@ -142,3 +142,33 @@ def test_close_wakes_a_thread_blocked_in_take() -> None:
     t0 = time.monotonic()
     a.close()
     assert done.wait(5) and time.monotonic() - t0 < 3
+
+
+def test_two_threads_taking_two_readers_of_one_participant_get_everything() -> None:
+    """Only one of them can hold the socket; the other waits on its reader's event and is
+    woken by whoever digests its data (the other thread or the loop)."""
+    with rtbus.Participant(56) as a, rtbus.Participant(56) as b:
+        writers = [a.create_writer(a.create_topic(n, Shape), RELIABLE) for n in ("L", "R")]
+        readers = [b.create_reader(b.create_topic(n, Shape), RELIABLE) for n in ("L", "R")]
+        for ep in (*writers, *readers):
+            assert ep.wait_for_matched(1, 10)
+        got: dict[int, list[int]] = {0: [], 1: []}
+
+        def taker(i: int) -> None:
+            while len(got[i]) < 200:
+                samples = readers[i].take(timeout=5.0)
+                if not samples:
+                    return
+                got[i] += [s.data.x for s in samples]
+
+        threads = [threading.Thread(target=taker, args=(i,)) for i in (0, 1)]
+        for t in threads:
+            t.start()
+        for x in range(200):
+            writers[x % 2].write(shape(x))
+            writers[1 - x % 2].write(shape(x))
+            if x % 20 == 0:
+                time.sleep(0.002)  # let both threads go back to waiting now and then
+        for t in threads:
+            t.join(15)
+        assert got[0] == list(range(200)) and got[1] == list(range(200))
