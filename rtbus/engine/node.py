@@ -40,8 +40,8 @@ log = logging.getLogger("rtbus.engine.node")
 EventHandler = Callable[[Any], None]
 BATCH_WINDOW = 0.0002  # s: a send this soon after the previous one to an address is batched
 _RTPS_HEADER = 20
-RESUME_CHECK = 0.002  # s: while an application thread reads the user socket, the loop looks
-RESUME_IDLE = 0.001  # this often whether it let go at least this long ago (then it reads)
+RESUME_CHECK = 0.002  # s: after an application thread let go of the user socket, the loop
+RESUME_IDLE = 0.001  # looks this soon whether it stayed away this long (then reads it again)
 
 
 def initial_peer_locators(peers: list[str], domain_id: int) -> tuple[wire.Locator, ...]:
@@ -111,6 +111,7 @@ class Node:
         self._baton = threading.Lock()  # held by whoever reads the user unicast socket
         self._baton_app = False  # ... and that is an application thread (not the loop)
         self._user_paused = False  # the loop stopped watching it while an app thread read
+        self._resume_pending = False  # a _resume_user check is scheduled (or being scheduled)
         self._baton_left_at = 0.0  # when an application thread last let go of it
         self._poller: Any = None  # select.poll over the user socket and the wake eventfd
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK) if hasattr(os, "eventfd") else -1
@@ -306,32 +307,41 @@ class Node:
         if not self._baton.acquire(blocking=False):
             self.transport.pause(sock)
             self._user_paused = True
-            self.loop.call_later(RESUME_CHECK, self._resume_user)
+            self._schedule_resume_check()
             return
         try:
             self.transport.receive_pending(sock)
         finally:
             self._baton.release()
 
+    def _schedule_resume_check(self) -> None:
+        if not self._resume_pending:
+            self._resume_pending = True
+            self.loop.call_later(RESUME_CHECK, self._resume_user)
+
     def _resume_user(self) -> None:
-        """While paused, look every ``RESUME_CHECK`` seconds whether the application thread
-        has let go of the socket for good (not just between two takes) and watch it again.
+        """Watch the user socket again once the application thread has let go of it for
+        ``RESUME_IDLE`` (not just between two takes).
 
         Resuming each time a take returns would wake the loop, and make it compete for the
-        GIL, once per sample; a thread taking in a loop is back within microseconds.
+        GIL, once per sample; a thread taking in a loop is back within microseconds. While
+        the thread still holds the baton nothing is rescheduled (an idle ``take(timeout=60)``
+        costs no wake-ups): the thread asks for a check when it lets go (receive_until).
         """
+        self._resume_pending = False  # first: a holder letting go from now on asks again
         sock = self._user_sock
         if not self._user_paused or sock is None or self._closed:
             return
-        if time.monotonic() - self._baton_left_at >= RESUME_IDLE \
-                and self._baton.acquire(blocking=False):
-            try:
+        if not self._baton.acquire(blocking=False):
+            return  # held: its holder schedules the next check when it lets go
+        try:
+            if time.monotonic() - self._baton_left_at >= RESUME_IDLE:
                 self._user_paused = False
                 self.transport.resume(sock)
-            finally:
-                self._baton.release()
-            return
-        self.loop.call_later(RESUME_CHECK, self._resume_user)
+            else:  # let go only just now, probably back soon: look again later
+                self._schedule_resume_check()
+        finally:
+            self._baton.release()
 
     def wake_direct(self) -> None:
         """Wake the thread waiting in :meth:`receive_until` (any thread)."""
@@ -388,7 +398,13 @@ class Node:
             self._baton_app = False
             self._baton_left_at = time.monotonic()
             self._baton.release()
+            if self._user_paused and not self._resume_pending and not self._closed:
+                self._resume_pending = True  # at most one check in flight (see _resume_user)
+                self.loop.call_soon_threadsafe(self._resume_later)
         return True
+
+    def _resume_later(self) -> None:
+        self.loop.call_later(RESUME_CHECK, self._resume_user)
 
     def _receive_here(self, sock: socket.socket) -> None:
         """Read what waits on ``sock`` and digest it in this thread (baton held)."""

@@ -172,3 +172,33 @@ def test_two_threads_taking_two_readers_of_one_participant_get_everything() -> N
         for t in threads:
             t.join(15)
         assert got[0] == list(range(200)) and got[1] == list(range(200))
+
+
+def test_a_thread_idling_in_a_long_take_costs_the_loop_no_periodic_wake_ups() -> None:
+    with rtbus.Participant(57) as a, rtbus.Participant(57) as b:
+        w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
+        r_other = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
+        r_idle = b.create_reader(b.create_topic("Quiet", Shape), RELIABLE)
+        assert w.wait_for_matched(1, 10) and r_other.wait_for_matched(1, 10)
+        node = b.node
+        checks = []
+        original = node._resume_user
+
+        def counted() -> None:
+            checks.append(time.monotonic())
+            original()
+
+        node._resume_user = counted  # type: ignore[method-assign]
+        t = threading.Thread(target=lambda: r_idle.take(timeout=1.5))
+        t.start()
+        assert wait_until(lambda: node._baton_app)
+        for i in range(20):  # traffic the idle thread digests (for the other reader)
+            w.write(shape(i))
+            time.sleep(0.01)
+        assert w.wait_for_acknowledgments(5)
+        t.join(5)
+        assert len(r_other.take()) == 20
+        # while the thread held the socket, the loop looked at most once per pause, not
+        # every 2 ms (~600 times in 1.2 s); after it let go, the loop resumed reading
+        assert len(checks) < 40, len(checks)
+        assert wait_until(lambda: not node._user_paused)
