@@ -42,7 +42,7 @@ def _run(args: argparse.Namespace) -> int:
     if loopback_only:
         opts = {"interface": "127.0.0.1", "multicast": False, "peers": ["127.0.0.1"]}
         print("network namespaces unavailable: loopback-only unicast discovery")
-    qos = rtbus.Qos(reliability="reliable", history=("keep_last", 100))
+    qos = rtbus.Qos(reliability="reliable", history="keep_all")  # every sample, paced
     t0 = time.monotonic()
     with rtbus.Participant(args.domain, name="demo-pub", **opts) as pub, \
             rtbus.Participant(args.domain, name="demo-sub", **opts) as sub:
