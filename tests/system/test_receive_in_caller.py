@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -23,14 +24,18 @@ def shape(x: int, color: str = "BLUE") -> object:
     return Shape(color=color, x=x, y=0, shapesize=1, additional_payload_size=[])
 
 
+def pair(pub: rtbus.Participant, sub: rtbus.Participant, topic: str) -> tuple[Any, Any]:
+    """A reliable writer of ``topic`` on ``pub`` and its matched reader on ``sub``."""
+    w = pub.create_writer(pub.create_topic(topic, Shape), RELIABLE)
+    r = sub.create_reader(sub.create_topic(topic, Shape), RELIABLE)
+    assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
+    return w, r
+
+
 def test_ping_pong_is_digested_by_the_taking_threads_and_loses_nothing() -> None:
     with rtbus.Participant(51) as a, rtbus.Participant(51) as b:
-        ping_w = a.create_writer(a.create_topic("Ping", Shape), RELIABLE)
-        pong_r = a.create_reader(a.create_topic("Pong", Shape), RELIABLE)
-        ping_r = b.create_reader(b.create_topic("Ping", Shape), RELIABLE)
-        pong_w = b.create_writer(b.create_topic("Pong", Shape), RELIABLE)
-        for ep in (ping_w, pong_r, ping_r, pong_w):
-            assert ep.wait_for_matched(1, 10)
+        ping_w, ping_r = pair(a, b, "Ping")
+        pong_w, pong_r = pair(b, a, "Pong")
         echoed: list[int] = []
 
         def echo() -> None:
@@ -60,12 +65,8 @@ def test_ping_pong_is_digested_by_the_taking_threads_and_loses_nothing() -> None
 
 def test_an_async_taker_is_woken_when_a_blocked_thread_digests_its_data() -> None:
     with rtbus.Participant(52) as a, rtbus.Participant(52) as b:
-        w_sync = a.create_writer(a.create_topic("Sync", Shape), RELIABLE)
-        w_async = a.create_writer(a.create_topic("Async", Shape), RELIABLE)
-        r_sync = b.create_reader(b.create_topic("Sync", Shape), RELIABLE)
-        r_async = b.create_reader(b.create_topic("Async", Shape), RELIABLE)
-        for ep in (w_sync, w_async, r_sync, r_async):
-            assert ep.wait_for_matched(1, 10)
+        w_sync, r_sync = pair(a, b, "Sync")
+        w_async, r_async = pair(a, b, "Async")
         # a thread blocks in take on r_sync, so it holds b's socket while r_async's data comes
         blocked = threading.Thread(target=lambda: r_sync.take(timeout=3.0))
         blocked.start()
@@ -90,12 +91,8 @@ def test_an_async_taker_is_woken_when_a_blocked_thread_digests_its_data() -> Non
 
 def test_a_listener_still_runs_on_the_engine_thread() -> None:
     with rtbus.Participant(53) as a, rtbus.Participant(53) as b:
-        w1 = a.create_writer(a.create_topic("One", Shape), RELIABLE)
-        w2 = a.create_writer(a.create_topic("Two", Shape), RELIABLE)
-        r1 = b.create_reader(b.create_topic("One", Shape), RELIABLE)
-        r2 = b.create_reader(b.create_topic("Two", Shape), RELIABLE)
-        for ep in (w1, w2, r1, r2):
-            assert ep.wait_for_matched(1, 10)
+        w1, r1 = pair(a, b, "One")
+        w2, r2 = pair(a, b, "Two")
         threads: list[str] = []
         r2.on_data_available = lambda r: threads.append(threading.current_thread().name)
         blocked = threading.Thread(target=lambda: r1.take(timeout=3.0), name="taker")
@@ -111,9 +108,7 @@ def test_a_listener_still_runs_on_the_engine_thread() -> None:
 
 def test_the_loop_reads_again_once_the_thread_stops_taking() -> None:
     with rtbus.Participant(54) as a, rtbus.Participant(54) as b:
-        w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
-        r = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
-        assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
+        w, r = pair(a, b, "Square")
         w.write(shape(1))
         assert [s.data.x for s in r.take(timeout=5.0)] == [1]
         # nobody takes any more: deliveries must still be acknowledged (by the loop) and
@@ -148,10 +143,7 @@ def test_two_threads_taking_two_readers_of_one_participant_get_everything() -> N
     """Only one of them can hold the socket; the other waits on its reader's event and is
     woken by whoever digests its data (the other thread or the loop)."""
     with rtbus.Participant(56) as a, rtbus.Participant(56) as b:
-        writers = [a.create_writer(a.create_topic(n, Shape), RELIABLE) for n in ("L", "R")]
-        readers = [b.create_reader(b.create_topic(n, Shape), RELIABLE) for n in ("L", "R")]
-        for ep in (*writers, *readers):
-            assert ep.wait_for_matched(1, 10)
+        writers, readers = zip(*(pair(a, b, n) for n in ("L", "R")), strict=True)
         got: dict[int, list[int]] = {0: [], 1: []}
 
         def taker(i: int) -> None:
@@ -176,10 +168,8 @@ def test_two_threads_taking_two_readers_of_one_participant_get_everything() -> N
 
 def test_a_thread_idling_in_a_long_take_costs_the_loop_no_periodic_wake_ups() -> None:
     with rtbus.Participant(57) as a, rtbus.Participant(57) as b:
-        w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
-        r_other = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
+        w, r_other = pair(a, b, "Square")
         r_idle = b.create_reader(b.create_topic("Quiet", Shape), RELIABLE)
-        assert w.wait_for_matched(1, 10) and r_other.wait_for_matched(1, 10)
         node = b.node
         checks = []
         original = node._resume_user
