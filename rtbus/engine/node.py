@@ -40,8 +40,9 @@ log = logging.getLogger("rtbus.engine.node")
 EventHandler = Callable[[Any], None]
 BATCH_WINDOW = 0.0002  # s: a send this soon after the previous one to an address is batched
 _RTPS_HEADER = 20
-RESUME_CHECK = 0.002  # s: after an application thread let go of the user socket, the loop
-RESUME_IDLE = 0.001  # looks this soon whether it stayed away this long (then reads it again)
+RESUME_CHECK = 0.002  # s: while an application thread reads the user socket, the loop looks
+RESUME_CHECK_MAX = 0.064  # this often (backing off to this) whether it let go of it at least
+RESUME_IDLE = 0.001  # this long ago (then the loop reads it again)
 
 
 def initial_peer_locators(peers: list[str], domain_id: int) -> tuple[wire.Locator, ...]:
@@ -111,7 +112,8 @@ class Node:
         self._baton = threading.Lock()  # held by whoever reads the user unicast socket
         self._baton_app = False  # ... and that is an application thread (not the loop)
         self._user_paused = False  # the loop stopped watching it while an app thread read
-        self._resume_pending = False  # a _resume_user check is scheduled (or being scheduled)
+        self._resume_pending = False  # a _resume_user check is scheduled
+        self._resume_delay = RESUME_CHECK  # ... this far ahead (backs off while held)
         self._baton_left_at = 0.0  # when an application thread last let go of it
         self._poller: Any = None  # select.poll over the user socket and the wake eventfd
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK) if hasattr(os, "eventfd") else -1
@@ -314,31 +316,34 @@ class Node:
         finally:
             self._baton.release()
 
-    def _schedule_resume_check(self) -> None:
+    def _schedule_resume_check(self, delay: float = RESUME_CHECK) -> None:
         if not self._resume_pending:
             self._resume_pending = True
-            self.loop.call_later(RESUME_CHECK, self._resume_user)
+            self._resume_delay = delay
+            self.loop.call_later(delay, self._resume_user)
 
     def _resume_user(self) -> None:
-        """Watch the user socket again once the application thread has let go of it for
-        ``RESUME_IDLE`` (not just between two takes).
+        """While paused: watch the user socket again once the application thread has let
+        go of it for ``RESUME_IDLE`` (not just between two takes).
 
         Resuming each time a take returns would wake the loop, and make it compete for the
         GIL, once per sample; a thread taking in a loop is back within microseconds. While
-        the thread still holds the baton nothing is rescheduled (an idle ``take(timeout=60)``
-        costs no wake-ups): the thread asks for a check when it lets go (receive_until).
+        the thread holds the baton the checks back off (2, 4, ... ``RESUME_CHECK_MAX``
+        seconds), so a thread idling in ``take(timeout=60)`` costs a few wake-ups a second
+        and nobody posts to the loop from the taking thread.
         """
-        self._resume_pending = False  # first: a holder letting go from now on asks again
+        self._resume_pending = False
         sock = self._user_sock
         if not self._user_paused or sock is None or self._closed:
             return
-        if not self._baton.acquire(blocking=False):
-            return  # held: its holder schedules the next check when it lets go
+        if not self._baton.acquire(blocking=False):  # held: look again, later each time
+            self._schedule_resume_check(min(self._resume_delay * 2, RESUME_CHECK_MAX))
+            return
         try:
             if time.monotonic() - self._baton_left_at >= RESUME_IDLE:
                 self._user_paused = False
                 self.transport.resume(sock)
-            else:  # let go only just now, probably back soon: look again later
+            else:  # let go only just now, probably back soon: look again soon
                 self._schedule_resume_check()
         finally:
             self._baton.release()
@@ -398,13 +403,7 @@ class Node:
             self._baton_app = False
             self._baton_left_at = time.monotonic()
             self._baton.release()
-            if self._user_paused and not self._resume_pending and not self._closed:
-                self._resume_pending = True  # at most one check in flight (see _resume_user)
-                self.loop.call_soon_threadsafe(self._resume_later)
         return True
-
-    def _resume_later(self) -> None:
-        self.loop.call_later(RESUME_CHECK, self._resume_user)
 
     def _receive_here(self, sock: socket.socket) -> None:
         """Read what waits on ``sock`` and digest it in this thread (baton held)."""
