@@ -224,11 +224,14 @@ class Participant:
     # --- events from the engine (on the loop) ----------------------------------------------------
     def _on_event_direct(self, ev: Any) -> bool:
         """An event met by an application thread that digested a datagram: handle it there
-        if that is safe (a delivery to a reader without async takers or listener)."""
-        if type(ev) is Delivered:
+        if that is safe (a delivery to a reader without async takers or listener), drop it
+        if :meth:`_on_event` would ignore it (e.g. a writer's acknowledgement mark: waiting
+        for acknowledgements polls the core), else leave it to the loop (False)."""
+        cls = type(ev)
+        if cls is Delivered:
             r = self._readers.get(bytes(ev.reader_guid))
             return r is None or r._notify_direct()
-        return False
+        return cls not in _LOOP_EVENTS
 
     def _on_event(self, ev: Any) -> None:
         cls = type(ev)
@@ -249,6 +252,10 @@ class Participant:
                 ep._status_incompatible_qos(tuple(ev.policies))
             else:
                 ep._status_inconsistent_topic()
+
+
+# the events _on_event acts on, besides Delivered (they wake asyncio objects or listeners)
+_LOOP_EVENTS = frozenset({EndpointMatched, EndpointUnmatched, IncompatibleQos, InconsistentTopic})
 
 
 def _merge(base: Qos, policies: dict[str, Any]) -> Qos:

@@ -293,7 +293,7 @@ class Node:
         for datagram, addr in out:
             self._batch_or_send(datagram, addr)
         if events:
-            self.loop.call_soon_threadsafe(self._dispatch_and_flush, events)
+            self._hand_over(events)
         if t is not None and (timer_at is None or t < timer_at):
             self.loop.call_soon_threadsafe(self._rearm)
         return result
@@ -405,6 +405,16 @@ class Node:
             self._baton.release()
         return True
 
+    def _hand_over(self, events: list[Any]) -> None:
+        """Events that arose in an application thread: those ``direct_handler`` takes care
+        of stay here, the rest are dispatched on the loop. The direct handler speaks for the
+        participant's handler only: with another handler registered (an observer), every
+        event goes to the loop."""
+        handler = self.direct_handler if len(self.handlers) == 1 else None
+        rest = events if handler is None else [ev for ev in events if not handler(ev)]
+        if rest:
+            self.loop.call_soon_threadsafe(self._dispatch_and_flush, rest)
+
     def _receive_here(self, sock: socket.socket) -> None:
         """Read what waits on ``sock`` and digest it in this thread (baton held)."""
         core = self.core
@@ -425,10 +435,7 @@ class Node:
         for datagram, to in out:
             self.transport.send(datagram, to, wait=True)
         if events:
-            handler = self.direct_handler
-            rest = events if handler is None else [ev for ev in events if not handler(ev)]
-            if rest:
-                self.loop.call_soon_threadsafe(self._dispatch_and_flush, rest)
+            self._hand_over(events)
         if t is not None and (timer_at is None or t < timer_at):
             self.loop.call_soon_threadsafe(self._rearm)
 
