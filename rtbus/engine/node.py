@@ -101,6 +101,7 @@ class Node:
         self._closed = False
         self.lock = threading.RLock()  # guards core (see the module docstring)
         self._thread: threading.Thread | None = None  # the loop's thread, known once started
+        self._thread_id: int | None = None  # ... and its ident (cheaper to compare)
         # batching of datagrams sent from application threads (see _batch_or_send)
         self._batch_lock = threading.Lock()
         self._batches: dict[tuple[str, int], bytearray] = {}
@@ -124,6 +125,7 @@ class Node:
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
         self._thread = threading.current_thread()
+        self._thread_id = threading.get_ident()
         ip = self.choice.interface.address
         bound: dict[str, socket.socket] = {}
 
@@ -281,7 +283,7 @@ class Node:
             raise RuntimeError("participant is closed")
         timer_at = self._timer_at
         exact = timer_at is None or timer_at > time.monotonic() + timer_slack
-        if self._thread is None or self._thread is threading.current_thread():
+        if self._thread_id is None or self._thread_id == threading.get_ident():
             with self.lock:
                 result = fn(*args)
             self.flush(rearm=exact)
@@ -375,7 +377,7 @@ class Node:
         """
         sock = self._user_sock
         if sock is None or self._wake_fd < 0 or self._closed \
-                or self._thread is threading.current_thread():
+                or self._thread_id == threading.get_ident():
             return None
         if not self._baton.acquire(blocking=False):
             return False
@@ -416,11 +418,14 @@ class Node:
             self.loop.call_soon_threadsafe(self._dispatch_and_flush, rest)
 
     def _receive_here(self, sock: socket.socket) -> None:
-        """Read what waits on ``sock`` and digest it in this thread (baton held)."""
+        """Read one datagram from ``sock`` (poll said it is readable) and digest it in this
+        thread (baton held). One: the caller's next poll says whether there is more, which
+        costs less than the failing read (an exception) that draining would end with, and
+        usually the datagram was the one awaited and there is no next poll."""
         core = self.core
         if core is None:
             return
-        self.transport.receive_pending(sock, self._on_datagram_here)
+        self.transport.receive_pending(sock, self._on_datagram_here, limit=1)
 
     def _on_datagram_here(self, data: bytes, addr: tuple[str, int], now: float) -> None:
         core = self.core
