@@ -8,8 +8,9 @@ Each side runs in its own process (benchmarks/peers/transport_peer.py), all insi
 network namespace (the script re-executes itself through rtbus.netns when not inside one, so no
 DDS or zenoh socket ever opens on a real interface; zenoh uses tcp/127.0.0.1 with scouting off).
 
-latency: reliable ping/pong, 64 B and 4 KiB, median and p99 RTT over N round trips after warm-up,
-in blocks that interleave the libraries (the VM's speed drifts; see latency()).
+latency: reliable ping/pong, 64 B and 4 KiB, median and p99 RTT over N round trips after warm-up;
+all libraries' pairs stay up and take turns in short blocks (the VM's speed drifts; see
+latency()).
 throughput: reliable KEEP_ALL (zenoh: reliable + CongestionControl.BLOCK), 64 B, 4 KiB, 256 KiB,
 the writer sends for a fixed time (capped in samples), the reader counts every sample and checks
 that none is missing or out of order; rate = samples / (last - first arrival).
@@ -34,7 +35,8 @@ PEER = HERE / "peers" / "transport_peer.py"
 LIBS = ["rtbus", "cyclone", "zenoh"]
 LAT_SIZES = [64, 4096]
 TPUT_SIZES = [64, 4096, 262144]
-LAT_BLOCKS = 3  # latency runs interleave the libraries in this many blocks (see latency())
+LAT_BLOCKS = 30  # latency runs interleave the libraries in this many blocks (see latency())
+WARMUP = 200  # round trips per library before the measured blocks
 
 
 def spawn(lib: str, role: str, size: int, arg: float) -> subprocess.Popen:
@@ -69,38 +71,52 @@ def stop(*procs: subprocess.Popen) -> None:
             p.wait()
 
 
-def latency_block(lib: str, size: int, rounds: int) -> list[int] | dict:
-    """One ping/pong pair: the RTTs (ns) of ``rounds`` round trips, or an error dict."""
-    pong = spawn(lib, "pong", size, 0)
-    wait_line(pong, "ready", 30)
-    ping = spawn(lib, "ping", size, rounds)
-    try:
-        res = json.loads(wait_line(ping, "{", 120) or '{"error": "no result"}')
-    finally:
-        stop(ping, pong)
-    if "rtt_ns" not in res:
-        return {"lib": lib, "size": size, **res}
-    return list(res["rtt_ns"])
-
-
 def latency(libs: list[str], size: int, rounds: int, blocks: int) -> list[dict]:
-    """RTT statistics per library over ``blocks`` interleaved blocks of ``rounds/blocks``.
+    """RTT statistics per library: every library's ping/pong pair is started first and kept
+    up, then each runs ``rounds/blocks`` round trips in turn, ``blocks`` times.
 
-    This VM's speed drifts by tens of percent over seconds; running each library's round
-    trips in one go would let a slow spell land on one library only. Interleaving (block 1
-    of every library, then block 2, ...) spreads it over all of them.
+    This VM's speed drifts by tens of percent within seconds; running one library's round
+    trips in one go would let a slow spell land on one library only. Interleaving short
+    blocks puts every library through the same spells.
     """
+    pairs: dict[str, tuple[subprocess.Popen, subprocess.Popen]] = {}
     rtts: dict[str, list[int]] = {lib: [] for lib in libs}
     errors: dict[str, dict] = {}
-    for _ in range(blocks):
+
+    def run(lib: str, n: int) -> list[int] | None:
+        ping = pairs[lib][1]
+        try:
+            ping.stdin.write(f"run {n}\n")  # type: ignore[union-attr]
+            ping.stdin.flush()  # type: ignore[union-attr]
+        except OSError:
+            errors[lib] = {"lib": lib, "size": size, "error": "ping exited"}
+            return None
+        res = json.loads(wait_line(ping, "{", 120) or '{"error": "no result"}')
+        if "rtt_ns" not in res:
+            errors[lib] = {"lib": lib, "size": size, **res}
+            return None
+        return list(res["rtt_ns"])
+
+    try:
         for lib in libs:
-            if lib in errors:
-                continue
-            got = latency_block(lib, size, rounds // blocks)
-            if isinstance(got, dict):
-                errors[lib] = got
-            else:
-                rtts[lib] += got
+            pong = spawn(lib, "pong", size, 0)
+            wait_line(pong, "ready", 30)
+            ping = spawn(lib, "ping", size, 0)
+            pairs[lib] = (pong, ping)
+            if not wait_line(ping, "ready", 60):
+                errors[lib] = {"lib": lib, "size": size, "error": "no first round trip"}
+        for lib in libs:
+            if lib not in errors:
+                run(lib, WARMUP)
+        for _ in range(blocks):
+            for lib in libs:
+                if lib not in errors:
+                    got = run(lib, rounds // blocks)
+                    if got is not None:
+                        rtts[lib] += got
+    finally:
+        for pong, ping in pairs.values():
+            stop(ping, pong)
     out = []
     for lib in libs:
         if lib in errors:
@@ -180,7 +196,7 @@ def main() -> int:
     libs = LIBS
     if "--libs" in sys.argv:
         libs = sys.argv[sys.argv.index("--libs") + 1].split(",")
-    rounds, seconds, blocks = (300, 1.0, 1) if quick else (3000, 3.0, LAT_BLOCKS)
+    rounds, seconds, blocks = (300, 1.0, 3) if quick else (3000, 3.0, LAT_BLOCKS)
     t0 = time.monotonic()
     lat = []
     for size in LAT_SIZES:

@@ -4,7 +4,8 @@
 
 LIB: rtbus | cyclone | zenoh.  ROLE:
   pong  echo every "ping" sample on "pong" until stdin closes (ARG unused)
-  ping  ARG round trips of SIZE-byte samples after warm-up; prints JSON with the RTTs (ns)
+  ping  after "ready", "run N" on stdin: N round trips of SIZE-byte samples; prints JSON
+        with the RTTs (ns), per line, until stdin closes (ARG unused)
   send  writes SIZE-byte samples for ARG seconds (capped), then an end marker; prints JSON
   recv  counts samples until the end marker, checks count and order; prints JSON
 Every sample is a ``struct Blob { sequence<octet> data; }`` whose first 8 bytes are a
@@ -19,7 +20,6 @@ import sys
 import threading
 import time
 
-WARMUP = 200
 SEND_CAP = {64: 1_000_000, 4096: 400_000, 262144: 12_000}
 ZENOH_PORT = 7447
 
@@ -207,31 +207,36 @@ def run_pong(ep: Endpoint) -> None:
             ep.write(bytes(data))
 
 
-def run_ping(ep: Endpoint, size: int, rounds: int) -> None:
+def run_ping(ep: Endpoint, size: int) -> None:
+    """Prints "ready" once a first round trip went through, then serves the driver's
+    "run N" lines (stdin) with N round trips each, answered as {"rtt_ns": [...]}: the driver
+    interleaves the libraries block by block while every pair stays up."""
     if not ep.wait_matched():
         emit({"error": "no match"})
         return
-    rtts: list[int] = []
     seq = 0
     # the first round trip retries until the pong side is really listening
     while True:
         ep.write(payload(size, seq))
         if ep.take(1.0):
             break
-    for i in range(WARMUP + rounds):
-        seq += 1
-        t0 = time.perf_counter_ns()
-        ep.write(payload(size, seq))
-        while True:
-            got = ep.take(5.0)
-            if not got:
-                emit({"error": f"no pong for round {i}"})
-                return
-            if any(header(d)[0] == seq for d in got):
-                break
-        if i >= WARMUP:
+    print("ready", flush=True)
+    for line in sys.stdin:
+        rounds = int(line.split()[1])
+        rtts: list[int] = []
+        for i in range(rounds):
+            seq += 1
+            t0 = time.perf_counter_ns()
+            ep.write(payload(size, seq))
+            while True:
+                got = ep.take(5.0)
+                if not got:
+                    emit({"error": f"no pong for round {i}"})
+                    return
+                if any(header(d)[0] == seq for d in got):
+                    break
             rtts.append(time.perf_counter_ns() - t0)
-    emit({"rtt_ns": rtts})
+        emit({"rtt_ns": rtts})
 
 
 def run_send(ep: Endpoint, size: int, seconds: float) -> None:
@@ -308,12 +313,14 @@ def main() -> None:
     prefix = os.environ.get("BENCH_PROFILE", "")
     profiles = profile_threads(f"{prefix}.{sys.argv[2]}") if prefix else []
     lib, role, size, arg = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-    topics = {"pong": ("pong", "ping"), "ping": ("ping", "pong"),
+    # topics named per library: all three pairs run at once in one namespace, and rtbus and
+    # Cyclone would otherwise match each other's pings (they interoperate)
+    topics = {"pong": (f"pong_{lib}", f"ping_{lib}"), "ping": (f"ping_{lib}", f"pong_{lib}"),
               "send": ("tput", None), "recv": ("", "tput")}[role]
     ep = endpoint(lib, topics[0], topics[1], role)
-    if role != "recv":
+    if role not in ("recv", "ping"):
         print("ready", flush=True)
-    {"pong": lambda: run_pong(ep), "ping": lambda: run_ping(ep, size, int(arg)),
+    {"pong": lambda: run_pong(ep), "ping": lambda: run_ping(ep, size),
      "send": lambda: run_send(ep, size, arg), "recv": lambda: run_recv(ep, arg)}[role]()
     sys.stdout.flush()
     if prefix:
