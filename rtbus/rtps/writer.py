@@ -78,6 +78,7 @@ Durability = Literal["volatile", "transient_local"]
 _NS_PER_S = 1_000_000_000
 _SET_SPAN = 256  # a SequenceNumberSet/FragmentNumberSet covers at most 256 numbers
 _NO_COUNT = -(1 << 32)  # below any int32 count: a peer may start counting at 0
+HEARTBEAT_AFTER_FRAGMENTS = 8  # a sample of more fragments is followed by a HEARTBEAT
 
 
 @dataclass(frozen=True)
@@ -225,9 +226,12 @@ class StatefulWriter:
         actions: list[Action] = []
         any_reliable = False
         qos = self._inline_qos(change)
-        # after a fragmented sample, ask at once what is missing: repairing a large sample
-        # then starts one round trip later instead of one heartbeat period later
-        fragmented = payload is not None and len(payload) > self.config.fragment_size
+        # after a large sample, ask at once what is missing: repairing it then starts one
+        # round trip later instead of one heartbeat period later. A sample of a few fragments
+        # (a 4 KiB one: 4) travels in one datagram and is lost or not like a small one; a
+        # heartbeat after each would make every such sample cost an ACKNACK
+        large = payload is not None and \
+            len(payload) > self.config.fragment_size * HEARTBEAT_AFTER_FRAGMENTS
         for proxy in self.readers.values():
             subs: list = []
             self._append_change(subs, proxy, change, None, qos)
@@ -235,7 +239,7 @@ class StatefulWriter:
             if proxy.reliable:
                 any_reliable = True
                 proxy.sent_since_heartbeat += 1
-                if fragmented or proxy.sent_since_heartbeat >= self.config.heartbeat_every:
+                if large or proxy.sent_since_heartbeat >= self.config.heartbeat_every:
                     subs.append(self._heartbeat(proxy, final=False))
             actions.append(Send(proxy.prefix, proxy.locators, tuple(subs)))
         if any_reliable:
