@@ -100,8 +100,7 @@ class Node:
         self._timer_at: float | None = None
         self._closed = False
         self.lock = threading.RLock()  # guards core (see the module docstring)
-        self._thread: threading.Thread | None = None  # the loop's thread, known once started
-        self._thread_id: int | None = None  # ... and its ident (cheaper to compare)
+        self._thread_id: int | None = None  # the loop thread's ident, known once started
         # batching of datagrams sent from application threads (see _batch_or_send)
         self._batch_lock = threading.Lock()
         self._batches: dict[tuple[str, int], bytearray] = {}
@@ -124,7 +123,6 @@ class Node:
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def start(self) -> None:
-        self._thread = threading.current_thread()
         self._thread_id = threading.get_ident()
         ip = self.choice.interface.address
         bound: dict[str, socket.socket] = {}

@@ -355,7 +355,6 @@ class ParticipantCore:
 
     # --- outputs -----------------------------------------------------------------------------
     def _spdp(self, outputs: list[Any], now: float) -> None:
-        self._builtin_dirty = True
         for out in outputs:
             if isinstance(out, Send):
                 self._send(out)
