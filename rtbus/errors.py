@@ -62,9 +62,31 @@ class InterfaceError(RtbusError):
     """The requested network interface does not exist or has no IPv4 address."""
 
 
+class BadParameterError(RtbusError, ValueError, TypeError):
+    """An argument of an API call has the wrong type or value (DDS's BAD_PARAMETER); the
+    message names the argument and says what was expected. Also a ``TypeError`` and a
+    ``ValueError``, so code that catches either keeps working."""
+
+
+class PreconditionNotMetError(RtbusError):
+    """The call is valid in general but not in the entity's present state (DDS's
+    PRECONDITION_NOT_MET), e.g. a topic name already bound to another type."""
+
+
+class IllegalOperationError(RtbusError):
+    """The call cannot be made from here, e.g. a blocking call from the engine's own thread
+    (a listener) or loop, where waiting would stall every participant on it."""
+
+
 class NotEnabledError(RtbusError):
-    """The entity was closed or is not usable yet."""
+    """The entity is not usable (yet, or any more)."""
+
+
+class ClosedError(NotEnabledError):
+    """The participant, writer or reader was closed (DDS's ALREADY_DELETED): nothing can be
+    created, written or taken through it any more."""
 
 
 class TimeoutError_(RtbusError, TimeoutError):
-    """A blocking call ran out of time (wait for match, take with timeout)."""
+    """A blocking call ran out of time (a write on a full KEEP_ALL history after
+    ``max_blocking_time``). Also a builtin ``TimeoutError``."""
