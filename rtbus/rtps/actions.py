@@ -79,7 +79,9 @@ class SampleInfo:
 class Sample:
     """A received sample: serialized payload (encapsulation header included) plus its info.
 
-    ``payload`` is None for an invalid-data sample (a dispose/unregister notification).
+    For an invalid-data sample (``info.valid_data`` False: a dispose/unregister notification)
+    ``payload`` is what came with it, if anything: the serialized key (``key_only``), or a
+    whole sample some writers send with a dispose; None when only the key hash came.
     ``seq`` is the reader history's own ordinal, so samples of all writers share one order.
     """
 
@@ -89,6 +91,7 @@ class Sample:
     info: SampleInfo
     status_info: int = 0
     inline_qos: Any = field(default=None, repr=False)
+    key_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

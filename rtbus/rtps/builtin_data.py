@@ -229,6 +229,16 @@ def _string(value: str) -> bytes:
     return struct.pack("<I", len(raw)) + raw
 
 
+def _property_list(props: tuple[tuple[str, str], ...]) -> bytes:
+    """PID_PROPERTY_LIST: a count, then name and value as CDR strings, each 4-aligned."""
+    out = bytearray(struct.pack("<I", len(props)))
+    for name, value in props:
+        for text in (name, value):
+            out += _string(text)
+            out += b"\0" * (-len(out) % 4)
+    return bytes(out)
+
+
 def _read_guid(value: bytes, name: str) -> bytes:
     if len(value) < 16:
         raise MalformedError("bad_guid", f"{name} of {len(value)} bytes, expected 16")
@@ -324,6 +334,8 @@ def build_participant_payload(p: ParticipantData) -> bytes:
     if p.manual_liveliness_count:
         params.append((PID_PARTICIPANT_MANUAL_LIVELINESS_COUNT,
                        struct.pack("<i", p.manual_liveliness_count)))
+    if p.properties:
+        params.append((PID_PROPERTY_LIST, _property_list(p.properties)))
     return build_parameter_list(params)
 
 

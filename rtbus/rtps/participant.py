@@ -19,7 +19,7 @@ per reason in ``counters``.
 from __future__ import annotations
 
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,7 +31,7 @@ from .actions import Deliver, Send
 from .builtin_data import DEFAULT_BUILTIN_ENDPOINTS, EndpointData, ParticipantData
 from .history import HistoryQos
 from .matching import TypeCheck
-from .reader import ReaderConfig, StatefulReader
+from .reader import ReaderConfig, Selection, StatefulReader
 from .sedp import EndpointMatched, EndpointUnmatched, Sedp
 from .spdp import ParticipantDiscovered, ParticipantLost, ParticipantUpdated, Spdp, SpdpConfig
 from .type_lookup import (
@@ -105,9 +105,11 @@ class ParticipantCore:
                  lease_duration: float = 10.0, name: str | None = None,
                  spdp_config: SpdpConfig | None = None, type_check: TypeCheck | None = None,
                  now: float = 0.0, max_message_size: int = wire.DEFAULT_MAX_MESSAGE_SIZE,
-                 type_lookup: bool = True) -> None:
+                 type_lookup: bool = True,
+                 properties: tuple[tuple[str, str], ...] = ()) -> None:
         """``type_lookup`` False: no TypeLookup service, and no TypeInformation is announced
-        (peers then match our endpoints by type name)."""
+        (peers then match our endpoints by type name). ``properties``: name/value pairs
+        announced in SPDP (the engine sends host, process name and pid, as Cyclone does)."""
         self.prefix = wire.GuidPrefix(guid_prefix)
         self.domain_id = domain_id
         self.type_lookup = TypeLookupService(bytes(self.prefix)) if type_lookup else None
@@ -118,12 +120,13 @@ class ParticipantCore:
             guid_prefix=bytes(self.prefix), domain_id=domain_id, lease_duration=lease_duration,
             metatraffic_unicast=metatraffic_unicast, metatraffic_multicast=metatraffic_multicast,
             default_unicast=default_unicast, default_multicast=default_multicast,
-            entity_name=name, builtin_endpoints=builtin)
+            entity_name=name, builtin_endpoints=builtin, properties=properties)
         if announce_locators is not None:  # initial peers may repeat the multicast locator
             announce_locators = tuple(dict.fromkeys(announce_locators))
         self.spdp = Spdp(self.local, now, announce_locators=announce_locators,
                          config=spdp_config)
-        self.sedp = Sedp(bytes(self.prefix), type_check=type_check)
+        self.sedp = Sedp(bytes(self.prefix), type_check=type_check,
+                         local_locators=default_unicast)
         self.writers: dict[wire.EntityId, LocalEndpoint] = {}
         self.readers: dict[wire.EntityId, LocalEndpoint] = {}
         self.counters: Counter[str] = Counter()
@@ -131,6 +134,11 @@ class ParticipantCore:
         self._header = wire.encode_header(bytes(self.prefix))  # every datagram starts so
         self._out: list[tuple[bytes, tuple[str, int]]] = []
         self._events: list[Any] = []
+        # submessages between this participant's own writers and readers: routed in memory,
+        # never encoded (see _send and _route_local)
+        self._local: deque[tuple[Any, ...]] = deque()
+        self._routing_local = False
+        self._depth = 0  # nesting of _perform
         self._builtin_dirty = True  # see next_timer
         self._builtin_timer: float | None = None
         self._next_key = 1
@@ -222,17 +230,30 @@ class ParticipantCore:
     # --- user data ---------------------------------------------------------------------------
     def write(self, writer: wire.Guid, payload: bytes | None, key_hash: bytes | None,
               status_info: int, timestamp: int | None, now: float) -> Written | WouldBlock:
+        self._now = now
         ep = self.writers[writer.entity_id]
         result = ep.core.write(payload, key_hash, status_info, timestamp, now)
         if isinstance(result, Written):
             self._perform(result.actions)
         return result  # type: ignore[no-any-return]
 
-    def take(self, reader: wire.Guid, max_samples: int | None, now: float) -> list[Any]:
+    def take(self, reader: wire.Guid, max_samples: int | None, now: float,
+             select: Selection | None = None) -> list[Any]:
+        self._now = now
         ep = self.readers[reader.entity_id]
-        samples, actions = ep.core.take(max_samples, now)
-        self._perform(actions)
+        samples, actions = ep.core.take(max_samples, now, select)
+        self._perform(actions, ep)  # a held stream it resumed may deliver: wake takers
         return samples  # type: ignore[no-any-return]
+
+    def read(self, reader: wire.Guid, max_samples: int | None,
+             select: Selection | None = None) -> list[Any]:
+        return self.readers[reader.entity_id].core.read(max_samples, select)  # type: ignore[no-any-return]
+
+    def has_samples(self, reader: wire.Guid, select: Selection | None = None) -> bool:
+        return bool(self.readers[reader.entity_id].core.has_samples(select))
+
+    def has_instance(self, reader: wire.Guid, key_hash: bytes | None) -> bool:
+        return self.readers[reader.entity_id].core.instances.get(key_hash) is not None
 
     def acked_by_all(self, writer: wire.Guid) -> bool:
         ep = self.writers[writer.entity_id]
@@ -370,6 +391,35 @@ class ParticipantCore:
                 self._perform(self.sedp.participant_lost(out.guid_prefix, now))
 
     def _perform(self, outputs: list[Any], ep: LocalEndpoint | None = None) -> None:
+        """Carry out ``outputs``; once the outermost call is done, route what our own
+        endpoints sent each other (so a batch of matches completes before its traffic)."""
+        self._depth += 1
+        try:
+            self._carry_out(outputs, ep)
+        finally:
+            self._depth -= 1
+        if self._local and not self._depth and not self._routing_local:
+            self._route_local()
+
+    def _route_local(self) -> None:
+        """Hand the submessages our writers sent our readers (and back) to their endpoints,
+        in order, as :meth:`receive` would have after a round trip through a socket: same
+        protocol (so reliability, KEEP_ALL push-back, durability and GAPs behave as with a
+        remote peer), no encoding and no datagram. Answers they cause join the queue."""
+        self._routing_local = True
+        try:
+            while self._local:
+                timestamp = None
+                for sub in self._local.popleft():
+                    cls = type(sub)
+                    if cls is wire.InfoTs:
+                        timestamp = sub.timestamp
+                    elif cls is not wire.InfoDst:
+                        self._route(self.prefix, sub, self._now, timestamp)
+        finally:
+            self._routing_local = False
+
+    def _carry_out(self, outputs: list[Any], ep: LocalEndpoint | None = None) -> None:
         for out in outputs:
             cls = type(out)
             if cls is Send:
@@ -431,6 +481,10 @@ class ParticipantCore:
         self._events.append(ev)
 
     def _send(self, send: Send) -> None:
+        if send.dest_prefix == self.prefix:  # a local writer/reader pair
+            self._local.append(send.submessages)
+            self.counters["local_submessages"] += len(send.submessages)
+            return
         one = None
         if send.dest_prefix is not None:  # the common case of a plain write, built at once
             one = wire.encode_data_message(self._header, send.dest_prefix, send.submessages,

@@ -45,7 +45,7 @@ from .fragments import (
     Reassembler,
 )
 from .history import STATUS_DISPOSED, STATUS_UNREGISTERED, HistoryCache, HistoryFull, HistoryQos
-from .instances import Instance, InstanceState, InstanceTable, SampleState
+from .instances import Instance, InstanceState, InstanceTable, SampleState, ViewState
 
 log = logging.getLogger("rtbus.rtps.reader")
 
@@ -65,6 +65,35 @@ class DeliveryFilter(Protocol):
     def accept(self, writer_guid: Any, instance: Instance, now: float) -> bool: ...
 
     def writer_removed(self, writer_guid: Any, now: float) -> None: ...
+
+
+ANY_INSTANCE: Any = object()  # Selection.instance: samples of every instance
+_ANY_SAMPLE = int(SampleState.READ | SampleState.NOT_READ)
+_ANY_VIEW = int(ViewState.NEW | ViewState.NOT_NEW)
+_ANY_INSTANCE_STATE = int(InstanceState.ALIVE | InstanceState.NOT_ALIVE_DISPOSED
+                          | InstanceState.NOT_ALIVE_NO_WRITERS)
+
+
+@dataclass(frozen=True, slots=True)
+class Selection:
+    """Which samples a read or take wants (DDS read/take masks and read_instance): sample,
+    view and instance state masks (OR-ed flags of the enums in :mod:`.instances`) and one
+    instance by key hash (``ANY_INSTANCE``: all of them)."""
+
+    sample_states: int = _ANY_SAMPLE
+    view_states: int = _ANY_VIEW
+    instance_states: int = _ANY_INSTANCE_STATE
+    instance: Any = ANY_INSTANCE
+
+    @property
+    def all_states(self) -> bool:
+        return (self.sample_states & _ANY_SAMPLE == _ANY_SAMPLE
+                and self.view_states & _ANY_VIEW == _ANY_VIEW
+                and self.instance_states & _ANY_INSTANCE_STATE == _ANY_INSTANCE_STATE)
+
+    def admits(self, sample_state: int, view_state: int, instance_state: int) -> bool:
+        return bool(sample_state & self.sample_states and view_state & self.view_states
+                    and instance_state & self.instance_states)
 
 
 class AcceptAll:
@@ -405,14 +434,15 @@ class StatefulReader:
         return actions
 
     # -- application side -------------------------------------------------------------------
-    def take(self, max_samples: int | None = None, now: float = 0.0) -> tuple[list[Sample],
-                                                                           list[Action]]:
-        """Remove and return the oldest samples; resumes streams held on a full history.
+    def take(self, max_samples: int | None = None, now: float = 0.0,
+             select: Selection | None = None) -> tuple[list[Sample], list[Action]]:
+        """Remove and return the oldest samples (those ``select`` admits, if given); resumes
+        streams held on a full history.
 
         Each SampleInfo shows the instance and view state as they are now (DDS semantics) and
         the sample state as it was before this call (NOT_READ unless an earlier ``read``).
         """
-        out = list(islice(self.history, max_samples))
+        out = self._selected(max_samples, select)
         for sample in out:
             self.history.remove(sample.seq)
         self._stamp_states(out)
@@ -424,21 +454,48 @@ class StatefulReader:
                     and not self.history.instance_seqs(sample.key_hash):
                 self.instances.purge(sample.key_hash)
         actions: list[Action] = []
-        if self._held:
+        if self._held and out:
             held, self._held = self._held, []
             for proxy in held:
                 self._drain(proxy, actions, now)
         return out, actions
 
-    def read(self, max_samples: int | None = None) -> list[Sample]:
-        """Return copies of the oldest samples, leaving them in the history marked READ."""
-        stored = list(islice(self.history, max_samples))
-        out = [Sample(s.seq, s.key_hash, s.payload, replace(s.info), s.status_info, s.inline_qos)
-               for s in stored]
+    def read(self, max_samples: int | None = None,
+             select: Selection | None = None) -> list[Sample]:
+        """Return copies of the oldest samples (those ``select`` admits), leaving them in the
+        history marked READ."""
+        stored = self._selected(max_samples, select)
+        out = [Sample(s.seq, s.key_hash, s.payload, replace(s.info), s.status_info, s.inline_qos,
+                      s.key_only) for s in stored]
         self._stamp_states(out)
         for sample in stored:
             sample.info.sample_state = SampleState.READ
             self.instances.mark_viewed(sample.key_hash)
+        return out
+
+    def has_samples(self, select: Selection | None = None) -> bool:
+        """Would ``read``/``take`` with ``select`` return anything? (read conditions)"""
+        return bool(self._selected(1, select))
+
+    def _selected(self, max_samples: int | None, select: Selection | None) -> list[Sample]:
+        if select is None:
+            return list(islice(self.history, max_samples))
+        if select.instance is not ANY_INSTANCE:
+            candidates: Any = (self.history.get(seq) for seq
+                               in self.history.instance_seqs(select.instance))
+        else:
+            candidates = iter(self.history)
+        if select.all_states:
+            return list(islice(candidates, max_samples))
+        out: list[Sample] = []
+        for sample in candidates:
+            inst = self.instances.get(sample.key_hash)
+            if inst is None or not select.admits(sample.info.sample_state, inst.view_state,
+                                                 inst.state):
+                continue
+            out.append(sample)
+            if max_samples is not None and len(out) >= max_samples:
+                break
         return out
 
     # -- internals --------------------------------------------------------------------------
@@ -559,18 +616,20 @@ class StatefulReader:
             return True
         if not valid and not update.state_changed:
             return True
-        self._store(actions, proxy.guid, seq, item.payload if valid else None, inst,
-                    item.timestamp, item.inline_qos, status, now)
+        self._store(actions, proxy.guid, seq, item.payload, inst, item.timestamp,
+                    item.inline_qos, status, now, valid, item.key_only)
         return True
 
     def _store(self, actions: list[Action], writer_guid: Any, seq: int,
                payload: bytes | memoryview | None, inst: Instance, timestamp: int | None,
-               inline_qos: Any, status: int, now: float) -> None:
+               inline_qos: Any, status: int, now: float, valid: bool = False,
+               key_only: bool = False) -> None:
         self._ordinal += 1
-        info = SampleInfo(writer_guid, seq, timestamp, now, inst.key_hash, payload is not None,
+        info = SampleInfo(writer_guid, seq, timestamp, now, inst.key_hash, valid,
                           inst.state, inst.view_state, SampleState.NOT_READ,
                           inst.disposed_generation, inst.no_writers_generation)
-        sample = Sample(self._ordinal, inst.key_hash, payload, info, status, inline_qos)
+        sample = Sample(self._ordinal, inst.key_hash, payload, info, status, inline_qos,
+                        key_only)
         added = self.history.add(sample)
         if isinstance(added, HistoryFull):
             actions.append(SampleRejected(writer_guid, seq, added.limit))

@@ -43,7 +43,7 @@ from .builtin_data import (
     parse_key_payload,
 )
 from .history import HistoryQos
-from .matching import TypeCheck, match
+from .matching import TypeCheck, describe_incompatibility, describe_inconsistent_topic, match
 from .reader import ReaderConfig, StatefulReader
 from .writer import StatefulWriter, WouldBlock, WriterConfig
 
@@ -100,6 +100,7 @@ class IncompatibleQos:
     local_guid: bytes
     remote_guid: bytes
     policies: tuple[int, ...]
+    detail: str = ""  # both sides' values of each failed policy, for the log
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,7 @@ class InconsistentTopic:
     local_guid: bytes
     remote_guid: bytes
     remote_type_name: str
+    detail: str = ""  # both types and how they were compared, for the log
 
 
 SedpEvent = Union[RemoteEndpointDiscovered, RemoteEndpointRemoved, EndpointMatched,
@@ -121,10 +123,18 @@ def _other(role: EndpointRole) -> EndpointRole:
 
 
 class SedpState:
-    """Local and remote endpoints and the current matches between them."""
+    """Local and remote endpoints and the current matches between them.
 
-    def __init__(self, type_check: TypeCheck | None = None) -> None:
+    Local endpoints also match each other (a writer and a reader of one participant), as in
+    every DDS implementation: such a pair is matched from both sides, and its traffic never
+    leaves the participant (``ParticipantCore`` routes it in memory). ``local_locators`` are
+    what a local endpoint's match reports as its locators (the participant's own).
+    """
+
+    def __init__(self, type_check: TypeCheck | None = None,
+                 local_locators: tuple[wire.Locator, ...] = ()) -> None:
         self.type_check = type_check
+        self.local_locators = local_locators or (wire.Locator.udpv4("127.0.0.1", 0),)
         self.local: dict[bytes, EndpointData] = {}
         self.remote: dict[bytes, EndpointData] = {}
         self.participants: dict[bytes, ParticipantData] = {}
@@ -152,6 +162,8 @@ class SedpState:
 
     def locators_of(self, remote: EndpointData) -> tuple[wire.Locator, ...]:
         """Where to reach ``remote``: its own locators, else its participant's defaults."""
+        if bytes(remote.endpoint_guid) in self.local:
+            return self.local_locators
         if remote.unicast_locators or remote.multicast_locators:
             return remote.unicast_locators + remote.multicast_locators
         participant = self.participants.get(remote.prefix)
@@ -169,6 +181,16 @@ class SedpState:
         for remote in self.remote.values():
             if remote.role != data.role:
                 out += self._update_pair(data, remote)
+        out += self._rematch_local(data)
+        return out
+
+    def _rematch_local(self, data: EndpointData) -> list[SedpOutput]:
+        """Match local endpoint ``data`` with the other local endpoints, from both sides."""
+        out: list[SedpOutput] = []
+        for other in list(self.local.values()):
+            if other.role != data.role:
+                out += self._update_pair(data, other)
+                out += self._update_pair(other, data)
         return out
 
     def remove_local(self, guid: bytes) -> list[SedpOutput]:
@@ -182,7 +204,10 @@ class SedpState:
         for pair in [p for p in self.matches if p[0] == guid]:
             self.matches.discard(pair)
             out.append(EndpointUnmatched(guid, pair[1], "local_removed"))
-        for pair in [p for p in self._incompatible if p[0] == guid]:
+        for pair in [p for p in self.matches if p[1] == guid]:  # its local counterparts
+            self.matches.discard(pair)
+            out.append(EndpointUnmatched(pair[0], guid, "remote_removed"))
+        for pair in [p for p in self._incompatible if guid in p]:
             del self._incompatible[pair]
         return out
 
@@ -230,6 +255,9 @@ class SedpState:
         out: list[SedpOutput] = []
         for remote in list(self.remote.values()):
             out += self._rematch_remote(remote)
+        for local in list(self.local.values()):
+            if local.role == "writer":
+                out += self._rematch_local(local)
         return out
 
     # --- internals -------------------------------------------------------------------------
@@ -262,11 +290,13 @@ class SedpState:
             policies = tuple(result.incompatible)
             if self._incompatible.get(pair) != policies:
                 self._incompatible[pair] = policies
-                out.append(IncompatibleQos(pair[0], pair[1], policies))
+                detail = describe_incompatibility(writer.qos, reader.qos, policies)
+                out.append(IncompatibleQos(pair[0], pair[1], policies, detail))
         elif result.reason == "type":
             if self._incompatible.get(pair) != ():
                 self._incompatible[pair] = ()  # () marks "type mismatch reported"
-                out.append(InconsistentTopic(pair[0], pair[1], remote.type_name))
+                detail = describe_inconsistent_topic(writer, reader, self.type_check is not None)
+                out.append(InconsistentTopic(pair[0], pair[1], remote.type_name, detail))
         else:
             self._incompatible.pop(pair, None)
         return out
@@ -306,9 +336,10 @@ class Sedp:
     """
 
     def __init__(self, guid_prefix: bytes, type_check: TypeCheck | None = None,
-                 heartbeat_period: float = 0.1) -> None:
+                 heartbeat_period: float = 0.1,
+                 local_locators: tuple[wire.Locator, ...] = ()) -> None:
         self.prefix = wire.GuidPrefix(guid_prefix)
-        self.state = SedpState(type_check)
+        self.state = SedpState(type_check, local_locators)
         wcfg = WriterConfig(reliable=True, durability="transient_local", history=_SEDP_HISTORY,
                             heartbeat_period=heartbeat_period)
         rcfg = ReaderConfig(reliable=True, durability="transient_local", history=_SEDP_HISTORY)

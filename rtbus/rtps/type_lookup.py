@@ -341,7 +341,7 @@ class TypeLookupService:
         samples, more = reader.take(now=now)
         out += more
         for sample in samples:
-            if sample.payload is None:
+            if sample.payload is None or not sample.info.valid_data:
                 continue
             if reader is self.request_reader:
                 out += self._answer(bytes(sample.payload), now)

@@ -98,10 +98,12 @@ class WriterConfig:
 
 @dataclass(frozen=True)
 class Written:
-    """``write`` accepted the change as ``seq``; carry out ``actions``."""
+    """``write`` accepted the change as ``seq``; carry out ``actions``. ``acked``: the
+    acknowledged-by-all mark after it (``seq`` itself when no reliable reader waits)."""
 
     seq: int
     actions: list[Action]
+    acked: int = 0
 
 
 @dataclass(frozen=True)
@@ -244,9 +246,9 @@ class StatefulWriter:
             actions.append(Send(proxy.prefix, proxy.locators, tuple(subs)))
         if any_reliable:
             self._arm_heartbeat(now)
-        else:
-            self._acked_all_moved()  # trims a volatile history; nobody waits for this
-        return Written(seq, actions)
+        else:  # trims a volatile history; the mark reaches the caller in Written
+            self._acked_all_moved()
+        return Written(seq, actions, self.acked_all)
 
     def dispose(self, key_hash: bytes, key_payload: bytes | None = None,
                 timestamp: int | None = None, now: float = 0.0) -> Written | WouldBlock:

@@ -341,9 +341,15 @@ def test_matches_stay_consistent_with_the_rules(ops):
                 matched.remove((ev.local_guid, ev.remote_guid))
         # the events replay to exactly the state's match set ...
         assert matched == state.matches
-        # ... and that set is exactly the pairs the matching rules accept
+        # ... and that set is exactly the pairs the matching rules accept: with remote
+        # endpoints whose participant is known, and with the other local endpoints (both ways)
         expected = set()
         for lg, loc in state.local.items():
+            for og, other in state.local.items():
+                if loc.role != other.role:
+                    w, r = (loc, other) if loc.role == "writer" else (other, loc)
+                    if match(w, r).matched:
+                        expected.add((lg, og))
             for rg, rem in state.remote.items():
                 if loc.role == rem.role or rem.prefix not in state.participants:
                     continue
