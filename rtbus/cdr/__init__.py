@@ -1,4 +1,10 @@
-"""XCDR1/XCDR2 serialization of samples (the RTPS SerializedPayload), and key hashes.
+"""XCDR1/XCDR2 serialization of samples (the RTPS SerializedPayload), keys and key hashes.
+
+Keys come in two forms: ``encode_key``/``decode_key_payload`` (:mod:`rtbus.cdr.keys`) are
+the payload of a dispose/unregister (DATA(K)), header included, as Cyclone sends it;
+``serialize_key``/``decode_key`` (:mod:`rtbus.cdr.keyhash`) are the header-less KEYHASH form
+``key_hash`` is computed over. ``key_extractor(cls)`` gets the key hash straight from the
+bytes of either payload.
 
 ``encode``/``decode`` pick a backend per type: the compiled twin (``rtbus._ext.cdr``, built
 from ext/cdr.pyx) when it is importable and handles the type, else the pure-Python codec in
@@ -19,6 +25,13 @@ from ..types import model as M
 from . import pure
 from .encapsulation import Encapsulation, parse_header
 from .keyhash import decode_key, key_hash, serialize_key
+from .keys import (
+    KeyExtractor,
+    decode_key_payload,
+    encode_key,
+    key_extractor,
+    key_fields_only,
+)
 
 log = logging.getLogger("rtbus.cdr")
 
@@ -121,5 +134,6 @@ def decode(cls_or_model: Any, data: bytes | bytearray | memoryview) -> Any:
 
 
 __all__ = ["encode", "decode", "with_padding", "key_hash", "serialize_key", "decode_key",
+           "encode_key", "decode_key_payload", "key_fields_only", "key_extractor", "KeyExtractor",
            "backend_for", "pure_codec", "Encapsulation", "parse_header", "Representation",
            "Endianness"]

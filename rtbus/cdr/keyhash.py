@@ -1,4 +1,4 @@
-"""Key serialization and the 16-byte RTPS key hash (DDS-RTPS 2.5 9.6.4.8, XTypes 1.3 7.6.8).
+"""The KEYHASH form of a key and the 16-byte RTPS key hash (DDS-RTPS 2.5 9.6.4.8, XTypes 1.3 7.6.8).
 
 The key hash is the big-endian serialization of the key members (Cyclone's "KEYHASH" form:
 key members only, mutable types' keys in member-id order, no DHEADER/EMHEADER, nested
@@ -7,6 +7,12 @@ to 16 bytes, or its MD5 when the key's MAXIMUM serialized size may exceed 16 byt
 (unbounded strings/sequences always do). Like Cyclone the encoding version is the data's
 (XCDR2 unless asked otherwise), which only matters for 8-byte alignment, and the maximum
 size follows cyclonedds-python's rule (a bounded string counts 4 + bound bytes).
+
+The KEYHASH form is NOT what a DATA(K) (dispose/unregister) carries for appendable or
+mutable types: that is the key-only SAMPLE form, with the DHEADERs/EMHEADERs of each struct
+and mutable members in definition order; see :mod:`rtbus.cdr.keys` (``encode_key``,
+``decode_key_payload``). The two coincide only when every struct on the way to a key member
+is final.
 """
 
 from __future__ import annotations
@@ -37,7 +43,11 @@ def _codecs(t: Any, xcdr2: bool, little: bool) -> Any:
 
 def serialize_key(sample: Any, representation: str = "XCDR2",
                   endianness: str = "big") -> bytes:
-    """The key-only serialization of a sample (no encapsulation header)."""
+    """The KEYHASH-form serialization of a sample's key (no encapsulation header).
+
+    What the key hash is computed over (with the defaults: XCDR2 alignment, big endian);
+    not the payload of a dispose/unregister, which is :func:`rtbus.cdr.encode_key`.
+    """
     t = _model(type(sample))
     enc, _ = _codecs(t, representation == "XCDR2", endianness == "little")
     w = _Writer(0)
@@ -47,7 +57,9 @@ def serialize_key(sample: Any, representation: str = "XCDR2",
 
 def decode_key(cls_or_model: Any, data: bytes | bytearray | memoryview,
                representation: str = "XCDR2", endianness: str = "big") -> Any:
-    """A sample from its key-only serialization; non-key members get default values."""
+    """A sample from the KEYHASH-form serialization of its key (no header; see
+    :func:`serialize_key`); non-key members get default values. A DATA(K) payload is
+    read with :func:`rtbus.cdr.decode_key_payload` instead."""
     t = _model(cls_or_model)
     _, dec = _codecs(t, representation == "XCDR2", endianness == "little")
     buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data).cast("B")
@@ -130,14 +142,20 @@ def key_hash(sample: Any, representation: str = "XCDR2") -> bytes:
     xcdr2 = representation == "XCDR2"
     if isinstance(t, M.StructType) and not t.keyed:
         return bytes(16)
+    return hash_of_serialized_key(t, serialize_key(sample, representation, "big"), xcdr2)
+
+
+def hash_of_serialized_key(model: Any, key: bytes, xcdr2: bool = True) -> bytes:
+    """The key hash from a key's big-endian KEYHASH-form bytes: zero-padded to 16 bytes, or
+    the MD5 of that when the type's key may serialize to more than 16 bytes."""
+    t = _model(model)
     cache = t.__dict__.setdefault(_KEY_CACHE, {})
     mkey = ("max", xcdr2)
     if mkey not in cache:
         cache[mkey] = max_key_size(t, xcdr2)
-    key = serialize_key(sample, representation, "big")
     if cache[mkey] > 16:
         return hashlib.md5(key.ljust(16, b"\0")).digest()
     return key.ljust(16, b"\0")
 
 
-__all__ = ["key_hash", "serialize_key", "decode_key", "max_key_size"]
+__all__ = ["key_hash", "serialize_key", "decode_key", "max_key_size", "hash_of_serialized_key"]

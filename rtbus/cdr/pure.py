@@ -107,11 +107,17 @@ def bitmask_size(t: M.BitmaskType) -> int:
 class _Compiler:
     """Builds encode/decode closures for one (version, endianness) mode."""
 
-    def __init__(self, xcdr2: bool, little: bool, key_mode: bool = False) -> None:
+    def __init__(self, xcdr2: bool, little: bool, key_mode: bool = False,
+                 key_sample: bool = False) -> None:
         self.v2 = xcdr2
         self.e = "<" if little else ">"
         self.maxal = 4 if xcdr2 else 8
+        # key_mode: the KEYHASH form (key members only, mutable ones by member id, every
+        # struct flattened as if final, no DHEADER/EMHEADER); key_sample: the key-only
+        # SAMPLE form of a DATA(K) (the same members, in definition order, each struct
+        # keeping its extensibility and headers). Both select members alike (key_only).
         self.key_mode = key_mode
+        self.key_only = key_mode or key_sample
         self.u32 = struct.Struct(self.e + "I")
         self.u16 = struct.Struct(self.e + "H")
         self._enc_memo: dict[int, Enc] = {}
@@ -149,7 +155,7 @@ class _Compiler:
             if t.extensibility == "mutable" or (self.v2 and t.extensibility == "appendable"):
                 return 4
             return sum((1 if self.v2 else 12) if m.optional else self.min_size(m.type, depth + 1)
-                       for m in t.all_members())
+                       for m in self._members_for(t))
         if isinstance(t, M.UnionType):
             if self.v2 and t.extensibility != "final" and not self.key_mode:
                 return 4
@@ -709,12 +715,9 @@ class _Compiler:
     # ---- structs ---------------------------------------------------------------------------------
     def _members_for(self, t: M.StructType) -> list[M.Member]:
         members = t.all_members()
-        if self.key_mode:
-            # a nested struct without keys contributes all its members, except optional
-            # ones (an optional member can never be part of a key)
-            keys = [m for m in members if m.key]
-            members = keys or [m for m in members if not m.optional]
-            if t.extensibility == "mutable":
+        if self.key_only:
+            members = key_members_of(t)
+            if self.key_mode and t.extensibility == "mutable":
                 members = sorted(members, key=lambda m: m.id or 0)
         return members
 
@@ -992,7 +995,7 @@ class _Compiler:
         members = self._members_for(t)
         ext = "final" if self.key_mode else t.extensibility
         make = t.pyclass._rtbus_unchecked
-        if self.key_mode and len(members) != len(t.all_members()):
+        if self.key_only and len(members) != len(t.all_members()):
             # key-only form: fill the other members with defaults
             order = {m.pyname: i for i, m in enumerate(t.all_members())}
             base = [default_value(m.type) if not m.optional else None for m in t.all_members()]
@@ -1528,10 +1531,33 @@ def compile_codec(model: Any) -> Codec:
     return Codec(model)
 
 
-def key_compiler(xcdr2: bool, little: bool) -> _Compiler:
-    """A compiler for the key-only form (key members, no DHEADER/EMHEADER/optional headers)."""
-    return _Compiler(xcdr2, little, key_mode=True)
+def key_members_of(t: M.StructType) -> list[M.Member]:
+    """The members of ``t`` that make up its part of a key, in definition order.
+
+    Its ``@key`` members; a struct without any (reached as, or inside, a key member)
+    contributes all its members except optional ones, which can never be part of a key
+    (XTypes 1.3 7.6.8). For a top-level keyless type this is not "the key" (that is empty):
+    callers check ``keyed`` first.
+    """
+    members = t.all_members()
+    keys = [m for m in members if m.key]
+    return keys or [m for m in members if not m.optional]
 
 
-__all__ = ["Codec", "compile_codec", "default_value", "key_compiler", "enum_size",
-           "bitmask_size"]
+def key_compiler(xcdr2: bool, little: bool, form: str = "keyhash") -> _Compiler:
+    """A compiler for a key-only form of a type's samples.
+
+    ``form="keyhash"``: what the RTPS key hash is computed over (key members, mutable ones
+    in member-id order, no DHEADER/EMHEADER/optional headers). ``form="sample"``: the
+    serialized key a DATA(K) carries (the same members in definition order, each struct
+    encoded by its extensibility, headers included), as Cyclone DDS writes and reads it.
+    """
+    if form == "keyhash":
+        return _Compiler(xcdr2, little, key_mode=True)
+    if form == "sample":
+        return _Compiler(xcdr2, little, key_sample=True)
+    raise ValueError(f"key form {form!r}: expected 'keyhash' or 'sample'")
+
+
+__all__ = ["Codec", "compile_codec", "default_value", "key_compiler", "key_members_of",
+           "enum_size", "bitmask_size"]
