@@ -9,6 +9,7 @@ Table 9.13, little-endian as in the ``PL_CDR_LE`` discovery payloads Cyclone DDS
 
 from __future__ import annotations
 
+import enum
 import math
 import struct
 from dataclasses import dataclass, fields, replace
@@ -35,6 +36,42 @@ HISTORY_KINDS: dict[str, int] = {"keep_last": 0, "keep_all": 1}
 
 #: XCDR data representation ids (DDS-XTypes 7.6.3.1.1).
 XCDR1, XML, XCDR2 = 0, 1, 2
+
+
+class QosPolicyId(enum.IntEnum):
+    """DDS ``QosPolicyId_t`` (DDS 1.4 2.3.3, DDS-XTypes 7.6.3.1): which policy a status names.
+
+    The incompatible-QoS statuses carry these, so a listener can print
+    ``status.last_policy_id.name`` instead of looking 11 up in the spec. Members are named as
+    the DDS IDL constants without their ``_QOS_POLICY_ID`` suffix; being ints, they compare
+    equal to the numbers other DDS implementations report.
+    """
+
+    INVALID = 0
+    USERDATA = 1
+    DURABILITY = 2
+    PRESENTATION = 3
+    DEADLINE = 4
+    LATENCYBUDGET = 5
+    OWNERSHIP = 6
+    OWNERSHIPSTRENGTH = 7
+    LIVELINESS = 8
+    TIMEBASEDFILTER = 9
+    PARTITION = 10
+    RELIABILITY = 11
+    DESTINATIONORDER = 12
+    HISTORY = 13
+    RESOURCELIMITS = 14
+    ENTITYFACTORY = 15
+    WRITERDATALIFECYCLE = 16
+    READERDATALIFECYCLE = 17
+    TOPICDATA = 18
+    GROUPDATA = 19
+    TRANSPORTPRIORITY = 20
+    LIFESPAN = 21
+    DURABILITYSERVICE = 22
+    DATA_REPRESENTATION = 23
+    TYPE_CONSISTENCY_ENFORCEMENT = 24
 
 # Parameter ids of the QoS policies (DDSI-RTPS 2.5 Table 9.13).
 PID_USER_DATA = 0x002C
@@ -212,6 +249,86 @@ class Qos:
             raise QosError(f"unknown QoS policy {sorted(unknown)[0]!r}; expected one of "
                            f"{', '.join(f.name for f in fields(self))}")
         return replace(self, **changes)
+
+
+# --- what rtbus honours ---------------------------------------------------------------------
+# A Qos also describes remote endpoints parsed from the wire, so nothing here runs in
+# __post_init__: the API calls these when the application creates a writer or reader.
+
+EndpointRole = Literal["writer", "reader"]
+
+
+def format_seconds(value: float) -> str:
+    """A duration as log lines and error texts show it: ``0.5 s``, ``infinite``."""
+    return "infinite" if math.isinf(value) else f"{value:g} s"
+
+
+def unsupported(qos: Qos, role: EndpointRole) -> list[str]:
+    """One sentence per policy ``qos`` sets that rtbus accepts but does not honour yet.
+
+    DDS applications rely on these policies (an exclusive owner, a deadline that raises a
+    status), so accepting one silently would let an application believe it is protected when
+    it is not; the caller logs each sentence as a warning. Only non-default values are
+    reported, and only those that matter for ``role`` (a reader's lifespan means nothing).
+    What rtbus refuses outright (durability transient/persistent) is
+    :func:`check_supported`'s business, not listed here.
+    """
+    out: list[str] = []
+    writer = role == "writer"
+    if qos.ownership == "exclusive" and not writer:
+        # a writer's exclusive ownership is the remote readers' to enforce; it is announced
+        out.append("ownership=exclusive is not enforced yet: every writer's samples are "
+                   "delivered, not only the strongest writer's")
+    if not math.isinf(qos.deadline):
+        status = "OFFERED_DEADLINE_MISSED" if writer else "REQUESTED_DEADLINE_MISSED"
+        out.append(f"deadline={format_seconds(qos.deadline)} is not enforced yet: missing "
+                   f"it raises no {status} status")
+    if qos.liveliness != "automatic" or not math.isinf(qos.liveliness_lease):
+        setting = (f"liveliness={qos.liveliness} with a lease of "
+                   f"{format_seconds(qos.liveliness_lease)}")
+        if writer:
+            out.append(f"{setting} is not honoured yet: the writer never asserts its "
+                       "liveliness itself (no participant-message endpoint), so readers can "
+                       "judge it only by its participant's announcements")
+        else:
+            out.append(f"{setting} is not enforced yet: a matched writer that falls silent "
+                       "is not reported (no LIVELINESS_CHANGED status); it goes when its "
+                       "participant's lease ends")
+    if qos.destination_order == "by_source_timestamp" and not writer:
+        out.append("destination_order=by_source_timestamp is not enforced yet: samples are "
+                   "kept in the order they arrive, so a late older sample can replace a "
+                   "newer one of the same instance")
+    scope, coherent, ordered = qos.presentation
+    features = (["coherent_access"] if coherent else []) + (
+        ["ordered_access"] if ordered and scope == "group" else [])
+    if features:
+        # ordered access within a topic holds already: samples are kept in arrival order,
+        # each writer's in its write order
+        out.append(f"presentation access_scope={scope} with {' and '.join(features)} is not "
+                   "honoured yet: samples are sent and delivered one by one (no coherent "
+                   "sets, no order across the topics of a group)")
+    if writer and not math.isinf(qos.lifespan):
+        out.append(f"lifespan={format_seconds(qos.lifespan)} is not enforced yet: older "
+                   "samples stay in the writer's history and are still sent to late joiners "
+                   "and on repair")
+    if not writer and qos.time_based_filter > 0:
+        out.append(f"time_based_filter={format_seconds(qos.time_based_filter)} is not enforced "
+                   "yet: every sample is delivered, however close together they come")
+    return out
+
+
+def check_supported(qos: Qos, role: EndpointRole) -> None:
+    """Raise :class:`QosError` for a policy rtbus cannot offer at all, rather than degrade it.
+
+    TRANSIENT and PERSISTENT durability promise samples that outlive their writer (a
+    durability service, a disk); rtbus has neither, and quietly treating them as
+    TRANSIENT_LOCAL would lose exactly the samples the application chose them for.
+    """
+    if qos.durability in ("transient", "persistent"):
+        raise QosError(f"durability={qos.durability} is not supported yet for a {role} (rtbus "
+                       "has no durability service to keep samples after their writer is "
+                       "gone); use durability='transient_local', which keeps them for late "
+                       "joiners while the writer lives")
 
 
 _DURATION_FIELDS = frozenset({"max_blocking_time", "deadline", "latency_budget",

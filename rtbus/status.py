@@ -8,7 +8,8 @@ the status changes, which consumes the change as reading does (DDS 1.4 2.2.4.1);
 listeners at creation (``create_writer(..., listeners={...})``) to see the first match. It
 runs on the engine's loop thread, so it must not block (hand work to another thread or
 task). Statuses change on engine events only: matching, unmatching,
-incompatible QoS (with the policy ids of ``rtbus.qos``'s QosPolicyId numbering) and
+incompatible QoS (naming the policies as :class:`rtbus.qos.QosPolicyId` members, so
+``status.last_policy_id`` prints as ``QosPolicyId.RELIABILITY`` and still equals 11) and
 inconsistent topics (same name, a type that does not fit).
 """
 
@@ -21,6 +22,9 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
+
+from .errors import IllegalOperationError
+from .qos import QosPolicyId
 
 log = logging.getLogger("rtbus.status")
 Listener = Callable[[Any, Any], None]
@@ -43,8 +47,8 @@ class IncompatibleQosStatus:
 
     total_count: int = 0
     total_count_change: int = 0
-    last_policy_id: int = 0
-    policies: Counter[int] = field(default_factory=Counter)  # policy id -> times it failed
+    last_policy_id: QosPolicyId = QosPolicyId.INVALID  # INVALID until one fails
+    policies: Counter[QosPolicyId] = field(default_factory=Counter)  # policy -> times it failed
 
 
 @dataclass(slots=True)
@@ -53,6 +57,14 @@ class InconsistentTopicStatus:
 
     total_count: int = 0
     total_count_change: int = 0
+
+
+def _policy(value: int) -> QosPolicyId:
+    try:
+        return QosPolicyId(value)
+    except ValueError:  # not a DDS policy id: nothing in rtbus produces one
+        log.warning("unknown QoS policy id %r in an incompatible-QoS status", value)
+        return QosPolicyId.INVALID
 
 
 class EndpointStatuses:
@@ -77,12 +89,15 @@ class EndpointStatuses:
             return replace(s)
 
     def on_incompatible_qos(self, policies: tuple[int, ...]) -> IncompatibleQosStatus:
+        """Count one incompatible remote endpoint. Plain ints are turned into their enum
+        members here, so the status names them whoever produced the ids."""
+        named = tuple(_policy(p) for p in policies)
         with self._lock:
             s = self.incompatible_qos
             s.total_count += 1
             s.total_count_change += 1
-            s.last_policy_id = policies[-1] if policies else 0
-            s.policies.update(policies)
+            s.last_policy_id = named[-1] if named else QosPolicyId.INVALID
+            s.policies.update(named)
             return replace(s, policies=Counter(s.policies))
 
     def on_inconsistent_topic(self) -> InconsistentTopicStatus:
@@ -122,6 +137,11 @@ class StatusMixin:
     participant: Any
     matched_count: int
     _matched: asyncio.Event
+    _closed: bool
+    _conditions: list[Any]  # the StatusConditions (and ReadConditions) made on this entity
+
+    def _check_open(self) -> None:
+        raise NotImplementedError
 
     def _init_statuses(self) -> None:
         self._statuses = EndpointStatuses()
@@ -155,29 +175,59 @@ class StatusMixin:
 
     # A listener that is called consumes the change, as reading the status does (DDS 1.4
     # 2.2.4.1: the *_change counts are since the listener was last called or the status read).
+    def _status_changed(self) -> None:
+        """A status changed (loop thread): conditions on this entity re-evaluate."""
+        for cond in self._conditions:
+            cond._changed()
+
+    def _wake_status_waiters(self) -> None:
+        """Closing (any thread): ``wait_for_matched``/``matched`` waiters wake and raise."""
+        loop = self.participant._loop
+        if loop is None or loop.is_closed():
+            return
+        if self.participant._on_loop():
+            self._matched.set()
+        else:
+            loop.call_soon_threadsafe(self._matched.set)
+
     def _status_matched(self, remote_guid: bytes, matched: bool) -> None:
         self._statuses.on_matched(remote_guid, matched)
+        self._status_changed()
         if getattr(self, self._MATCHED_LISTENER, None) is not None:
             self._fire(self._MATCHED_LISTENER, self._statuses.take_matched())
 
     def _status_incompatible_qos(self, policies: tuple[int, ...]) -> None:
         self._statuses.on_incompatible_qos(policies)
+        self._status_changed()
         if getattr(self, self._INCOMPATIBLE_LISTENER, None) is not None:
             self._fire(self._INCOMPATIBLE_LISTENER, self._statuses.take_incompatible_qos())
 
     def _status_inconsistent_topic(self) -> None:
         self._statuses.on_inconsistent_topic()
+        self._status_changed()
         if self.on_inconsistent_topic is not None:
             self._fire("on_inconsistent_topic", self._statuses.take_inconsistent_topic())
 
     # --- waiting for matches (needs participant, matched_count and the asyncio.Event _matched)
     async def _wait_matched(self, n: int) -> None:
-        while self.matched_count < n:
+        while True:
+            self._check_open()
+            if self.matched_count >= n:
+                return
             self._matched.clear()
             await self._matched.wait()
 
     def wait_for_matched(self, count: int = 1, timeout: float = 10.0) -> bool:
-        """Block until ``count`` remote endpoints match (True) or ``timeout`` passes (False)."""
+        """Block until ``count`` remote endpoints match (True) or ``timeout`` passes (False).
+
+        Raises ClosedError once the entity is closed (also while waiting), and
+        IllegalOperationError on the event loop, where ``await ....matched()`` is the way."""
+        self._check_open()
+        if self.participant._on_loop():
+            raise IllegalOperationError(
+                f"{type(self).__name__.lower()}.wait_for_matched() would block the event loop "
+                f"it runs on: in async code use await {type(self).__name__.lower()}"
+                ".matched(count, timeout)")
         try:
             self.participant._run(asyncio.wait_for(self._wait_matched(count), timeout))
             return True
@@ -186,6 +236,7 @@ class StatusMixin:
 
     async def matched(self, count: int = 1, timeout: float = 10.0) -> bool:
         """The same, awaitable."""
+        self._check_open()
         try:
             await self.participant._await(asyncio.wait_for(self._wait_matched(count), timeout))
             return True

@@ -19,29 +19,35 @@ from ..qos import (
     DURABILITY_KINDS,
     LIVELINESS_KINDS,
     RELIABILITY_KINDS,
+    XCDR1,
+    XCDR2,
+    XML,
     Qos,
+    QosPolicyId,
+    format_seconds,
 )
 from .builtin_data import EndpointData
 
-# DDS QosPolicyId_t values (DDS 1.4 2.3.3 and DDS-XTypes 7.6.3.1).
-USERDATA_QOS_POLICY_ID = 1
-DURABILITY_QOS_POLICY_ID = 2
-PRESENTATION_QOS_POLICY_ID = 3
-DEADLINE_QOS_POLICY_ID = 4
-LATENCYBUDGET_QOS_POLICY_ID = 5
-OWNERSHIP_QOS_POLICY_ID = 6
-OWNERSHIPSTRENGTH_QOS_POLICY_ID = 7
-LIVELINESS_QOS_POLICY_ID = 8
-TIMEBASEDFILTER_QOS_POLICY_ID = 9
-PARTITION_QOS_POLICY_ID = 10
-RELIABILITY_QOS_POLICY_ID = 11
-DESTINATIONORDER_QOS_POLICY_ID = 12
-HISTORY_QOS_POLICY_ID = 13
-RESOURCELIMITS_QOS_POLICY_ID = 14
-LIFESPAN_QOS_POLICY_ID = 21
-DURABILITYSERVICE_QOS_POLICY_ID = 22
-DATA_REPRESENTATION_QOS_POLICY_ID = 23
-TYPE_CONSISTENCY_ENFORCEMENT_QOS_POLICY_ID = 24
+# The DDS names of QosPolicyId_t, kept for code written before the enum (rtbus.qos.QosPolicyId
+# is the one definition).
+USERDATA_QOS_POLICY_ID = QosPolicyId.USERDATA
+DURABILITY_QOS_POLICY_ID = QosPolicyId.DURABILITY
+PRESENTATION_QOS_POLICY_ID = QosPolicyId.PRESENTATION
+DEADLINE_QOS_POLICY_ID = QosPolicyId.DEADLINE
+LATENCYBUDGET_QOS_POLICY_ID = QosPolicyId.LATENCYBUDGET
+OWNERSHIP_QOS_POLICY_ID = QosPolicyId.OWNERSHIP
+OWNERSHIPSTRENGTH_QOS_POLICY_ID = QosPolicyId.OWNERSHIPSTRENGTH
+LIVELINESS_QOS_POLICY_ID = QosPolicyId.LIVELINESS
+TIMEBASEDFILTER_QOS_POLICY_ID = QosPolicyId.TIMEBASEDFILTER
+PARTITION_QOS_POLICY_ID = QosPolicyId.PARTITION
+RELIABILITY_QOS_POLICY_ID = QosPolicyId.RELIABILITY
+DESTINATIONORDER_QOS_POLICY_ID = QosPolicyId.DESTINATIONORDER
+HISTORY_QOS_POLICY_ID = QosPolicyId.HISTORY
+RESOURCELIMITS_QOS_POLICY_ID = QosPolicyId.RESOURCELIMITS
+LIFESPAN_QOS_POLICY_ID = QosPolicyId.LIFESPAN
+DURABILITYSERVICE_QOS_POLICY_ID = QosPolicyId.DURABILITYSERVICE
+DATA_REPRESENTATION_QOS_POLICY_ID = QosPolicyId.DATA_REPRESENTATION
+TYPE_CONSISTENCY_ENFORCEMENT_QOS_POLICY_ID = QosPolicyId.TYPE_CONSISTENCY_ENFORCEMENT
 
 _WILDCARD_CHARS = frozenset("*?[")
 
@@ -53,9 +59,9 @@ _WILDCARD_CHARS = frozenset("*?[")
 TypeCheck = Callable[[EndpointData, EndpointData], bool | None]
 
 
-def incompatible_policies(offered: Qos, requested: Qos) -> list[int]:
-    """Policy ids where the writer's ``offered`` QoS falls short of the reader's ``requested``."""
-    bad: list[int] = []
+def incompatible_policies(offered: Qos, requested: Qos) -> list[QosPolicyId]:
+    """Policies where the writer's ``offered`` QoS falls short of the reader's ``requested``."""
+    bad: list[QosPolicyId] = []
     if DURABILITY_KINDS[offered.durability] < DURABILITY_KINDS[requested.durability]:
         bad.append(DURABILITY_QOS_POLICY_ID)
     o_scope, o_coherent, o_ordered = offered.presentation
@@ -81,6 +87,89 @@ def incompatible_policies(offered: Qos, requested: Qos) -> list[int]:
     if offered.data_representation[0] not in requested.data_representation:
         bad.append(DATA_REPRESENTATION_QOS_POLICY_ID)
     return bad
+
+
+_REPRESENTATIONS = {XCDR1: "XCDR1", XML: "XML", XCDR2: "XCDR2"}
+
+
+def _policy_value(qos: Qos, policy: QosPolicyId, side: Literal["writer", "reader"]) -> str | None:
+    """How ``qos`` sets ``policy``, in the words of Qos's keyword values (None: Qos does not
+    model that policy, so there is nothing to show)."""
+    if policy is QosPolicyId.DURABILITY:
+        return qos.durability
+    if policy is QosPolicyId.PRESENTATION:
+        scope, coherent, ordered = qos.presentation
+        return (f"access_scope {scope}" + (", coherent_access" if coherent else "")
+                + (", ordered_access" if ordered else ""))
+    if policy is QosPolicyId.DEADLINE:
+        return format_seconds(qos.deadline)
+    if policy is QosPolicyId.LATENCYBUDGET:
+        return format_seconds(qos.latency_budget)
+    if policy is QosPolicyId.OWNERSHIP:
+        return qos.ownership
+    if policy is QosPolicyId.LIVELINESS:
+        return f"{qos.liveliness} with a lease of {format_seconds(qos.liveliness_lease)}"
+    if policy is QosPolicyId.RELIABILITY:
+        return qos.reliability
+    if policy is QosPolicyId.DESTINATIONORDER:
+        return qos.destination_order
+    if policy is QosPolicyId.DATA_REPRESENTATION:
+        names = [_REPRESENTATIONS.get(r, str(r)) for r in qos.data_representation]
+        # a writer uses the first it lists (see incompatible_policies); a reader takes any
+        return names[0] if side == "writer" else " or ".join(names)
+    return None
+
+
+def describe_incompatibility(offered: Qos, requested: Qos, policies: Iterable[int]) -> str:
+    """What does not fit between a writer's ``offered`` and a reader's ``requested`` QoS.
+
+    For the warning logged once per incompatible pair, and for error texts: an
+    incompatibility is the most common reason two DDS applications do not talk, and the bare
+    status (policy 11) sends the user to the spec and then to both programs' QoS settings.
+    One clause per failed policy, in the order given, e.g. ``RELIABILITY: writer offers
+    best_effort, reader requests reliable``; clauses are joined by ``"; "``.
+    """
+    parts: list[str] = []
+    for number in policies:
+        try:
+            policy = QosPolicyId(number)
+        except ValueError:
+            parts.append(f"policy id {int(number)}: not compatible")
+            continue
+        w = _policy_value(offered, policy, "writer")
+        r = _policy_value(requested, policy, "reader")
+        if w is None or r is None:
+            parts.append(f"{policy.name}: not compatible")
+        else:
+            parts.append(f"{policy.name}: writer offers {w}, reader requests {r}")
+    return "; ".join(parts) if parts else "no incompatible policy"
+
+
+def describe_inconsistent_topic(writer: EndpointData, reader: EndpointData,
+                                type_check_used: bool = True) -> str:
+    """Why a writer's and a reader's types on one topic name do not fit, naming both types.
+
+    ``type_check_used``: whether :func:`match` was given a ``type_check``; with it, endpoints
+    that both announce TypeInformation were judged by XTypes assignability, otherwise by
+    type name -- and the text says which, since the remedies differ (fix the IDL, or make
+    both sides announce their types).
+    """
+    topic = writer.topic_name
+    w, r = writer.type_name, reader.type_name
+    typed = writer.type_information is not None and reader.type_information is not None
+    if type_check_used and typed:
+        same = " (same name, different definitions)" if w == r else ""
+        return (f"topic {topic!r}: the writer's type {w!r} is not assignable to the reader's "
+                f"type {r!r}{same}")
+    if not typed:
+        lacking = [side for side, e in (("writer", writer), ("reader", reader))
+                   if e.type_information is None]
+        why = f"the {' and the '.join(lacking)} announce{'s' if len(lacking) == 1 else ''} " \
+              "no TypeInformation"
+    else:
+        why = "type assignability is not checked"
+    return (f"topic {topic!r}: the writer's type {w!r} and the reader's type {r!r} have "
+            f"different names, and types are matched by name ({why})")
 
 
 def _is_pattern(name: str) -> bool:
@@ -126,7 +215,7 @@ class MatchResult:
 
     matched: bool
     reason: MismatchReason | None = None
-    incompatible: list[int] = field(default_factory=list)
+    incompatible: list[QosPolicyId] = field(default_factory=list)
 
 
 def match(writer: EndpointData, reader: EndpointData,
