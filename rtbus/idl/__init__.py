@@ -7,7 +7,11 @@ Public API (stable; ``rtbus.idl.codegen`` and the CLI build on it):
   names to values, and ``topic_types`` hold the structs/unions usable as topics.
 - :func:`load` parses and builds Python classes (``rtbus.types.pyclasses.materialize``) and
   returns a module-like namespace: ``ns.shapes.ShapeType``, plus ``ns.ShapeType`` when the
-  short name is unambiguous; constants are attributes too.
+  short name is unambiguous; constants are attributes too. A type declared in a file is one
+  class however many loads read that file (directly or through ``#include``), as long as
+  its declaration is unchanged: see :mod:`rtbus.idl.share`. So a ``Header`` from
+  ``load("std_msgs/msg/Header.idl")`` is accepted by the ``Imu`` of
+  ``load("sensor_msgs/msg/Imu.idl", ["."])``.
 
 Every problem in the IDL raises :class:`rtbus.errors.IdlError` with the real file, line and
 column (through ``#include``) and a message saying what was found and what was expected.
@@ -95,16 +99,38 @@ def namespace_from(module: IdlModule) -> IdlNamespace:
     return ns
 
 
+def _shared_namespace(module: IdlModule, include_dirs: tuple[PathLike, ...] | list,
+                      defines: dict[str, str] | None) -> IdlNamespace:
+    """:func:`namespace_from` after sharing the classes of declarations loaded before.
+
+    Classes built here remember the file, include path and defines they came from, so that
+    a pickled instance can be rebuilt in a process that has not loaded the file yet."""
+    from . import share
+
+    with share.lock:
+        fresh = share.share(module)
+        ns = namespace_from(module)
+        dirs = tuple(os.path.abspath(d) for d in include_dirs)
+        macros = tuple(sorted((defines or {}).items()))
+        for t in fresh:
+            cls = getattr(t, "pyclass", None)
+            path = share.declaring_file(module, t.name)
+            if cls is not None and path is not None:
+                type.__setattr__(cls, "__rtbus_origin__", (path, dirs, macros))
+        share.remember(module, fresh)
+    return ns
+
+
 def load(path: PathLike, include_dirs: tuple[PathLike, ...] | list = (),
          defines: dict[str, str] | None = None) -> IdlNamespace:
     """Parse an IDL file and return its types as Python classes (see module docstring)."""
-    return namespace_from(parse_file(path, include_dirs, defines))
+    return _shared_namespace(parse_file(path, include_dirs, defines), include_dirs, defines)
 
 
 def loads(text: str, filename: str = "<string>",
           include_dirs: tuple[PathLike, ...] | list = ()) -> IdlNamespace:
-    """:func:`load` for IDL text."""
-    return namespace_from(parse(text, filename, include_dirs))
+    """:func:`load` for IDL text (its own types are new classes; included files' are shared)."""
+    return _shared_namespace(parse(text, filename, include_dirs), include_dirs, None)
 
 
 __all__ = ["Annotation", "IdlModule", "IdlNamespace", "load", "loads", "namespace_from",

@@ -17,7 +17,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ValidationError
 from ..types import model as m
+from ..types.validate import type_validator
 from . import consts
 from .consts import Binary, ConstRef, Expr, Literal, Name, Unary
 from .lexer import (
@@ -81,6 +83,10 @@ _UNSUPPORTED_TYPES = {
 
 _EXTENSIBILITY_ANNOTATIONS = {"final": "final", "appendable": "appendable", "mutable": "mutable"}
 _MEMBER_RECORDED = ("range", "min", "max", "unit", "verbatim")
+# Documentation-only annotations: recorded where the model has room (struct/union/member
+# ``annotations``), otherwise dropped, and never worth a warning: rosidl puts ``@verbatim``
+# comments on nearly every struct and member it writes.
+_DOCUMENTATION = frozenset({"verbatim"})
 
 
 @dataclass
@@ -111,6 +117,9 @@ class IdlModule:
     - ``topic_types``: the structs and unions usable as topics (everything not ``@nested``;
       ``@topic`` forces a type in).
     - ``files``: every file read, the top-level one first.
+    - ``origins``: scoped name of each type and constant -> the file that declares it (as
+      the preprocessor named it). Code generation writes one module per file from it, and
+      :func:`rtbus.idl.load` shares the classes of a file included by several loads.
     """
 
     types: dict[str, m.NamedType] = field(default_factory=dict)
@@ -118,6 +127,7 @@ class IdlModule:
     constant_types: dict[str, m.IdlType] = field(default_factory=dict)
     topic_types: dict[str, m.StructType | m.UnionType] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    origins: dict[str, str] = field(default_factory=dict)
 
     def __getitem__(self, scoped_name: str) -> m.NamedType:
         return self.types[scoped_name.lstrip(":")]
@@ -342,6 +352,9 @@ class Parser:
         return True
 
     def unknown_annotation(self, ann: Annotation, where: str, record: dict[str, Any]) -> None:
+        if ann.name in _DOCUMENTATION:
+            record[ann.name] = self.ann_value(ann)
+            return
         logger.warning("%s:%d:%d: unknown annotation @%s on %s: recorded, not interpreted",
                        ann.token.file, ann.token.line, ann.token.col, ann.name, where)
         record[ann.name] = self.ann_value(ann)
@@ -621,6 +634,8 @@ class Parser:
         kw = self.advance()
         name = self.expect_identifier("for the module name")
         for ann in anns:
+            if ann.name in _DOCUMENTATION:
+                continue  # documentation: modules have nowhere to keep it
             logger.warning("%s:%d:%d: annotation @%s on module '%s' ignored", ann.token.file,
                            ann.token.line, ann.token.col, ann.name, name.value)
         full = _join(self.scope, str(name.value))
@@ -711,6 +726,7 @@ class Parser:
         m.finalize_member_ids(struct)
         self.check_unique_ids(full, struct.all_members(), name)
         self.module.types[full] = struct
+        self.module.origins[full] = name.file
         if struct.topic:
             self.module.topic_types[full] = struct
 
@@ -813,7 +829,13 @@ class Parser:
             raise ann.token.error(f"@default is not allowed on member '{name}' of type "
                                   f"{consts.type_label(mtype)}: expected a primitive, string "
                                   "or enum member") from None
-        return self.evaluate(expr, mtype)
+        value = self.evaluate(expr, mtype)
+        try:  # what constant evaluation does not check (a string bound): fail here, located
+            type_validator(mtype)(value, name)
+        except ValidationError as exc:
+            raise ann.token.error(f"@default({value!r}) does not fit member '{name}': "
+                                  f"{exc.reason}") from None
+        return value
 
     def union_dcl(self, anns: list[Annotation]) -> None:
         self.advance()
@@ -885,6 +907,7 @@ class Parser:
         m.finalize_member_ids(holder)
         self.check_unique_ids(full, holder.members, name)
         self.module.types[full] = union
+        self.module.origins[full] = name.file
         if topic:
             self.module.topic_types[full] = union
 
@@ -989,6 +1012,7 @@ class Parser:
             break
         self.expect_punct("}", f"to close enum '{name.value}' (or ',' between enumerators)")
         self.module.types[full] = enum
+        self.module.origins[full] = name.file
 
     def bitmask_dcl(self, anns: list[Annotation]) -> None:
         self.advance()
@@ -1038,6 +1062,7 @@ class Parser:
             break
         self.expect_punct("}", f"to close bitmask '{name.value}' (or ',' between flags)")
         self.module.types[full] = mask
+        self.module.origins[full] = name.file
 
     def typedef_dcl(self, anns: list[Annotation]) -> None:
         self.advance()
@@ -1051,6 +1076,7 @@ class Parser:
             alias = m.AliasType(full, target)
             self.symbols[full].type = alias
             self.module.types[full] = alias
+            self.module.origins[full] = name.file
             if not self.peek().is_punct(","):
                 break
             self.advance()
@@ -1075,6 +1101,7 @@ class Parser:
         full = self.define(name, "const", type=t, value=value,
                            enum=r if isinstance(r, m.EnumType) else None)
         self.module.constants[full] = value
+        self.module.origins[full] = name.file
         self.module.constant_types[full] = t
 
     def pragma_keylist(self, tok: Token) -> None:

@@ -5,6 +5,14 @@ keeps the file, line and column it was written at, through any depth of ``#inclu
 uses are replaced by the macro's tokens stamped with the location of the use, which is where a
 user looks when an expanded value is wrong. ``#pragma keylist`` becomes a token of its own so
 the parser can apply it in the scope where it appears (OpenSplice/Cyclone semantics).
+
+A file that was already included completely *into the same module scope* is not included
+again there, guard or no guard (as if it said ``#pragma once``): rosidl writes its ``.idl``
+files without include guards and a ROS message often reaches the same file through two
+includes (``Pose.idl`` and ``Point.idl``), which a literal second inclusion would turn into
+"already defined" errors. Including a file into two different modules still declares its
+types in both, and a file that includes itself while still open is not "complete", so an
+unguarded include cycle is still reported.
 """
 
 from __future__ import annotations
@@ -69,6 +77,12 @@ class Preprocessor:
         self.tokens: list[Token] = []
         self.files: list[str] = []
         self._once: set[str] = set()
+        # (real path, module scope) of files included completely
+        self._complete: set[tuple[str, tuple[str | None, ...]]] = set()
+        # the braces open where the next token goes: a module's name, None for other braces
+        self._scope: list[str | None] = []
+        self._after_module = False
+        self._module_name: str | None = None
 
     def run(self, text: str, filename: str = "<string>") -> PreprocessResult:
         self._process(text, filename, depth=0)
@@ -80,6 +94,7 @@ class Preprocessor:
     # --- files --------------------------------------------------------------------------
     def _process(self, text: str, filename: str, depth: int) -> None:
         self.files.append(filename)
+        scope = tuple(self._scope)
         if "\r" in text:  # CRLF (and old-Mac CR) files: same lines, same columns
             text = text.replace("\r\n", "\n").replace("\r", "\n")
         raw_lines = text.split("\n")
@@ -108,9 +123,28 @@ class Preprocessor:
         if stack:
             t = stack[-1].token
             raise t.error(f"unterminated '#{t.value}': expected '#endif' before end of file")
+        if not filename.startswith("<"):
+            self._complete.add((os.path.realpath(filename), scope))
 
     def _emit(self, tokens: list[Token]) -> None:
-        self.tokens.extend(self._expand(tokens, frozenset()))
+        expanded = self._expand(tokens, frozenset())
+        self._track_scope(expanded)
+        self.tokens.extend(expanded)
+
+    def _track_scope(self, tokens: list[Token]) -> None:
+        """Follow ``module NAME {`` and braces, so includes know the scope they land in."""
+        for tok in tokens:
+            if tok.is_ident("module"):
+                self._after_module, self._module_name = True, None
+                continue
+            if self._after_module and self._module_name is None and tok.kind == IDENT:
+                self._module_name = str(tok.value)
+                continue
+            if tok.is_punct("{"):
+                self._scope.append(self._module_name if self._after_module else None)
+            elif tok.is_punct("}") and self._scope:
+                self._scope.pop()
+            self._after_module, self._module_name = False, None
 
     def _expand(self, tokens: list[Token], active: frozenset[str]) -> list[Token]:
         out: list[Token] = []
@@ -274,7 +308,9 @@ class Preprocessor:
             searched = ", ".join(str(d) for d in candidates)
             raise head.error(f"cannot find include file '{target}' (searched: {searched})")
         real = os.path.realpath(path)
-        if real in self._once:
+        if real in self._once or (real, tuple(self._scope)) in self._complete:
+            logger.debug("%s:%d: '%s' already included, not read again", head.file, head.line,
+                         target)
             return
         if depth + 1 > MAX_INCLUDE_DEPTH:
             raise head.error(f"include nesting deeper than {MAX_INCLUDE_DEPTH} while including "

@@ -31,6 +31,12 @@ Building blocks:
   checkers know its constructor), ``@t.enum`` on an ``IntEnum``, ``@t.bitmask`` on an
   ``IntFlag``, ``t.alias("m::Name", T)`` for a typedef.
 
+Every member has a default: ``= value`` gives it (IDL ``@default``), otherwise it is the IDL
+default of its type (0, "", an empty sequence, a default-constructed nested struct...; see
+:mod:`rtbus.types.pyclasses`). Type checkers read the decorator as a dataclass transform and
+so ask for every member without ``= ...``: write ``= t.IDL_DEFAULT`` to tell them a member may
+be left out without giving it an explicit default (generated code does this).
+
 Types must be declared before they are used; a recursive type (reaching itself through a
 sequence) starts with ``Node_fwd = t.forward_struct("m::Node")``, used as ``t.Sequence[Node_fwd]``
 and completed by ``@t.struct(typename="m::Node", completes=Node_fwd)``.
@@ -52,9 +58,16 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     from typing_extensions import dataclass_transform
 
-from ..errors import IdlError
+from ..errors import IdlError, ValidationError
 from . import model as m
-from .pyclasses import IdlStruct, IdlUnion, make_struct_class, make_union_class
+from .pyclasses import (
+    IdlStruct,
+    IdlUnion,
+    make_enum_picklable,
+    make_struct_class,
+    make_union_class,
+    member_default,
+)
 
 _T = TypeVar("_T")
 _C = TypeVar("_C", bound=type)
@@ -100,6 +113,20 @@ class _Labels:
     labels: tuple[Any, ...]
     is_default: bool
 
+
+class _IdlDefault:
+    """The value of :data:`IDL_DEFAULT`; only its identity matters."""
+
+    def __repr__(self) -> str:
+        return "IDL_DEFAULT"
+
+    def __reduce__(self) -> str:
+        return "IDL_DEFAULT"
+
+
+#: ``x: t.int32 = t.IDL_DEFAULT``: the member takes its type's IDL default; for type checkers
+#: the member has a default (``Any`` fits every annotation), for the model it has none.
+IDL_DEFAULT: Any = _IdlDefault()
 
 key = _Flag("key")
 optional = _Flag("optional")
@@ -410,8 +437,11 @@ def _members(cls: type) -> list[tuple[m.Member, _MemberSpec]]:
         mem.external, mem.must_understand = spec.external, spec.must_understand
         mem.id, mem.hashid = spec.id, spec.hashid
         mem.annotations = dict(spec.annotations or {})
-        if name in cls.__dict__:
+        if name in cls.__dict__ and cls.__dict__[name] is not IDL_DEFAULT:
             value = cls.__dict__[name]
+            if isinstance(value, _enum.Enum) and isinstance(
+                    m.resolve(mem.type), (m.EnumType, m.BitmaskType)):
+                value = int(value.value)  # the model keeps the value, as the IDL parser does
             if value is not None or not mem.optional:
                 mem.default = value
         if mem.key and mem.optional:
@@ -528,8 +558,11 @@ def struct(cls: Any = None, /, *, typename: str | None = None,
         m.finalize_member_ids(model)
         _check_unique_ids(user, name, model.all_members())
         ns = _class_namespace(user, {mem.pyname for mem in model.members})
-        return make_struct_class(model, base=base_cls or IdlStruct, namespace=ns,
-                                 module=user.__module__, name=user.__name__)
+        try:
+            return make_struct_class(model, base=base_cls or IdlStruct, namespace=ns,
+                                     module=user.__module__, name=user.__name__)
+        except ValidationError as exc:  # a default value that does not fit its member
+            raise _error(user, f"default of member {exc}") from None
 
     return build if cls is None else build(cls)
 
@@ -609,6 +642,12 @@ def union(discriminator: Any, *, typename: str | None = None,
         if bases:
             raise _error(user, "a union may only derive from t.IdlUnion (for type checkers)")
         ns = _class_namespace(user, {c.member.pyname for c in cases})
+        for c in cases:
+            if c.member.default is not None:
+                try:
+                    member_default(c.member)
+                except ValidationError as exc:
+                    raise _error(user, f"default of branch {exc}") from None
         return make_union_class(model, namespace=ns, module=user.__module__, name=user.__name__)
 
     return build
@@ -636,6 +675,7 @@ def enum(cls: Any = None, /, *, typename: str | None = None, bit_bound: int = 32
                            extensibility)  # type: ignore[arg-type]
         model.pyclass = user
         setattr(user, "__rtbus_type__", model)  # noqa: B010 - IntEnum/IntFlag have no such field
+        make_enum_picklable(user, model.name)
         return user
 
     return build if cls is None else build(cls)
@@ -662,6 +702,7 @@ def bitmask(cls: Any = None, /, *, typename: str | None = None, bit_bound: int =
                               extensibility)  # type: ignore[arg-type]
         model.pyclass = user
         setattr(user, "__rtbus_type__", model)  # noqa: B010 - IntEnum/IntFlag have no such field
+        make_enum_picklable(user, model.name)
         return user
 
     return build if cls is None else build(cls)
@@ -670,7 +711,8 @@ def bitmask(cls: Any = None, /, *, typename: str | None = None, bit_bound: int =
 id = member_id  # the IDL annotation is called @id
 
 __all__ = [
-    "DEFAULT", "Array", "Case", "Default", "External", "Key", "MustUnderstand", "Optional",
+    "DEFAULT", "IDL_DEFAULT", "Array", "Case", "Default", "External", "Key", "MustUnderstand",
+    "Optional",
     "Sequence", "String", "WString", "alias", "annotate", "array", "bitmask", "boolean",
     "bound", "case", "char", "default_case", "enum", "external", "float32", "float64",
     "forward_struct", "forward_union",

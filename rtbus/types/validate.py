@@ -28,6 +28,12 @@ Decisions (strict, like msgspec, because a silently rounded sample is worse than
 - Nested structs/unions must be an instance of exactly that class; a ``dict`` is accepted and
   passed to the class as keyword arguments (errors inside carry the full path).
 
+- A member that is not given takes its IDL default (:mod:`rtbus.types.pyclasses`); ``None``
+  for a non-``@optional`` member is a value given, and refused like any other wrong type.
+  ``U()`` is the default union and ``U(d)`` the branch ``d`` selects with its default value.
+- A struct/union of the right IDL type but another class (the type compiled twice, or
+  compiled once and loaded once) is refused with a message that says so.
+
 Errors are :class:`rtbus.errors.ValidationError` with the full path (``pose.position[2]``) and
 the rule that broke (``int32 out of range [-2147483648, 2147483647]: got 2147483648``). Paths
 are built only when something is wrong: inner validators raise with their local path and each
@@ -232,6 +238,14 @@ def _constructed_validator(t: StructType | UnionType) -> Validator:
                 raise _reraise(err, path) from None
             except TypeError as err:
                 raise ValidationError(path, f"cannot build {t.name} from dict: {err}") from None
+        other = getattr(type(value), "__rtbus_type__", None)
+        if cls is not None and getattr(other, "name", None) == t.name:
+            # the classic packaging mistake: one IDL type built twice (compiled twice, or
+            # loaded once and compiled once); say so instead of "got Header"
+            raise ValidationError(path, f"expected {t.name} from {cls.__module__}: got a "
+                                        f"{type(value).__name__} from {type(value).__module__}, "
+                                        "another class for the same IDL type (build both "
+                                        "from one module or one rtbus.idl.load)")
         raise ValidationError(path, f"expected {t.name}: got {_type_name(value)}")
 
     return check
@@ -482,12 +496,31 @@ def discriminator_int(value: Any) -> int:
     return int(value)
 
 
+def _default_discriminator(model: UnionType) -> Any:
+    """The discriminator of a default-constructed union: the value that selects the
+    ``default:`` branch when there is one, otherwise one that selects no branch (or the first
+    label when every value is taken), as the codec does for a union a peer did not send."""
+    label = model.implicit_default()
+    disc = resolve(model.discriminator)
+    if isinstance(disc, EnumType):
+        return disc.pyclass(label) if disc.pyclass is not None else label
+    if disc is CHAR or disc is WCHAR:
+        return chr(label)
+    if disc is BOOLEAN:
+        return bool(label)
+    return label
+
+
 def union_init(model: UnionType) -> Callable[..., None]:
     """``__init__(self, discriminator=None, value=None, **branch)`` for a union class.
 
     Either give the branch by name (``Shape(circle=c)``, the discriminator becomes that
     branch's first label) or give ``discriminator`` and ``value``. Both together must agree.
+    ``U()`` is the default union (see :func:`_default_discriminator`) and ``U(d)`` selects the
+    branch of ``d`` with that branch's default value; a branch named with ``None`` is an error.
     """
+    from .pyclasses import fresh_default
+
     disc_check = type_validator(model.discriminator)
     branch_checks = {id(c): member_validator(c.member) for c in model.cases}
     by_name = {c.member.pyname: c for c in model.cases}
@@ -515,8 +548,10 @@ def union_init(model: UnionType) -> Callable[..., None]:
                 elif resolved_disc is BOOLEAN:
                     discriminator = bool(discriminator)
         if discriminator is None:
-            raise ValidationError("discriminator", f"missing discriminator for union "
-                                                   f"{model.name}")
+            if value is not None:
+                raise ValidationError("discriminator", f"missing discriminator for union "
+                                                       f"{model.name}: a value needs one")
+            discriminator = _default_discriminator(model)
         discriminator = disc_check(discriminator, "discriminator")
         case = model.case_for(discriminator_int(discriminator))
         if branch and (case is None or case is not chosen):
@@ -530,9 +565,11 @@ def union_init(model: UnionType) -> Callable[..., None]:
         else:
             label = case.member.pyname
             if value is None and not case.member.optional:
-                raise ValidationError(label, f"missing value for branch {label!r} of union "
-                                             f"{model.name}")
-            if value is not None:
+                if branch:
+                    raise ValidationError(label, f"missing value for branch {label!r} of union "
+                                                 f"{model.name}")
+                value = fresh_default(case.member)
+            elif value is not None:
                 try:
                     value = branch_checks[id(case)](value, "")
                 except ValidationError as err:

@@ -73,6 +73,26 @@ def test_generated_robot_classes_work(tmp_path: Path) -> None:
     assert status.message is None and isinstance(status, robot.Status)
 
 
+def test_generated_members_all_have_defaults_and_show_them(tmp_path: Path) -> None:
+    import inspect
+
+    source = tmp_path / "defaults.idl"
+    source.write_text("module d { enum Mode { IDLE, RUN }; struct P { double x; };\n"
+                      "struct S { long n; @default(RUN) Mode mode; @optional long o; P p;\n"
+                      "           sequence<float> f; string<4> s; }; };\n")
+    written = compile_file(source, tmp_path / "out")
+    text = written.read_text()
+    assert "    n: _t.int32 = _t.IDL_DEFAULT" in text and "= Mode.RUN" in text
+    assert "o: _t.Optional[_t.int32] = None" in text
+    generated = import_generated(written)
+    assert_same_models(idl.parse_file(source), generated)
+    s = generated.S()
+    assert (s.n, s.mode, s.o, s.p, s.s) == (0, generated.Mode.RUN, None, generated.P(), "")
+    assert s.f.dtype == np.float32 and s.f.shape == (0,)
+    assert str(inspect.signature(generated.S)) == (
+        "(n=0, mode=<Mode.RUN: 1>, o=None, p=P(), f=numpy.zeros(0, dtype=float32), s='')")
+
+
 IDL_EDGE_CASES = """
 module a { struct Point { long x; }; };
 module b {

@@ -217,8 +217,7 @@ def test_inheritance_keeps_base_members_first() -> None:
     d = Derived(a=2, b="x", c=1, d=0)
     assert isinstance(d, Base) and d.twice() == 4 and Derived._rtbus_fields == ("a", "b", "c",
                                                                                 "d")
-    with pytest.raises(ValidationError, match="missing required field"):
-        Derived(a=1, b="x", c=1)
+    assert Derived(a=1, b="x", c=1).d == 0  # left out: the IDL default
 
 
 def test_union_with_char_discriminator_and_multi_labels() -> None:
@@ -270,3 +269,27 @@ def test_public_spelling() -> None:
     from rtbus import idl_types
 
     assert idl_types is t and idl_types.struct is t.struct
+
+
+def test_idl_default_marker_enum_defaults_and_checked_defaults() -> None:
+    class Level(enum.IntEnum):
+        LOW = 0
+        HIGH = 1
+
+    t.enum(Level, typename="m::Level")
+
+    @t.struct(typename="m::Marked")
+    class Marked:
+        a: t.int32 = t.IDL_DEFAULT  # for type checkers: may be left out; for IDL: no @default
+        level: Level = Level.HIGH
+        b: t.String[3] = "abc"
+
+    members = {mem.name: mem for mem in Marked.__rtbus_type__.members}
+    assert members["a"].default is None
+    assert members["level"].default == 1 and type(members["level"].default) is int
+    s = Marked()
+    assert (s.a, s.level, s.b) == (0, Level.HIGH, "abc") and s.level is Level.HIGH
+    with pytest.raises(IdlError, match="default of member b: string bound exceeded"):
+        @t.struct(typename="m::BadDefault")
+        class BadDefault:
+            b: t.String[2] = "abc"

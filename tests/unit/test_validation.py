@@ -180,12 +180,57 @@ def test_bad_sample_names_path_and_rule(field: str, value: object, path: str, ru
     assert (info.value.path, info.value.reason) == (path, rule)
 
 
-def test_missing_required_field() -> None:
+def test_members_left_out_take_their_idl_defaults() -> None:
     kwargs = good()
     del kwargs["i32"]
-    with pytest.raises(ValidationError) as info:
-        All(**kwargs)
-    assert (info.value.path, info.value.reason) == ("i32", "missing required field")
+    assert All(**kwargs).i32 == 0
+    s = All()
+    assert (s.b, s.c, s.w, s.o, s.i8, s.i32, s.u64, s.f, s.d, s.s, s.ws) == (
+        False, "\x00", "\x00", 0, 0, 0, 0, 0.0, 0.0, "", "")
+    assert s.color is Color.RED and type(s.flags) is Flags and s.flags == 0
+    assert s.pose == Pose(position=[0, 0, 0], origin=Point(0, 0, 0))
+    assert s.items == [] and s.chars == [] and s.nested_seq == [] and s.opt is None
+    assert s.ints.dtype == np.int32 and s.ints.shape == (0,)
+    assert s.blob.dtype == np.uint8 and s.blob.shape == (0,)
+    assert s.matrix.dtype == np.float32 and s.matrix.shape == (2, 3) and not s.matrix.any()
+    assert s.grid == [["", ""], ["", ""]] and s.alias_i == 0
+    assert s.shape.discriminator not in (1, 2, 3) and s.shape.label == ""  # the default branch
+    assert type(s.f) is float and type(s.d) is float and type(s.i32) is int
+
+
+def test_default_values_are_never_shared() -> None:
+    a, b = All(), All()
+    a.ints.resize(3, refcheck=False)
+    a.matrix[0, 0] = 1
+    a.items.append(Item(name="x", qty=1))
+    a.grid[0][0] = "changed"
+    a.pose.origin.x = 5.0
+    a.shape.value = "zz"
+    assert b.ints.shape == (0,) and not b.matrix.any() and b.items == []
+    assert b.grid == [["", ""], ["", ""]] and b.pose.origin.x == 0.0 and b.shape.value == ""
+    assert a.pose is not b.pose and a.pose.position is not b.pose.position
+
+
+def test_given_values_are_checked_as_strictly_as_ever() -> None:
+    for field, value in [("i32", None), ("i32", True), ("d", "1"), ("s", None), ("pose", None),
+                         ("ints", None), ("shape", None)]:
+        with pytest.raises(ValidationError) as info:
+            All(**{field: value})
+        assert info.value.path == field
+
+
+def test_signature_shows_the_defaults() -> None:
+    import inspect
+
+    params = inspect.signature(All).parameters
+    assert params["i32"].default == 0 and params["s"].default == ""
+    assert params["color"].default is Color.RED and params["opt"].default is None
+    shown = {name: repr(p.default) for name, p in params.items()}
+    assert shown["pose"] == "Pose()" and shown["items"] == "[]"
+    assert shown["ints"] == "numpy.zeros(0, dtype=int32)"
+    assert shown["matrix"] == "numpy.zeros((2, 3), dtype=float32)"
+    assert shown["grid"] == "[['', ''], ['', '']]"
+    assert "object at" not in str(inspect.signature(All))
 
 
 def test_enum_int_becomes_member_and_foreign_enum_is_refused() -> None:
@@ -230,14 +275,16 @@ def test_union_construction_rules() -> None:
     assert Shape(42, "x").label == "x"
     cases = [
         (lambda: Shape(1, "x"), "radius", "expected float for float64: got str"),
-        (lambda: Shape(1), "radius", "missing value for branch 'radius' of union t::Shape"),
+        (lambda: Shape(radius=None), "radius",
+         "missing value for branch 'radius' of union t::Shape"),
         (lambda: Shape(2, radius=1.0), "discriminator",
          "discriminator 2 does not select branch 'radius' of union t::Shape"),
         (lambda: Shape(circle=1.0), "circle",
          "not a branch of union t::Shape; branches: ['label', 'radius', 'side']"),
         (lambda: Shape(2**40, 1), "discriminator",
          "int32 out of range [-2147483648, 2147483647]: got 1099511627776"),
-        (lambda: Shape(), "discriminator", "missing discriminator for union t::Shape"),
+        (lambda: Shape(value=1.0), "discriminator",
+         "missing discriminator for union t::Shape: a value needs one"),
         (lambda: Shape(label="toolong"), "label",
          "string bound exceeded (max 4 UTF-8 bytes): got 7"),
         (lambda: NoDefault(5, 1), "value",
@@ -252,6 +299,9 @@ def test_union_construction_rules() -> None:
             make()
         assert (info.value.path, info.value.reason) == (path, rule)
     assert NoDefault(5).value is None and NoDefault(1, "g").green == "g"
+    assert Shape(1).radius == 0.0 and Shape(2).side == 0  # the branch's default value
+    assert Shape().discriminator not in (1, 2, 3) and Shape().label == ""  # default branch
+    assert NoDefault().discriminator is Color.BLUE and NoDefault().value is None  # no branch
     assert CharDisc(a=3).discriminator == "a" and CharDisc("a", 3).a == 3
     with pytest.raises(AttributeError, match="branch 'red' is not selected"):
         _ = NoDefault(1, "g").red
