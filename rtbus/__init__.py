@@ -5,15 +5,26 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from . import cdr, errors, idl
+from .builtin_topics import (
+    DCPSParticipant,
+    DCPSPublication,
+    DCPSSubscription,
+    EndpointBuiltinTopicData,
+    ParticipantBuiltinTopicData,
+)
 from .participant import Participant
-from .qos import Qos
+from .qos import Qos, QosPolicyId
 from .reader import Reader
+from .rtps.instances import InstanceState, SampleState, ViewState
 from .sample import Sample, SampleInfo
 from .status import IncompatibleQosStatus, InconsistentTopicStatus, MatchedStatus
 from .topic import Topic
 from .types import declare as idl_types  # declaring IDL types in Python: rtbus.idl_types
+from .waitset import GuardCondition, ReadCondition, StatusCondition, WaitSet
 from .writer import Writer
 
-__all__ = ["IncompatibleQosStatus", "InconsistentTopicStatus", "MatchedStatus", "Participant",
-           "Qos", "Reader", "Sample", "SampleInfo", "Topic", "Writer", "cdr", "errors", "idl",
-           "idl_types"]
+__all__ = ["DCPSParticipant", "DCPSPublication", "DCPSSubscription", "EndpointBuiltinTopicData",
+           "GuardCondition", "IncompatibleQosStatus", "InconsistentTopicStatus", "InstanceState",
+           "MatchedStatus", "ParticipantBuiltinTopicData", "Participant", "Qos", "QosPolicyId",
+           "ReadCondition", "Reader", "Sample", "SampleInfo", "SampleState", "StatusCondition",
+           "Topic", "ViewState", "WaitSet", "Writer", "cdr", "errors", "idl", "idl_types"]

@@ -36,7 +36,7 @@ def _run(args: argparse.Namespace) -> int:
 
     shape_cls: Any = rtbus.idl.parse(SHAPE_IDL, "shape.idl")
     shapes = rtbus.types.materialize(list(shape_cls.types.values()))
-    Shape = shapes["ShapeType"]
+    Shape: Any = shapes["ShapeType"]
     loopback_only = os.environ.get(netns.ENV_FLAG) == "0"
     opts: dict[str, Any] = {}
     if loopback_only:
@@ -90,10 +90,24 @@ def _demo(args: argparse.Namespace) -> int:
     return _run(args)
 
 
+def _count(minimum: int, maximum: int | None = None) -> Any:
+    """An argparse type: an int in ``minimum..maximum``, with a message saying so."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            bound = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
+            raise argparse.ArgumentTypeError(f"expected {bound}, got {value}")
+        return value
+    return parse
+
+
 @subcommand
 def _register(subparsers: Any) -> None:
     p = subparsers.add_parser("demo", help="publish and subscribe ShapeType on a private network")
-    p.add_argument("--domain", type=int, default=0)
-    p.add_argument("--samples", type=int, default=1000)
-    p.add_argument("--show", type=int, default=10, help="how many samples to print")
+    p.add_argument("--domain", type=_count(0, 232), default=0, help="DDS domain id (0..232)")
+    p.add_argument("--samples", type=_count(1), default=1000, help="how many samples to send")
+    p.add_argument("--show", type=_count(0), default=10, help="how many samples to print")
     p.set_defaults(handler=_demo)

@@ -506,7 +506,7 @@ class ShapeApp:
             for name, r in self.readers:
                 for s in r.take():
                     info = s.info
-                    if s.data is not None:
+                    if info.valid_data:
                         colors[info.key_hash] = s.data.color
                         if o.color is None or s.data.color == o.color:
                             _out(sample_line(name, s.data))

@@ -1,16 +1,27 @@
-"""A data writer: encodes samples in the caller's thread, hands them to the engine."""
+"""A data writer: encodes samples in the caller's thread and hands them to the engine.
+
+Waiting is driven by the core's events, never by polling: a KEEP_ALL writer whose history is
+full, or whose readers lag too far behind (flow control, see :meth:`Writer._lagging`), waits
+for the next ``Acknowledged`` event — on a ``threading.Condition`` in :meth:`write`, on an
+asyncio future in :meth:`write_async`, which suspends the calling task instead of blocking
+its event loop.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import cdr
-from .errors import RtbusError
+from .engine.wakeup import Wakeup
+from .errors import BadParameterError, ClosedError, IllegalOperationError, TimeoutError_
 from .qos import XCDR1, Qos
 from .rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED
-from .rtps.writer import WouldBlock
+from .rtps.writer import WouldBlock, Written
 from .status import IncompatibleQosStatus, Listener, MatchedStatus, StatusMixin
 from .topic import Topic
 
@@ -18,10 +29,11 @@ if TYPE_CHECKING:
     from .participant import Participant
 
 T = TypeVar("T")
-# a write arms at most the writer's heartbeat, one heartbeat period (>= 0.1 s by default) ahead
-_WRITE_TIMER_SLACK = 0.05
-UNACKED_WINDOW = 1 << 20  # bytes a KEEP_ALL writer may have unacknowledged (see _pace)
+log = logging.getLogger("rtbus.writer")
+UNACKED_WINDOW = 1 << 20  # bytes a KEEP_ALL writer may have unacknowledged (see _lagging)
 _MIN_WINDOW_SAMPLES = 8
+#: write_async gives the event loop a turn after this long without one (seconds)
+YIELD_EVERY = 0.001
 
 
 class Writer(StatusMixin, Generic[T]):
@@ -34,7 +46,7 @@ class Writer(StatusMixin, Generic[T]):
     on_publication_matched: Listener | None = None
     on_offered_incompatible_qos: Listener | None = None
 
-    def __init__(self, participant: Participant, topic: Topic, qos: Qos) -> None:
+    def __init__(self, participant: Participant, topic: Topic[T], qos: Qos) -> None:
         self.participant = participant
         self.topic = topic
         self.qos = qos
@@ -44,88 +56,194 @@ class Writer(StatusMixin, Generic[T]):
         self._matched = asyncio.Event()
         self._keyed = topic.keyed  # computed from the type model: once, not per sample
         self._init_statuses()
-        self._core_writer: Any = None  # the sans-IO writer, for flow control (see _pace)
-        self._blocking = qos.history == "keep_all" or (
-            isinstance(qos.history, tuple) and qos.history[0] == "keep_all")
+        self._blocking = qos.history_kind == "keep_all"
+        self._closed = False
+        # what the core told us: the last sequence number written and the mark every
+        # reliable reader acknowledged (Written / Acknowledged); guarded by _acks
+        self._last_seq = 0
+        self._acked = 0
+        self._acks = Wakeup()
+        self._ack_gen = 0  # Acknowledged events seen: a retry knows whether one came
+        self._warned_on_loop = False
+        self._yielded_at = 0.0  # when write_async last let the loop run
+        self._conditions: list[Any] = []  # status conditions (rtbus.waitset)
 
     @property
     def guid(self) -> bytes:
         return bytes(self._guid)
 
-    def _check(self, sample: Any) -> None:
-        if not isinstance(sample, self.topic.type):
-            raise TypeError(f"writer of topic {self.topic.name!r}: expected a "
-                            f"{self.topic.type.__name__}, got {type(sample).__name__}")
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
+    def __repr__(self) -> str:
+        return f"Writer({self.topic.name!r}, {self.topic.type_name}, guid={self.guid.hex()})"
+
+    # --- writing -------------------------------------------------------------------------------
     def write(self, sample: T, timestamp: float | None = None) -> None:
-        """Publish ``sample``; ``timestamp`` (seconds since the epoch) defaults to now."""
-        self._check(sample)
-        payload = cdr.encode(sample, representation=self._representation)  # type: ignore[arg-type]
-        key_hash = cdr.key_hash(sample) if self._keyed else None
+        """Publish ``sample``; ``timestamp`` (seconds since the epoch) defaults to now.
+
+        A KEEP_ALL writer waits while its history is full (raising
+        :class:`~rtbus.errors.TimeoutError_` after ``max_blocking_time``) and while its
+        readers lag behind; called on an event loop it never waits (that would stall the
+        loop): use ``await write_async(sample)`` there."""
+        payload, key_hash = self._encode(sample)
         self._submit(payload, key_hash, 0, timestamp)
+
+    async def write_async(self, sample: T, timestamp: float | None = None) -> None:
+        """Publish ``sample``, suspending (not blocking) while flow control waits; a burst
+        of writes also lets the loop run at least every ``YIELD_EVERY`` seconds."""
+        payload, key_hash = self._encode(sample)
+        await self._submit_async(payload, key_hash, 0, timestamp)
+        now = time.perf_counter()
+        if now - self._yielded_at > YIELD_EVERY:
+            await asyncio.sleep(0)
+            self._yielded_at = time.perf_counter()
 
     def dispose(self, sample: T, timestamp: float | None = None) -> None:
         """Dispose the instance ``sample``'s key names (readers see NOT_ALIVE_DISPOSED)."""
         self._instance_op(sample, STATUS_DISPOSED, timestamp)
 
     def unregister(self, sample: T, timestamp: float | None = None) -> None:
+        """This writer stops updating the instance ``sample``'s key names; once no writer
+        does, readers see NOT_ALIVE_NO_WRITERS."""
         self._instance_op(sample, STATUS_UNREGISTERED, timestamp)
 
+    def _encode(self, sample: Any) -> tuple[bytes, bytes | None]:
+        self._check_open()
+        self._check(sample)
+        payload = cdr.encode(sample, representation=self._representation)  # type: ignore[arg-type]
+        return payload, (cdr.key_hash(sample) if self._keyed else None)
+
+    def _check(self, sample: Any) -> None:
+        if not isinstance(sample, self.topic.type):
+            raise BadParameterError(f"writer of topic {self.topic.name!r}: expected a "
+                                    f"{self.topic.type.__name__}, got "
+                                    f"{type(sample).__name__}")
+
+    def _check_open(self) -> None:
+        if self._closed:
+            what = "participant" if self.participant.closed else "writer"
+            raise ClosedError(f"writer of topic {self.topic.name!r}: the {what} is closed")
+
     def _instance_op(self, sample: Any, status: int, timestamp: float | None) -> None:
+        self._check_open()
         self._check(sample)
         if not self.topic.keyed:
-            raise RtbusError(f"topic {self.topic.name!r} has no key: nothing to dispose")
-        # the serialized key, with a CDR encapsulation header, as Cyclone expects it
-        key = cdr.serialize_key(sample, representation=self._representation,
-                                endianness="little")
-        header = b"\x00\x01\x00\x00" if self._representation == "XCDR1" else b"\x00\x07\x00\x00"
-        payload = header + key + b"\x00" * (-len(key) % 4)
+            raise BadParameterError(f"topic {self.topic.name!r} has no key: there is no "
+                                    "instance to dispose or unregister")
+        # the key-only sample (DHEADERs/EMHEADERs as the type has them), as Cyclone sends it
+        payload = cdr.encode_key(sample, self._representation, "little")
         self._submit(payload, cdr.key_hash(sample), status, timestamp)
 
     def _submit(self, payload: bytes, key_hash: bytes | None, status: int,
                 timestamp: float | None) -> None:
         ts = time.time_ns() if timestamp is None else int(timestamp * 1e9)
         node = self.participant.node
-        core = node.core
         if not self._blocking:
-            node.call(core.write, self._guid, payload, key_hash, status, ts,  # type: ignore[union-attr]
-                      node.now(), timer_slack=_WRITE_TIMER_SLACK)
+            self._written(node.write(self._guid, payload, key_hash, status, ts))
             return
+        on_loop = node.on_loop_thread() or self.participant._on_loop()
         deadline = time.monotonic() + self.qos.max_blocking_time
         while True:
-            result = node.call(core.write, self._guid, payload, key_hash, status,  # type: ignore[union-attr]
-                               ts, node.now(), timer_slack=_WRITE_TIMER_SLACK)
+            gen = self._ack_gen
+            result = node.write(self._guid, payload, key_hash, status, ts)
             if not isinstance(result, WouldBlock):
-                self._pace(len(payload), deadline)
-                return
-            if time.monotonic() >= deadline:
-                raise TimeoutError(f"writer of {self.topic.name!r}: history full for "
-                                   f"max_blocking_time={self.qos.max_blocking_time}s")
-            time.sleep(0.0005)
+                break
+            if on_loop:
+                raise TimeoutError_(f"writer of {self.topic.name!r}: history full "
+                                    f"({result.reason.limit}); write() on the event loop "
+                                    "cannot wait for acknowledgements: use await "
+                                    "writer.write_async()")
+            if not self._wait_acks(deadline, partial(self._no_ack_since, gen)):
+                raise TimeoutError_(f"writer of {self.topic.name!r}: history full "
+                                    f"({result.reason.limit}) for max_blocking_time="
+                                    f"{self.qos.max_blocking_time}s")
+        self._written(result)
+        resume = self._lagging(len(payload), 0)
+        if not resume:
+            return
+        if on_loop:
+            if not self._warned_on_loop:
+                self._warned_on_loop = True
+                log.warning("writer of %r: write() on the event loop cannot pace a KEEP_ALL "
+                            "burst without stalling the loop; use await writer.write_async()",
+                            self.topic.name)
+            return
+        # a pacing limit, not a history limit: running out of time is never an error
+        self._wait_acks(deadline, lambda: bool(self._lagging(len(payload), resume)),
+                        until_done=True)
 
-    def _pace(self, size: int, deadline: float) -> None:
-        """Flow control for a KEEP_ALL writer: while more than ``UNACKED_WINDOW`` bytes of
-        samples wait for some reliable reader's acknowledgement, wait (until ``deadline``).
+    async def _submit_async(self, payload: bytes, key_hash: bytes | None, status: int,
+                            timestamp: float | None) -> None:
+        ts = time.time_ns() if timestamp is None else int(timestamp * 1e9)
+        node = self.participant.node
+        deadline = time.monotonic() + self.qos.max_blocking_time
+        while True:
+            gen = self._ack_gen
+            result = node.write(self._guid, payload, key_hash, status, ts)
+            if not isinstance(result, WouldBlock):
+                break
+            if not await self._wait_acks_async(deadline, partial(self._no_ack_since, gen)):
+                raise TimeoutError_(f"writer of {self.topic.name!r}: history full "
+                                    f"({result.reason.limit}) for max_blocking_time="
+                                    f"{self.qos.max_blocking_time}s")
+        self._written(result)
+        resume = self._lagging(len(payload), 0) if self._blocking else 0
+        if resume:
+            await self._wait_acks_async(
+                deadline, lambda: bool(self._lagging(len(payload), resume)), until_done=True)
+            self._yielded_at = time.perf_counter()
+
+    def _written(self, result: Written | WouldBlock) -> None:
+        if isinstance(result, Written):
+            with self._acks.lock:
+                self._last_seq = result.seq
+                if result.acked > self._acked:
+                    self._acked = result.acked
+
+    # --- flow control --------------------------------------------------------------------------
+    def _lagging(self, size: int, resume: int) -> int:
+        """Flow control for a KEEP_ALL writer: how far behind the readers may fall before a
+        write waits (``resume`` 0), or whether they are still behind the point where it
+        resumes. Returns the resume point while too far behind, else 0.
 
         Without it a writing thread that no longer hops threads outruns a Python reader: the
         reader's socket buffer overflows and the repairs cost more than the pause (measured
-        at 4 KiB: 2.25 resends per sample). The window is in samples of this size, at least
-        ``_MIN_WINDOW_SAMPLES``; acknowledgements come back with the piggy-backed heartbeats.
+        at 4 KiB: 2.25 resends per sample). The window is ``UNACKED_WINDOW`` bytes in
+        samples of this size, at least ``_MIN_WINDOW_SAMPLES``; it resumes at half of it.
         """
-        if self._core_writer is None:
-            ep = self.participant.node.core.writers.get(self._guid.entity_id)  # type: ignore[union-attr]
-            if ep is None:
-                return
-            self._core_writer = ep.core
-        w = self._core_writer
         window = max(_MIN_WINDOW_SAMPLES, UNACKED_WINDOW // max(size, 1))
-        if w.last_seq - w.acked_all <= window:
-            return
-        resume = window // 2
-        while w.last_seq - w.acked_all > resume and w.readers:
-            if time.monotonic() >= deadline:
-                return  # a pacing limit, not a history limit: never an error
-            time.sleep(0.0002)
+        behind = self._last_seq - self._acked
+        if resume:
+            return resume if behind > resume else 0
+        return window // 2 if behind > window else 0
+
+    def _wait_acks(self, deadline: float, waiting: Callable[[], bool],
+                   until_done: bool = False) -> bool:
+        """Wait, while ``waiting()``, for the next acknowledgement event, or until it no
+        longer waits (``until_done``). False if ``deadline`` passed or the writer closed."""
+        ok = self._acks.wait(deadline, lambda: not self._closed and waiting(),
+                             once=not until_done)
+        return ok and not self._closed
+
+    async def _wait_acks_async(self, deadline: float, waiting: Callable[[], bool],
+                               until_done: bool = False) -> bool:
+        """:meth:`_wait_acks` for a coroutine: suspends the task, never blocks its loop."""
+        ok = await self._acks.wait_async(deadline, lambda: not self._closed and waiting(),
+                                         once=not until_done)
+        return ok and not self._closed
+
+    def _no_ack_since(self, gen: int) -> bool:
+        return self._ack_gen == gen
+
+    def _acknowledged(self, seq: int) -> None:
+        """The core's ``Acknowledged`` event (any thread): wake whoever waits."""
+        with self._acks.lock:
+            if seq > self._acked:
+                self._acked = seq
+            self._ack_gen += 1
+        self._acks.notify()
 
     # --- matching and acknowledgements -------------------------------------------------------
     def _match_changed(self, matched: bool, remote_guid: bytes = b"") -> None:
@@ -141,24 +259,48 @@ class Writer(StatusMixin, Generic[T]):
         return self._statuses.take_matched()
 
     def offered_incompatible_qos_status(self) -> IncompatibleQosStatus:
-        """Readers that could not match because of QoS, by policy id (resets the change)."""
+        """Readers that could not match because of QoS, by policy (resets the change)."""
         return self._statuses.take_incompatible_qos()
 
-    async def _wait_acked(self, timeout: float) -> bool:
+    def wait_for_acknowledgments(self, timeout: float = 10.0) -> bool:
+        """Block until every reliable matched reader acknowledged all samples written (True),
+        or ``timeout`` seconds pass (False)."""
+        self._check_open()
         node = self.participant.node
+        if node.on_loop_thread() or self.participant._on_loop():
+            raise IllegalOperationError("wait_for_acknowledgments() would stall the event "
+                                        "loop: use await writer.acknowledged()")
         end = time.monotonic() + timeout
-        while True:
-            with node.lock:
-                if node.core.acked_by_all(self._guid):  # type: ignore[union-attr]
-                    break
-            if time.monotonic() >= end:
+        # woken by every Acknowledged event; the 0.5 s bound re-checks the exact mark in case
+        # a reader matched since (which can lower it without an event)
+        while not node.writer_acked(self._guid):
+            if time.monotonic() >= end or self._closed:
                 return False
-            await asyncio.sleep(0.002)
+            self._wait_acks(min(end, time.monotonic() + 0.5),
+                            lambda: not node.writer_acked(self._guid))
         return True
 
-    def wait_for_acknowledgments(self, timeout: float = 10.0) -> bool:
-        """Block until every reliable matched reader acknowledged all samples written."""
-        return self.participant._run(self._wait_acked(timeout))
-
     async def acknowledged(self, timeout: float = 10.0) -> bool:
-        return await self.participant._await(self._wait_acked(timeout))
+        """Await what :meth:`wait_for_acknowledgments` blocks for."""
+        self._check_open()
+        node = self.participant.node
+        end = time.monotonic() + timeout
+        while not node.writer_acked(self._guid):
+            if time.monotonic() >= end or self._closed:
+                return False
+            await self._wait_acks_async(min(end, time.monotonic() + 0.5),
+                                        lambda: not node.writer_acked(self._guid))
+        return True
+
+    # --- closing -------------------------------------------------------------------------------
+    def close(self) -> None:
+        """Delete this writer: its readers unmatch (and see its instances NOT_ALIVE_NO_WRITERS)."""
+        if self._closed:
+            return
+        self.participant._endpoint_closed(self)
+        self._participant_closed()
+
+    def _participant_closed(self) -> None:
+        self._closed = True
+        self._acknowledged(self._acked)  # wake waiters: they see _closed
+        self._wake_status_waiters()

@@ -22,11 +22,13 @@ import math
 import os
 import select
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
+from ..errors import ClosedError
 from ..rtps import wire
 from ..rtps.participant import ParticipantCore
 from ..rtps.ports import SPDP_MULTICAST_GROUP, PortMapping, allocate_participant_id, port_mapping
@@ -43,6 +45,11 @@ _RTPS_HEADER = 20
 RESUME_CHECK = 0.002  # s: while an application thread reads the user socket, the loop looks
 RESUME_CHECK_MAX = 0.064  # this often (backing off to this) whether it let go of it at least
 RESUME_IDLE = 0.001  # this long ago (then the loop reads it again)
+# a write arms at most the writer's heartbeat, one heartbeat period (>= 0.1 s by default) ahead
+WRITE_TIMER_SLACK = 0.05
+# a take arms a timer only when it resumes a stream held on a full history (an ACKNACK after
+# the NACK delay); the loop's next timer may be up to this late for it
+TAKE_TIMER_SLACK = 0.01
 
 
 def initial_peer_locators(peers: list[str], domain_id: int) -> tuple[wire.Locator, ...]:
@@ -71,6 +78,43 @@ def initial_peer_locators(peers: list[str], domain_id: int) -> tuple[wire.Locato
             out += [wire.Locator.udpv4(addr, port_mapping(domain_id, pid).metatraffic_unicast)
                     for pid in range(10)]
     return tuple(out)
+
+
+def process_properties() -> tuple[tuple[str, str], ...]:
+    """What Cyclone announces about its process in SPDP (``cyclonedds ps`` shows them)."""
+    try:  # the name ps shows (a console script's own name, else the interpreter's)
+        with open("/proc/self/comm") as f:
+            process = f.read().strip()
+    except OSError:
+        process = os.path.basename(sys.executable) or "python"
+    return (("__Hostname", socket.gethostname()), ("__ProcessName", process),
+            ("__Pid", str(os.getpid())))
+
+
+def _key_hashers(cls: Any) -> tuple[Callable[[Any], bytes | None], Callable[[Any], bytes | None]]:
+    """Key hashes for peers that send none (Cyclone by default), read straight from the
+    bytes by the type's compiled key extractor: of a whole sample, and of a DATA(K)'s key
+    payload (dispose/unregister). Bytes that do not hold a key give None (the core counts
+    such a sample and drops it)."""
+    from .. import cdr
+    from ..errors import DecodeError
+
+    extractor = cdr.key_extractor(cls)
+    of_key_payload = extractor.from_key
+
+    def of_sample(payload: Any) -> bytes | None:
+        try:
+            return extractor(payload)
+        except DecodeError:
+            return None
+
+    def of_key(payload: Any) -> bytes | None:
+        try:
+            return of_key_payload(payload)
+        except DecodeError:
+            return None
+
+    return of_sample, of_key
 
 
 class Node:
@@ -165,7 +209,8 @@ class Node:
             default_unicast=(wire.Locator.udpv4(ip, m.user_unicast),),
             metatraffic_multicast=meta_mc, default_multicast=user_mc,
             announce_locators=announce, lease_duration=self.lease_duration, name=self.name,
-            spdp_config=SpdpConfig(initial_period=0.1, initial_count=5), now=self.now())
+            spdp_config=SpdpConfig(initial_period=0.1, initial_count=5), now=self.now(),
+            properties=process_properties())
         log.info("participant %s on domain %d: interface %s (%s, %s), participant id %d, "
                  "multicast %s", bytes(self.core.prefix).hex(), self.domain_id,
                  self.choice.interface.name, self.choice.interface.address, self.choice.reason,
@@ -278,7 +323,7 @@ class Node:
         """
         core = self.core
         if core is None or self._closed:
-            raise RuntimeError("participant is closed")
+            raise ClosedError(f"participant on domain {self.domain_id} is closed")
         timer_at = self._timer_at
         exact = timer_at is None or timer_at > time.monotonic() + timer_slack
         if self._thread_id is None or self._thread_id == threading.get_ident():
@@ -297,6 +342,87 @@ class Node:
         if t is not None and (timer_at is None or t < timer_at):
             self.loop.call_soon_threadsafe(self._rearm)
         return result
+
+    # --- the context the API uses: writers and readers never touch the core directly ----------
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def prefix(self) -> bytes:
+        assert self.core is not None
+        return bytes(self.core.prefix)
+
+    def on_loop_thread(self) -> bool:
+        """Is the caller the engine loop's thread (where waiting would stall the loop)?"""
+        return self._thread_id == threading.get_ident()
+
+    @property
+    def receiving_in_app_thread(self) -> bool:
+        """An application thread holds the user socket (see :meth:`receive_until`)."""
+        return self._baton_app
+
+    def counters(self) -> dict[str, int]:
+        with self.lock:
+            out = dict(self.transport.counters)
+            if self.core is not None:
+                out.update(self.core.counters)
+        return out
+
+    def local_participant_data(self) -> Any:
+        """This participant's own SPDP data (None before start)."""
+        return self.core.local if self.core is not None else None
+
+    def core_add_writer(self, topic: Any, qos: Any) -> wire.Guid:
+        assert self.core is not None
+        return self.core.add_writer(topic.name, topic.type_name, qos, topic.keyed, self.now(),
+                                    type_model=topic.model)
+
+    def core_add_reader(self, topic: Any, qos: Any, reader: Any) -> wire.Guid:
+        assert self.core is not None
+        keyed = topic.keyed
+        of_sample, of_key = _key_hashers(topic.type) if keyed else (None, None)
+        return self.core.add_reader(topic.name, topic.type_name, qos, keyed, self.now(), None,
+                                    of_sample, of_key, type_model=topic.model)
+
+    def core_remove_endpoint(self, guid: wire.Guid) -> None:
+        assert self.core is not None
+        self.core.remove_endpoint(guid, self.now())
+
+    def write(self, guid: wire.Guid, payload: bytes, key_hash: bytes | None, status: int,
+              timestamp: int) -> Any:
+        """One write (Written or WouldBlock), from any thread."""
+        return self.call(self.core.write, guid, payload, key_hash, status,  # type: ignore[union-attr]
+                         timestamp, self.now(), timer_slack=WRITE_TIMER_SLACK)
+
+    def take(self, guid: wire.Guid, max_samples: int | None, select: Any) -> list[Any]:
+        return self.call(self.core.take, guid, max_samples,  # type: ignore[union-attr, no-any-return]
+                         self.now(), select, timer_slack=TAKE_TIMER_SLACK)
+
+    def read(self, guid: wire.Guid, max_samples: int | None, select: Any) -> list[Any]:
+        self._check_open()
+        with self.lock:
+            return self.core.read(guid, max_samples, select)  # type: ignore[union-attr, no-any-return]
+
+    def has_samples(self, guid: wire.Guid, select: Any) -> bool:
+        self._check_open()
+        with self.lock:
+            return self.core.has_samples(guid, select)  # type: ignore[union-attr]
+
+    def has_instance(self, guid: wire.Guid, key_hash: bytes | None) -> bool:
+        self._check_open()
+        with self.lock:
+            return self.core.has_instance(guid, key_hash)  # type: ignore[union-attr]
+
+    def writer_acked(self, guid: wire.Guid) -> bool:
+        """Has every reliable matched reader acknowledged all this writer wrote?"""
+        self._check_open()
+        with self.lock:
+            return self.core.acked_by_all(guid)  # type: ignore[union-attr]
+
+    def _check_open(self) -> None:
+        if self.core is None or self._closed:
+            raise ClosedError(f"participant on domain {self.domain_id} is closed")
 
     # --- receiving in a waiting application thread ------------------------------------------
     def _on_user_readable(self) -> None:
