@@ -23,7 +23,7 @@ import rtbus.idl
 from rtbus import netns
 from rtbus.qos import XCDR1, XCDR2
 from rtbus.rtps.instances import InstanceState
-from tests.support.polling import take_cyclone, take_rtbus
+from tests.support.polling import take_cyclone, take_rtbus, wait_until
 
 from .peers.cyclone_shape import ShapeType as CShape
 
@@ -98,12 +98,15 @@ def test_dispose_both_ways() -> None:
         sample = Shape(color="BLUE", x=1, y=2, shapesize=3, additional_payload_size=[])
         w.write(sample)
         w.dispose(sample)
-        deadline = time.monotonic() + 20
-        states: list = []
-        while time.monotonic() < deadline and len(states) < 2:
-            states += [s.sample_info.instance_state for s in creader.take(N=10)]
-            time.sleep(0.01)
-        assert states and states[-1] == CState.NotAliveDisposed
+        # Cyclone folds the dispose into the untaken sample (its state turns disposed) or, if
+        # the sample was taken already, adds an invalid one: wait for the state, not a count
+        got_c: list = []
+        assert wait_until(lambda: got_c.extend(creader.take(N=10)) or any(
+            s.sample_info.instance_state == CState.NotAliveDisposed for s in got_c), 20)
+        handle = creader.lookup_instance(CShape(color="BLUE", x=0, y=0, shapesize=0,
+                                                additional_payload_size=[]))
+        assert handle is not None
+        assert {s.sample_info.instance_handle for s in got_c} == {handle}
 
         peer = cyclone_writer(43, "Circle", 1, dispose=True)
         try:
@@ -113,6 +116,8 @@ def test_dispose_both_ways() -> None:
             peer.communicate("", timeout=60)
         assert got[0].data.x == 0 and got[0].data.color == "GREEN"
         assert got[-1].info.instance_state == InstanceState.NOT_ALIVE_DISPOSED
+        assert got[-1].info.key_hash == got[0].info.key_hash  # the written instance's
+        assert got[-1].data is not None and got[-1].data.color == "GREEN"  # its key field
 
 
 @pytest.mark.parametrize("representation", [XCDR1, XCDR2])
