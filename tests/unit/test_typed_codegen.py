@@ -143,3 +143,19 @@ def test_generated_modules_pass_mypy_strict_with_precise_types(tmp_path: Path) -
     assert len(errors) == 1 and errors[0].startswith("use.py:32: error: Argument \"x\" to "
                                                      "\"ShapeType\" has incompatible type"), \
         run.stdout
+
+
+def test_mypy_finds_the_editable_install_without_help(tmp_path: Path) -> None:
+    """``pip install -e .`` puts the tree on sys.path with a plain .pth (pyproject's
+    package-dir), so mypy run anywhere finds rtbus and its types, no MYPYPATH needed."""
+    (tmp_path / "use.py").write_text(
+        "import rtbus\n\n\ndef f(dp: rtbus.Participant) -> None:\n"
+        "    reveal_type(dp.create_topic)\n")
+    (tmp_path / "mypy.ini").write_text("[mypy]\nstrict = True\n\n[mypy-rtbus.*]\n"
+                                       "ignore_errors = True\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("MYPYPATH", "PYTHONPATH")}
+    run = subprocess.run([sys.executable, "-m", "mypy", "--config-file", "mypy.ini",
+                          "--no-incremental", "use.py"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=300, env=env)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "rtbus.topic.Topic[T]" in run.stdout, run.stdout
