@@ -22,13 +22,14 @@ import rtbus
 import rtbus.idl
 from rtbus.rtps import wire
 from rtbus.rtps.participant import ParticipantCore
+from tests.support.paths import SHAPE_IDL
 
 from .corpus import CAPTURES, Mutator, capture_seeds, submessages
 
 pytestmark = pytest.mark.fuzz
 EXAMPLES = int(os.environ.get("RTBUS_FUZZ_EXAMPLES", "100000"))
 RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
-SHAPES = rtbus.idl.load("idl/shape.idl")
+SHAPES = rtbus.idl.load(SHAPE_IDL)
 Shape = SHAPES.ShapeType
 
 

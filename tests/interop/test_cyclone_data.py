@@ -23,6 +23,7 @@ import rtbus.idl
 from rtbus import netns
 from rtbus.qos import XCDR1, XCDR2
 from rtbus.rtps.instances import InstanceState
+from tests.support.paths import SHAPE_IDL
 from tests.support.polling import take_cyclone, take_rtbus, wait_until
 
 from .peers.cyclone_shape import ShapeType as CShape
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.interop
 PEERS = Path(__file__).parent / "peers"
 
 
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
 RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
 # a generous max_blocking_time: a loaded 2-core CI machine can make acknowledgements slow
 C_RELIABLE = CQos(Policy.Reliability.Reliable(duration(seconds=30)), Policy.History.KeepAll)
@@ -183,3 +184,38 @@ def _wait_cyclone_reader_matched(reader: DataReader, seconds: float = 10.0) -> N
     while reader.get_subscription_matched_status().current_count < 1:
         assert time.monotonic() < end, "Cyclone reader did not match"
         time.sleep(0.01)
+
+
+def test_cyclone_keyed_samples_are_decoded_once_per_take(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cyclone sends no PID_KEY_HASH: the reader core gets each key hash from the compiled
+    key extractor (no decode under the engine lock), and take decodes each sample once."""
+    from rtbus import cdr
+    from rtbus.cdr.keys import KeyExtractor
+
+    assert not cdr.key_extractor(Shape).decodes_instead("XCDR2")  # ShapeType's key is scanned
+    decodes = extractions = 0
+    real_decode, real_extract = cdr.decode, KeyExtractor.__call__
+
+    def counting_decode(cls: object, data: object) -> object:
+        nonlocal decodes
+        decodes += 1
+        return real_decode(cls, data)
+
+    def counting_extract(self: KeyExtractor, payload: object) -> bytes:
+        nonlocal extractions
+        extractions += 1
+        return real_extract(self, payload)
+
+    monkeypatch.setattr(cdr, "decode", counting_decode)
+    monkeypatch.setattr(KeyExtractor, "__call__", counting_extract)
+    with rtbus.Participant(44) as p:
+        r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
+        peer = cyclone_writer(44, "Circle", 200)
+        try:
+            assert r.wait_for_matched(1, 20)
+            got = take_rtbus(r, 200, seconds=60)
+        finally:
+            peer.communicate("", timeout=60)
+    assert [s.data.x for s in got] == list(range(200))
+    assert extractions >= 200  # the key hash came from the extractor, not the wire
+    assert decodes == 200, f"{decodes} decodes for 200 samples"

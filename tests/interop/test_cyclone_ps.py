@@ -14,6 +14,7 @@ import pytest
 import rtbus
 import rtbus.idl
 from rtbus import netns
+from tests.support.paths import SHAPE_IDL
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.interop
@@ -31,7 +32,7 @@ def test_cyclonedds_ps_shows_rtbus_host_process_and_pid() -> None:
     assert cli, "the cyclonedds CLI comes with cyclonedds-python"
     with open("/proc/self/comm") as f:
         process = f.read().strip()
-    shape = rtbus.idl.load("idl/shape.idl").ShapeType
+    shape = rtbus.idl.load(SHAPE_IDL).ShapeType
     with rtbus.Participant(DOMAIN) as dp:
         dp.create_writer(dp.create_topic("Square", shape))  # ps lists applications by topic
         run = subprocess.run([cli, "ps", "--id", str(DOMAIN), "--runtime", "3s",

@@ -43,13 +43,14 @@ import rtbus.idl
 from rtbus import netns, xtypes
 from rtbus.qos import XCDR1, XCDR2
 from rtbus.rtps.sedp import InconsistentTopic
+from tests.support.paths import SHAPE_IDL
 from tests.support.polling import take_cyclone, take_rtbus, wait_until
 
 from .peers.cyclone_shape import ShapeType as CShape
 
 pytestmark = pytest.mark.interop
 
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
 RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
 C_RELIABLE = CQos(Policy.Reliability.Reliable(duration(seconds=30)), Policy.History.KeepAll)
 

@@ -17,12 +17,13 @@ import pytest
 import rtbus
 import rtbus.idl
 from rtbus import netns
+from tests.support.paths import SHAPE_IDL
 from tests.support.polling import take_rtbus
 
 pytest.importorskip("rticonnextdds_connector")
 pytestmark = pytest.mark.interop
 PEERS = Path(__file__).parent / "peers"
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
 RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
 
 

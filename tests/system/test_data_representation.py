@@ -9,9 +9,10 @@ import pytest
 import rtbus
 import rtbus.idl
 from rtbus.qos import XCDR1, XCDR2
+from tests.support.paths import SHAPE_IDL
 
 pytestmark = pytest.mark.system
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
 
 
 def _shape(x: int) -> object:

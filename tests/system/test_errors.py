@@ -20,11 +20,12 @@ from rtbus.errors import (
     PreconditionNotMetError,
     RtbusError,
 )
+from tests.support.paths import SHAPE_IDL
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[2]
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
 
 
 def shape() -> object:
@@ -94,7 +95,7 @@ def test_misuse_is_named() -> None:
         topic = dp.create_topic("Square", Shape)
         with pytest.raises(BadParameterError, match="IDL struct class"):
             dp.create_topic("Circle", dict)
-        other = rtbus.idl.load("idl/shape.idl").ShapeType  # a different class, same name
+        other = rtbus.idl.load(SHAPE_IDL).ShapeType  # a different class, same name
         if other is not Shape:
             with pytest.raises(PreconditionNotMetError, match="already exists"):
                 dp.create_topic("Square", other)

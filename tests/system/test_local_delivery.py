@@ -11,10 +11,11 @@ import pytest
 
 import rtbus
 import rtbus.idl
+from tests.support.paths import SHAPE_IDL
 from tests.support.polling import take_rtbus
 
 pytestmark = pytest.mark.system
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
 RELIABLE_LOCAL = rtbus.Qos(reliability="reliable", history="keep_all",
                            durability="transient_local")
 

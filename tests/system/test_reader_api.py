@@ -12,10 +12,11 @@ import pytest
 import rtbus
 import rtbus.idl
 from rtbus import InstanceState, SampleState, ViewState
+from tests.support.paths import SHAPE_IDL
 from tests.support.polling import take_rtbus, wait_until
 
 pytestmark = pytest.mark.system
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
 LOCAL = {"multicast": False, "interface": "127.0.0.1"}
 KEEP10 = rtbus.Qos(reliability="reliable", history=("keep_last", 10))
 

@@ -9,10 +9,11 @@ import pytest
 import rtbus
 import rtbus.idl
 from rtbus.rtps.instances import InstanceState
+from tests.support.paths import SHAPE_IDL
 from tests.support.polling import take_rtbus
 
 pytestmark = pytest.mark.system
-SHAPES = rtbus.idl.load("idl/shape.idl")
+SHAPES = rtbus.idl.load(SHAPE_IDL)
 Shape = SHAPES.ShapeType
 RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
 

@@ -9,10 +9,11 @@ import pytest
 
 import rtbus
 import rtbus.idl
+from tests.support.paths import SHAPE_IDL
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.system
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
 RELIABILITY_QOS_POLICY_ID = 11
 
 

@@ -31,6 +31,7 @@ from rtbus.rtps.builtin_data import (
     parse_participant_payload,
     parse_status_info,
 )
+from tests.support.paths import SHAPE_IDL
 
 CAPTURE = (Path(__file__).parents[1] / "data" / "captures"
            / "discovery_cyclone11_two_participants.json")
@@ -304,7 +305,7 @@ def _type_information_be():
     import rtbus.idl
     from rtbus import xtypes
 
-    model = rtbus.idl.load("idl/shape.idl").ShapeType.__rtbus_type__
+    model = rtbus.idl.load(SHAPE_IDL).ShapeType.__rtbus_type__
     le = xtypes.type_information(model)
     value = TypeInformation.deserialize(b"\x00\x07\x00\x00" + le)
     be = value.serialize(use_version_2=True, endianness=idl_support.Endianness.Big)

@@ -21,6 +21,7 @@ from rtbus.rtps.builtin_data import (
 from rtbus.rtps.sedp import EndpointMatched, InconsistentTopic, RemoteEndpointDiscovered
 from rtbus.rtps.simnet import SimNetwork
 from rtbus.rtps.spdp import ParticipantDiscovered
+from tests.support.paths import SHAPE_IDL
 from tests.support.simcore import SimCore
 
 RELIABLE = Qos(reliability="reliable")
@@ -242,7 +243,7 @@ def test_reply_with_damaged_octets_is_malformed_not_a_crash() -> None:
     from rtbus.errors import MalformedError
     from rtbus.xtypes import typelookup as tl
 
-    shape = rtbus.idl.load("idl/shape.idl").ShapeType.__rtbus_type__
+    shape = rtbus.idl.load(SHAPE_IDL).ShapeType.__rtbus_type__
     registry = tl.TypeRegistry()
     registry.add(shape)
     ids = (xtypes.type_identifier(shape, "minimal"), xtypes.type_identifier(shape, "complete"))

@@ -9,12 +9,13 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import rtbus
 import rtbus.idl
 
 N = 1000
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(Path(__file__).resolve().parents[3] / "idl" / "shape.idl").ShapeType
 QOS = rtbus.Qos(reliability="reliable", history="keep_all")
 
 

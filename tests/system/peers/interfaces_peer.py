@@ -33,7 +33,7 @@ import rtbus
 import rtbus.idl
 from rtbus import netns
 
-Shape = rtbus.idl.load("idl/shape.idl").ShapeType
+Shape = rtbus.idl.load(Path(__file__).resolve().parents[3] / "idl" / "shape.idl").ShapeType
 RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
 SAMPLES = 200
 
