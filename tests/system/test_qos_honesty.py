@@ -1,0 +1,64 @@
+"""QoS rtbus accepts it honours; what it cannot honour it refuses or warns about, and a pair
+that does not match says why, once, with both sides' values."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+import rtbus
+import rtbus.idl
+from rtbus.errors import QosError
+from tests.support.paths import SHAPE_IDL
+from tests.support.polling import wait_until
+
+pytestmark = pytest.mark.system
+Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
+LOCAL = {"multicast": False, "interface": "127.0.0.1"}
+
+
+@pytest.mark.parametrize("durability", ["transient", "persistent"])
+def test_transient_and_persistent_are_refused_not_downgraded(durability: str) -> None:
+    with rtbus.Participant(190, **LOCAL) as dp:
+        topic = dp.create_topic("Square", Shape)
+        for create in (dp.create_writer, dp.create_reader):
+            with pytest.raises(QosError, match=f"durability={durability} is not supported"):
+                create(topic, durability=durability)  # type: ignore[operator]
+        dp.create_writer(topic, durability="transient_local")  # what it suggests works
+
+
+def test_accepted_but_unenforced_policies_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="rtbus"), \
+            rtbus.Participant(191, **LOCAL) as dp:
+        topic = dp.create_topic("Square", Shape)
+        dp.create_reader(topic, ownership="exclusive", deadline=0.5)
+        dp.create_writer(topic, lifespan=2.0)
+        dp.create_writer(topic)  # defaults: nothing to say
+    said = [r.getMessage() for r in caplog.records
+            if r.levelno == logging.WARNING and "incompatible QoS" not in r.getMessage()]
+    assert any("reader of topic 'Square'" in m and "ownership=exclusive is not enforced" in m
+               for m in said), said
+    assert any("deadline=0.5 s is not enforced" in m and "REQUESTED_DEADLINE_MISSED" in m
+               for m in said), said
+    assert any("writer of topic 'Square'" in m and "lifespan=2 s" in m for m in said), said
+    assert len(said) == 3, said
+
+
+def test_an_incompatible_pair_is_logged_once_with_both_values(
+        caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="rtbus.participant"), \
+            rtbus.Participant(192, **LOCAL) as dp:
+        topic = dp.create_topic("Square", Shape)
+        w = dp.create_writer(topic, reliability="best_effort")
+        r = dp.create_reader(topic, reliability="reliable")
+        assert wait_until(lambda: r.requested_incompatible_qos_status().total_count == 1)
+        status = w.offered_incompatible_qos_status()
+        assert status.last_policy_id is rtbus.QosPolicyId.RELIABILITY
+        assert status.last_policy_id == 11 and status.last_policy_id.name == "RELIABILITY"
+        dp.create_reader(topic, reliability="best_effort")  # a later, unrelated match
+        assert w.wait_for_matched(1, 5)
+    said = [r.getMessage() for r in caplog.records if "incompatible QoS" in r.getMessage()]
+    text = "RELIABILITY: writer offers best_effort, reader requests reliable"
+    # once for the writer's side and once for the reader's, not again on later matches
+    assert len(said) == 2 and all(text in m for m in said), said
