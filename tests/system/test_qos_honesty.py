@@ -62,3 +62,18 @@ def test_an_incompatible_pair_is_logged_once_with_both_values(
     text = "RELIABILITY: writer offers best_effort, reader requests reliable"
     # once for the writer's side and once for the reader's, not again on later matches
     assert len(said) == 2 and all(text in m for m in said), said
+
+
+def test_an_inconsistent_topic_is_logged_with_both_type_names(
+        caplog: pytest.LogCaptureFixture, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "other.idl").write_text("module other { struct Square { long side; }; };\n")
+    Other = rtbus.idl.load(tmp_path / "other.idl").Square
+    with caplog.at_level(logging.WARNING, logger="rtbus.participant"), \
+            rtbus.Participant(193) as a, rtbus.Participant(193) as b:
+        w = a.create_writer(a.create_topic("Square", Shape))
+        r = b.create_reader(b.create_topic("Square", Other))
+        assert wait_until(lambda: r.inconsistent_topic_status().total_count == 1
+                          and w.inconsistent_topic_status().total_count == 1, 10)
+    said = [r.getMessage() for r in caplog.records if "inconsistent topic" in r.getMessage()]
+    assert said and all("'ShapeType'" in m and "'other::Square'" in m for m in said), said
+    assert len(said) == 2, said
