@@ -55,6 +55,7 @@ class Writer(StatusMixin, Generic[T]):
         self._representation = "XCDR1" if qos.data_representation[:1] == (XCDR1,) else "XCDR2"
         self._matched = asyncio.Event()
         self._keyed = topic.keyed  # computed from the type model: once, not per sample
+        self._key_hash = cdr.key_hasher(topic.type)  # compiled once per type
         self._init_statuses()
         self._blocking = qos.history_kind == "keep_all"
         self._closed = False
@@ -113,7 +114,7 @@ class Writer(StatusMixin, Generic[T]):
         self._check_open()
         self._check(sample)
         payload = cdr.encode(sample, representation=self._representation)  # type: ignore[arg-type]
-        return payload, (cdr.key_hash(sample) if self._keyed else None)
+        return payload, (self._key_hash(sample) if self._keyed else None)
 
     def _check(self, sample: Any) -> None:
         if not isinstance(sample, self.topic.type):
@@ -134,7 +135,7 @@ class Writer(StatusMixin, Generic[T]):
                                     "instance to dispose or unregister")
         # the key-only sample (DHEADERs/EMHEADERs as the type has them), as Cyclone sends it
         payload = cdr.encode_key(sample, self._representation, "little")
-        self._submit(payload, cdr.key_hash(sample), status, timestamp)
+        self._submit(payload, self._key_hash(sample), status, timestamp)
 
     def _submit(self, payload: bytes, key_hash: bytes | None, status: int,
                 timestamp: float | None) -> None:

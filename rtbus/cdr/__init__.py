@@ -24,7 +24,7 @@ from ..errors import EncodeError
 from ..types import model as M
 from . import pure
 from .encapsulation import Encapsulation, parse_header
-from .keyhash import decode_key, key_hash, serialize_key
+from .keyhash import decode_key, key_hash, key_hasher, serialize_key
 from .keys import (
     KeyExtractor,
     decode_key_payload,
@@ -133,7 +133,8 @@ def decode(cls_or_model: Any, data: bytes | bytearray | memoryview) -> Any:
     return codec.decode(data)
 
 
-__all__ = ["encode", "decode", "with_padding", "key_hash", "serialize_key", "decode_key",
+__all__ = ["encode", "decode", "with_padding", "key_hash", "key_hasher", "serialize_key",
+           "decode_key",
            "encode_key", "decode_key_payload", "key_fields_only", "key_extractor", "KeyExtractor",
            "backend_for", "pure_codec", "Encapsulation", "parse_header", "Representation",
            "Endianness"]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from typing import Any
 
 from ..types import model as M
@@ -138,11 +139,39 @@ def _max_size(tp: Any, off: float, maxal: int, v2: bool, seen: set[int]) -> floa
 
 def key_hash(sample: Any, representation: str = "XCDR2") -> bytes:
     """The 16-byte key hash of a sample (all zeros for a keyless type)."""
-    t = _model(type(sample))
+    return key_hasher(type(sample), representation)(sample)
+
+
+def key_hasher(cls_or_model: Any, representation: str = "XCDR2") -> Callable[[Any], bytes]:
+    """``sample -> key hash`` for one type, compiled once and cached on the model: the
+    writer's per-write cost is one key encode and, for keys that may exceed 16 bytes, an
+    MD5 -- no model lookups on the way."""
+    t = _model(cls_or_model)
+    cache = t.__dict__.setdefault(_KEY_CACHE, {})
+    hkey = ("hasher", representation)
+    fn = cache.get(hkey)
+    if fn is not None:
+        return fn  # type: ignore[no-any-return]
     xcdr2 = representation == "XCDR2"
     if isinstance(t, M.StructType) and not t.keyed:
-        return bytes(16)
-    return hash_of_serialized_key(t, serialize_key(sample, representation, "big"), xcdr2)
+        zero = bytes(16)
+
+        def keyless(sample: Any) -> bytes:
+            return zero
+        fn = keyless
+    else:
+        enc, _ = _codecs(t, xcdr2, False)
+        hashed = max_key_size(t, xcdr2) > 16
+        md5 = hashlib.md5
+
+        def keyed(sample: Any) -> bytes:
+            w = _Writer(0)
+            enc(w, sample)
+            key = bytes(w.buf).ljust(16, b"\0")
+            return md5(key).digest() if hashed else key
+        fn = keyed
+    cache[hkey] = fn
+    return fn
 
 
 def hash_of_serialized_key(model: Any, key: bytes, xcdr2: bool = True) -> bytes:
@@ -158,4 +187,5 @@ def hash_of_serialized_key(model: Any, key: bytes, xcdr2: bool = True) -> bytes:
     return key.ljust(16, b"\0")
 
 
-__all__ = ["key_hash", "serialize_key", "decode_key", "max_key_size", "hash_of_serialized_key"]
+__all__ = ["key_hash", "key_hasher", "serialize_key", "decode_key", "max_key_size",
+           "hash_of_serialized_key"]
