@@ -26,12 +26,16 @@ def built(dst: bytes, subs: list, max_size: int = wire.DEFAULT_MAX_MESSAGE_SIZE)
        ts=st.integers(min_value=-(1 << 31) * 10**9, max_value=((1 << 31) - 1) * 10**9),
        sn=st.integers(min_value=1, max_value=(1 << 63) - 1),
        payload=st.binary(max_size=300), key_only=st.booleans(),
+       key_hash=st.none() | st.binary(min_size=16, max_size=16),
        heartbeat=st.none() | st.tuples(st.integers(1, 1000), st.integers(0, 1000),
                                        st.integers(1, 2**31 - 1), st.booleans()))
 def test_same_bytes_as_the_builder(dst: bytes, ts: int, sn: int, payload: bytes,
-                                   key_only: bool, heartbeat: tuple | None) -> None:
+                                   key_only: bool, key_hash: bytes | None,
+                                   heartbeat: tuple | None) -> None:
+    qos = None if key_hash is None else wire.InlineQos(key_hash=key_hash)  # a keyed write
     subs: list = [wire.InfoTs(ts), wire.Data(reader_id=READER, writer_id=WRITER, writer_sn=sn,
-                                             serialized_payload=payload, key_only=key_only)]
+                                             serialized_payload=payload, key_only=key_only,
+                                             inline_qos=qos)]
     if heartbeat is not None:
         first, extra, count, final = heartbeat
         subs.append(wire.Heartbeat(reader_id=READER, writer_id=WRITER, first_sn=first,
@@ -46,6 +50,8 @@ def test_same_bytes_as_the_builder(dst: bytes, ts: int, sn: int, payload: bytes,
     got = bytes(data[0].serialized_payload)  # the padding to 4 bytes stays with it
     assert got[:len(payload)] == payload and not got[len(payload):].strip(b"\0")
     assert parsed.received[0].timestamp == wire.Time.from_ns(ts).to_ns()
+    if key_hash is not None:
+        assert data[0].inline_qos.key_hash == key_hash
 
 
 def data(**kw: object) -> wire.Data:
@@ -60,7 +66,10 @@ def test_declines_what_the_builder_must_do() -> None:
     declined = [
         [data()],  # no INFO_TS
         [wire.InfoTs(None), data()],  # invalidated time
-        [ts, data(inline_qos=wire.InlineQos(status_info=1))],  # inline QoS
+        [ts, data(inline_qos=wire.InlineQos(status_info=1))],  # inline QoS beyond a key hash
+        [ts, data(inline_qos=wire.InlineQos(key_hash=bytes(16), status_info=1))],
+        [ts, data(inline_qos=wire.InlineQos(key_hash=bytes(16), parameters=((0x8001, b"ab"),)))],
+        [ts, data(inline_qos=wire.InlineQos(key_hash=bytes(15)))],
         [ts, data(serialized_payload=None)],  # no payload
         [ts, data(non_standard_payload=True)],
         [ts, data(), wire.Gap(reader_id=READER, writer_id=WRITER, gap_start=1,

@@ -789,10 +789,15 @@ class MessageBuilder:
 _DST_TS_DATA = struct.Struct("<BBH12sBBHiIBBHHH4s4siI")  # INFO_DST, INFO_TS, DATA fixed part
 
 
+_KEY_HASH_PID = struct.pack("<HH", C.PID_KEY_HASH, 16)
+_SENTINEL = struct.pack("<HH", C.PID_SENTINEL, 0)
+
+
 def encode_data_message(header: bytes, dst: bytes, subs: Sequence[Submessage],
                         max_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> bytes | None:
     """``header`` + INFO_DST(``dst``) + ``subs`` as one datagram, for the shape every plain
-    write produces: INFO_TS with a time, a DATA without inline QoS, optionally a HEARTBEAT.
+    write produces: INFO_TS with a time, a DATA whose inline QoS is at most a key hash (a
+    keyed write), optionally a HEARTBEAT.
 
     The same bytes :class:`MessageBuilder` makes, with one ``struct`` call instead of a
     builder and a dispatch per submessage (a small write's message costs ~1 µs, not ~9).
@@ -803,32 +808,40 @@ def encode_data_message(header: bytes, dst: bytes, subs: Sequence[Submessage],
         return None
     ts, data = subs[0], subs[1]
     if type(ts) is not InfoTs or type(data) is not Data or ts.timestamp is None \
-            or data.inline_qos is not None or data.non_standard_payload:
+            or data.non_standard_payload:
         return None
     payload = data.serialized_payload
     sn = data.writer_sn
     if payload is None or sn < 1 or len(dst) != 12 or dst == GUIDPREFIX_UNKNOWN:
         return None
+    flags = C.FLAG_E | (C.DATA_FLAG_K if data.key_only else C.DATA_FLAG_D)
+    qos = data.inline_qos
+    inline = b""
+    if qos is not None:
+        key = qos.key_hash
+        if qos.status_info is not None or qos.parameters or key is None or len(key) != 16:
+            return None
+        inline = b"".join((_KEY_HASH_PID, key, _SENTINEL))
+        flags |= C.DATA_FLAG_Q
     tail = b""
     if n_subs == 3:
         hb = subs[2]
         if type(hb) is not Heartbeat:
             return None
         tail = _e_heartbeat(hb)
-    n = 20 + len(payload)
+    n = 20 + len(inline) + len(payload)
     pad = (-n) & 3
     if len(header) + 64 + n + pad + len(tail) > max_size:
         return None
     sec, rem = divmod(ts.timestamp, 1_000_000_000)
     if not -(1 << 31) <= sec < 1 << 31:
         return None
-    flags = C.FLAG_E | (C.DATA_FLAG_K if data.key_only else C.DATA_FLAG_D)
     head = _DST_TS_DATA.pack(
         C.SMID_INFO_DST, C.FLAG_E, 12, dst,
         C.SMID_INFO_TS, C.FLAG_E, 8, sec, -((-rem << 32) // 1_000_000_000),
         C.SMID_DATA, flags, n + pad, data.extra_flags, 16, data.reader_id, data.writer_id,
         sn >> 32, sn & 0xFFFFFFFF)
-    return b"".join((header, head, payload, _PADS[pad], tail))
+    return b"".join((header, head, inline, payload, _PADS[pad], tail))
 
 
 # The compiled twin (ext/rtps_parse.pyx) replaces parse_message when built, unless
