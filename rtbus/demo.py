@@ -15,7 +15,6 @@ import time
 from typing import Any
 
 from . import netns
-from .cli import subcommand
 
 SHAPE_IDL = """
 @appendable
@@ -80,7 +79,8 @@ def _run(args: argparse.Namespace) -> int:
         return 0 if received == args.samples and disposed else 1
 
 
-def _demo(args: argparse.Namespace) -> int:
+def demo(args: argparse.Namespace) -> int:
+    """``rtbus demo``'s handler: into a private namespace first, then run."""
     if not netns.inside() and os.environ.get(netns.ENV_FLAG) != "0":
         wrapped = netns.wrap([sys.executable, "-m", "rtbus", *sys.argv[1:]])
         if wrapped is not None:
@@ -88,26 +88,3 @@ def _demo(args: argparse.Namespace) -> int:
             os.execvp(wrapped[0], wrapped)
         os.environ[netns.ENV_FLAG] = "0"
     return _run(args)
-
-
-def _count(minimum: int, maximum: int | None = None) -> Any:
-    """An argparse type: an int in ``minimum..maximum``, with a message saying so."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum or (maximum is not None and value > maximum):
-            bound = f"{minimum}..{maximum}" if maximum is not None else f">= {minimum}"
-            raise argparse.ArgumentTypeError(f"expected {bound}, got {value}")
-        return value
-    return parse
-
-
-@subcommand
-def _register(subparsers: Any) -> None:
-    p = subparsers.add_parser("demo", help="publish and subscribe ShapeType on a private network")
-    p.add_argument("--domain", type=_count(0, 232), default=0, help="DDS domain id (0..232)")
-    p.add_argument("--samples", type=_count(1), default=1000, help="how many samples to send")
-    p.add_argument("--show", type=_count(0), default=10, help="how many samples to print")
-    p.set_defaults(handler=_demo)

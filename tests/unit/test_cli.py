@@ -83,3 +83,13 @@ def test_subcommands_are_pluggable() -> None:
         assert cli.main(["hello"]) == 42
     finally:
         cli._REGISTRARS.remove(_hello)
+
+
+def test_version_and_the_command_list() -> None:
+    from rtbus import __version__, cli
+
+    run = rtbus("--version")
+    assert run.returncode == 0 and run.stdout.strip() == f"rtbus {__version__}"
+    help_text = rtbus("--help").stdout
+    assert [r.__module__ for r in cli.COMMANDS] == ["rtbus.cli.demo", "rtbus.cli.idl"]
+    assert "demo" in help_text and "idl" in help_text

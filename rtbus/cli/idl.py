@@ -1,46 +1,25 @@
-"""The ``rtbus`` command line: ``rtbus idl compile``, ``rtbus idl check`` (and more to come).
-
-Each subcommand is one function decorated with :func:`subcommand`, which receives the
-argparse subparsers object, adds its parser and sets ``handler``; ``main`` knows nothing about
-the individual commands. Adding ``rtbus demo`` is writing one such function.
-
-Exit codes: 0 success, 1 the input is wrong (an IDL error, printed as ``file:line:col:
-message`` like a compiler), 2 usage error (argparse).
-"""
+"""``rtbus idl compile`` (IDL files and trees to typed Python modules) and ``rtbus idl
+check`` (errors as ``file:line:col: message``, like a compiler). Exit code 1: the IDL is
+wrong."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-from typing import Callable
 
-from .errors import IdlError
-
-Handler = Callable[[argparse.Namespace], int]
-Registrar = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
-
-_REGISTRARS: list[Registrar] = []
-
-
-def subcommand(register: Registrar) -> Registrar:
-    """Register a function that adds one top-level subcommand to the parser."""
-    _REGISTRARS.append(register)
-    return register
+from ..errors import IdlError
 
 
 def _print_idl_error(err: IdlError) -> None:
     print(str(err), file=sys.stderr)  # file:line:col: message, as compilers print
 
 
-# --- rtbus idl ... --------------------------------------------------------------------------
-
 def _idl_compile(args: argparse.Namespace) -> int:
     """Compile files and trees in one run: included files become modules of their own,
     imported by the modules that use their types (see :mod:`rtbus.idl.codegen`)."""
     from pathlib import Path
 
-    from .idl.codegen import Compilation
+    from ..idl.codegen import Compilation
 
     status = 0
     comp = Compilation(args.output, args.include)
@@ -72,7 +51,7 @@ def _idl_compile(args: argparse.Namespace) -> int:
 
 
 def _idl_check(args: argparse.Namespace) -> int:
-    from .idl import parse_file
+    from ..idl import parse_file
 
     status = 0
     for source in args.files:
@@ -87,8 +66,7 @@ def _idl_check(args: argparse.Namespace) -> int:
     return status
 
 
-@subcommand
-def _idl(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     idl = subparsers.add_parser("idl", help="work with IDL files",
                                 description="Check IDL files or compile them to Python.")
     actions = idl.add_subparsers(dest="idl_command", metavar="ACTION", required=True)
@@ -120,33 +98,3 @@ def _idl(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
                                description="Parse IDL files; exit 1 if any has an error.")
     common(check)
     check.set_defaults(handler=_idl_check)
-
-
-# --- entry point ----------------------------------------------------------------------------
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="rtbus", description="rtbus: a brokerless DDS-style "
-                                                               "real-time data bus")
-    parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="more logging (-v info, -vv debug)")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    from . import demo  # noqa: F401  - registers ``rtbus demo``
-
-    for register in _REGISTRARS:
-        register(subparsers)
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    handler: Handler = args.handler
-    try:
-        return handler(args)
-    except KeyboardInterrupt:
-        return 130
-
-
-__all__ = ["build_parser", "main", "subcommand"]
