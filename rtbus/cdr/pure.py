@@ -60,6 +60,9 @@ _PID_SENTINEL = 0x3F02
 _ENCODE_FAILURES = (struct.error, TypeError, ValueError, OverflowError, AttributeError,
                     UnicodeEncodeError)
 
+# the most elements a key-only sequence whose elements may take no bytes is read with
+_MAX_EMPTY_KEY_ELEMENTS = 1 << 16
+
 
 class _Writer:
     __slots__ = ("buf", "origin")
@@ -617,6 +620,11 @@ class _Compiler:
         bound = t.bound
         unpack_from = self.u32.unpack_from
         emin = max(self.min_size(t.element), 1)
+        # A key-only element can take no bytes at all (a nested struct with no @key members
+        # and only optional members: all of it is key, but optionals are never key).
+        # Then the bytes cannot bound the count: the sequence's bound or a fixed cap does.
+        empty_cap = (bound if bound is not None else _MAX_EMPTY_KEY_ELEMENTS) \
+            if self.key_only and self.min_size(t.element) == 0 else None
 
         def dec_listseq(r: _Reader) -> list[Any]:
             pos = r.pos
@@ -636,7 +644,11 @@ class _Compiler:
             pos += 4
             if bound is not None and n > bound:
                 raise _fail(r, f"sequence length {n} exceeds its bound {bound}", pos - 4)
-            if n > (r.end - pos) // emin:
+            if empty_cap is not None:
+                if n > empty_cap:
+                    raise _fail(r, f"sequence length {n} of key elements exceeds the cap "
+                                   f"{empty_cap}", pos - 4)
+            elif n > (r.end - pos) // emin:
                 raise _fail(r, f"sequence length {n} cannot fit in the {r.end - pos} bytes "
                                f"that remain", pos - 4)
             r.pos = pos

@@ -310,3 +310,28 @@ def test_extractor_is_compiled_once_per_type() -> None:
     assert cdr.key_extractor(cls) is cdr.key_extractor(cls.__rtbus_type__)  # type: ignore[attr-defined]
     assert not cdr.key_extractor(cls).decodes_instead("XCDR2")
     assert not cdr.key_extractor(cls).decodes_instead("XCDR1", key_payload=True)
+
+
+def test_a_key_sequence_of_elements_that_take_no_bytes() -> None:
+    """A nested struct with no @key members is all key, but its optional members are not:
+    with only optionals its key form is empty, so the bytes cannot bound a sequence of it
+    (found by the random round trip); the sequence's bound, or a fixed cap, does."""
+    inner = M.StructType("keys::AllOptional", [M.Member("m0", M.BOOLEAN, optional=True)],
+                         extensibility="final")
+    outer = M.StructType("keys::SeqOfAllOptional",
+                         [M.Member("m0", M.SequenceType(inner, None), key=True)],
+                         extensibility="final")
+    for t in (inner, outer):
+        M.finalize_member_ids(t)
+    materialize([inner, outer])
+    sample = outer.pyclass(m0=[inner.pyclass(m0=None)] * 3)
+    for rep, end in MODES:
+        payload = cdr.encode_key(sample, rep, end)
+        back = cdr.decode_key_payload(outer.pyclass, payload)
+        assert len(back.m0) == 3
+        assert cdr.key_extractor(outer.pyclass).from_key(payload) == cdr.key_hash(sample)
+    hostile = bytes.fromhex("00010000") + (1 << 30).to_bytes(4, "little")  # XCDR1: no DHEADER
+    with pytest.raises(DecodeError, match="exceeds the cap"):
+        cdr.decode_key_payload(outer.pyclass, hostile)
+    with pytest.raises(DecodeError):
+        cdr.key_extractor(outer.pyclass).from_key(hostile)
