@@ -3,7 +3,8 @@
 The first thing pytest does here is re-execute itself under ``unshare`` (see ``rtbus.netns``)
 unless it already runs in such a namespace, so no DDS datagram a test sends (rtbus, Cyclone,
 RTI) can leave the machine. Where namespaces are unavailable the suite runs with
-``RTBUS_NETNS=0`` and network tests use loopback-only unicast discovery.
+``RTBUS_NETNS=0`` and network tests use loopback-only unicast discovery. Hypothesis runs
+derandomized unless ``RTBUS_HYPOTHESIS=explore``.
 """
 
 from __future__ import annotations
@@ -12,8 +13,16 @@ import os
 import sys
 
 import pytest
+from hypothesis import settings
 
 from rtbus import netns
+
+# Property tests: the same examples on every run by default, so the README's test command
+# (and CI) is reproducible and a red run can be repeated; RTBUS_HYPOTHESIS=explore draws new
+# random examples and more of them, for hunting (what it finds becomes an explicit test).
+settings.register_profile("repeatable", derandomize=True, deadline=None, database=None)
+settings.register_profile("explore", max_examples=500, deadline=None)
+settings.load_profile(os.environ.get("RTBUS_HYPOTHESIS", "repeatable"))
 
 
 def pytest_configure(config: pytest.Config) -> None:
