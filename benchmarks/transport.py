@@ -1,8 +1,11 @@
 """Transport benchmark: rtbus vs cyclonedds-python vs eclipse-zenoh (Python), in ONE run.
 
     python -m rtbus.netns python benchmarks/transport.py [--quick] [--libs rtbus,cyclone]
+        [--baseline DIR]
 
-(``--libs`` runs a subset for development; only full runs are committed.)
+(``--libs`` runs a subset for development; only full runs are committed.) ``--baseline DIR``
+adds the keyed 64 B throughput of another rtbus tree (a git worktree of an older commit with
+its extensions built in place) to the same run, for before/after ratios.
 
 Each side runs in its own process (benchmarks/peers/transport_peer.py), all inside one private
 network namespace (the script re-executes itself through rtbus.netns when not inside one, so no
@@ -13,7 +16,10 @@ all libraries' pairs stay up and take turns in short blocks (the VM's speed drif
 latency()).
 throughput: reliable KEEP_ALL (zenoh: reliable + CongestionControl.BLOCK), 64 B, 4 KiB, 256 KiB,
 the writer sends for a fixed time (capped in samples), the reader counts every sample and checks
-that none is missing or out of order; rate = samples / (last - first arrival).
+that none is missing or out of order; rate = samples / (last - first arrival). A keyed case
+(``rtbus-keyed``, ``cyclone-keyed``: the OMG ShapeType over four instances, the 64 B in its
+sequence) runs next to the keyless one, since keyed DATA take another path (key hash, inline
+QoS) at both ends.
 Prints a Markdown table and writes results/transport.json.
 """
 
@@ -39,10 +45,17 @@ LAT_BLOCKS = 30  # latency runs interleave the libraries in this many blocks (se
 WARMUP = 200  # round trips per library before the measured blocks
 
 
+BASELINES: dict[str, str] = {}  # "rtbus-keyed@<commit>" -> that tree's directory
+
+
 def spawn(lib: str, role: str, size: int, arg: float) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(PEER), lib, role, str(size), str(arg)],
+    name, _, commit = lib.partition("@")
+    env = dict(os.environ)
+    if commit:  # another rtbus tree, imported first
+        env["PYTHONPATH"] = BASELINES[lib]
+    return subprocess.Popen([sys.executable, str(PEER), name, role, str(size), str(arg)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-                            cwd=HERE.parent)
+                            cwd=BASELINES.get(lib, HERE.parent), env=env)
 
 
 def wait_line(proc: subprocess.Popen, want: str | None, timeout: float) -> str:
@@ -181,6 +194,20 @@ def table(lat: list[dict], tput: list[dict]) -> str:
             else:
                 cells.append("failed")
         lines.append(f"| throughput reliable | {size} B | " + " | ".join(cells) + " |")
+    row = {r["lib"]: r for r in tput if "-keyed" in r["lib"]}
+    if row:
+        cells = []
+        for x in ("rtbus-keyed", "cyclone-keyed"):
+            r = row.get(x, {})
+            cells.append(f'{r["samples_per_s"]:,} /s' + ("" if r["lossless"] else
+                         " (COUNT MISMATCH)") if "samples_per_s" in r else "failed")
+        lines.append("| throughput reliable, keyed ShapeType | 64 B | " + " | ".join(cells)
+                     + " | n/a |")
+        for lib, r in row.items():
+            if "@" in lib and "samples_per_s" in r:
+                ratio = row.get("rtbus-keyed", {}).get("samples_per_s", 0) / r["samples_per_s"]
+                lines.append(f"| keyed 64 B, rtbus at {lib.split('@')[1]} | 64 B | "
+                             f'{r["samples_per_s"]:,} /s (this tree {ratio:.2f}x) | | |')
     return "\n".join(lines)
 
 
@@ -203,15 +230,23 @@ def main() -> int:
         for row in latency(libs, size, rounds, blocks):
             lat.append(row)
             print(json.dumps(row), file=sys.stderr, flush=True)
+    keyed = [f"{lib}-keyed" for lib in libs if lib in ("rtbus", "cyclone")]
+    if "--baseline" in sys.argv:
+        tree = Path(sys.argv[sys.argv.index("--baseline") + 1]).resolve()
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree,
+                                capture_output=True, text=True).stdout.strip()
+        BASELINES[f"rtbus-keyed@{commit}"] = str(tree)
+        keyed.append(f"rtbus-keyed@{commit}")
     tput = []
     for size in TPUT_SIZES:
-        for lib in libs:
+        for lib in libs + (keyed if size == 64 else []):
             tput.append(throughput(lib, size, seconds))
             print(json.dumps(tput[-1]), file=sys.stderr, flush=True)
     md = table(lat, tput)
     print(md)
     result = {"command": "python -m rtbus.netns python benchmarks/transport.py"
-                         + (" --quick" if quick else ""),
+                         + (" --quick" if quick else "")
+                         + (" --baseline DIR" if "--baseline" in sys.argv else ""),
               "argv": shlex.join(sys.argv), "machine": machine(),
               "wall_s": round(time.monotonic() - t0, 1), "latency_rounds": rounds,
               "throughput_send_seconds": seconds, "latency": lat, "throughput": tput,

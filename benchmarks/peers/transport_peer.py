@@ -2,7 +2,9 @@
 
     python transport_peer.py LIB ROLE SIZE ARG
 
-LIB: rtbus | cyclone | zenoh.  ROLE:
+LIB: rtbus | cyclone | zenoh, or rtbus-keyed | cyclone-keyed: the keyed OMG ShapeType
+(@appendable, @key string color; four instances in turn) carrying the SIZE bytes in its
+``additional_payload_size``, instead of the keyless Blob.  ROLE:
   pong  echo every "ping" sample on "pong" until stdin closes (ARG unused)
   ping  after "ready", "run N" on stdin: N round trips of SIZE-byte samples; prints JSON
         with the RTTs (ns), per line, until stdin closes (ARG unused)
@@ -21,6 +23,9 @@ import threading
 import time
 
 SEND_CAP = {64: 1_000_000, 4096: 400_000, 262144: 12_000}
+COLORS = ("BLUE", "RED", "GREEN", "YELLOW")
+SHAPE_IDL = """@appendable struct ShapeType { @key string<128> color; int32 x; int32 y;
+  int32 shapesize; sequence<uint8> additional_payload_size; };"""
 ZENOH_PORT = 7447
 
 
@@ -44,10 +49,14 @@ class Endpoint:
 
 
 class RtbusEndpoint(Endpoint):
-    def __init__(self, out_topic: str, in_topic: str | None) -> None:
+    def __init__(self, out_topic: str, in_topic: str | None, keyed: bool = False) -> None:
         import rtbus
         import rtbus.idl
-        self.Blob = rtbus.idl.loads("struct Blob { sequence<octet> data; };").Blob
+        self.keyed, self.n = keyed, 0
+        if keyed:
+            self.Blob = rtbus.idl.loads(SHAPE_IDL).ShapeType
+        else:
+            self.Blob = rtbus.idl.loads("struct Blob { sequence<octet> data; };").Blob
         qos = rtbus.Qos(reliability="reliable", history="keep_all")
         self.dp = rtbus.Participant(0)
         self.dp.__enter__()
@@ -57,10 +66,18 @@ class RtbusEndpoint(Endpoint):
             if in_topic else None
 
     def write(self, data: bytes) -> None:
-        self.writer.write(self.Blob(data=data))
+        if self.keyed:
+            self.n += 1
+            self.writer.write(self.Blob(color=COLORS[self.n & 3], x=self.n, y=0, shapesize=30,
+                                        additional_payload_size=data))
+        else:
+            self.writer.write(self.Blob(data=data))
 
     def take(self, timeout: float) -> list:
-        return [s.data.data for s in self.reader.take(timeout=timeout) if s.info.valid_data]
+        got = self.reader.take(timeout=timeout)
+        if self.keyed:
+            return [s.data.additional_payload_size for s in got if s.info.valid_data]
+        return [s.data.data for s in got if s.info.valid_data]
 
     def wait_matched(self) -> bool:
         ok = True
@@ -75,7 +92,7 @@ class RtbusEndpoint(Endpoint):
 
 
 class CycloneEndpoint(Endpoint):
-    def __init__(self, out_topic: str, in_topic: str | None) -> None:
+    def __init__(self, out_topic: str, in_topic: str | None, keyed: bool = False) -> None:
         from dataclasses import dataclass
 
         from cyclonedds.core import (
@@ -90,6 +107,7 @@ class CycloneEndpoint(Endpoint):
         from cyclonedds.domain import DomainParticipant
         from cyclonedds.idl import IdlStruct
         from cyclonedds.idl import types as t
+        from cyclonedds.idl.annotations import appendable, key
         from cyclonedds.pub import DataWriter
         from cyclonedds.sub import DataReader
         from cyclonedds.topic import Topic
@@ -99,26 +117,43 @@ class CycloneEndpoint(Endpoint):
         class Blob(IdlStruct, typename="Blob"):
             data: t.sequence[t.uint8]
 
-        self.Blob, self.duration = Blob, duration
+        @dataclass
+        @appendable
+        class ShapeType(IdlStruct, typename="ShapeType"):
+            color: t.bounded_str[128]
+            key("color")
+            x: t.int32
+            y: t.int32
+            shapesize: t.int32
+            additional_payload_size: t.sequence[t.uint8]
+
+        self.keyed, self.n = keyed, 0
+        self.Blob, self.duration = (ShapeType if keyed else Blob), duration
         qos = Qos(Policy.Reliability.Reliable(duration(seconds=60)), Policy.History.KeepAll)
         self.dp = DomainParticipant(0)
-        self.writer = DataWriter(self.dp, Topic(self.dp, out_topic, Blob), qos=qos) \
+        self.writer = DataWriter(self.dp, Topic(self.dp, out_topic, self.Blob), qos=qos) \
             if out_topic else None
         self.reader = None
         if in_topic:
-            self.reader = DataReader(self.dp, Topic(self.dp, in_topic, Blob), qos=qos)
+            self.reader = DataReader(self.dp, Topic(self.dp, in_topic, self.Blob), qos=qos)
             self.ws = WaitSet(self.dp)
             self.ws.attach(ReadCondition(self.reader, SampleState.Any | ViewState.Any
                                          | InstanceState.Any))
 
     def write(self, data: bytes) -> None:
-        self.writer.write(self.Blob(data))
+        if self.keyed:
+            self.n += 1
+            self.writer.write(self.Blob(COLORS[self.n & 3], self.n, 0, 30, data))
+        else:
+            self.writer.write(self.Blob(data))
 
     def take(self, timeout: float) -> list:
         got = self.reader.take(N=1000)
         if not got:
             self.ws.wait(self.duration(seconds=timeout))
             got = self.reader.take(N=1000)
+        if self.keyed:
+            return [s.additional_payload_size for s in got if s.sample_info.valid_data]
         return [s.data for s in got if s.sample_info.valid_data]
 
     def wait_matched(self) -> bool:
@@ -187,10 +222,12 @@ class ZenohEndpoint(Endpoint):
 
 
 def endpoint(lib: str, out_topic: str, in_topic: str | None, role: str) -> Endpoint:
-    if lib == "rtbus":
-        return RtbusEndpoint(out_topic, in_topic)
-    if lib == "cyclone":
-        return CycloneEndpoint(out_topic, in_topic)
+    name, _, kind = lib.partition("-")
+    keyed = kind == "keyed"
+    if name == "rtbus":
+        return RtbusEndpoint(out_topic, in_topic, keyed)
+    if name == "cyclone":
+        return CycloneEndpoint(out_topic, in_topic, keyed)
     return ZenohEndpoint(out_topic, in_topic, listen=role in ("pong", "recv"))
 
 
@@ -259,9 +296,15 @@ def run_send(ep: Endpoint, size: int, seconds: float) -> None:
 
 
 def run_recv(ep: Endpoint, timeout: float) -> None:
+    """Count until the end marker and every sample before it have arrived. Keyless: in
+    order. Keyed: each sample once (Cyclone's take groups samples by instance, so order
+    across instances is not the writer's)."""
     print("ready", flush=True)
+    keyed = getattr(ep, "keyed", False)
+    seen: set[int] = set()
     expected = count = 0
-    t_first = t_last = 0.0
+    last: int | None = None
+    t_first = 0.0
     out_of_order = 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -270,16 +313,20 @@ def run_recv(ep: Endpoint, timeout: float) -> None:
             count += 1
             if count == 1:
                 t_first = time.perf_counter()
-            if seq != expected:
+            if keyed:
+                seen.add(seq)
+            elif seq != expected:
                 out_of_order += 1
             expected = seq + 1
             if end:
-                t_last = time.perf_counter()
-                emit({"received": count, "last_seq": seq, "out_of_order": out_of_order,
-                      "seconds": t_last - t_first,
-                      "count_ok": out_of_order == 0 and count == seq + 1})
-                sys.stdin.read()  # stay (and acknowledge) until the driver is done
-                return
+                last = seq
+        if last is not None and count >= last + 1:
+            t_last = time.perf_counter()
+            ok = (len(seen) == count if keyed else out_of_order == 0) and count == last + 1
+            emit({"received": count, "last_seq": last, "out_of_order": out_of_order,
+                  "seconds": t_last - t_first, "count_ok": ok})
+            sys.stdin.read()  # stay (and acknowledge) until the driver is done
+            return
     emit({"error": "timeout", "received": count, "out_of_order": out_of_order})
 
 
