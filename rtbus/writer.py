@@ -56,6 +56,8 @@ class Writer(StatusMixin, Generic[T]):
         self._matched = asyncio.Event()
         self._keyed = topic.keyed  # computed from the type model: once, not per sample
         self._key_hash = cdr.key_hasher(topic.type)  # compiled once per type
+        self._type = topic.type
+        self._node = participant.node  # the engine, looked up once (the write path is hot)
         self._init_statuses()
         self._blocking = qos.history_kind == "keep_all"
         self._closed = False
@@ -111,8 +113,10 @@ class Writer(StatusMixin, Generic[T]):
         self._instance_op(sample, STATUS_UNREGISTERED, timestamp)
 
     def _encode(self, sample: Any) -> tuple[bytes, bytes | None]:
-        self._check_open()
-        self._check(sample)
+        if self._closed:
+            self._check_open()
+        if not isinstance(sample, self._type):
+            self._check(sample)
         payload = cdr.encode(sample, representation=self._representation)  # type: ignore[arg-type]
         return payload, (self._key_hash(sample) if self._keyed else None)
 
@@ -140,7 +144,7 @@ class Writer(StatusMixin, Generic[T]):
     def _submit(self, payload: bytes, key_hash: bytes | None, status: int,
                 timestamp: float | None) -> None:
         ts = time.time_ns() if timestamp is None else int(timestamp * 1e9)
-        node = self.participant.node
+        node = self._node
         if not self._blocking:
             self._written(node.write(self._guid, payload, key_hash, status, ts))
             return
@@ -198,7 +202,7 @@ class Writer(StatusMixin, Generic[T]):
 
     def _written(self, result: Written | WouldBlock) -> None:
         if isinstance(result, Written):
-            with self._acks.lock:
+            with self._acks.mutex:
                 self._last_seq = result.seq
                 if result.acked > self._acked:
                     self._acked = result.acked

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import math
+import operator
+import struct
 from collections.abc import Callable
 from typing import Any
 
 from ..types import model as M
-from .pure import _Reader, _Writer, bitmask_size, enum_size, key_compiler
+from .pure import _Reader, _Writer, bitmask_size, enum_size, key_compiler, key_members_of
 
 _KEY_CACHE = "_rtbus_cdr_key"
 
@@ -160,18 +162,65 @@ def key_hasher(cls_or_model: Any, representation: str = "XCDR2") -> Callable[[An
             return zero
         fn = keyless
     else:
-        enc, _ = _codecs(t, xcdr2, False)
         hashed = max_key_size(t, xcdr2) > 16
-        md5 = hashlib.md5
-
-        def keyed(sample: Any) -> bytes:
-            w = _Writer(0)
-            enc(w, sample)
-            key = bytes(w.buf).ljust(16, b"\0")
-            return md5(key).digest() if hashed else key
-        fn = keyed
+        fn = _flat_key_hasher(t, xcdr2, hashed) or _generic_key_hasher(t, xcdr2, hashed)
     cache[hkey] = fn
     return fn
+
+
+def _generic_key_hasher(t: Any, xcdr2: bool, hashed: bool) -> Callable[[Any], bytes]:
+    enc, _ = _codecs(t, xcdr2, False)
+    md5 = hashlib.md5
+
+    def keyed(sample: Any) -> bytes:
+        w = _Writer(0)
+        enc(w, sample)
+        key = bytes(w.buf).ljust(16, b"\0")
+        return md5(key).digest() if hashed else key
+    return keyed
+
+
+_FLAT_FORMATS = frozenset("?bBhHiIqQfd")
+
+
+def _flat_key_hasher(t: Any, xcdr2: bool, hashed: bool) -> Callable[[Any], bytes] | None:
+    """The common keys as one call: a single string member (ShapeType's color), or top-level
+    numeric members (one ``struct`` pack, padding laid out once). None for anything else,
+    which the generic key encoder handles; ``test_cdr_keys`` checks both agree."""
+    if not isinstance(t, M.StructType):
+        return None
+    members = key_members_of(t)
+    if t.extensibility == "mutable":
+        members = sorted(members, key=lambda m: m.id or 0)
+    types = [M.resolve(m.type) for m in members]
+    md5 = hashlib.md5
+    if len(members) == 1 and isinstance(types[0], M.StringType) and not types[0].wide:
+        name = members[0].name
+        be_u32 = struct.Struct(">I").pack
+
+        def string_key(sample: Any) -> bytes:
+            raw = getattr(sample, name).encode()
+            key = (be_u32(len(raw) + 1) + raw + b"\0").ljust(16, b"\0")
+            return md5(key).digest() if hashed else key
+        return string_key
+    prims = [tp for tp in types if isinstance(tp, M.PrimitiveType) and tp.fmt in _FLAT_FORMATS]
+    if not members or len(prims) != len(types):
+        return None
+    fmt, offset = ">", 0
+    for tp in prims:
+        align = min(tp.size, 4 if xcdr2 else 8)
+        pad = -offset % align
+        fmt += "x" * pad + tp.fmt
+        offset += pad + tp.size
+    pack = struct.Struct(fmt).pack
+    get = operator.attrgetter(*(m.name for m in members))
+    single = len(members) == 1
+
+    def numeric_key(sample: Any) -> bytes:
+        values = get(sample)
+        key = (pack(values) if single else pack(*values)).ljust(16, b"\0")
+        return md5(key).digest() if hashed else key
+    return numeric_key
 
 
 def hash_of_serialized_key(model: Any, key: bytes, xcdr2: bool = True) -> bytes:

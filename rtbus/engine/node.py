@@ -393,11 +393,11 @@ class Node:
               timestamp: int) -> Any:
         """One write (Written or WouldBlock), from any thread."""
         return self.call(self.core.write, guid, payload, key_hash, status,  # type: ignore[union-attr]
-                         timestamp, self.now(), timer_slack=WRITE_TIMER_SLACK)
+                         timestamp, time.monotonic(), timer_slack=WRITE_TIMER_SLACK)
 
     def take(self, guid: wire.Guid, max_samples: int | None, select: Any) -> list[Any]:
         return self.call(self.core.take, guid, max_samples,  # type: ignore[union-attr, no-any-return]
-                         self.now(), select, timer_slack=TAKE_TIMER_SLACK)
+                         time.monotonic(), select, timer_slack=TAKE_TIMER_SLACK)
 
     def read(self, guid: wire.Guid, max_samples: int | None, select: Any) -> list[Any]:
         self._check_open()

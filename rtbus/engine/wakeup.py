@@ -17,10 +17,14 @@ from collections.abc import Callable
 
 
 class Wakeup:
-    """``notify()`` wakes every waiter; ``lock`` guards the state the predicates read."""
+    """``notify()`` wakes every waiter; ``lock`` guards the state the predicates read.
+
+    ``mutex`` is the condition's own lock: holding it is holding ``lock``, without the
+    Python-level frames a Condition's ``with`` costs (for the hot path's plain updates)."""
 
     def __init__(self) -> None:
-        self.lock = threading.Condition()
+        self.mutex = threading.RLock()
+        self.lock = threading.Condition(self.mutex)
         self._futures: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     def notify(self) -> None:

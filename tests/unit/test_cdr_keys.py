@@ -335,3 +335,32 @@ def test_a_key_sequence_of_elements_that_take_no_bytes() -> None:
         cdr.decode_key_payload(outer.pyclass, hostile)
     with pytest.raises(DecodeError):
         cdr.key_extractor(outer.pyclass).from_key(hostile)
+
+
+@settings(max_examples=150, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(top_level, st.data())
+def test_key_hasher_fast_paths_equal_the_generic_key_encoder(model: Any, data: Any) -> None:
+    """The one-call hashers (a single string key, flat numeric keys) give what the generic
+    KEYHASH encoder gives, for random types and values, in both representations."""
+    from rtbus.cdr.keyhash import _flat_key_hasher, _generic_key_hasher, max_key_size
+
+    _ready(model)
+    cls = model.pyclass
+    value = data.draw(values_for(model))
+    for xcdr2 in (True, False):
+        hashed = max_key_size(model, xcdr2) > 16
+        fast = _flat_key_hasher(model, xcdr2, hashed)
+        if fast is not None:
+            assert fast(value) == _generic_key_hasher(model, xcdr2, hashed)(value)
+    assert cdr.key_hasher(cls)(value) == cdr.key_hash(value)
+
+
+@pytest.mark.parametrize("kt", KEYED_TYPES, ids=[kt.name for kt in KEYED_TYPES])
+def test_key_hasher_on_the_interop_key_types(kt: Any) -> None:
+    from rtbus.cdr.keyhash import _generic_key_hasher, max_key_size
+
+    model = kt.pyclass.__rtbus_type__
+    generic = _generic_key_hasher(model, True, max_key_size(model, True) > 16)
+    for k in (0, 7, -3, 99):
+        assert cdr.key_hasher(kt.pyclass)(kt.sample(k)) == generic(kt.sample(k))
