@@ -43,6 +43,7 @@ LAT_SIZES = [64, 4096]
 TPUT_SIZES = [64, 4096, 262144]
 LAT_BLOCKS = 30  # latency runs interleave the libraries in this many blocks (see latency())
 WARMUP = 200  # round trips per library before the measured blocks
+KEYED_ROUNDS = 5  # the keyed 64 B throughput cases take turns this many times
 
 
 BASELINES: dict[str, str] = {}  # "rtbus-keyed@<commit>" -> that tree's directory
@@ -203,11 +204,15 @@ def table(lat: list[dict], tput: list[dict]) -> str:
                          " (COUNT MISMATCH)") if "samples_per_s" in r else "failed")
         lines.append("| throughput reliable, keyed ShapeType | 64 B | " + " | ".join(cells)
                      + " | n/a |")
+        mine = row.get("rtbus-keyed", {}).get("runs_samples_per_s") or []
         for lib, r in row.items():
             if "@" in lib and "samples_per_s" in r:
-                ratio = row.get("rtbus-keyed", {}).get("samples_per_s", 0) / r["samples_per_s"]
+                theirs = r.get("runs_samples_per_s") or [r["samples_per_s"]]
+                ratios = sorted(a / b for a, b in zip(mine, theirs, strict=False) if a and b)
+                ratio = ratios[len(ratios) // 2] if ratios else 0.0
                 lines.append(f"| keyed 64 B, rtbus at {lib.split('@')[1]} | 64 B | "
-                             f'{r["samples_per_s"]:,} /s (this tree {ratio:.2f}x) | | |')
+                             f'{r["samples_per_s"]:,} /s (this tree {ratio:.2f}x, median of '
+                             f"{len(ratios)} rounds) | | |")
     return "\n".join(lines)
 
 
@@ -239,9 +244,24 @@ def main() -> int:
         keyed.append(f"rtbus-keyed@{commit}")
     tput = []
     for size in TPUT_SIZES:
-        for lib in libs + (keyed if size == 64 else []):
+        for lib in libs:
             tput.append(throughput(lib, size, seconds))
             print(json.dumps(tput[-1]), file=sys.stderr, flush=True)
+    # keyed 64 B: the cases take turns for KEYED_ROUNDS rounds; each reports its median run
+    # (one 3 s run apiece swung 0.9x-1.3x between two trees of similar speed)
+    runs: dict[str, list[dict]] = {lib: [] for lib in keyed}
+    for _ in range(1 if quick else KEYED_ROUNDS):
+        for lib in keyed:
+            runs[lib].append(throughput(lib, 64, seconds))
+            print(json.dumps(runs[lib][-1]), file=sys.stderr, flush=True)
+    for rs in runs.values():
+        ok = [r for r in rs if "samples_per_s" in r]
+        if not ok:
+            tput.append(rs[-1])
+            continue
+        median = sorted(ok, key=lambda r: r["samples_per_s"])[len(ok) // 2]
+        tput.append({**median, "runs_samples_per_s": [r.get("samples_per_s") for r in rs],
+                     "lossless": all(r.get("lossless") for r in rs)})
     md = table(lat, tput)
     print(md)
     result = {"command": "python -m rtbus.netns python benchmarks/transport.py"
