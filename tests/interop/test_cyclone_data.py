@@ -174,9 +174,15 @@ def test_partition_and_domain_mismatch_with_cyclone_yield_no_data() -> None:
         for i in range(10):
             w.write(Shape(color="BLUE", x=i, y=0, shapesize=1, additional_payload_size=[]))
         assert [s.x for s in take_cyclone(matching, 10)] == list(range(10))
-        time.sleep(0.3)
-        assert wrong_partition.take(N=10) == [] and wrong_domain.take(N=10) == []
+        # the wrong-partition reader was discovered (rtbus saw both Cyclone readers) and
+        # judged: not matched, so nothing was sent to it; the other domain is never seen
+        subs = p.create_reader(rtbus.DCPSSubscription)
+        seen: list = []
+        assert wait_until(lambda: seen.extend(subs.take()) or sum(
+            s.data.topic_name == "Square" and s.info.valid_data for s in seen) >= 2)
         assert w.matched_count == 1
+        assert wrong_partition.get_subscription_matched_status().current_count == 0
+        assert wrong_partition.take(N=10) == [] and wrong_domain.take(N=10) == []
 
 
 def _wait_cyclone_reader_matched(reader: DataReader, seconds: float = 10.0) -> None:

@@ -269,16 +269,32 @@ def test_final_instance_state_dispose_and_color_filter(sub: str) -> None:
     assert "RED  " not in sout
 
 
+def _read_until(proc: subprocess.Popen[str], want: str, timeout: float = 20.0) -> str:
+    """Lines of ``proc`` up to the first containing ``want`` (its progress, observed)."""
+    assert proc.stdout is not None
+    seen: list[str] = []
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if want in line:
+            return "".join(seen)
+    pytest.fail(f"no line with {want!r}; output:\n{''.join(seen)}")
+
+
 def test_sigint_exits_cleanly() -> None:
     proc = _start("rtbus", "-P -t Square -d 95 -w")
-    time.sleep(1.5)
+    head = _read_until(proc, "Create writer for topic: Square color: BLUE")
+    head += _read_until(proc, "Square     BLUE")  # it is publishing: a sample was printed
     proc.send_signal(signal.SIGINT)
-    out = _finish(proc, timeout=10)
-    assert "Create writer for topic: Square color: BLUE" in out and samples(out)
+    out = head + _finish(proc, timeout=10)
+    assert samples(out)
     proc = _start("rtbus", "-S -t Square -d 95")
-    time.sleep(1.0)
+    head = _read_until(proc, "Create reader for topic: Square")
     proc.send_signal(signal.SIGTERM)
-    assert "Create reader for topic: Square" in _finish(proc, timeout=10)
+    _finish(proc, timeout=10)
 
 
 def test_bad_options_exit_code_1() -> None:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 import rtbus
 import rtbus.idl
 from rtbus.qos import XCDR1, XCDR2
 from tests.support.paths import SHAPE_IDL
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.system
 Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
@@ -31,9 +30,10 @@ def test_unset_reader_takes_xcdr2_but_explicit_xcdr1_reader_does_not_match() -> 
         assert xcdr1.qos.data_representation == (XCDR1,)
         assert unset.wait_for_matched(1, 10)
         assert w.wait_for_matched(1, 10)
-        time.sleep(0.5)  # discovery of the second reader has had its chance
+        # the XCDR1-only reader was discovered and judged: incompatible, not matched
+        assert wait_until(lambda: xcdr1.requested_incompatible_qos_status().total_count == 1)
         assert w.matched_count == 1 and xcdr1.matched_count == 0
         w.write(_shape(7))
         got = unset.take(timeout=5.0)
         assert [s.data.x for s in got] == [7]
-        assert xcdr1.take(timeout=0.3) == []
+        assert xcdr1.take() == [] and xcdr1.matched_count == 0  # never matched: nothing to get

@@ -12,7 +12,7 @@ import pytest
 import rtbus
 import rtbus.idl
 from tests.support.paths import SHAPE_IDL
-from tests.support.polling import take_rtbus
+from tests.support.polling import take_rtbus, wait_until
 
 pytestmark = pytest.mark.system
 Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
@@ -114,7 +114,7 @@ def test_take_waiting_in_one_thread_wakes_for_a_write_from_another() -> None:
         out: list = []
         taker = threading.Thread(target=lambda: out.append(r.take(timeout=30)))
         taker.start()
-        time.sleep(0.2)  # let it block in the take: the write must wake it
+        assert wait_until(lambda: r._direct_waiting)  # blocked in the take: the write wakes it
         t0 = time.monotonic()
         w.write(shape("BLUE", 7))
         taker.join(30)
