@@ -18,7 +18,7 @@ The contract (aioquic / h11 style):
   (in out-of-order buffers and the reader history) without copying, so the driver must hand
   the parser immutable datagrams (``bytes``), never a receive buffer it reuses. Fragments are
   copied on arrival.
-* ``rtbus.rtps.simnet.SimParticipant.receive`` is a complete example of a driver's receive
+* ``tests.support.simnet.SimParticipant.receive`` is a complete example of a driver's receive
   path: routing by entity id (ENTITYID_UNKNOWN: every local reader), INFO_DST filtering, and
   passing INFO_TS on as ``source_timestamp``.
 

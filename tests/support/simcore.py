@@ -1,4 +1,4 @@
-"""A ParticipantCore on the simulated network (rtbus.rtps.simnet): the whole sans-IO participant
+"""A ParticipantCore on the simulated network (tests.support.simnet): the whole sans-IO participant
 (SPDP, SEDP, TypeLookup, user endpoints) with real RTPS datagrams and virtual time."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 from rtbus.rtps import wire
 from rtbus.rtps.participant import ParticipantCore
-from rtbus.rtps.simnet import SimNetwork
+from tests.support.simnet import SimNetwork
 
 
 class SimCore:

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 import rtbus.idl
 from rtbus.qos import Qos
 from rtbus.rtps.participant import ParticipantCore
-from rtbus.rtps.simnet import LinkConditions, SimNetwork
 from tests.support.simcore import SimCore
+from tests.support.simnet import LinkConditions, SimNetwork
 
 MODEL = rtbus.idl.parse("struct Blob { @key long id; string text; };").types["Blob"]
 TOPICS = ("A", "B")

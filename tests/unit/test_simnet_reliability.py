@@ -17,8 +17,8 @@ from rtbus.rtps.actions import Sample
 from rtbus.rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED, HistoryQos
 from rtbus.rtps.instances import InstanceState
 from rtbus.rtps.reader import BestEffortReader, ReaderConfig, StatefulReader
-from rtbus.rtps.simnet import LinkConditions, SimNetwork, SimParticipant
 from rtbus.rtps.writer import StatefulWriter, WouldBlock, WriterConfig, Written
+from tests.support.simnet import LinkConditions, SimNetwork, SimParticipant
 
 KEYS = [bytes([k]) * 16 for k in range(1, 4)]
 

@@ -1,6 +1,6 @@
 """The TypeLookup service and type matching between two ParticipantCores on the simulated network.
 
-Every byte crosses ``rtbus.rtps.simnet`` as a real RTPS datagram, so SPDP announces the service
+Every byte crosses ``tests.support.simnet`` as a real RTPS datagram, so SPDP announces the service
 bits, SEDP carries PID_TYPE_INFORMATION, and requests/replies travel over the reliable builtin
 TypeLookup endpoints exactly as they would over UDP.
 """
@@ -19,10 +19,10 @@ from rtbus.rtps.builtin_data import (
     TYPE_LOOKUP_REQUEST_WRITER,
 )
 from rtbus.rtps.sedp import EndpointMatched, InconsistentTopic, RemoteEndpointDiscovered
-from rtbus.rtps.simnet import SimNetwork
 from rtbus.rtps.spdp import ParticipantDiscovered
 from tests.support.paths import SHAPE_IDL
 from tests.support.simcore import SimCore
+from tests.support.simnet import SimNetwork
 
 RELIABLE = Qos(reliability="reliable")
 

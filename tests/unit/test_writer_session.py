@@ -19,8 +19,8 @@ from rtbus.rtps import wire
 from rtbus.rtps.actions import Action, Send
 from rtbus.rtps.history import HistoryQos
 from rtbus.rtps.reader import ReaderConfig, StatefulReader
-from rtbus.rtps.simnet import LinkConditions, SimNetwork
 from rtbus.rtps.writer import StatefulWriter, WriterConfig, Written
+from tests.support.simnet import LinkConditions, SimNetwork
 
 WP = wire.GuidPrefix(bytes(range(1, 13)))
 RP = wire.GuidPrefix(bytes(range(21, 33)))

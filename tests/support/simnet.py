@@ -7,7 +7,8 @@ the bytes on the simulated wire are real RTPS messages built with the wire layer
 ``MessageBuilder`` and parsed with its ``parse_message`` -- so the core is tested against what
 it will see on a socket, including datagram boundaries at the maximum message size.
 
-Nothing here opens a socket.
+Nothing here opens a socket. It lives with the tests, not in the library: only tests
+drive the core this way (``simcore.SimCore`` puts a whole ``ParticipantCore`` on it).
 """
 
 from __future__ import annotations
@@ -20,14 +21,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import MalformedError
-from . import wire
-from .actions import Acknowledged, Action, Deliver, Sample, SampleRejected, SamplesLost, Send
-from .fragments import DEFAULT_MAX_MESSAGE_SIZE
-from .reader import StatefulReader
-from .writer import StatefulWriter
+from rtbus.errors import MalformedError
+from rtbus.rtps import wire
+from rtbus.rtps.actions import (
+    Acknowledged,
+    Action,
+    Deliver,
+    Sample,
+    SampleRejected,
+    SamplesLost,
+    Send,
+)
+from rtbus.rtps.fragments import DEFAULT_MAX_MESSAGE_SIZE
+from rtbus.rtps.reader import StatefulReader
+from rtbus.rtps.writer import StatefulWriter
 
-log = logging.getLogger("rtbus.rtps.simnet")
+log = logging.getLogger("tests.simnet")
 
 _TO_READER = (wire.Data, wire.DataFrag, wire.Heartbeat, wire.Gap, wire.HeartbeatFrag)
 
