@@ -445,8 +445,11 @@ class ParticipantCore:
         unicast = tuple(loc for loc in ev.locators if not _is_multicast(loc))
         locators = unicast or ev.locators
         if ev.remote.endpoint_guid in self._matched_endpoint(local):
-            # a repeated match (e.g. a re-announced endpoint): re-adding would reset the proxy
-            # and make the writer GAP what is still in flight to that reader
+            # a re-announced endpoint (its QoS changed, still compatible): re-adding would
+            # reset the proxy and make the writer GAP what is still in flight to that reader,
+            # so only the reader's view of the writer's QoS is updated
+            if local.entity_id in self.readers:
+                self.readers[local.entity_id].core.update_writer(remote, ev.remote.qos)
             return
         if local.entity_id in self.writers:
             ep = self.writers[local.entity_id]
@@ -456,7 +459,8 @@ class ParticipantCore:
                                              now=self._now))
         elif local.entity_id in self.readers:
             ep = self.readers[local.entity_id]
-            self._perform(ep.core.add_writer(remote, locators, reliable=reliable), ep)
+            self._perform(ep.core.add_writer(remote, locators, reliable=reliable,
+                                             qos=ev.remote.qos), ep)
         else:
             return
         ep.matched.add(ev.remote.endpoint_guid)

@@ -157,13 +157,17 @@ class WriterProxy:
         "next_seq",
         "pending",
         "prefix",
+        "qos",
         "reassembler",
         "reliable",
     )
 
     def __init__(self, guid: wire.Guid, locators: tuple, reliable: bool,
-                 reassembler: Reassembler) -> None:
+                 reassembler: Reassembler, qos: Any = None) -> None:
         self.guid = guid
+        # the writer's QoS as it announced it (None for builtin writers): ownership strength,
+        # deadline, liveliness and lifespan are decided here, in the reader path
+        self.qos = qos
         self.prefix = guid.prefix
         self.entity_id = guid.entity_id
         self.locators = locators
@@ -242,13 +246,15 @@ class StatefulReader:
 
     # -- matching ---------------------------------------------------------------------------
     def add_writer(self, guid: wire.Guid, locators: tuple | list, reliable: bool = True,
-                   now: float = 0.0) -> list[Action]:
-        """Match a writer. A reliable reader sends a pre-emptive ACKNACK to get a HEARTBEAT."""
+                   now: float = 0.0, qos: Any = None) -> list[Action]:
+        """Match a writer (``qos``: all of its announced QoS). A reliable reader sends a
+        pre-emptive ACKNACK to get a HEARTBEAT."""
         reliable = reliable and self.config.reliable
         cfg = self.config
         proxy = WriterProxy(guid, tuple(locators), reliable,
                             Reassembler(cfg.max_sample_size, cfg.max_bytes_in_progress,
-                                        cfg.max_samples_in_progress, newest_wins=not reliable))
+                                        cfg.max_samples_in_progress, newest_wins=not reliable),
+                            qos)
         self.writers[guid] = proxy
         if not reliable:
             return []
@@ -257,6 +263,12 @@ class StatefulReader:
                            reader_sn_state=wire.SequenceNumberSet(1, ()),
                            count=proxy.acknack_count, final=False)
         return [Send(proxy.prefix, proxy.locators, (ack,))]
+
+    def update_writer(self, guid: wire.Guid, qos: Any) -> None:
+        """A matched writer re-announced itself with other (still compatible) QoS."""
+        proxy = self.writers.get(guid)
+        if proxy is not None:
+            proxy.qos = qos
 
     def remove_writer(self, guid: wire.Guid, now: float = 0.0) -> list[Action]:
         """Unmatch a writer: instances only it kept alive become NOT_ALIVE_NO_WRITERS."""

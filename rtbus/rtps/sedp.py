@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from typing import Literal, Union
+from typing import Any, Literal, Union
 
 from ..errors import MalformedError
 from . import wire
@@ -139,6 +139,7 @@ class SedpState:
         self.remote: dict[bytes, EndpointData] = {}
         self.participants: dict[bytes, ParticipantData] = {}
         self.matches: set[tuple[bytes, bytes]] = set()  # (local guid, remote guid)
+        self._matched_qos: dict[tuple[bytes, bytes], Any] = {}  # the remote's QoS at match
         self._incompatible: dict[tuple[bytes, bytes], tuple[int, ...]] = {}
 
     # --- participants ----------------------------------------------------------------------
@@ -203,9 +204,11 @@ class SedpState:
             STATUS_INFO_DISPOSED | STATUS_INFO_UNREGISTERED)]
         for pair in [p for p in self.matches if p[0] == guid]:
             self.matches.discard(pair)
+            self._matched_qos.pop(pair, None)
             out.append(EndpointUnmatched(guid, pair[1], "local_removed"))
         for pair in [p for p in self.matches if p[1] == guid]:  # its local counterparts
             self.matches.discard(pair)
+            self._matched_qos.pop(pair, None)
             out.append(EndpointUnmatched(pair[0], guid, "remote_removed"))
         for pair in [p for p in self._incompatible if guid in p]:
             del self._incompatible[pair]
@@ -281,10 +284,15 @@ class SedpState:
             self._incompatible.pop(pair, None)
             if pair not in self.matches:
                 self.matches.add(pair)
+                self._matched_qos[pair] = remote.qos
+                out.append(EndpointMatched(pair[0], remote, locators))
+            elif self._matched_qos.get(pair) != remote.qos:  # re-announced, still compatible
+                self._matched_qos[pair] = remote.qos
                 out.append(EndpointMatched(pair[0], remote, locators))
             return out
         if pair in self.matches:
             self.matches.discard(pair)
+            self._matched_qos.pop(pair, None)
             out.append(EndpointUnmatched(pair[0], pair[1], "qos_changed"))
         if result.reason == "qos":
             policies = tuple(result.incompatible)
@@ -308,6 +316,7 @@ class SedpState:
         out: list[SedpOutput] = [RemoteEndpointRemoved(guid, data.role)]
         for pair in [p for p in self.matches if p[1] == guid]:
             self.matches.discard(pair)
+            self._matched_qos.pop(pair, None)
             out.append(EndpointUnmatched(pair[0], guid, reason))
         for pair in [p for p in self._incompatible if p[1] == guid]:
             del self._incompatible[pair]

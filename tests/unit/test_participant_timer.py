@@ -94,3 +94,19 @@ def test_the_cached_next_timer_is_never_later_than_the_truth(ops: list[tuple], s
         p.next_timer()  # checked after every application call too
     net.run(until=net.now + 5.0)
     assert CheckedCore.checks > 0
+
+
+def test_the_reader_core_knows_each_matched_writers_qos() -> None:
+    """At match time the whole QoS a remote writer announced reaches the reader core's
+    proxy of it (ownership strength, deadline, liveliness are decided there)."""
+    net = SimNetwork(seed=1, conditions=LinkConditions(delay=0.001))
+    a, b = SimCore(net, 1, 2), SimCore(net, 2, 1)
+    offered = Qos(reliability="reliable", ownership="exclusive", ownership_strength=9,
+                  deadline=0.5)
+    wguid = a.core.add_writer("Owned", "Blob", offered, True, net.now, type_model=MODEL)
+    requested = Qos(reliability="reliable", ownership="exclusive")
+    rguid = b.core.add_reader("Owned", "Blob", requested, True, net.now, type_model=MODEL)
+    net.run(until=net.now + 5.0)
+    proxy = b.core.readers[rguid.entity_id].core.writers[wguid]
+    assert proxy.qos.ownership_strength == 9 and proxy.qos.deadline == 0.5
+    assert proxy.qos.ownership == "exclusive"

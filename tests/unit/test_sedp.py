@@ -383,3 +383,21 @@ def test_rediscovered_participant_with_new_locators_is_followed():
 
 def sends_of_(outputs):
     return [o for o in outputs if isinstance(o, Send)]
+
+
+def test_a_compatible_reannouncement_tells_the_reader_the_writers_new_qos():
+    """A matched remote writer that re-announces itself with other QoS that still fit is
+    matched again (no unmatch), carrying the new QoS; the same announcement again is quiet."""
+    st = SedpState()
+    st.participant_discovered(participant(P2, 7420))
+    r = endpoint(P1, 1, "reader", reliability="reliable")
+    st.add_local(r)
+    w = endpoint(P2, 1, "writer", reliability="reliable")
+    first = of(EndpointMatched, st.handle_sample("writer", build_endpoint_payload(w)))
+    assert [m.remote.qos.ownership_strength for m in first] == [0]
+    w2 = EndpointData(**{**{f: getattr(w, f) for f in w.__dataclass_fields__},
+                         "qos": Qos(reliability="reliable", ownership_strength=7)})
+    out = st.handle_sample("writer", build_endpoint_payload(w2))
+    assert not of(EndpointUnmatched, out)
+    assert [m.remote.qos.ownership_strength for m in of(EndpointMatched, out)] == [7]
+    assert not of(EndpointMatched, st.handle_sample("writer", build_endpoint_payload(w2)))
