@@ -17,7 +17,14 @@ from .qos import Qos, QosPolicyId
 from .reader import Reader
 from .rtps.instances import InstanceState, SampleState, ViewState
 from .sample import Sample, SampleInfo
-from .status import IncompatibleQosStatus, InconsistentTopicStatus, MatchedStatus
+from .status import (
+    IncompatibleQosStatus,
+    InconsistentTopicStatus,
+    MatchedStatus,
+    SampleLostStatus,
+    SampleRejectedReason,
+    SampleRejectedStatus,
+)
 from .topic import Topic
 from .types import declare as idl_types  # declaring IDL types in Python: rtbus.idl_types
 from .waitset import GuardCondition, ReadCondition, StatusCondition, WaitSet
@@ -26,5 +33,6 @@ from .writer import Writer
 __all__ = ["DCPSParticipant", "DCPSPublication", "DCPSSubscription", "EndpointBuiltinTopicData",
            "GuardCondition", "IncompatibleQosStatus", "InconsistentTopicStatus", "InstanceState",
            "MatchedStatus", "ParticipantBuiltinTopicData", "Participant", "Qos", "QosPolicyId",
-           "ReadCondition", "Reader", "Sample", "SampleInfo", "SampleState", "StatusCondition",
+           "ReadCondition", "Reader", "Sample", "SampleInfo", "SampleLostStatus",
+           "SampleRejectedReason", "SampleRejectedStatus", "SampleState", "StatusCondition",
            "Topic", "ViewState", "WaitSet", "Writer", "cdr", "errors", "idl", "idl_types"]

@@ -40,8 +40,8 @@ from .qos import (
     unsupported,
 )
 from .reader import Reader
-from .rtps.actions import Acknowledged
-from .rtps.participant import Delivered
+from .rtps.actions import Acknowledged, SampleRejected, SamplesLost
+from .rtps.participant import Delivered, ReaderStatusChange
 from .rtps.sedp import EndpointMatched, EndpointUnmatched, IncompatibleQos, InconsistentTopic
 from .topic import Topic
 from .writer import Writer
@@ -86,6 +86,7 @@ class Participant:
             EndpointUnmatched: self._on_unmatched,
             IncompatibleQos: self._on_incompatible_qos,
             InconsistentTopic: self._on_inconsistent_topic,
+            ReaderStatusChange: self._on_reader_status,
             **self.discovery.handlers(),
         }
         if not _in_event_loop():
@@ -363,6 +364,17 @@ class Participant:
             log.warning("%r does not match %s %s: inconsistent topic: %s", ep,
                         _remote_role(ep), ev.remote_guid.hex(), ev.detail)
             ep._status_inconsistent_topic()
+
+
+    def _on_reader_status(self, ev: ReaderStatusChange) -> None:
+        r = self._readers.get(bytes(ev.reader_guid))
+        if r is None:
+            return
+        change = ev.change
+        if isinstance(change, SamplesLost):
+            r._status_sample_lost(change.count)
+        elif isinstance(change, SampleRejected):
+            r._status_sample_rejected(change.reason, change.key_hash)
 
 
 def _remote_role(ep: Any) -> str:

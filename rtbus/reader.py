@@ -22,7 +22,14 @@ from .qos import Qos
 from .rtps.instances import InstanceState, SampleState, ViewState
 from .rtps.reader import ANY_INSTANCE, Selection
 from .sample import NIL_HANDLE, Sample, sample_info
-from .status import IncompatibleQosStatus, Listener, MatchedStatus, StatusMixin
+from .status import (
+    IncompatibleQosStatus,
+    Listener,
+    MatchedStatus,
+    SampleLostStatus,
+    SampleRejectedStatus,
+    StatusMixin,
+)
 from .topic import Topic
 
 if TYPE_CHECKING:
@@ -38,14 +45,17 @@ _POLL_WHILE_OTHER_RECEIVES = 0.001
 
 class Reader(StatusMixin, Generic[T]):
     """Receives samples of one topic. Statuses: ``subscription_matched_status()``,
-    ``requested_incompatible_qos_status()``, ``inconsistent_topic_status()``; listeners of the
-    same names with ``on_`` (called as ``fn(reader, status)`` on the engine thread), and
+    ``requested_incompatible_qos_status()``, ``inconsistent_topic_status()``,
+    ``sample_lost_status()``, ``sample_rejected_status()``; listeners of the same names with
+    ``on_`` (called as ``fn(reader, status)`` on the engine thread), and
     ``on_data_available(reader)``."""
 
     _MATCHED_LISTENER = "on_subscription_matched"
     _INCOMPATIBLE_LISTENER = "on_requested_incompatible_qos"
     on_subscription_matched: Listener | None = None
     on_requested_incompatible_qos: Listener | None = None
+    on_sample_lost: Listener | None = None
+    on_sample_rejected: Listener | None = None
 
     def __init__(self, participant: Participant, topic: Topic[T], qos: Qos) -> None:
         self.participant = participant
@@ -117,6 +127,14 @@ class Reader(StatusMixin, Generic[T]):
     def requested_incompatible_qos_status(self) -> IncompatibleQosStatus:
         """Writers that could not match because of QoS, by policy (resets the change)."""
         return self._statuses.take_incompatible_qos()
+
+    def sample_lost_status(self) -> SampleLostStatus:
+        """Samples that will never arrive (resets the change)."""
+        return self._statuses.take_sample_lost()
+
+    def sample_rejected_status(self) -> SampleRejectedStatus:
+        """Samples the history's resource limits refused, and why (resets the change)."""
+        return self._statuses.take_sample_rejected()
 
     def _participant_closed(self) -> None:
         """Closing (any thread): waiting takes return, ``for`` and ``async for`` end."""

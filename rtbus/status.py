@@ -16,6 +16,7 @@ inconsistent topics (same name, a type that does not fit).
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 import threading
 from collections import Counter
@@ -51,6 +52,41 @@ class IncompatibleQosStatus:
     policies: Counter[QosPolicyId] = field(default_factory=Counter)  # policy -> times it failed
 
 
+class SampleRejectedReason(enum.IntEnum):
+    """DDS ``SampleRejectedStatusKind``: which resource limit refused a sample."""
+
+    NOT_REJECTED = 0
+    REJECTED_BY_INSTANCES_LIMIT = 1
+    REJECTED_BY_SAMPLES_LIMIT = 2
+    REJECTED_BY_SAMPLES_PER_INSTANCE_LIMIT = 3
+
+
+_REJECTED_BY = {"max_instances": SampleRejectedReason.REJECTED_BY_INSTANCES_LIMIT,
+                "max_samples": SampleRejectedReason.REJECTED_BY_SAMPLES_LIMIT,
+                "max_samples_per_instance":
+                    SampleRejectedReason.REJECTED_BY_SAMPLES_PER_INSTANCE_LIMIT}
+
+
+@dataclass(slots=True)
+class SampleLostStatus:
+    """SAMPLE_LOST (reader): samples that will never arrive (a reliable writer dropped them
+    before this reader had them, or gaps in a best-effort stream)."""
+
+    total_count: int = 0
+    total_count_change: int = 0
+
+
+@dataclass(slots=True)
+class SampleRejectedStatus:
+    """SAMPLE_REJECTED (reader): samples that arrived but the history's resource limits
+    refused (a best-effort reader; a reliable one holds the stream instead)."""
+
+    total_count: int = 0
+    total_count_change: int = 0
+    last_reason: SampleRejectedReason = SampleRejectedReason.NOT_REJECTED
+    last_instance_handle: bytes = b""
+
+
 @dataclass(slots=True)
 class InconsistentTopicStatus:
     """A remote endpoint uses this topic name with a type that does not fit."""
@@ -75,6 +111,8 @@ class EndpointStatuses:
         self.matched = MatchedStatus()
         self.incompatible_qos = IncompatibleQosStatus()
         self.inconsistent_topic = InconsistentTopicStatus()
+        self.sample_lost = SampleLostStatus()
+        self.sample_rejected = SampleRejectedStatus()
 
     def on_matched(self, remote_guid: bytes, matched: bool) -> MatchedStatus:
         with self._lock:
@@ -106,6 +144,34 @@ class EndpointStatuses:
             s.total_count += 1
             s.total_count_change += 1
             return replace(s)
+
+    def on_sample_lost(self, count: int) -> SampleLostStatus:
+        with self._lock:
+            s = self.sample_lost
+            s.total_count += count
+            s.total_count_change += count
+            return replace(s)
+
+    def on_sample_rejected(self, limit: str, key_hash: bytes | None) -> SampleRejectedStatus:
+        with self._lock:
+            s = self.sample_rejected
+            s.total_count += 1
+            s.total_count_change += 1
+            s.last_reason = _REJECTED_BY.get(limit, SampleRejectedReason.REJECTED_BY_SAMPLES_LIMIT)
+            s.last_instance_handle = bytes(key_hash or b"")
+            return replace(s)
+
+    def take_sample_lost(self) -> SampleLostStatus:
+        with self._lock:
+            out = replace(self.sample_lost)
+            self.sample_lost.total_count_change = 0
+            return out
+
+    def take_sample_rejected(self) -> SampleRejectedStatus:
+        with self._lock:
+            out = replace(self.sample_rejected)
+            self.sample_rejected.total_count_change = 0
+            return out
 
     def take_matched(self) -> MatchedStatus:
         with self._lock:
@@ -147,8 +213,11 @@ class StatusMixin:
         self._statuses = EndpointStatuses()
 
     def _listener_names(self) -> tuple[str, ...]:
-        names = (self._MATCHED_LISTENER, self._INCOMPATIBLE_LISTENER, "on_inconsistent_topic")
-        return names + (("on_data_available",) if hasattr(self, "on_data_available") else ())
+        names: tuple[str, ...] = (self._MATCHED_LISTENER, self._INCOMPATIBLE_LISTENER,
+                                  "on_inconsistent_topic")
+        if hasattr(self, "on_data_available"):  # a reader
+            names += ("on_data_available", "on_sample_lost", "on_sample_rejected")
+        return names
 
     def _set_listeners(self, listeners: dict[str, Callable[..., Any]] | None) -> None:
         """Install listeners given at creation, before the endpoint can match: a status that
@@ -201,6 +270,18 @@ class StatusMixin:
         self._status_changed()
         if getattr(self, self._INCOMPATIBLE_LISTENER, None) is not None:
             self._fire(self._INCOMPATIBLE_LISTENER, self._statuses.take_incompatible_qos())
+
+    def _status_sample_lost(self, count: int) -> None:
+        self._statuses.on_sample_lost(count)
+        self._status_changed()
+        if getattr(self, "on_sample_lost", None) is not None:
+            self._fire("on_sample_lost", self._statuses.take_sample_lost())
+
+    def _status_sample_rejected(self, limit: str, key_hash: bytes | None) -> None:
+        self._statuses.on_sample_rejected(limit, key_hash)
+        self._status_changed()
+        if getattr(self, "on_sample_rejected", None) is not None:
+            self._fire("on_sample_rejected", self._statuses.take_sample_rejected())
 
     def _status_inconsistent_topic(self) -> None:
         self._statuses.on_inconsistent_topic()

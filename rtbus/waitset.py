@@ -98,6 +98,8 @@ _STATUSES = {
     "offered_incompatible_qos": lambda e: e._statuses.incompatible_qos.total_count_change != 0,
     "requested_incompatible_qos": lambda e: e._statuses.incompatible_qos.total_count_change != 0,
     "inconsistent_topic": lambda e: e._statuses.inconsistent_topic.total_count_change != 0,
+    "sample_lost": lambda e: e._statuses.sample_lost.total_count_change != 0,
+    "sample_rejected": lambda e: e._statuses.sample_rejected.total_count_change != 0,
     "data_available": lambda e: e._has(Selection(sample_states=int(SampleState.NOT_READ))),
 }
 

@@ -122,6 +122,7 @@ class SampleRejected:
     writer_guid: Any
     seq: int
     reason: str
+    key_hash: bytes | None = None  # the instance it was for, when known
 
 
 Action = Union[Send, Deliver, Acknowledged, SamplesLost, SampleRejected]

@@ -27,7 +27,7 @@ from typing import Any
 from ..errors import MalformedError
 from ..qos import Qos
 from . import wire
-from .actions import Deliver, Send
+from .actions import Deliver, SampleRejected, SamplesLost, Send
 from .builtin_data import DEFAULT_BUILTIN_ENDPOINTS, EndpointData, ParticipantData
 from .history import HistoryQos
 from .matching import TypeCheck
@@ -91,6 +91,15 @@ class Delivered:
     """Samples entered the history of local reader ``reader_guid``: wake its takers."""
 
     reader_guid: wire.Guid
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderStatusChange:
+    """A SAMPLE_LOST (:class:`SamplesLost`) or SAMPLE_REJECTED (:class:`SampleRejected`)
+    input for local reader ``reader_guid``."""
+
+    reader_guid: wire.Guid
+    change: Any
 
 
 class ParticipantCore:
@@ -434,6 +443,8 @@ class ParticipantCore:
             elif cls is TypesResolved:
                 self._builtin_dirty = True
                 self._perform(self.sedp.rematch_all(self._now))
+            elif (cls is SamplesLost or cls is SampleRejected) and ep is not None:
+                self._events.append(ReaderStatusChange(ep.guid, out))
             else:
                 self._events.append(out)
 

@@ -610,7 +610,7 @@ class StatefulReader:
             if not reject_when_full:
                 self.counters["held_history_full"] += 1
                 return False
-            actions.append(SampleRejected(proxy.guid, seq, room.limit))
+            actions.append(SampleRejected(proxy.guid, seq, room.limit, key_hash))
             self.counters["rejected"] += 1
             return True
         # the filter (ownership) rules on a known instance before the change touches it, so a
@@ -644,7 +644,7 @@ class StatefulReader:
                         key_only)
         added = self.history.add(sample)
         if isinstance(added, HistoryFull):
-            actions.append(SampleRejected(writer_guid, seq, added.limit))
+            actions.append(SampleRejected(writer_guid, seq, added.limit, inst.key_hash))
             self.counters["rejected"] += 1
             return
         if added:

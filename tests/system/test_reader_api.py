@@ -137,3 +137,31 @@ def test_builtin_discovery_topics_show_remote_and_local_entities() -> None:
         subs = obs.create_reader(rtbus.DCPSSubscription)
         r = obs.create_reader(obs.create_topic("Circle", Shape))
         assert [(s.data.key, s.data.local) for s in subs.take(timeout=5)] == [(r.guid, True)]
+
+
+def test_sample_rejected_status_names_the_limit_and_the_instance() -> None:
+    with rtbus.Participant(185, **LOCAL) as dp:
+        topic = dp.create_topic("Square", Shape)
+        r = dp.create_reader(topic, reliability="best_effort", history="keep_all",
+                             resource_limits=(2, -1, -1))
+        cond = rtbus.StatusCondition(r, ["sample_rejected"])
+        heard: list = []
+        r.on_sample_rejected = lambda reader, status: heard.append(status)
+        w = dp.create_writer(topic, reliability="best_effort")
+        for i in range(5):
+            w.write(shape("RED", i))
+        assert wait_until(lambda: len(heard) == 3)
+        assert [s.total_count for s in heard] == [1, 2, 3]
+        last = heard[-1]
+        assert last.last_reason is rtbus.SampleRejectedReason.REJECTED_BY_SAMPLES_LIMIT
+        assert last.last_instance_handle == r.lookup_instance(shape("RED", 0))
+        assert [s.data.x for s in r.take()] == [0, 1]  # the two that fitted
+        assert r.sample_rejected_status().total_count == 3
+        r.on_sample_rejected = None
+        w.write(shape("RED", 5))
+        w.write(shape("RED", 6))
+        w.write(shape("RED", 7))  # the third no longer fits
+        assert rtbus.WaitSet([cond]).wait(5) == [cond]
+        status = r.sample_rejected_status()
+        assert status.total_count == 4 and status.total_count_change == 1
+        assert not cond.trigger_value  # reading the status consumed the change

@@ -110,3 +110,33 @@ def test_the_reader_core_knows_each_matched_writers_qos() -> None:
     proxy = b.core.readers[rguid.entity_id].core.writers[wguid]
     assert proxy.qos.ownership_strength == 9 and proxy.qos.deadline == 0.5
     assert proxy.qos.ownership == "exclusive"
+
+
+def test_a_best_effort_reader_reports_the_samples_loss_took() -> None:
+    """SAMPLE_LOST reaches the participant's events for the local reader it concerns: the
+    gaps in a best-effort stream over a lossy link add up to what did not arrive."""
+    from rtbus.rtps.actions import SamplesLost
+    from rtbus.rtps.participant import Delivered, ReaderStatusChange
+
+    net = SimNetwork(seed=3, conditions=LinkConditions(loss=0.3, delay=0.001))
+    a, b = SimCore(net, 1, 2), SimCore(net, 2, 1)
+    best = Qos(reliability="best_effort", history="keep_all")
+    wguid = a.core.add_writer("Lossy", "Blob", best, False, net.now, type_model=MODEL)
+    rguid = b.core.add_reader("Lossy", "Blob", best, False, net.now, type_model=MODEL)
+    net.run(until=net.now + 5.0)  # discovery is reliable: it gets through the loss
+    assert b.core.readers[rguid.entity_id].core.writers.get(wguid) is not None
+    for i in range(200):
+        a.core.write(wguid, b"\x00\x01\x00\x00" + i.to_bytes(4, "little") + b"\x00" * 4,
+                     None, 0, None, net.now)
+        a.drain()
+        net.run(until=net.now + 0.01)
+    net.run(until=net.now + 1.0)
+    samples = b.core.take(rguid, None, net.now)
+    delivered = len(samples)
+    last = max(s.info.sequence_number for s in samples)
+    lost = sum(e.change.count for e in b.of(ReaderStatusChange)
+               if e.reader_guid == rguid and isinstance(e.change, SamplesLost))
+    assert b.of(Delivered) and 0 < lost < 200
+    # every sample up to the last delivered one was delivered or counted lost, exactly once
+    # (a lost tail after it cannot be known yet)
+    assert delivered + lost == last, (delivered, lost, last)
