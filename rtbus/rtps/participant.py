@@ -56,6 +56,7 @@ _SEDP_ENTITIES = frozenset(
                        wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_WRITER,
                        wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_READER))
 _TO_READER = (wire.Data, wire.DataFrag, wire.Heartbeat, wire.Gap, wire.HeartbeatFrag)
+BuiltinHandler = Callable[[Any, Any, float, "int | None"], None]
 
 
 def _is_multicast(loc: wire.Locator) -> bool:
@@ -138,6 +139,15 @@ class ParticipantCore:
                          local_locators=default_unicast)
         self.writers: dict[wire.EntityId, LocalEndpoint] = {}
         self.readers: dict[wire.EntityId, LocalEndpoint] = {}
+        # builtin services by the entity ids they own (see register_builtin)
+        self._builtin: dict[bytes, BuiltinHandler] = {}
+        self.register_builtin((wire.ENTITYID_SPDP_BUILTIN_PARTICIPANT_WRITER,), self._route_spdp)
+        if self.type_lookup is not None:
+            service = self.type_lookup
+            self.register_builtin(TYPE_LOOKUP_ENTITIES, lambda src, sub, now, ts: self._perform(
+                service.handle_submessage(src, sub, now, ts)))
+        self.register_builtin(_SEDP_ENTITIES, lambda src, sub, now, ts: self._perform(
+            self.sedp.handle_submessage(src, sub, now, ts)))
         self.counters: Counter[str] = Counter()
         self.max_message_size = max_message_size
         self._header = wire.encode_header(bytes(self.prefix))  # every datagram starts so
@@ -295,6 +305,21 @@ class ParticipantCore:
                 self.counters["malformed_" + exc.reason] += 1
         self._flush_type_requests(now)
 
+    def register_builtin(self, entity_ids: Any, handler: BuiltinHandler) -> None:
+        """Route submessages whose writer or reader is one of ``entity_ids`` to ``handler``
+        (``handler(src_prefix, submessage, now, timestamp)``) instead of the user endpoints:
+        how SPDP, SEDP and TypeLookup plug in, and how further builtin endpoints (secure
+        discovery, participant messages) will."""
+        for eid in entity_ids:
+            key = bytes(eid)
+            if key in self._builtin:
+                raise ValueError(f"builtin entity {key.hex()} is routed already")
+            self._builtin[key] = handler
+
+    def _route_spdp(self, src: Any, sub: Any, now: float, timestamp: int | None) -> None:
+        if type(sub) is wire.Data:
+            self._spdp(self.spdp.handle_data(src, sub, now), now)
+
     def _route(self, src: Any, sub: Any, now: float, timestamp: int | None) -> None:
         cls = type(sub)
         writer_id = getattr(sub, "writer_id", None)
@@ -307,18 +332,9 @@ class ParticipantCore:
             self._route_user(cls, src, sub, now, timestamp)
             return
         self._builtin_dirty = True
-        if writer_id == wire.ENTITYID_SPDP_BUILTIN_PARTICIPANT_WRITER:
-            if cls is wire.Data:
-                self._spdp(self.spdp.handle_data(src, sub, now), now)
-            return
-        if self.type_lookup is not None and (
-                bytes(writer_id or b"") in TYPE_LOOKUP_ENTITIES
-                or bytes(getattr(sub, "reader_id", b"") or b"") in TYPE_LOOKUP_ENTITIES):
-            self._perform(self.type_lookup.handle_submessage(src, sub, now, timestamp))
-            return
-        if bytes(writer_id or b"") in _SEDP_ENTITIES or \
-                bytes(getattr(sub, "reader_id", b"") or b"") in _SEDP_ENTITIES:
-            self._perform(self.sedp.handle_submessage(src, sub, now, timestamp))
+        handler = self._builtin.get(bytes(writer_id)) or self._builtin.get(bytes(reader_id))
+        if handler is not None:
+            handler(src, sub, now, timestamp)
             return
         self._route_user(cls, src, sub, now, timestamp)
 
