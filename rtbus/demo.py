@@ -16,26 +16,14 @@ from typing import Any
 
 from . import netns
 
-SHAPE_IDL = """
-@appendable
-struct ShapeType {
-  @key string<128> color;
-  int32 x;
-  int32 y;
-  int32 shapesize;
-  sequence<uint8> additional_payload_size;
-};
-"""
-
 
 def _run(args: argparse.Namespace) -> int:
     import rtbus
     import rtbus.idl
     from rtbus.rtps.instances import InstanceState
+    from rtbus.shape import shape_type
 
-    shape_cls: Any = rtbus.idl.parse(SHAPE_IDL, "shape.idl")
-    shapes = rtbus.types.materialize(list(shape_cls.types.values()))
-    Shape: Any = shapes["ShapeType"]
+    Shape: Any = shape_type()
     loopback_only = os.environ.get(netns.ENV_FLAG) == "0"
     opts: dict[str, Any] = {}
     if loopback_only:

@@ -24,10 +24,10 @@ import signal
 import sys
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from .qos import XCDR1, XCDR2, Qos
+from .shape import shape_type  # the one shipped ShapeType
 from .status import IncompatibleQosStatus, MatchedStatus
 
 EXIT_OK = 0
@@ -36,19 +36,6 @@ ERROR_INITIALIZING = 2
 ERROR_RUNNING = 3
 
 TYPE_NAME = "ShapeType"
-
-#: idl/shape.idl, for installs where the repository's idl/ directory is not next to the package.
-SHAPE_IDL = """\
-@appendable
-struct ShapeType {
-  @key
-  string<128> color;
-  int32 x;
-  int32 y;
-  int32 shapesize;
-  sequence<uint8> additional_payload_size;
-};
-"""
 
 #: DDS QosPolicyId_t -> the names the reference prints (shape_configurator_*.h).
 POLICY_NAMES = {
@@ -299,21 +286,6 @@ def _validate(o: Options) -> bool:
     if o.size_modulo > 0 and o.shapesize != 0:
         print("warning: --size-modulo has no effect unless shapesize (-z) is set to 0")
     return True
-
-
-# --- the type ---------------------------------------------------------------------------------
-
-def shape_type() -> Any:
-    """ShapeType from the repository's idl/shape.idl, else from the embedded copy."""
-    from . import idl
-
-    path = Path(__file__).resolve().parent.parent / "idl" / "shape.idl"
-    if path.is_file():
-        try:
-            return idl.load(path).ShapeType
-        except Exception:  # a damaged file must not stop the tool: use the embedded text
-            logging.getLogger("rtbus.shape_main").warning("cannot load %s", path)
-    return idl.loads(SHAPE_IDL, "shape.idl").ShapeType
 
 
 # --- QoS --------------------------------------------------------------------------------------

@@ -24,8 +24,9 @@ import time
 
 SEND_CAP = {64: 1_000_000, 4096: 400_000, 262144: 12_000}
 COLORS = ("BLUE", "RED", "GREEN", "YELLOW")
-SHAPE_IDL = """@appendable struct ShapeType { @key string<128> color; int32 x; int32 y;
+_SHAPE_IDL_FALLBACK = """@appendable struct ShapeType { @key string<128> color; int32 x; int32 y;
   int32 shapesize; sequence<uint8> additional_payload_size; };"""
+
 ZENOH_PORT = 7447
 
 
@@ -53,8 +54,12 @@ class RtbusEndpoint(Endpoint):
         import rtbus
         import rtbus.idl
         self.keyed, self.n = keyed, 0
-        if keyed:
-            self.Blob = rtbus.idl.loads(SHAPE_IDL).ShapeType
+        if keyed:  # the shipped ShapeType (an older tree without rtbus.shape: its own copy)
+            try:
+                from rtbus.shape import shape_type
+                self.Blob = shape_type()
+            except ImportError:
+                self.Blob = rtbus.idl.loads(_SHAPE_IDL_FALLBACK).ShapeType
         else:
             self.Blob = rtbus.idl.loads("struct Blob { sequence<octet> data; };").Blob
         qos = rtbus.Qos(reliability="reliable", history="keep_all")

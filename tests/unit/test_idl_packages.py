@@ -251,3 +251,16 @@ def test_a_file_included_into_two_modules_declares_in_both(tmp_path: Path) -> No
     (tmp_path / "top.idl").write_text('module a {\n#include "x.idl"\n};\n'
                                       'module b {\n#include "x.idl"\n#include "x.idl"\n};\n')
     assert list(idl.parse_file(tmp_path / "top.idl").types) == ["a::X", "b::X"]
+
+
+def test_the_shipped_shape_type_is_idl_shape_idl() -> None:
+    """rtbus.shape (used by the demo, rtbus-shape-main and the benchmarks) declares exactly
+    the type of the repository's idl/shape.idl: same TypeObject hash."""
+    import rtbus.idl
+    from rtbus.shape import shape_type
+    from rtbus.xtypes import type_information_of
+    from tests.support.paths import SHAPE_IDL
+
+    ours = shape_type().__rtbus_type__
+    theirs = rtbus.idl.load(SHAPE_IDL).ShapeType.__rtbus_type__
+    assert type_information_of(ours) == type_information_of(theirs)
