@@ -21,6 +21,7 @@ import struct
 import sys
 import threading
 import time
+from pathlib import Path
 
 SEND_CAP = {64: 1_000_000, 4096: 400_000, 262144: 12_000}
 COLORS = ("BLUE", "RED", "GREEN", "YELLOW")
@@ -112,7 +113,6 @@ class CycloneEndpoint(Endpoint):
         from cyclonedds.domain import DomainParticipant
         from cyclonedds.idl import IdlStruct
         from cyclonedds.idl import types as t
-        from cyclonedds.idl.annotations import appendable, key
         from cyclonedds.pub import DataWriter
         from cyclonedds.sub import DataReader
         from cyclonedds.topic import Topic
@@ -122,15 +122,10 @@ class CycloneEndpoint(Endpoint):
         class Blob(IdlStruct, typename="Blob"):
             data: t.sequence[t.uint8]
 
-        @dataclass
-        @appendable
-        class ShapeType(IdlStruct, typename="ShapeType"):
-            color: t.bounded_str[128]
-            key("color")
-            x: t.int32
-            y: t.int32
-            shapesize: t.int32
-            additional_payload_size: t.sequence[t.uint8]
+        # the Cyclone side of every interop test declares ShapeType once, beside its peers
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "interop"
+                               / "peers"))
+        from cyclone_shape import ShapeType
 
         self.keyed, self.n = keyed, 0
         self.Blob, self.duration = (ShapeType if keyed else Blob), duration
