@@ -367,6 +367,10 @@ class Node:
             out = dict(self.transport.counters)
             if self.core is not None:
                 out.update(self.core.counters)
+                for ep in self.core.readers.values():  # the readers' drops, summed
+                    for name, n in ep.core.counters.items():
+                        if name.startswith("dropped_"):
+                            out[name] = out.get(name, 0) + n
         return out
 
     def local_participant_data(self) -> Any:

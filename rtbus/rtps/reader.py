@@ -600,6 +600,13 @@ class StatefulReader:
             compute = self.key_hash_of_key if item.key_only else self.key_hash_of
             if compute is not None:
                 key_hash = compute(item.payload)
+                if key_hash is None:  # a keyed sample whose key cannot be read: no instance
+                    if not self.counters["dropped_undecodable_key"]:
+                        log.warning("reader %s: dropping samples from %s whose key cannot be "
+                                    "read from the payload (counted as "
+                                    "dropped_undecodable_key)", self.entity_id, proxy.guid)
+                    self.counters["dropped_undecodable_key"] += 1
+                    return True
         flags = status & (STATUS_DISPOSED | STATUS_UNREGISTERED)
         valid = item.payload is not None and not item.key_only and not flags
         if not valid and not flags:

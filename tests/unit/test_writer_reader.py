@@ -342,6 +342,27 @@ def test_key_hash_computed_when_not_inline() -> None:
     assert sorted(bytes(s.payload) for s in samples) == [b"a2", b"b1"]
 
 
+def test_a_keyed_sample_whose_key_cannot_be_read_is_dropped_and_counted() -> None:
+    """A Cyclone-style sample (no inline key hash) whose payload holds no readable key cannot
+    be given an instance: it is dropped and counted, and the stream goes on."""
+    import rtbus.idl
+    from rtbus import cdr
+    from rtbus.engine.node import _key_hashers
+
+    cls = rtbus.idl.loads("struct KeyedS { @key string name; long v; };").KeyedS
+    of_sample, of_key = _key_hashers(cls)
+    r = StatefulReader(RG, key_hash_of=of_sample, key_hash_of_key=of_key)
+    r.add_writer(WG, [LOC], reliable=False)
+    good = cdr.encode(cls(name="a", v=1))
+    broken = b"\x00\x01\x00\x00\xff\xff\xff\x7f"  # the key string's length runs past the end
+    out = r.handle_data(WP, data(1, broken), 0.0)
+    assert not [a for a in out if isinstance(a, Deliver)]
+    assert r.counters["dropped_undecodable_key"] == 1
+    out = r.handle_data(WP, data(2, good), 0.0)
+    delivered = [a.sample for a in out if isinstance(a, Deliver)]
+    assert len(delivered) == 1 and delivered[0].key_hash == cdr.key_hash(cls(name="a"))
+
+
 def test_unknown_writer_data_dropped() -> None:
     r = StatefulReader(RG)
     assert r.handle_data(WP, data(1), 0.0) == []
