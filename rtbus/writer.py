@@ -161,9 +161,7 @@ class Writer(StatusMixin, Generic[T]):
                                     "cannot wait for acknowledgements: use await "
                                     "writer.write_async()")
             if not self._wait_acks(deadline, partial(self._no_ack_since, gen)):
-                raise TimeoutError_(f"writer of {self.topic.name!r}: history full "
-                                    f"({result.reason.limit}) for max_blocking_time="
-                                    f"{self.qos.max_blocking_time}s")
+                raise self._still_full(result)
         self._written(result)
         resume = self._lagging(len(payload), 0)
         if not resume:
@@ -179,10 +177,15 @@ class Writer(StatusMixin, Generic[T]):
         self._wait_acks(deadline, lambda: bool(self._lagging(len(payload), resume)),
                         until_done=True)
 
+    def _still_full(self, result: WouldBlock) -> TimeoutError_:
+        return TimeoutError_(f"writer of {self.topic.name!r}: history full "
+                             f"({result.reason.limit}) for max_blocking_time="
+                             f"{self.qos.max_blocking_time}s")
+
     async def _submit_async(self, payload: bytes, key_hash: bytes | None, status: int,
                             timestamp: float | None) -> None:
         ts = time.time_ns() if timestamp is None else int(timestamp * 1e9)
-        node = self.participant.node
+        node = self._node
         deadline = time.monotonic() + self.qos.max_blocking_time
         while True:
             gen = self._ack_gen
@@ -190,9 +193,7 @@ class Writer(StatusMixin, Generic[T]):
             if not isinstance(result, WouldBlock):
                 break
             if not await self._wait_acks_async(deadline, partial(self._no_ack_since, gen)):
-                raise TimeoutError_(f"writer of {self.topic.name!r}: history full "
-                                    f"({result.reason.limit}) for max_blocking_time="
-                                    f"{self.qos.max_blocking_time}s")
+                raise self._still_full(result)
         self._written(result)
         resume = self._lagging(len(payload), 0) if self._blocking else 0
         if resume:

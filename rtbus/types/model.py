@@ -256,6 +256,12 @@ IdlType = Union[PrimitiveType, StringType, SequenceType, ArrayType, AliasType, E
 NamedType = Union[AliasType, EnumType, BitmaskType, StructType, UnionType]
 
 
+def numeric_primitive(t: Any) -> bool:
+    """A primitive that lives in numpy arrays (as the codecs move sequences of it): any
+    fixed-size primitive but char/wchar, which are text."""
+    return isinstance(t, PrimitiveType) and t is not CHAR and t is not WCHAR
+
+
 def resolve(t: IdlType) -> IdlType:
     """Strip typedefs: the type the bytes on the wire are made of."""
     while isinstance(t, AliasType):

@@ -58,6 +58,7 @@ from .model import (
     StringType,
     StructType,
     UnionType,
+    numeric_primitive,
     resolve,
 )
 
@@ -284,10 +285,6 @@ class DefaultFactory:
 _IMMUTABLE = (bool, int, float, complex, str, bytes, type(None), np.generic)
 
 
-def _numeric(t: IdlType) -> bool:
-    return isinstance(t, PrimitiveType) and t is not CHAR and t is not WCHAR
-
-
 def default_of(t: IdlType) -> Any:
     """The IDL default value of type ``t``: an immutable value or a :class:`DefaultFactory`."""
     r = resolve(t)
@@ -318,7 +315,7 @@ def default_of(t: IdlType) -> Any:
                               f"{python_name(r.name)}(0)")
     if isinstance(r, SequenceType):
         elem = resolve(r.element)
-        if _numeric(elem):
+        if numeric_primitive(elem):
             dtype = np.dtype(elem.dtype)  # type: ignore[union-attr]
             return DefaultFactory(lambda: np.zeros(0, dtype=dtype),
                                   f"numpy.zeros(0, dtype={dtype.name})")
@@ -326,7 +323,7 @@ def default_of(t: IdlType) -> Any:
     if isinstance(r, ArrayType):
         elem = resolve(r.element)
         dims = tuple(r.dims)
-        if _numeric(elem):
+        if numeric_primitive(elem):
             dtype = np.dtype(elem.dtype)  # type: ignore[union-attr]
             shape = dims[0] if len(dims) == 1 else dims
             return DefaultFactory(lambda: np.zeros(dims, dtype=dtype),

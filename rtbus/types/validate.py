@@ -67,6 +67,7 @@ from .model import (
     StringType,
     StructType,
     UnionType,
+    numeric_primitive,
     resolve,
 )
 
@@ -417,11 +418,6 @@ def _list_array_validator(dims: tuple[int, ...], elem_check: Validator,
 
 # --- dispatch -------------------------------------------------------------------------------
 
-def _numeric(t: IdlType) -> bool:
-    """Elements that live in numpy arrays (as the codec moves them): not char/wchar."""
-    return isinstance(t, PrimitiveType) and t is not CHAR and t is not WCHAR
-
-
 def type_validator(t: IdlType) -> Validator:
     """The validator for a value of IDL type ``t`` (typedefs seen through)."""
     t = resolve(t)
@@ -445,12 +441,12 @@ def type_validator(t: IdlType) -> Validator:
         return _constructed_validator(t)
     if isinstance(t, SequenceType):
         elem = resolve(t.element)
-        if _numeric(elem):
+        if numeric_primitive(elem):
             return _primitive_sequence_validator(t, elem)  # type: ignore[arg-type]
         return _list_sequence_validator(t, type_validator(elem), elem in (CHAR, WCHAR))
     if isinstance(t, ArrayType):
         elem = resolve(t.element)
-        if _numeric(elem):
+        if numeric_primitive(elem):
             return _primitive_array_validator(t, elem)  # type: ignore[arg-type]
         return _list_array_validator(tuple(t.dims), type_validator(elem), elem in (CHAR, WCHAR))
     raise TypeError(f"no validator for IDL type {t!r}")

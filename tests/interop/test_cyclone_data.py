@@ -74,19 +74,25 @@ def cyclone_writer(domain: int, topic: str, count: int, size: int = 3,
     return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
 
-def test_cyclone_to_rtbus_reliable_1000_keyed() -> None:
-    with rtbus.Participant(42) as p:
+def take_from_cyclone_writer(domain: int, count: int) -> list:
+    """``count`` samples the Cyclone writer peer publishes on "Circle", taken by an rtbus
+    reliable reader (the peer process is always reaped)."""
+    with rtbus.Participant(domain) as p:
         r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
-        peer = cyclone_writer(42, "Circle", 1000)
+        peer = cyclone_writer(domain, "Circle", count)
         try:
             assert r.wait_for_matched(1, 20)
-            got = take_rtbus(r, 1000, seconds=60)
+            return take_rtbus(r, count, seconds=60)
         finally:
             peer.communicate("", timeout=60)
-        assert [s.data.x for s in got] == list(range(1000))
-        assert all(s.data.color == ("GREEN", "YELLOW")[s.data.x % 2] for s in got)
-        assert all(s.data.additional_payload_size.tolist() == [0, 1, 2] for s in got)
-        assert len({s.info.writer_guid for s in got}) == 1
+
+
+def test_cyclone_to_rtbus_reliable_1000_keyed() -> None:
+    got = take_from_cyclone_writer(42, 1000)
+    assert [s.data.x for s in got] == list(range(1000))
+    assert all(s.data.color == ("GREEN", "YELLOW")[s.data.x % 2] for s in got)
+    assert all(s.data.additional_payload_size.tolist() == [0, 1, 2] for s in got)
+    assert len({s.info.writer_guid for s in got}) == 1
 
 
 def test_dispose_both_ways() -> None:
@@ -214,14 +220,7 @@ def test_cyclone_keyed_samples_are_decoded_once_per_take(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(cdr, "decode", counting_decode)
     monkeypatch.setattr(KeyExtractor, "__call__", counting_extract)
-    with rtbus.Participant(44) as p:
-        r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
-        peer = cyclone_writer(44, "Circle", 200)
-        try:
-            assert r.wait_for_matched(1, 20)
-            got = take_rtbus(r, 200, seconds=60)
-        finally:
-            peer.communicate("", timeout=60)
+    got = take_from_cyclone_writer(44, 200)
     assert [s.data.x for s in got] == list(range(200))
     assert extractions >= 200  # the key hash came from the extractor, not the wire
     assert decodes == 200, f"{decodes} decodes for 200 samples"
