@@ -16,6 +16,17 @@ CDR2_BE, CDR2_LE = 0x0006, 0x0007
 D_CDR2_BE, D_CDR2_LE = 0x0008, 0x0009
 PL_CDR2_BE, PL_CDR2_LE = 0x000A, 0x000B
 
+# XCDR1 parameter (member) headers of PL_CDR and of optional members (DDS-XTypes 1.3
+# 7.4.1.2.1): the low 14 bits are the id, 0x4000 is must-understand. These are CDR-level ids,
+# not RTPS parameter-list PIDs (rtbus.rtps.wire.constants), hence defined here, once, for
+# the pure codec and the key extractor; ext/cdr.pyx spells the same values as literals.
+XCDR1_PID_MASK = 0x3FFF
+XCDR1_PID_FLAG_MUST_UNDERSTAND = 0x4000
+XCDR1_PID_EXTENDED = 0x3F01  # an extended header follows: member id and length, 4 bytes each
+XCDR1_PID_LIST_END = 0x3F02  # the sentinel that closes a PL_CDR struct
+XCDR1_PID_EXTENDED_MU = XCDR1_PID_EXTENDED | XCDR1_PID_FLAG_MUST_UNDERSTAND  # 0x7F01
+XCDR1_PID_LIST_END_MU = XCDR1_PID_LIST_END | XCDR1_PID_FLAG_MUST_UNDERSTAND  # 0x7F02
+
 _KNOWN = {CDR_BE, CDR_LE, PL_CDR_BE, PL_CDR_LE, CDR2_BE, CDR2_LE, D_CDR2_BE, D_CDR2_LE,
           PL_CDR2_BE, PL_CDR2_LE}
 
@@ -54,4 +65,6 @@ def parse_header(data: bytes | bytearray | memoryview) -> Encapsulation:
 
 __all__ = ["Encapsulation", "parse_header", "identifier_for", "CDR_BE", "CDR_LE", "PL_CDR_BE",
            "PL_CDR_LE", "CDR2_BE", "CDR2_LE", "D_CDR2_BE", "D_CDR2_LE", "PL_CDR2_BE",
-           "PL_CDR2_LE"]
+           "PL_CDR2_LE", "XCDR1_PID_EXTENDED", "XCDR1_PID_EXTENDED_MU",
+           "XCDR1_PID_FLAG_MUST_UNDERSTAND", "XCDR1_PID_LIST_END", "XCDR1_PID_LIST_END_MU",
+           "XCDR1_PID_MASK"]

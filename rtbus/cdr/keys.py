@@ -36,15 +36,15 @@ from ..errors import DecodeError, EncodeError
 from ..types import model as M
 from ..types.pyclasses import materialize
 from . import pure
+from .encapsulation import XCDR1_PID_EXTENDED as _PID_EXTENDED
+from .encapsulation import XCDR1_PID_LIST_END as _PID_SENTINEL
+from .encapsulation import XCDR1_PID_MASK as _PID_MASK
 from .encapsulation import identifier_for, parse_header
 from .keyhash import max_key_size
 from .pure import _ENCODE_FAILURES, _Reader, _wrap, _Writer, default_value
 
 _SAMPLE_CACHE = "_rtbus_cdr_key_sample"
 _EXTRACTOR_CACHE = "_rtbus_cdr_key_extractor"
-_PID_MASK = 0x3FFF
-_PID_EXTENDED = 0x3F01
-_PID_SENTINEL = 0x3F02
 _ZEROS = [bytes(n) for n in range(16)]
 
 Scan = Callable[[_Reader, list[Any]], None]

@@ -42,6 +42,11 @@ import numpy as np
 from ..errors import DecodeError, EncodeError
 from ..types import model as M
 from ..types.pyclasses import materialize
+from .encapsulation import XCDR1_PID_EXTENDED as _PID_EXTENDED
+from .encapsulation import XCDR1_PID_EXTENDED_MU as PID_EXTENDED_MU
+from .encapsulation import XCDR1_PID_LIST_END as _PID_SENTINEL
+from .encapsulation import XCDR1_PID_LIST_END_MU as PID_SENTINEL_MU
+from .encapsulation import XCDR1_PID_MASK as _PID_MASK
 
 Enc = Callable[[Any, Any], None]
 Dec = Callable[[Any], Any]
@@ -52,11 +57,6 @@ _EXTENSIBILITY_IDS = {
     (False, "final"): 0x00, (False, "appendable"): 0x00, (False, "mutable"): 0x02,
     (True, "final"): 0x06, (True, "appendable"): 0x08, (True, "mutable"): 0x0A,
 }
-PID_EXTENDED_MU = 0x7F01
-PID_SENTINEL_MU = 0x7F02
-_PID_MASK = 0x3FFF
-_PID_EXTENDED = 0x3F01
-_PID_SENTINEL = 0x3F02
 _ENCODE_FAILURES = (struct.error, TypeError, ValueError, OverflowError, AttributeError,
                     UnicodeEncodeError)
 
