@@ -1,21 +1,21 @@
-"""The QoS value object: plain keyword arguments, validated once, convertible to wire policies.
+"""The QoS value object: plain keyword arguments, validated once.
 
 Users write ``Qos(reliability="reliable", history=("keep_last", 10), deadline=0.5)``; the rest
 of rtbus reads attributes and never re-validates. Durations are float seconds
-(``math.inf`` = infinite, the DDS default for deadline, lifespan and liveliness lease). The wire
-encodings (``policies_to_wire`` / ``qos_from_wire``) are the DDSI-RTPS parameter values of
-Table 9.13, little-endian as in the ``PL_CDR_LE`` discovery payloads Cyclone DDS sends.
+(``math.inf`` = infinite, the DDS default for deadline, lifespan and liveliness lease). How a
+Qos is announced on the wire (``policies_to_wire`` / ``qos_from_wire``, the DDSI-RTPS parameter
+values of Table 9.13) is the wire layer's business: :mod:`rtbus.rtps.wire.qos_params`.
 """
 
 from __future__ import annotations
 
 import enum
 import math
-import struct
 from dataclasses import dataclass, fields, replace
-from typing import Any, Iterable, Literal, Mapping
+from typing import Any, Literal, Mapping
 
-from .errors import MalformedError, QosError
+from .errors import QosError
+from .rtps.wire import constants as C
 
 Reliability = Literal["best_effort", "reliable"]
 Durability = Literal["volatile", "transient_local", "transient", "persistent"]
@@ -24,18 +24,29 @@ Ownership = Literal["shared", "exclusive"]
 DestinationOrder = Literal["by_reception_timestamp", "by_source_timestamp"]
 AccessScope = Literal["instance", "topic", "group"]
 
-RELIABILITY_KINDS: dict[str, int] = {"best_effort": 1, "reliable": 2}
-DURABILITY_KINDS: dict[str, int] = {"volatile": 0, "transient_local": 1, "transient": 2,
-                                    "persistent": 3}
-LIVELINESS_KINDS: dict[str, int] = {"automatic": 0, "manual_by_participant": 1,
-                                    "manual_by_topic": 2}
-OWNERSHIP_KINDS: dict[str, int] = {"shared": 0, "exclusive": 1}
-DESTINATION_ORDER_KINDS: dict[str, int] = {"by_reception_timestamp": 0, "by_source_timestamp": 1}
-ACCESS_SCOPES: dict[str, int] = {"instance": 0, "topic": 1, "group": 2}
-HISTORY_KINDS: dict[str, int] = {"keep_last": 0, "keep_all": 1}
+# Policy names -> their wire codes (which also rank them for request/offer matching).
+RELIABILITY_KINDS: dict[str, int] = {"best_effort": C.RELIABILITY_BEST_EFFORT,
+                                     "reliable": C.RELIABILITY_RELIABLE}
+DURABILITY_KINDS: dict[str, int] = {"volatile": C.DURABILITY_VOLATILE,
+                                    "transient_local": C.DURABILITY_TRANSIENT_LOCAL,
+                                    "transient": C.DURABILITY_TRANSIENT,
+                                    "persistent": C.DURABILITY_PERSISTENT}
+LIVELINESS_KINDS: dict[str, int] = {"automatic": C.LIVELINESS_AUTOMATIC,
+                                    "manual_by_participant": C.LIVELINESS_MANUAL_BY_PARTICIPANT,
+                                    "manual_by_topic": C.LIVELINESS_MANUAL_BY_TOPIC}
+OWNERSHIP_KINDS: dict[str, int] = {"shared": C.OWNERSHIP_SHARED,
+                                   "exclusive": C.OWNERSHIP_EXCLUSIVE}
+DESTINATION_ORDER_KINDS: dict[str, int] = {
+    "by_reception_timestamp": C.DESTINATION_ORDER_BY_RECEPTION_TIMESTAMP,
+    "by_source_timestamp": C.DESTINATION_ORDER_BY_SOURCE_TIMESTAMP}
+ACCESS_SCOPES: dict[str, int] = {"instance": C.PRESENTATION_INSTANCE,
+                                 "topic": C.PRESENTATION_TOPIC, "group": C.PRESENTATION_GROUP}
+HISTORY_KINDS: dict[str, int] = {"keep_last": C.HISTORY_KEEP_LAST, "keep_all": C.HISTORY_KEEP_ALL}
 
 #: XCDR data representation ids (DDS-XTypes 7.6.3.1.1).
-XCDR1, XML, XCDR2 = 0, 1, 2
+XCDR1 = C.DATA_REPRESENTATION_XCDR1
+XML = C.DATA_REPRESENTATION_XML
+XCDR2 = C.DATA_REPRESENTATION_XCDR2
 
 
 class QosPolicyId(enum.IntEnum):
@@ -73,32 +84,8 @@ class QosPolicyId(enum.IntEnum):
     DATA_REPRESENTATION = 23
     TYPE_CONSISTENCY_ENFORCEMENT = 24
 
-# Parameter ids of the QoS policies (DDSI-RTPS 2.5 Table 9.13).
-PID_USER_DATA = 0x002C
-PID_TOPIC_DATA = 0x002E
-PID_GROUP_DATA = 0x002D
-PID_DURABILITY = 0x001D
-PID_DURABILITY_SERVICE = 0x001E
-PID_DEADLINE = 0x0023
-PID_LATENCY_BUDGET = 0x0027
-PID_LIVELINESS = 0x001B
-PID_RELIABILITY = 0x001A
-PID_LIFESPAN = 0x002B
-PID_DESTINATION_ORDER = 0x0025
-PID_HISTORY = 0x0040
-PID_RESOURCE_LIMITS = 0x0041
-PID_OWNERSHIP = 0x001F
-PID_OWNERSHIP_STRENGTH = 0x0006
-PID_PRESENTATION = 0x0021
-PID_PARTITION = 0x0029
-PID_TIME_BASED_FILTER = 0x0004
-PID_TRANSPORT_PRIORITY = 0x0049
-PID_DATA_REPRESENTATION = 0x0073
 
-#: Duration_t "infinite" on the wire (seconds 0x7fffffff, fraction 0xffffffff).
-_INFINITE_WIRE = (0x7FFFFFFF, 0xFFFFFFFF)
 _UNLIMITED = -1
-
 
 #: What a writer uses unless told otherwise. Only this very object means "not chosen".
 DEFAULT_DATA_REPRESENTATION: tuple[int, ...] = (XCDR1,)
@@ -365,211 +352,9 @@ def _normalize_history(value: object) -> tuple[str, int] | str:
     raise QosError(f"history: expected ('keep_last', depth) or 'keep_all', got {value!r}")
 
 
-# --- wire encodings -------------------------------------------------------------------------
-
-def duration_to_wire(seconds: float) -> bytes:
-    """DDSI Duration_t: int32 seconds + uint32 fraction (1/2^32 s), as Cyclone encodes it."""
-    if math.isinf(seconds):
-        return struct.pack("<iI", *_INFINITE_WIRE)
-    whole = int(seconds)
-    if whole >= 0x7FFFFFFF:
-        return struct.pack("<iI", *_INFINITE_WIRE)
-    frac = min(round((seconds - whole) * 2**32), 0xFFFFFFFF)
-    return struct.pack("<iI", whole, frac)
-
-
-def duration_from_wire(data: bytes | memoryview, offset: int = 0) -> float:
-    sec, frac = struct.unpack_from("<iI", data, offset)
-    if (sec, frac) == _INFINITE_WIRE:
-        return math.inf
-    if sec < 0:
-        raise MalformedError("bad_duration", f"negative duration {sec}s")
-    # Rounded to whole nanoseconds: DDS durations are nanosecond-precise, and this makes
-    # 0.1 s come back as 0.1 rather than 0.10000000009.
-    return (sec * 1_000_000_000 + round(frac * 1_000_000_000 / 2**32)) / 1_000_000_000
-
-
-def _octets(value: bytes) -> bytes:
-    return struct.pack("<I", len(value)) + value
-
-
 def _utf8_encodable(s: str) -> bool:
     try:
         s.encode()
     except UnicodeEncodeError:  # lone surrogates
         return False
     return True
-
-
-def _strings(values: Iterable[str]) -> bytes:
-    items = list(values)
-    out = bytearray(struct.pack("<I", len(items)))
-    for s in items:
-        raw = s.encode() + b"\0"
-        out += struct.pack("<I", len(raw)) + raw
-        out += b"\0" * (-len(out) % 4)
-    return bytes(out)
-
-
-def read_string(data: bytes | memoryview, offset: int) -> tuple[str, int]:
-    """A CDR string (uint32 length incl. NUL) at ``offset``; returns (text, next offset)."""
-    if offset + 4 > len(data):
-        raise MalformedError("truncated_string", "string length past the end")
-    (n,) = struct.unpack_from("<I", data, offset)
-    start = offset + 4
-    if n == 0 or start + n > len(data):
-        raise MalformedError("truncated_string", f"string of {n} bytes past the end")
-    raw = bytes(data[start:start + n])
-    if raw[-1] != 0:
-        raise MalformedError("bad_string", "string not NUL-terminated")
-    try:
-        text = raw[:-1].decode()
-    except UnicodeDecodeError as exc:
-        raise MalformedError("bad_string", str(exc)) from None
-    end = start + n
-    return text, end + (-end % 4)
-
-
-def _read_strings(data: bytes) -> tuple[str, ...]:
-    (count,) = struct.unpack_from("<I", data, 0)
-    if count > len(data) // 4:
-        raise MalformedError("bad_partition", f"{count} strings cannot fit in {len(data)} bytes")
-    out = []
-    offset = 4
-    for _ in range(count):
-        text, offset = read_string(data, offset)
-        out.append(text)
-    return tuple(out)
-
-
-def _read_octets(data: bytes) -> bytes:
-    (n,) = struct.unpack_from("<I", data, 0)
-    if 4 + n > len(data):
-        raise MalformedError("truncated_octets", f"{n} octets past the end")
-    return bytes(data[4:4 + n])
-
-
-def policies_to_wire(qos: Qos, role: Literal["writer", "reader", "topic"]) -> list[tuple[int,
-                                                                                           bytes]]:
-    """The (PID, value) pairs announcing ``qos`` for a writer or reader in SEDP.
-
-    Every policy is sent explicitly, defaults included, so the receiver never has to guess
-    which defaults we assumed (DDS and DDSI disagree on reliability's default for readers).
-    """
-    out: list[tuple[int, bytes]] = [
-        (PID_DURABILITY, struct.pack("<I", DURABILITY_KINDS[qos.durability])),
-        (PID_DEADLINE, duration_to_wire(qos.deadline)),
-        (PID_LATENCY_BUDGET, duration_to_wire(qos.latency_budget)),
-        (PID_LIVELINESS, struct.pack("<I", LIVELINESS_KINDS[qos.liveliness])
-         + duration_to_wire(qos.liveliness_lease)),
-        (PID_RELIABILITY, struct.pack("<I", RELIABILITY_KINDS[qos.reliability])
-         + duration_to_wire(qos.max_blocking_time)),
-        (PID_DESTINATION_ORDER,
-         struct.pack("<I", DESTINATION_ORDER_KINDS[qos.destination_order])),
-        (PID_HISTORY, struct.pack("<Ii", HISTORY_KINDS[qos.history_kind], qos.history_depth)),
-        (PID_RESOURCE_LIMITS, struct.pack("<iii", *qos.resource_limits)),
-        (PID_OWNERSHIP, struct.pack("<I", OWNERSHIP_KINDS[qos.ownership])),
-        (PID_PRESENTATION, struct.pack("<I??xx", ACCESS_SCOPES[qos.presentation[0]],
-                                       qos.presentation[1], qos.presentation[2])),
-        (PID_PARTITION, _strings(qos.partition)),
-        (PID_TOPIC_DATA, _octets(qos.topic_data)),
-        (PID_GROUP_DATA, _octets(qos.group_data)),
-        (PID_USER_DATA, _octets(qos.user_data)),
-        (PID_DATA_REPRESENTATION, _int16_seq(qos.data_representation)),
-    ]
-    if role == "writer":
-        out.append((PID_OWNERSHIP_STRENGTH, struct.pack("<i", qos.ownership_strength)))
-        out.append((PID_LIFESPAN, duration_to_wire(qos.lifespan)))
-        out.append((PID_TRANSPORT_PRIORITY, struct.pack("<i", qos.transport_priority)))
-    elif role == "reader":
-        out.append((PID_TIME_BASED_FILTER, duration_to_wire(qos.time_based_filter)))
-    return out
-
-
-def _int16_seq(values: tuple[int, ...]) -> bytes:
-    body = struct.pack(f"<I{len(values)}h", len(values), *values)
-    return body + b"\0" * (-len(body) % 4)
-
-
-def _read_int16_seq(data: bytes) -> tuple[int, ...]:
-    (n,) = struct.unpack_from("<I", data, 0)
-    if 4 + 2 * n > len(data):
-        raise MalformedError("bad_data_representation", f"{n} ids past the end")
-    return tuple(struct.unpack_from(f"<{n}h", data, 4))
-
-
-def qos_from_wire(params: dict[int, bytes], role: Literal["writer", "reader", "topic"]) -> Qos:
-    """The Qos a remote endpoint announced; absent policies take the DDSI defaults.
-
-    The one role-dependent default: a reader that does not send PID_RELIABILITY is best-effort,
-    a writer reliable (DDSI-RTPS 9.6.2.2.3 Table 9.12 / 9.14). Malformed values raise
-    :class:`MalformedError` (the caller drops the sample).
-    """
-    kw: dict[str, Any] = {}
-    if role == "reader":
-        kw["reliability"] = "best_effort"
-    try:
-        if (v := params.get(PID_DURABILITY)) is not None:
-            kw["durability"] = _kind(v, DURABILITY_KINDS, "durability")
-        if (v := params.get(PID_DEADLINE)) is not None:
-            kw["deadline"] = duration_from_wire(v)
-        if (v := params.get(PID_LATENCY_BUDGET)) is not None:
-            kw["latency_budget"] = duration_from_wire(v)
-        if (v := params.get(PID_LIVELINESS)) is not None:
-            kw["liveliness"] = _kind(v, LIVELINESS_KINDS, "liveliness")
-            kw["liveliness_lease"] = duration_from_wire(v, 4)
-        if (v := params.get(PID_RELIABILITY)) is not None:
-            (kind,) = struct.unpack_from("<I", v, 0)
-            # RTPS: 1 = best-effort, 2 = reliable; 0 is what some old stacks send for
-            # best-effort (the DDS API enum), accepted as Cyclone does.
-            if kind not in (0, 1, 2):
-                raise MalformedError("bad_reliability", f"unknown reliability kind {kind}")
-            kw["reliability"] = "reliable" if kind == 2 else "best_effort"
-            kw["max_blocking_time"] = duration_from_wire(v, 4)
-        if (v := params.get(PID_DESTINATION_ORDER)) is not None:
-            kw["destination_order"] = _kind(v, DESTINATION_ORDER_KINDS, "destination_order")
-        if (v := params.get(PID_HISTORY)) is not None:
-            kind, depth = struct.unpack_from("<Ii", v, 0)
-            kw["history"] = "keep_all" if kind == 1 else ("keep_last", max(depth, 1))
-        if (v := params.get(PID_RESOURCE_LIMITS)) is not None:
-            kw["resource_limits"] = tuple(x if x > 0 else -1
-                                          for x in struct.unpack_from("<iii", v, 0))
-        if (v := params.get(PID_OWNERSHIP)) is not None:
-            kw["ownership"] = _kind(v, OWNERSHIP_KINDS, "ownership")
-        if (v := params.get(PID_OWNERSHIP_STRENGTH)) is not None:
-            (kw["ownership_strength"],) = struct.unpack_from("<i", v, 0)
-        if (v := params.get(PID_PRESENTATION)) is not None:
-            scope, coherent, ordered = struct.unpack_from("<IBB", v, 0)
-            names = {n: k for k, n in ACCESS_SCOPES.items()}
-            if scope not in names:
-                raise MalformedError("bad_presentation", f"access scope {scope}")
-            kw["presentation"] = (names[scope], bool(coherent), bool(ordered))
-        if (v := params.get(PID_PARTITION)) is not None:
-            kw["partition"] = _read_strings(v)
-        if (v := params.get(PID_LIFESPAN)) is not None:
-            kw["lifespan"] = duration_from_wire(v)
-        if (v := params.get(PID_TIME_BASED_FILTER)) is not None:
-            kw["time_based_filter"] = duration_from_wire(v)
-        if (v := params.get(PID_TRANSPORT_PRIORITY)) is not None:
-            (kw["transport_priority"],) = struct.unpack_from("<i", v, 0)
-        for pid, name in ((PID_USER_DATA, "user_data"), (PID_TOPIC_DATA, "topic_data"),
-                          (PID_GROUP_DATA, "group_data")):
-            if (v := params.get(pid)) is not None:
-                kw[name] = _read_octets(v)
-        if (v := params.get(PID_DATA_REPRESENTATION)) is not None:
-            reps = _read_int16_seq(v)
-            kw["data_representation"] = reps or (XCDR1,)
-    except struct.error as exc:
-        raise MalformedError("truncated_qos", str(exc)) from None
-    try:
-        return Qos(**kw)
-    except QosError as exc:
-        raise MalformedError("bad_qos", str(exc)) from None
-
-
-def _kind(value: bytes, kinds: dict[str, int], name: str) -> str:
-    (kind,) = struct.unpack_from("<I", value, 0)
-    for key, code in kinds.items():
-        if code == kind:
-            return key
-    raise MalformedError(f"bad_{name}", f"unknown {name} kind {kind}")

@@ -27,13 +27,6 @@ from ..errors import MalformedError
 from . import wire
 from .actions import Action, Deliver, Send
 from .builtin_data import (
-    PID_ENDPOINT_GUID,
-    PUBLICATIONS_ANNOUNCER,
-    PUBLICATIONS_DETECTOR,
-    STATUS_INFO_DISPOSED,
-    STATUS_INFO_UNREGISTERED,
-    SUBSCRIPTIONS_ANNOUNCER,
-    SUBSCRIPTIONS_DETECTOR,
     EndpointData,
     EndpointRole,
     ParticipantData,
@@ -45,6 +38,15 @@ from .builtin_data import (
 from .history import HistoryQos
 from .matching import TypeCheck, describe_incompatibility, describe_inconsistent_topic, match
 from .reader import ReaderConfig, StatefulReader
+from .wire.constants import (
+    BES_PUBLICATIONS_ANNOUNCER,
+    BES_PUBLICATIONS_DETECTOR,
+    BES_SUBSCRIPTIONS_ANNOUNCER,
+    BES_SUBSCRIPTIONS_DETECTOR,
+    PID_ENDPOINT_GUID,
+    STATUS_INFO_DISPOSED,
+    STATUS_INFO_UNREGISTERED,
+)
 from .writer import StatefulWriter, WouldBlock, WriterConfig
 
 log = logging.getLogger("rtbus.rtps.sedp")
@@ -380,10 +382,10 @@ class Sedp:
         bits = data.builtin_endpoints
         out: list[Action | SedpOutput] = []
         links: tuple[tuple[EndpointRole, int, int, wire.EntityId, wire.EntityId], ...] = (
-                 ("writer", PUBLICATIONS_DETECTOR, PUBLICATIONS_ANNOUNCER,
+                 ("writer", BES_PUBLICATIONS_DETECTOR, BES_PUBLICATIONS_ANNOUNCER,
                   wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_READER,
                   wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_WRITER),
-                 ("reader", SUBSCRIPTIONS_DETECTOR, SUBSCRIPTIONS_ANNOUNCER,
+                 ("reader", BES_SUBSCRIPTIONS_DETECTOR, BES_SUBSCRIPTIONS_ANNOUNCER,
                   wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_READER,
                   wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_WRITER))
         for role, detector, announcer, reader_eid, writer_eid in links:

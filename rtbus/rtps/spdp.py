@@ -27,9 +27,6 @@ from . import wire
 from .actions import Send
 from .builtin_data import (
     DEFAULT_BUILTIN_ENDPOINTS,
-    PID_PARTICIPANT_GUID,
-    STATUS_INFO_DISPOSED,
-    STATUS_INFO_UNREGISTERED,
     VENDOR_ID_RTBUS,
     ParticipantData,
     build_key_payload,
@@ -38,6 +35,7 @@ from .builtin_data import (
     parse_participant_payload,
 )
 from .ports import SPDP_MULTICAST_GROUP, PortMapping, spdp_multicast_port
+from .wire.constants import PID_PARTICIPANT_GUID, STATUS_INFO_DISPOSED, STATUS_INFO_UNREGISTERED
 
 log = logging.getLogger("rtbus.rtps.spdp")
 

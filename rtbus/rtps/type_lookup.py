@@ -38,16 +38,19 @@ from ..errors import MalformedError
 from ..types import model as m
 from . import wire
 from .actions import Action, Deliver
-from .builtin_data import (
-    TYPE_LOOKUP_REPLY_READER,
-    TYPE_LOOKUP_REPLY_WRITER,
-    TYPE_LOOKUP_REQUEST_READER,
-    TYPE_LOOKUP_REQUEST_WRITER,
-    EndpointData,
-    ParticipantData,
-)
+from .builtin_data import EndpointData, ParticipantData
 from .history import HistoryQos
 from .reader import ReaderConfig, StatefulReader
+from .wire.constants import (
+    BES_TL_SVC_REPLY_READER,
+    BES_TL_SVC_REPLY_WRITER,
+    BES_TL_SVC_REQUEST_READER,
+    BES_TL_SVC_REQUEST_WRITER,
+)
+from .wire.guid import ENTITYID_TL_SVC_REPLY_READER as ENTITYID_TL_REPLY_READER
+from .wire.guid import ENTITYID_TL_SVC_REPLY_WRITER as ENTITYID_TL_REPLY_WRITER
+from .wire.guid import ENTITYID_TL_SVC_REQUEST_READER as ENTITYID_TL_REQUEST_READER
+from .wire.guid import ENTITYID_TL_SVC_REQUEST_WRITER as ENTITYID_TL_REQUEST_WRITER
 from .writer import StatefulWriter, WouldBlock, WriterConfig
 
 if TYPE_CHECKING:  # the xtypes layer is imported with the first participant, not with rtbus:
@@ -58,18 +61,15 @@ if TYPE_CHECKING:  # the xtypes layer is imported with the first participant, no
 
 log = logging.getLogger("rtbus.rtps.type_lookup")
 
-# XTypes 1.3 7.6.3.3.4 (= rtbus.xtypes.typelookup.ENTITYID_TL_SVC_*)
-ENTITYID_TL_REQUEST_WRITER = wire.EntityId(bytes.fromhex("000300c3"))
-ENTITYID_TL_REQUEST_READER = wire.EntityId(bytes.fromhex("000300c4"))
-ENTITYID_TL_REPLY_WRITER = wire.EntityId(bytes.fromhex("000301c3"))
-ENTITYID_TL_REPLY_READER = wire.EntityId(bytes.fromhex("000301c4"))
+#: The service's builtin endpoints (XTypes 1.3 7.6.3.3.4), as the core's routing registry
+#: keys them.
 TYPE_LOOKUP_ENTITIES = frozenset(bytes(e) for e in (
     ENTITYID_TL_REQUEST_WRITER, ENTITYID_TL_REQUEST_READER,
     ENTITYID_TL_REPLY_WRITER, ENTITYID_TL_REPLY_READER))
 
 #: SPDP builtin-endpoint bits of a participant that runs this service.
-TYPE_LOOKUP_ENDPOINTS = (TYPE_LOOKUP_REQUEST_WRITER | TYPE_LOOKUP_REQUEST_READER
-                         | TYPE_LOOKUP_REPLY_WRITER | TYPE_LOOKUP_REPLY_READER)
+TYPE_LOOKUP_ENDPOINTS = (BES_TL_SVC_REQUEST_WRITER | BES_TL_SVC_REQUEST_READER
+                         | BES_TL_SVC_REPLY_WRITER | BES_TL_SVC_REPLY_READER)
 
 #: KEEP_ALL like Cyclone's, bounded so a flood of requests cannot grow memory without limit
 #: (a full history drops the reply; the requester times out and falls back to type names).
@@ -118,7 +118,8 @@ class TypeLookupService:
         self.request_reader = StatefulReader(
             wire.Guid(self.prefix, ENTITYID_TL_REQUEST_READER), rcfg)
         self.reply_reader = StatefulReader(wire.Guid(self.prefix, ENTITYID_TL_REPLY_READER), rcfg)
-        self.instance_names = {tl.instance_name_for(bytes(self.prefix) + b"\x00\x00\x01\xc1"),
+        self.instance_names = {tl.instance_name_for(bytes(self.prefix)
+                                                    + bytes(wire.ENTITYID_PARTICIPANT)),
                                tl.instance_name_for(_NULL_GUID), ""}
         self.counters: Counter[str] = Counter()
         self._peers: dict[bytes, int] = {}  # prefix -> builtin endpoint bits
@@ -156,10 +157,10 @@ class TypeLookupService:
         locators = tuple(data.metatraffic_unicast or data.metatraffic_multicast)
         out: list[Action] = []
         for local, bit, eid in (
-                (self.request_writer, TYPE_LOOKUP_REQUEST_READER, ENTITYID_TL_REQUEST_READER),
-                (self.reply_writer, TYPE_LOOKUP_REPLY_READER, ENTITYID_TL_REPLY_READER),
-                (self.request_reader, TYPE_LOOKUP_REQUEST_WRITER, ENTITYID_TL_REQUEST_WRITER),
-                (self.reply_reader, TYPE_LOOKUP_REPLY_WRITER, ENTITYID_TL_REPLY_WRITER)):
+                (self.request_writer, BES_TL_SVC_REQUEST_READER, ENTITYID_TL_REQUEST_READER),
+                (self.reply_writer, BES_TL_SVC_REPLY_READER, ENTITYID_TL_REPLY_READER),
+                (self.request_reader, BES_TL_SVC_REQUEST_WRITER, ENTITYID_TL_REQUEST_WRITER),
+                (self.reply_reader, BES_TL_SVC_REPLY_WRITER, ENTITYID_TL_REPLY_WRITER)):
             if not bits & bit:
                 continue
             guid = wire.Guid(prefix, eid)
@@ -245,7 +246,7 @@ class TypeLookupService:
         participant runs no TypeLookup service (no request reader announced).
         """
         prefix = bytes(guid_prefix)
-        if not self._peers.get(prefix, 0) & TYPE_LOOKUP_REQUEST_READER or not type_ids:
+        if not self._peers.get(prefix, 0) & BES_TL_SVC_REQUEST_READER or not type_ids:
             return False
         if type_ids[0] not in self._wanted:
             self._wanted[type_ids[0]] = _Wanted(prefix, tuple(type_ids), dependencies)

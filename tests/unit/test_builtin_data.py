@@ -13,12 +13,7 @@ from hypothesis import strategies as st
 from rtbus.errors import MalformedError
 from rtbus.qos import Qos
 from rtbus.rtps.builtin_data import (
-    PID_ENDPOINT_GUID,
-    PID_PARTICIPANT_GUID,
-    PID_TOPIC_NAME,
-    PID_TYPE_NAME,
     EndpointData,
-    Locator,
     MustUnderstandError,
     ParticipantData,
     build_endpoint_payload,
@@ -31,6 +26,13 @@ from rtbus.rtps.builtin_data import (
     parse_participant_payload,
     parse_status_info,
 )
+from rtbus.rtps.wire.constants import (
+    PID_ENDPOINT_GUID,
+    PID_PARTICIPANT_GUID,
+    PID_TOPIC_NAME,
+    PID_TYPE_NAME,
+)
+from rtbus.rtps.wire.locator import Locator
 from tests.support.paths import SHAPE_IDL
 
 CAPTURE = (Path(__file__).parents[1] / "data" / "captures"

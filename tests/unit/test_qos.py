@@ -5,10 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rtbus.errors import MalformedError, QosError
-from rtbus.qos import (
-    PID_DEADLINE,
-    PID_RELIABILITY,
-    Qos,
+from rtbus.qos import Qos
+from rtbus.rtps.wire.constants import PID_DEADLINE, PID_RELIABILITY
+from rtbus.rtps.wire.qos_params import (
     duration_from_wire,
     duration_to_wire,
     policies_to_wire,

@@ -12,14 +12,12 @@ from typing import Any
 import rtbus.idl
 from rtbus import xtypes
 from rtbus.qos import Qos
-from rtbus.rtps.builtin_data import (
-    TYPE_LOOKUP_REPLY_READER,
-    TYPE_LOOKUP_REPLY_WRITER,
-    TYPE_LOOKUP_REQUEST_READER,
-    TYPE_LOOKUP_REQUEST_WRITER,
-)
 from rtbus.rtps.sedp import EndpointMatched, InconsistentTopic, RemoteEndpointDiscovered
 from rtbus.rtps.spdp import ParticipantDiscovered
+from rtbus.rtps.wire.constants import BES_TL_SVC_REPLY_READER as TYPE_LOOKUP_REPLY_READER
+from rtbus.rtps.wire.constants import BES_TL_SVC_REPLY_WRITER as TYPE_LOOKUP_REPLY_WRITER
+from rtbus.rtps.wire.constants import BES_TL_SVC_REQUEST_READER as TYPE_LOOKUP_REQUEST_READER
+from rtbus.rtps.wire.constants import BES_TL_SVC_REQUEST_WRITER as TYPE_LOOKUP_REQUEST_WRITER
 from tests.support.paths import SHAPE_IDL
 from tests.support.simcore import SimCore
 from tests.support.simnet import SimNetwork

@@ -18,6 +18,9 @@ API (everything is re-exported here, use ``from rtbus.rtps import wire``):
 * parameter lists: :func:`parse_parameter_list`, :func:`encode_parameter_list`,
   :func:`parse_pl_cdr`, :func:`build_pl_cdr`, :func:`decode_parameter`,
   :func:`encode_parameter`, :func:`decode_parameters`.
+* QoS policies as parameters: :mod:`rtbus.rtps.wire.qos_params` (``policies_to_wire``,
+  ``qos_from_wire``); import it by name (it needs :mod:`rtbus.qos`, which needs these
+  constants, so it is not re-exported here).
 
 Malformed input raises only :class:`rtbus.errors.MalformedError` (bad header) or is reported
 per submessage in ``Message.dropped``; see :mod:`rtbus.rtps.wire.message`.

@@ -25,7 +25,7 @@ from ...errors import MalformedError
 from . import constants as C
 from .guid import Guid
 from .locator import Locator
-from .time import duration_from_ns, duration_to_ns
+from .time import DURATION_INFINITE_NS, NS_PER_S, duration_from_ns, duration_to_ns
 
 _PHDR = {True: struct.Struct("<HH"), False: struct.Struct(">HH")}
 
@@ -177,6 +177,21 @@ class DataHolder(NamedTuple):
     binary_properties: tuple[tuple[str, bytes], ...] = ()
 
 
+def duration_ns(seconds: int, fraction: int) -> int:
+    """A Duration_t in nanoseconds with the fraction rounded to the nearest ns.
+
+    This is how Cyclone DDS reads durations (``from_ddsi_time``) and how rtbus reads the QoS
+    and lease durations of discovery data (:func:`decode_discovery_parameter`). For the
+    rounded-up fractions :func:`duration_from_ns` writes (and Cyclone sends) it agrees with
+    :func:`rtbus.rtps.wire.time.duration_to_ns` (which rounds down); for a fraction that
+    another stack truncated or rounded to nearest, it gives the ns that was meant rather than
+    one below, so a deadline of 0.1 s still matches a requested 0.1 s.
+    """
+    if seconds == 0x7FFFFFFF and fraction == 0xFFFFFFFF:
+        return DURATION_INFINITE_NS
+    return seconds * NS_PER_S + ((fraction * NS_PER_S + (1 << 31)) >> 32)
+
+
 class _Reader:
     """A tiny CDR reader over one parameter value (alignment relative to its start)."""
 
@@ -221,9 +236,9 @@ class _Reader:
         except UnicodeDecodeError:
             raise MalformedError("bad_parameter", "string not UTF-8") from None
 
-    def duration(self) -> int:
+    def duration(self, nearest: bool = False) -> int:
         sec, frac = self.take("iI", 8, 4)
-        return duration_to_ns(sec, frac)
+        return duration_ns(sec, frac) if nearest else duration_to_ns(sec, frac)
 
     def count(self, unit: int) -> int:
         n = self.u32()
@@ -333,15 +348,23 @@ def _property_list(v: memoryview, le: bool) -> PropertyList:
 
 
 def _enc_property_list(p: PropertyList, le: bool, start: int = 0) -> bytes:
-    w = _Writer(le)
+    return encode_property_list(p, le, start)
+
+
+def encode_property_list(p: PropertyList, little_endian: bool = True, start: int = 0, *,
+                         binary: bool = True) -> bytes:
+    """A PropertyQosPolicy value; ``binary=False`` leaves out the binary-property sequence
+    (what rtbus's SPDP sends: ``(name, value)`` pairs only, a list every reader accepts)."""
+    w = _Writer(little_endian)
     w.out += bytes(start)  # alignment is relative to the parameter value's start
     w.put("I", 4, len(p.properties))
     for name, value in p.properties:
         w.string(name).string(value)
-    w.put("I", 4, len(p.binary_properties))
-    for name, raw in p.binary_properties:
-        w.string(name).put("I", 4, len(raw))
-        w.out += raw
+    if binary:
+        w.put("I", 4, len(p.binary_properties))
+        for name, raw in p.binary_properties:
+            w.string(name).put("I", 4, len(raw))
+            w.out += raw
     return bytes(w.out[start:])
 
 
@@ -538,6 +561,44 @@ def decode_parameter(pid: int, value: bytes | memoryview, little_endian: bool = 
         return bytes(value)
     try:
         return codec[0](memoryview(value), little_endian)
+    except (struct.error, ValueError) as exc:
+        if isinstance(exc, MalformedError):
+            raise
+        raise MalformedError("bad_parameter", f"pid 0x{pid:04x}: {exc}") from None
+
+
+def _nearest_duration(v: memoryview, le: bool) -> int:
+    return _Reader(v, le).duration(nearest=True)
+
+
+def _nearest_kind_duration(cls: Callable[..., Any]) -> Callable[[memoryview, bool], Any]:
+    def dec(v: memoryview, le: bool) -> Any:
+        r = _Reader(v, le)
+        return cls(r.u32(), r.duration(nearest=True))
+    return dec
+
+
+#: The decoders :func:`decode_discovery_parameter` uses instead of CODECS' (durations to the
+#: nearest ns, see :func:`duration_ns`).
+_DISCOVERY_DECODERS: dict[int, Callable[[memoryview, bool], Any]] = {
+    **{pid: _nearest_duration for pid in (
+        C.PID_PARTICIPANT_LEASE_DURATION, C.PID_DEADLINE, C.PID_LATENCY_BUDGET,
+        C.PID_LIFESPAN, C.PID_TIME_BASED_FILTER)},
+    C.PID_RELIABILITY: _nearest_kind_duration(Reliability),
+    C.PID_LIVELINESS: _nearest_kind_duration(Liveliness),
+}
+
+
+def decode_discovery_parameter(pid: int, value: bytes | memoryview,
+                               little_endian: bool = True) -> Any:
+    """:func:`decode_parameter` for SPDP/SEDP data: the same typed values, except that
+    durations are read to the nearest ns (:func:`duration_ns`), as rtbus has always read the
+    QoS and lease durations of discovery data and as Cyclone DDS does."""
+    dec = _DISCOVERY_DECODERS.get(pid)
+    if dec is None:
+        return decode_parameter(pid, value, little_endian)
+    try:
+        return dec(memoryview(value), little_endian)
     except (struct.error, ValueError) as exc:
         if isinstance(exc, MalformedError):
             raise
