@@ -409,15 +409,16 @@ def _struct_codec(fmt: str, cls: Callable[..., Any]) -> tuple[Callable, Callable
     return dec, enc
 
 
-def _duration_codec() -> tuple[Callable, Callable]:
-    return (lambda v, le: _Reader(v, le).duration(),
+def _duration_codec(nearest: bool = False) -> tuple[Callable, Callable]:
+    return (lambda v, le: _Reader(v, le).duration(nearest),
             lambda ns, le: _Writer(le).duration(ns).bytes_())
 
 
-def _kind_duration_codec(cls: Callable[..., Any]) -> tuple[Callable, Callable]:
+def _kind_duration_codec(cls: Callable[..., Any],
+                         nearest: bool = False) -> tuple[Callable, Callable]:
     def dec(v: memoryview, le: bool) -> Any:
         r = _Reader(v, le)
-        return cls(r.u32(), r.duration())
+        return cls(r.u32(), r.duration(nearest))
 
     def enc(val: Any, le: bool) -> bytes:
         return _Writer(le).put("I", 4, val[0]).duration(val[1]).bytes_()
@@ -554,38 +555,32 @@ LOCATOR_PIDS = frozenset({C.PID_DEFAULT_UNICAST_LOCATOR, C.PID_METATRAFFIC_UNICA
                           C.PID_UNICAST_LOCATOR, C.PID_MULTICAST_LOCATOR})
 
 
-def decode_parameter(pid: int, value: bytes | memoryview, little_endian: bool = True) -> Any:
-    """The typed value of one parameter; raw bytes for PIDs without a codec."""
-    codec = CODECS.get(pid)
-    if codec is None:
-        return bytes(value)
+def decode_parameter(pid: int, value: bytes | memoryview, little_endian: bool = True,
+                     decoders: dict[int, Callable[[memoryview, bool], Any]] | None = None) -> Any:
+    """The typed value of one parameter; raw bytes for PIDs without a codec. ``decoders``
+    overrides CODECS' decoder for some PIDs."""
+    dec = decoders.get(pid) if decoders else None
+    if dec is None:
+        codec = CODECS.get(pid)
+        if codec is None:
+            return bytes(value)
+        dec = codec[0]
     try:
-        return codec[0](memoryview(value), little_endian)
+        return dec(memoryview(value), little_endian)
     except (struct.error, ValueError) as exc:
         if isinstance(exc, MalformedError):
             raise
         raise MalformedError("bad_parameter", f"pid 0x{pid:04x}: {exc}") from None
 
 
-def _nearest_duration(v: memoryview, le: bool) -> int:
-    return _Reader(v, le).duration(nearest=True)
-
-
-def _nearest_kind_duration(cls: Callable[..., Any]) -> Callable[[memoryview, bool], Any]:
-    def dec(v: memoryview, le: bool) -> Any:
-        r = _Reader(v, le)
-        return cls(r.u32(), r.duration(nearest=True))
-    return dec
-
-
 #: The decoders :func:`decode_discovery_parameter` uses instead of CODECS' (durations to the
 #: nearest ns, see :func:`duration_ns`).
 _DISCOVERY_DECODERS: dict[int, Callable[[memoryview, bool], Any]] = {
-    **{pid: _nearest_duration for pid in (
+    **{pid: _duration_codec(nearest=True)[0] for pid in (
         C.PID_PARTICIPANT_LEASE_DURATION, C.PID_DEADLINE, C.PID_LATENCY_BUDGET,
         C.PID_LIFESPAN, C.PID_TIME_BASED_FILTER)},
-    C.PID_RELIABILITY: _nearest_kind_duration(Reliability),
-    C.PID_LIVELINESS: _nearest_kind_duration(Liveliness),
+    C.PID_RELIABILITY: _kind_duration_codec(Reliability, nearest=True)[0],
+    C.PID_LIVELINESS: _kind_duration_codec(Liveliness, nearest=True)[0],
 }
 
 
@@ -594,15 +589,7 @@ def decode_discovery_parameter(pid: int, value: bytes | memoryview,
     """:func:`decode_parameter` for SPDP/SEDP data: the same typed values, except that
     durations are read to the nearest ns (:func:`duration_ns`), as rtbus has always read the
     QoS and lease durations of discovery data and as Cyclone DDS does."""
-    dec = _DISCOVERY_DECODERS.get(pid)
-    if dec is None:
-        return decode_parameter(pid, value, little_endian)
-    try:
-        return dec(memoryview(value), little_endian)
-    except (struct.error, ValueError) as exc:
-        if isinstance(exc, MalformedError):
-            raise
-        raise MalformedError("bad_parameter", f"pid 0x{pid:04x}: {exc}") from None
+    return decode_parameter(pid, value, little_endian, _DISCOVERY_DECODERS)
 
 
 def encode_parameter(pid: int, value: Any, little_endian: bool = True) -> bytes:
