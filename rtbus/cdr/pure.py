@@ -47,21 +47,36 @@ from .encapsulation import XCDR1_PID_EXTENDED_MU as PID_EXTENDED_MU
 from .encapsulation import XCDR1_PID_LIST_END as _PID_SENTINEL
 from .encapsulation import XCDR1_PID_LIST_END_MU as PID_SENTINEL_MU
 from .encapsulation import XCDR1_PID_MASK as _PID_MASK
+from .encapsulation import identifier_for
+from .plan import (
+    BitmaskPlan,
+    EnumPlan,
+    ListArrayPlan,
+    ListSeqPlan,
+    MemberPlan,
+    Node,
+    PrimArrayPlan,
+    PrimPlan,
+    PrimSeqPlan,
+    RunPlan,
+    StringPlan,
+    StructPlan,
+    UnionPlan,
+    array_shape,
+    bitmask_size,
+    enum_size,
+    key_members_of,
+    max_align,
+    plan_for,
+)
 
 Enc = Callable[[Any, Any], None]
 Dec = Callable[[Any], Any]
-Step = Callable[[Any, list[Any]], None]  # decodes one member (or a run) into the value list
+StepDec = Callable[[Any, list[Any]], None]  # decodes one member (or a run) into the value list
 
 _ZEROS = [bytes(n) for n in range(16)]
-_EXTENSIBILITY_IDS = {
-    (False, "final"): 0x00, (False, "appendable"): 0x00, (False, "mutable"): 0x02,
-    (True, "final"): 0x06, (True, "appendable"): 0x08, (True, "mutable"): 0x0A,
-}
 _ENCODE_FAILURES = (struct.error, TypeError, ValueError, OverflowError, AttributeError,
                     UnicodeEncodeError)
-
-# the most elements a key-only sequence whose elements may take no bytes is read with
-_MAX_EMPTY_KEY_ELEMENTS = 1 << 16
 
 
 class _Writer:
@@ -91,167 +106,132 @@ def _elem_is_primitive(t: M.IdlType) -> bool:
 
 
 def _numeric(t: M.IdlType) -> bool:
-    t = M.resolve(t)
-    return isinstance(t, M.PrimitiveType) and t is not M.CHAR and t is not M.WCHAR
-
-
-def enum_size(t: M.EnumType, xcdr2: bool) -> int:
-    """Bytes an enum takes: always 4 in XCDR1, by bit_bound in XCDR2."""
-    if not xcdr2:
-        return 4
-    return 1 if t.bit_bound <= 8 else 2 if t.bit_bound <= 16 else 4
-
-
-def bitmask_size(t: M.BitmaskType) -> int:
-    b = t.bit_bound
-    return 1 if b <= 8 else 2 if b <= 16 else 4 if b <= 32 else 8
+    return M.numeric_primitive(M.resolve(t))
 
 
 class _Compiler:
-    """Builds encode/decode closures for one (version, endianness) mode."""
+    """Builds encode/decode closures from layout plans for one (version, endianness, form).
+
+    Every wire decision (sizes, alignment, headers, member ids, length codes, runs) comes
+    from :mod:`rtbus.cdr.plan`; this class only turns plan nodes into closures.
+    """
 
     def __init__(self, xcdr2: bool, little: bool, key_mode: bool = False,
                  key_sample: bool = False) -> None:
         self.v2 = xcdr2
         self.e = "<" if little else ">"
-        self.maxal = 4 if xcdr2 else 8
-        # key_mode: the KEYHASH form (key members only, mutable ones by member id, every
-        # struct flattened as if final, no DHEADER/EMHEADER); key_sample: the key-only
-        # SAMPLE form of a DATA(K) (the same members, in definition order, each struct
-        # keeping its extensibility and headers). Both select members alike (key_only).
+        self.maxal = max_align(xcdr2)
+        # key_mode: the KEYHASH form; key_sample: the key-only SAMPLE form of a DATA(K)
+        # (see rtbus.cdr.plan for what each lays out).
         self.key_mode = key_mode
         self.key_only = key_mode or key_sample
+        self.form = "keyhash" if key_mode else "key_sample" if key_sample else "data"
         self.u32 = struct.Struct(self.e + "I")
         self.u16 = struct.Struct(self.e + "H")
         self._enc_memo: dict[int, Enc] = {}
         self._dec_memo: dict[int, Dec] = {}
 
-    # ---- helpers --------------------------------------------------------------------------
-    def align_of(self, t: M.IdlType) -> int:
-        t = M.resolve(t)
-        if isinstance(t, M.PrimitiveType):
-            return min(t.size, self.maxal)
-        if isinstance(t, M.EnumType):
-            return enum_size(t, self.v2)
-        if isinstance(t, M.BitmaskType):
-            return min(bitmask_size(t), self.maxal)
-        return 1
+    # ---- plans ----------------------------------------------------------------------------
+    def plan(self, t: M.IdlType) -> Node:
+        return plan_for(t, self.v2, self.form)  # type: ignore[arg-type]
 
-    def min_size(self, t: M.IdlType, depth: int = 0) -> int:
-        """A lower bound of the encoded size: caps sequence counts before allocating."""
-        t = M.resolve(t)
-        if depth > 20:
-            return 0
-        if isinstance(t, M.PrimitiveType):
-            return t.size
-        if isinstance(t, M.EnumType):
-            return enum_size(t, self.v2)
-        if isinstance(t, M.BitmaskType):
-            return bitmask_size(t)
-        if isinstance(t, (M.StringType, M.SequenceType)):
-            return 4
-        if isinstance(t, M.ArrayType):
-            return t.length * self.min_size(t.element, depth + 1)
-        if isinstance(t, M.StructType):
-            if self.key_mode:
-                return sum(self.min_size(m.type, depth + 1) for m in self._members_for(t))
-            if t.extensibility == "mutable" or (self.v2 and t.extensibility == "appendable"):
-                return 4
-            return sum((1 if self.v2 else 12) if m.optional else self.min_size(m.type, depth + 1)
-                       for m in self._members_for(t))
-        if isinstance(t, M.UnionType):
-            if self.v2 and t.extensibility != "final" and not self.key_mode:
-                return 4
-            return self.min_size(t.discriminator, depth + 1)
-        return 0
+    def min_size(self, t: M.IdlType) -> int:
+        """A lower bound of the encoded size (from the plan)."""
+        return self.plan(t).min_size
+
+    def _members_for(self, t: M.StructType) -> list[M.Member]:
+        """The model members of a struct present in this form, in wire order."""
+        sp = self.plan(t)
+        assert isinstance(sp, StructPlan)
+        fields = t.all_members()
+        return [fields[mp.field] for mp in sp.members]
 
     # ---- dispatch ---------------------------------------------------------------------------
-    def enc(self, t: M.IdlType) -> Enc:
-        t = M.resolve(t)
-        key = id(t)
-        if key in self._enc_memo:
-            return self._enc_memo[key]
-        if isinstance(t, (M.StructType, M.UnionType)):
+    def enc(self, t: Any) -> Enc:
+        """The encoder of a model type or of a plan node."""
+        return self.enc_node(t if _is_plan(t) else self.plan(t))
+
+    def dec(self, t: Any) -> Dec:
+        """The decoder of a model type or of a plan node."""
+        return self.dec_node(t if _is_plan(t) else self.plan(t))
+
+    def enc_node(self, n: Node) -> Enc:
+        if isinstance(n, (StructPlan, UnionPlan)):
+            # struct/union plans live on their model: their ids are stable memo keys
+            key = id(n)
+            fn = self._enc_memo.get(key)
+            if fn is not None:
+                return fn
             cell: list[Enc] = []
             self._enc_memo[key] = lambda w, v: cell[0](w, v)
-            fn = self._struct_enc(t) if isinstance(t, M.StructType) else self._union_enc(t)
+            fn = self._struct_enc(n) if isinstance(n, StructPlan) else self._union_enc(n)
             cell.append(fn)
             self._enc_memo[key] = fn
             return fn
-        fn = self._simple_enc(t)
-        self._enc_memo[key] = fn
-        return fn
+        if isinstance(n, PrimPlan):
+            return self._prim_enc(n)
+        if isinstance(n, StringPlan):
+            return self._wstring_enc(n) if n.wide else self._string_enc(n)
+        if isinstance(n, EnumPlan):
+            return self._enum_enc(n)
+        if isinstance(n, BitmaskPlan):
+            return self._bitmask_enc(n)
+        if isinstance(n, PrimSeqPlan):
+            return self._numseq_enc(n)
+        if isinstance(n, PrimArrayPlan):
+            return self._numarr_enc(n)
+        if isinstance(n, ListSeqPlan):
+            return self._listseq_enc(n)
+        if isinstance(n, ListArrayPlan):
+            return self._listarr_enc(n)
+        raise NotImplementedError(f"cannot encode plan {n!r}")
 
-    def dec(self, t: M.IdlType) -> Dec:
-        t = M.resolve(t)
-        key = id(t)
-        if key in self._dec_memo:
-            return self._dec_memo[key]
-        if isinstance(t, (M.StructType, M.UnionType)):
+    def dec_node(self, n: Node) -> Dec:
+        if isinstance(n, (StructPlan, UnionPlan)):
+            key = id(n)
+            fn = self._dec_memo.get(key)
+            if fn is not None:
+                return fn
             cell: list[Dec] = []
             self._dec_memo[key] = lambda r: cell[0](r)
-            fn = self._struct_dec(t) if isinstance(t, M.StructType) else self._union_dec(t)
+            fn = self._struct_dec(n) if isinstance(n, StructPlan) else self._union_dec(n)
             cell.append(fn)
             self._dec_memo[key] = fn
             return fn
-        fn = self._simple_dec(t)
-        self._dec_memo[key] = fn
-        return fn
+        if isinstance(n, PrimPlan):
+            return self._prim_dec(n)
+        if isinstance(n, StringPlan):
+            return self._wstring_dec(n) if n.wide else self._string_dec(n)
+        if isinstance(n, EnumPlan):
+            return self._enum_dec(n)
+        if isinstance(n, BitmaskPlan):
+            return self._bitmask_dec(n)
+        if isinstance(n, PrimSeqPlan):
+            return self._numseq_dec(n)
+        if isinstance(n, PrimArrayPlan):
+            return self._numarr_dec(n)
+        if isinstance(n, ListSeqPlan):
+            return self._listseq_dec(n)
+        if isinstance(n, ListArrayPlan):
+            return self._listarr_dec(n)
+        raise NotImplementedError(f"cannot decode plan {n!r}")
 
     # ---- primitives, strings, enums ---------------------------------------------------------
-    def _simple_enc(self, t: M.IdlType) -> Enc:
-        if isinstance(t, M.PrimitiveType):
-            return self._prim_enc(t)
-        if isinstance(t, M.StringType):
-            return self._wstring_enc(t) if t.wide else self._string_enc(t)
-        if isinstance(t, M.EnumType):
-            return self._enum_enc(t)
-        if isinstance(t, M.BitmaskType):
-            return self._bitmask_enc(t)
-        if isinstance(t, M.SequenceType):
-            if _numeric(t.element):
-                return self._numseq_enc(t)
-            return self._listseq_enc(t)
-        if isinstance(t, M.ArrayType):
-            if _numeric(t.element):
-                return self._numarr_enc(t)
-            return self._listarr_enc(t)
-        raise NotImplementedError(f"cannot encode type {t!r}")
-
-    def _simple_dec(self, t: M.IdlType) -> Dec:
-        if isinstance(t, M.PrimitiveType):
-            return self._prim_dec(t)
-        if isinstance(t, M.StringType):
-            return self._wstring_dec(t) if t.wide else self._string_dec(t)
-        if isinstance(t, M.EnumType):
-            return self._enum_dec(t)
-        if isinstance(t, M.BitmaskType):
-            return self._bitmask_dec(t)
-        if isinstance(t, M.SequenceType):
-            if _numeric(t.element):
-                return self._numseq_dec(t)
-            return self._listseq_dec(t)
-        if isinstance(t, M.ArrayType):
-            if _numeric(t.element):
-                return self._numarr_dec(t)
-            return self._listarr_dec(t)
-        raise NotImplementedError(f"cannot decode type {t!r}")
-
-    def _prim_enc(self, p: M.PrimitiveType) -> Enc:
-        if p is M.BOOLEAN:
+    def _prim_enc(self, p: PrimPlan) -> Enc:
+        if p.kind == "boolean":
             def enc_bool(w: _Writer, v: Any) -> None:
                 w.buf.append(1 if v else 0)
             return enc_bool
-        if p is M.CHAR:
+        if p.kind == "char":
             def enc_char(w: _Writer, v: Any) -> None:
                 c = ord(v) if isinstance(v, str) else v[0]
                 if c > 0xFF:
                     raise EncodeError(f"char {v!r} does not fit one byte")
                 w.buf.append(c)
             return enc_char
-        a = min(p.size, self.maxal)
+        a = p.align
         pack = struct.Struct(self.e + p.fmt).pack
-        wide = p is M.WCHAR
+        wide = p.kind == "wchar"
 
         def enc_prim(w: _Writer, v: Any) -> None:
             buf = w.buf
@@ -261,8 +241,8 @@ class _Compiler:
             buf += pack(ord(v) if wide and isinstance(v, str) else v)
         return enc_prim
 
-    def _prim_dec(self, p: M.PrimitiveType) -> Dec:
-        if p is M.BOOLEAN:
+    def _prim_dec(self, p: PrimPlan) -> Dec:
+        if p.kind == "boolean":
             def dec_bool(r: _Reader) -> bool:
                 pos = r.pos
                 if pos >= r.end:
@@ -273,7 +253,7 @@ class _Compiler:
                 r.pos = pos + 1
                 return b == 1
             return dec_bool
-        if p is M.CHAR:
+        if p.kind == "char":
             def dec_char(r: _Reader) -> str:
                 pos = r.pos
                 if pos >= r.end:
@@ -281,12 +261,12 @@ class _Compiler:
                 r.pos = pos + 1
                 return chr(r.buf[pos])
             return dec_char
-        a = min(p.size, self.maxal)
+        a = p.align
         st = struct.Struct(self.e + p.fmt)
         unpack_from = st.unpack_from
         size = p.size
         kind = p.kind
-        wide = p is M.WCHAR
+        wide = p.kind == "wchar"
 
         def dec_prim(r: _Reader) -> Any:
             pos = r.pos
@@ -299,7 +279,7 @@ class _Compiler:
             return chr(v) if wide else v
         return dec_prim
 
-    def _string_enc(self, t: M.StringType) -> Enc:
+    def _string_enc(self, t: StringPlan) -> Enc:
         bound = t.bound
         pack = self.u32.pack
 
@@ -318,7 +298,7 @@ class _Compiler:
             buf.append(0)
         return enc_string
 
-    def _string_dec(self, t: M.StringType) -> Dec:
+    def _string_dec(self, t: StringPlan) -> Dec:
         bound = t.bound
         unpack_from = self.u32.unpack_from
 
@@ -346,7 +326,7 @@ class _Compiler:
             return s
         return dec_string
 
-    def _wstring_enc(self, t: M.StringType) -> Enc:
+    def _wstring_enc(self, t: StringPlan) -> Enc:
         bound = t.bound
         pack = self.u32.pack
         codec = "utf-16-le" if self.e == "<" else "utf-16-be"
@@ -365,7 +345,7 @@ class _Compiler:
             buf += b
         return enc_wstring
 
-    def _wstring_dec(self, t: M.StringType) -> Dec:
+    def _wstring_dec(self, t: StringPlan) -> Dec:
         unpack_from = self.u32.unpack_from
         codec = "utf-16-le" if self.e == "<" else "utf-16-be"
 
@@ -388,11 +368,11 @@ class _Compiler:
             return s
         return dec_wstring
 
-    def _enum_enc(self, t: M.EnumType) -> Enc:
-        size = enum_size(t, self.v2)
+    def _enum_enc(self, t: EnumPlan) -> Enc:
+        size = t.size
         pack = struct.Struct(self.e + {1: "B", 2: "H", 4: "i"}[size]).pack
-        valid = frozenset(lit.value for lit in t.literals)
-        name = t.name
+        valid = frozenset(lit.value for lit in t.model.literals)
+        name = t.model.name
 
         def enc_enum(w: _Writer, v: Any) -> None:
             x = int(v)
@@ -405,13 +385,14 @@ class _Compiler:
             buf += pack(x)
         return enc_enum
 
-    def _enum_dec(self, t: M.EnumType) -> Dec:
-        size = enum_size(t, self.v2)
+    def _enum_dec(self, t: EnumPlan) -> Dec:
+        size = t.size
         unpack_from = struct.Struct(self.e + {1: "B", 2: "H", 4: "i"}[size]).unpack_from
-        if t.pyclass is None:
-            materialize([t])
-        members = {lit.value: t.pyclass(lit.value) for lit in t.literals}
-        name = t.name
+        model = t.model
+        if model.pyclass is None:
+            materialize([model])
+        members = {lit.value: model.pyclass(lit.value) for lit in model.literals}
+        name = model.name
 
         def dec_enum(r: _Reader) -> Any:
             pos = r.pos
@@ -427,10 +408,9 @@ class _Compiler:
             return v
         return dec_enum
 
-    def _bitmask_enc(self, t: M.BitmaskType) -> Enc:
-        size = bitmask_size(t)
-        a = min(size, self.maxal)
-        pack = struct.Struct(self.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[size]).pack
+    def _bitmask_enc(self, t: BitmaskPlan) -> Enc:
+        a = t.align
+        pack = struct.Struct(self.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[t.size]).pack
 
         def enc_bitmask(w: _Writer, v: Any) -> None:
             buf = w.buf
@@ -440,40 +420,41 @@ class _Compiler:
             buf += pack(int(v))
         return enc_bitmask
 
-    def _bitmask_dec(self, t: M.BitmaskType) -> Dec:
-        size = bitmask_size(t)
-        a = min(size, self.maxal)
+    def _bitmask_dec(self, t: BitmaskPlan) -> Dec:
+        size = t.size
+        a = t.align
         unpack_from = struct.Struct(self.e + {1: "B", 2: "H", 4: "I", 8: "Q"}[size]).unpack_from
-        if t.pyclass is None:
-            materialize([t])
-        cls = t.pyclass
+        model = t.model
+        if model.pyclass is None:
+            materialize([model])
+        cls = model.pyclass
+        name = model.name
 
         def dec_bitmask(r: _Reader) -> Any:
             pos = r.pos
             pos += (r.origin - pos) % a
             if pos + size > r.end:
-                raise _fail(r, f"truncated: bitmask {t.name} past the end", pos)
+                raise _fail(r, f"truncated: bitmask {name} past the end", pos)
             r.pos = pos + size
             return cls(unpack_from(r.buf, pos)[0])
         return dec_bitmask
 
     # ---- numeric collections: numpy ---------------------------------------------------------
-    def _dtype(self, p: M.PrimitiveType) -> np.dtype[Any]:
-        if p is M.BOOLEAN:
+    def _dtype(self, p: PrimPlan) -> np.dtype[Any]:
+        if p.kind == "boolean":
             return np.dtype("?")
         return np.dtype(self.e + p.dtype)
 
-    def _numseq_enc(self, t: M.SequenceType) -> Enc:
-        p = M.resolve(t.element)
-        assert isinstance(p, M.PrimitiveType)
+    def _numseq_enc(self, t: PrimSeqPlan) -> Enc:
+        p = t.elem
         dt = self._dtype(p)
-        ea = min(p.size, self.maxal)
+        ea = p.align
         bound = t.bound
         pack = self.u32.pack
         ndarray = np.ndarray
         asarray = np.asarray
 
-        raw_bytes = p.size == 1 and p is not M.BOOLEAN
+        raw_bytes = p.size == 1 and p.kind != "boolean"
         frombuffer = np.frombuffer
 
         def enc_numseq(w: _Writer, v: Any) -> None:
@@ -500,16 +481,15 @@ class _Compiler:
                 buf += a.tobytes()
         return enc_numseq
 
-    def _numseq_dec(self, t: M.SequenceType) -> Dec:
-        p = M.resolve(t.element)
-        assert isinstance(p, M.PrimitiveType)
+    def _numseq_dec(self, t: PrimSeqPlan) -> Dec:
+        p = t.elem
         dt = self._dtype(p)
         esize = p.size
-        ea = min(p.size, self.maxal)
+        ea = p.align
         bound = t.bound
         unpack_from = self.u32.unpack_from
         frombuffer = np.frombuffer
-        is_bool = p is M.BOOLEAN
+        is_bool = p.kind == "boolean"
         empty = np.empty(0, dtype=dt)
         empty.flags.writeable = False
 
@@ -537,15 +517,15 @@ class _Compiler:
             return arr
         return dec_numseq
 
-    def _numarr_enc(self, t: M.ArrayType) -> Enc:
-        p = M.resolve(t.element)
-        assert isinstance(p, M.PrimitiveType)
+    def _numarr_enc(self, t: PrimArrayPlan) -> Enc:
+        p = t.elem
         dt = self._dtype(p)
-        ea = min(p.size, self.maxal)
+        ea = p.align
         length = t.length
+        dims = t.dims
         asarray = np.asarray
 
-        raw_bytes = p.size == 1 and p is not M.BOOLEAN
+        raw_bytes = p.size == 1 and p.kind != "boolean"
         frombuffer = np.frombuffer
 
         def enc_numarr(w: _Writer, v: Any) -> None:
@@ -554,7 +534,7 @@ class _Compiler:
             else:
                 a = asarray(v, dtype=dt)
             if a.size != length:
-                raise EncodeError(f"array needs {length} elements {t.dims}, got {a.size}")
+                raise EncodeError(f"array needs {length} elements {dims}, got {a.size}")
             buf = w.buf
             pad = (w.origin - len(buf)) % ea
             if pad:
@@ -562,23 +542,23 @@ class _Compiler:
             buf += a.tobytes()
         return enc_numarr
 
-    def _numarr_dec(self, t: M.ArrayType) -> Dec:
-        p = M.resolve(t.element)
-        assert isinstance(p, M.PrimitiveType)
+    def _numarr_dec(self, t: PrimArrayPlan) -> Dec:
+        p = t.elem
         dt = self._dtype(p)
-        ea = min(p.size, self.maxal)
+        ea = p.align
         length = t.length
         nbytes = length * p.size
         dims = t.dims
         multi = len(dims) > 1
         frombuffer = np.frombuffer
-        is_bool = p is M.BOOLEAN
+        is_bool = p.kind == "boolean"
+        kind = p.kind
 
         def dec_numarr(r: _Reader) -> Any:
             pos = r.pos
             pos += (r.origin - pos) % ea
             if pos + nbytes > r.end:
-                raise _fail(r, f"truncated: array of {length} {p.kind} past the end", pos)
+                raise _fail(r, f"truncated: array of {length} {kind} past the end", pos)
             arr = frombuffer(r.buf, dt, length, pos)
             if is_bool and length and arr.view(np.uint8).max() > 1:
                 raise _fail(r, "boolean element is not 0 or 1", pos)
@@ -587,9 +567,9 @@ class _Compiler:
         return dec_numarr
 
     # ---- other collections: lists -------------------------------------------------------------
-    def _listseq_enc(self, t: M.SequenceType) -> Enc:
-        eenc = self.enc(t.element)
-        dheader = self.v2 and not _elem_is_primitive(t.element) and not self.key_mode
+    def _listseq_enc(self, t: ListSeqPlan) -> Enc:
+        eenc = self.enc_node(t.elem)
+        dheader = t.dheader
         bound = t.bound
         pack = self.u32.pack
 
@@ -614,17 +594,13 @@ class _Compiler:
                 buf[hpos:hpos + 4] = pack(len(buf) - hpos - 4)
         return enc_listseq
 
-    def _listseq_dec(self, t: M.SequenceType) -> Dec:
-        edec = self.dec(t.element)
-        dheader = self.v2 and not _elem_is_primitive(t.element) and not self.key_mode
+    def _listseq_dec(self, t: ListSeqPlan) -> Dec:
+        edec = self.dec_node(t.elem)
+        dheader = t.dheader
         bound = t.bound
         unpack_from = self.u32.unpack_from
-        emin = max(self.min_size(t.element), 1)
-        # A key-only element can take no bytes at all (a nested struct with no @key members
-        # and only optional members: all of it is key, but optionals are never key).
-        # Then the bytes cannot bound the count: the sequence's bound or a fixed cap does.
-        empty_cap = (bound if bound is not None else _MAX_EMPTY_KEY_ELEMENTS) \
-            if self.key_only and self.min_size(t.element) == 0 else None
+        emin = t.elem_min
+        empty_cap = t.count_cap
 
         def dec_listseq(r: _Reader) -> list[Any]:
             pos = r.pos
@@ -659,9 +635,9 @@ class _Compiler:
             return out
         return dec_listseq
 
-    def _listarr_enc(self, t: M.ArrayType) -> Enc:
-        eenc = self.enc(t.element)
-        dheader = self.v2 and not _elem_is_primitive(t.element) and not self.key_mode
+    def _listarr_enc(self, t: ListArrayPlan) -> Enc:
+        eenc = self.enc_node(t.elem)
+        dheader = t.dheader
         dims = t.dims
         pack = self.u32.pack
 
@@ -693,9 +669,9 @@ class _Compiler:
                 enc_dim(w, v, 0)
         return enc_listarr
 
-    def _listarr_dec(self, t: M.ArrayType) -> Dec:
-        edec = self.dec(t.element)
-        dheader = self.v2 and not _elem_is_primitive(t.element) and not self.key_mode
+    def _listarr_dec(self, t: ListArrayPlan) -> Dec:
+        edec = self.dec_node(t.elem)
+        dheader = t.dheader
         dims = t.dims
         unpack_from = self.u32.unpack_from
 
@@ -725,24 +701,13 @@ class _Compiler:
         return dec_listarr
 
     # ---- structs ---------------------------------------------------------------------------------
-    def _members_for(self, t: M.StructType) -> list[M.Member]:
-        members = t.all_members()
-        if self.key_only:
-            members = key_members_of(t)
-            if self.key_mode and t.extensibility == "mutable":
-                members = sorted(members, key=lambda m: m.id or 0)
-        return members
-
-    def _struct_enc(self, t: M.StructType) -> Enc:
-        members = self._members_for(t)
-        ext = "final" if self.key_mode else t.extensibility
-        if ext == "mutable":
-            return self._mutable_enc(t, members)
-        if ext == "final" or not self.v2:
-            fast = self._all_run_enc(t, members)
-            if fast is not None:
-                return fast
-        steps = self._final_steps_enc(members)
+    def _struct_enc(self, t: StructPlan) -> Enc:
+        if t.ext == "mutable":
+            return self._mutable_enc(t)
+        run = t.single_run
+        if run is not None:
+            return self._all_run_enc(t, run)
+        steps = self._steps_enc(t)
         name = t.name
         pack = self.u32.pack
 
@@ -756,7 +721,7 @@ class _Compiler:
             except _ENCODE_FAILURES as exc:
                 raise EncodeError(f"{label}: cannot encode member of {name}: {exc}") from None
 
-        if ext == "appendable" and self.v2:
+        if t.dheader:
             def enc_appendable(w: _Writer, v: Any) -> None:
                 buf = w.buf
                 pad = (w.origin - len(buf)) % 4
@@ -769,45 +734,34 @@ class _Compiler:
             return enc_appendable
         return run_steps
 
-    def _final_steps_enc(self, members: list[M.Member]) -> list[tuple[str, Enc]]:
+    def _steps_enc(self, t: StructPlan) -> list[tuple[str, Enc]]:
         steps: list[tuple[str, Enc]] = []
-        run: list[M.Member] = []
-
-        def flush() -> None:
-            if len(run) >= 2:
-                steps.append((run[0].pyname, self._run_enc(list(run))))
-            elif run:
-                m = run[0]
-                steps.append((m.pyname, _getter_enc(m.pyname, self.enc(m.type))))
-            run.clear()
-
-        for m in members:
-            rt = M.resolve(m.type)
-            if (isinstance(rt, M.PrimitiveType) and rt not in (M.CHAR, M.WCHAR)
-                    and not m.optional):
-                run.append(m)
-                continue
-            flush()
-            if m.optional and not self.key_mode:
-                steps.append((m.pyname, self._optional_enc(m)))
+        for step in t.steps:
+            if isinstance(step, RunPlan):
+                steps.append((step.members[0].pyname, self._run_enc(step)))
+            elif step.optional:
+                steps.append((step.pyname, self._optional_enc(step)))
             else:
-                steps.append((m.pyname, _getter_enc(m.pyname, self.enc(m.type))))
-        flush()
+                steps.append((step.pyname, _getter_enc(step.pyname, self.enc_node(step.node))))
         return steps
 
-    @staticmethod
-    def _plain_run(members: list[M.Member]) -> bool:
-        return len(members) >= 2 and all(
-            not m.optional and isinstance(M.resolve(m.type), M.PrimitiveType)
-            and M.resolve(m.type) not in (M.CHAR, M.WCHAR) for m in members)
+    def _run_layouts(self, run: RunPlan, for_decode: bool) -> list[struct.Struct]:
+        """One ``struct.Struct`` per start phase, the plan's padding baked in."""
+        out = []
+        for pads in run.pads:
+            fmt = self.e
+            for pad, mp in zip(pads, run.members, strict=True):
+                p = mp.node
+                assert isinstance(p, PrimPlan)
+                code = "B" if (for_decode and p.kind == "boolean") else p.fmt
+                fmt += "x" * pad + code
+            out.append(struct.Struct(fmt))
+        return out
 
-    def _all_run_enc(self, t: M.StructType, members: list[M.Member]) -> Enc | None:
+    def _all_run_enc(self, t: StructPlan, run: RunPlan) -> Enc:
         """A struct made only of numeric/boolean primitives: one pack call, no step loop."""
-        if not self._plain_run(members):
-            return None
-        prims = [M.resolve(m.type) for m in members]
-        layouts = [st.pack for st in self._run_layouts(prims, False)]  # type: ignore[arg-type]
-        getter = attrgetter(*[m.pyname for m in members])
+        layouts = [st.pack for st in self._run_layouts(run, False)]
+        getter = attrgetter(*[m.pyname for m in run.members])
         maxal = self.maxal
         name = t.name
 
@@ -819,12 +773,10 @@ class _Compiler:
                 raise EncodeError(f"a member of {name}: {exc}") from None
         return enc_plain_struct
 
-    def _all_run_dec(self, members: list[M.Member], make: Callable[..., Any]) -> Dec | None:
-        if not self._plain_run(members) or any(M.resolve(m.type) is M.BOOLEAN
-                                                for m in members):
+    def _all_run_dec(self, run: RunPlan, make: Callable[..., Any]) -> Dec | None:
+        if any(p.kind == "boolean" for p in run.prims):
             return None
-        prims = [M.resolve(m.type) for m in members]
-        layouts = self._run_layouts(prims, True)  # type: ignore[arg-type]
+        layouts = self._run_layouts(run, True)
         maxal = self.maxal
 
         def dec_plain_struct(r: _Reader) -> Any:
@@ -837,26 +789,11 @@ class _Compiler:
             return make(*st.unpack_from(r.buf, pos))
         return dec_plain_struct
 
-    def _run_layouts(self, prims: list[M.PrimitiveType], for_decode: bool) -> list[struct.Struct]:
-        out = []
-        for phase in range(self.maxal):
-            fmt = self.e
-            off = phase
-            for p in prims:
-                a = min(p.size, self.maxal)
-                pad = (-off) % a
-                code = "B" if (for_decode and p is M.BOOLEAN) else p.fmt
-                fmt += "x" * pad + code
-                off += pad + p.size
-            out.append(struct.Struct(fmt))
-        return out
-
-    def _run_enc(self, run: list[M.Member]) -> Enc:
-        prims = [M.resolve(m.type) for m in run]
-        layouts = [s.pack for s in self._run_layouts(prims, False)]  # type: ignore[arg-type]
-        getter = attrgetter(*[m.pyname for m in run])
+    def _run_enc(self, run: RunPlan) -> Enc:
+        layouts = [s.pack for s in self._run_layouts(run, False)]
+        getter = attrgetter(*[m.pyname for m in run.members])
         maxal = self.maxal
-        names = [m.pyname for m in run]
+        names = [m.pyname for m in run.members]
 
         def enc_run(w: _Writer, v: Any) -> None:
             buf = w.buf
@@ -866,8 +803,8 @@ class _Compiler:
                 raise EncodeError(f"one of {names}: {exc}") from None
         return enc_run
 
-    def _optional_enc(self, m: M.Member) -> Enc:
-        inner = self.enc(m.type)
+    def _optional_enc(self, m: MemberPlan) -> Enc:
+        inner = self.enc_node(m.node)
         name = m.pyname
         if self.v2:
             def enc_opt2(w: _Writer, v: Any) -> None:
@@ -880,7 +817,7 @@ class _Compiler:
             return enc_opt2
         head = struct.Struct(self.e + "HHII")
         pack = self.u32.pack
-        mid = (m.id or 0) | ((1 << 31) if m.must_understand else 0)
+        mid = m.pl_id
 
         def enc_opt1(w: _Writer, v: Any) -> None:
             x = getattr(v, name)
@@ -899,19 +836,12 @@ class _Compiler:
             buf[start - 4:start] = pack(len(buf) - start)
         return enc_opt1
 
-    def _mutable_enc(self, t: M.StructType, members: list[M.Member]) -> Enc:
+    def _mutable_enc(self, t: StructPlan) -> Enc:
         pack = self.u32.pack
         name = t.name
-        plan = []
-        for m in members:
-            plan.append((m.pyname, m.optional, self.enc(m.type), m))
         if self.v2:
-            headers = []
-            for pyname, optional, fn, m in plan:
-                lc = self._length_code(m.type)
-                mflag = (1 << 31) if m.must_understand else 0
-                em = mflag | (lc << 28) | ((m.id or 0) & 0x0FFFFFFF)
-                headers.append((pyname, optional, fn, pack(em), lc == 4))
+            headers = [(m.pyname, m.optional, self.enc_node(m.node), pack(m.emheader), m.nextint)
+                       for m in t.members]
 
             def enc_mutable2(w: _Writer, v: Any) -> None:
                 buf = w.buf
@@ -946,8 +876,7 @@ class _Compiler:
 
         head = struct.Struct(self.e + "HHII")
         sentinel = struct.Struct(self.e + "HH").pack(PID_SENTINEL_MU, 0)
-        heads = [(pyname, optional, fn, ((1 << 30) if m.must_understand else 0) | (m.id or 0))
-                 for pyname, optional, fn, m in plan]
+        heads = [(m.pyname, m.optional, self.enc_node(m.node), m.pl_id) for m in t.members]
 
         def enc_mutable1(w: _Writer, v: Any) -> None:
             buf = w.buf
@@ -980,50 +909,29 @@ class _Compiler:
             buf += sentinel
         return enc_mutable1
 
-    def _length_code(self, t: M.IdlType) -> int:
-        """EMHEADER length code for a member type, as Cyclone chooses it."""
-        t = M.resolve(t)
-        if isinstance(t, M.PrimitiveType):
-            return {1: 0, 2: 1, 4: 2, 8: 3}[t.size]
-        if isinstance(t, M.EnumType):
-            return {1: 0, 2: 1, 4: 2}[enum_size(t, True)]
-        if isinstance(t, M.BitmaskType):
-            return {1: 0, 2: 1, 4: 2, 8: 3}[bitmask_size(t)]
-        if isinstance(t, M.StringType):
-            return 5
-        if isinstance(t, M.SequenceType):
-            if _numeric(t.element):
-                size = M.resolve(t.element).size  # type: ignore[union-attr]
-                return {1: 5, 2: 4, 4: 6, 8: 7}[size]
-            return 5
-        if isinstance(t, M.ArrayType):
-            return 4 if _elem_is_primitive(t.element) else 5
-        return 4
-
     # ---- struct decode ------------------------------------------------------------------------
-    def _struct_dec(self, t: M.StructType) -> Dec:
-        if t.pyclass is None:
-            materialize([t])
-        members = self._members_for(t)
-        ext = "final" if self.key_mode else t.extensibility
-        make = t.pyclass._rtbus_unchecked
-        if self.key_only and len(members) != len(t.all_members()):
-            # key-only form: fill the other members with defaults
-            order = {m.pyname: i for i, m in enumerate(t.all_members())}
-            base = [default_value(m.type) if not m.optional else None for m in t.all_members()]
-            idx = [order[m.pyname] for m in members]
+    def _struct_dec(self, t: StructPlan) -> Dec:
+        model = t.model
+        if model.pyclass is None:
+            materialize([model])
+        make = model.pyclass._rtbus_unchecked
+        if t.partial:
+            # key-only form: fill the other fields with defaults
+            base = [default_value(m.type) if not m.optional else None
+                    for m in model.all_members()]
+            idx = [m.field for m in t.members]
             inner_make = make
 
-            def make(*vals: Any) -> Any:  # type: ignore[no-redef]
+            def make(*vals: Any) -> Any:
                 full = list(base)
                 for i, x in zip(idx, vals, strict=True):
                     full[i] = x
                 return inner_make(*full)
-        if ext == "mutable":
-            return self._mutable_dec(t, members, make)
-        steps = self._final_steps_dec(members)
-        if ext == "appendable" and self.v2:
-            defaults = [None if m.optional else default_value(m.type) for m in members]
+        if t.ext == "mutable":
+            return self._mutable_dec(t, make)
+        steps = self._steps_dec(t)
+        if t.dheader:
+            defaults = [None if m.optional else _default_of(m.node) for m in t.members]
             unpack_from = self.u32.unpack_from
             nsteps = len(steps)
 
@@ -1043,7 +951,7 @@ class _Compiler:
                 vals: list[Any] = []
                 i = 0
                 while i < nsteps and r.pos < end:
-                    steps[i][1](r, vals)
+                    steps[i](r, vals)
                     i += 1
                 if len(vals) < len(defaults):
                     vals.extend(defaults[len(vals):])
@@ -1052,54 +960,41 @@ class _Compiler:
                 return make(*vals)
             return dec_appendable
 
-        fast = self._all_run_dec(members, make)
-        if fast is not None:
-            return fast
-        fns = [s for _, s in steps]
+        run = t.single_run
+        if run is not None:
+            fast = self._all_run_dec(run, make)
+            if fast is not None:
+                return fast
 
         def dec_final(r: _Reader) -> Any:
             vals: list[Any] = []
-            for fn in fns:
+            for fn in steps:
                 fn(r, vals)
             return make(*vals)
         return dec_final
 
-    def _final_steps_dec(self, members: list[M.Member]) -> list[tuple[str, Step]]:
-        steps: list[tuple[str, Step]] = []
-        run: list[M.Member] = []
+    def _steps_dec(self, t: StructPlan) -> list[StepDec]:
+        steps: list[StepDec] = []
 
-        def single(fn: Dec) -> Step:
+        def single(fn: Dec) -> StepDec:
             def step(r: _Reader, out: list[Any]) -> None:
                 out.append(fn(r))
             return step
 
-        def flush() -> None:
-            if len(run) >= 2:
-                steps.append((run[0].pyname, self._run_dec(list(run))))
-            elif run:
-                steps.append((run[0].pyname, single(self.dec(run[0].type))))
-            run.clear()
-
-        for m in members:
-            rt = M.resolve(m.type)
-            if (isinstance(rt, M.PrimitiveType) and rt not in (M.CHAR, M.WCHAR)
-                    and not m.optional):
-                run.append(m)
-                continue
-            flush()
-            if m.optional and not self.key_mode:
-                steps.append((m.pyname, single(self._optional_dec(m))))
+        for step in t.steps:
+            if isinstance(step, RunPlan):
+                steps.append(self._run_dec(step))
+            elif step.optional:
+                steps.append(single(self._optional_dec(step)))
             else:
-                steps.append((m.pyname, single(self.dec(m.type))))
-        flush()
+                steps.append(single(self.dec_node(step.node)))
         return steps
 
-    def _run_dec(self, run: list[M.Member]) -> Step:
-        prims = [M.resolve(m.type) for m in run]
-        layouts = self._run_layouts(prims, True)  # type: ignore[arg-type]
+    def _run_dec(self, run: RunPlan) -> StepDec:
+        layouts = self._run_layouts(run, True)
         maxal = self.maxal
-        bool_idx = [i for i, p in enumerate(prims) if p is M.BOOLEAN]
-        names = [m.pyname for m in run]
+        bool_idx = [i for i, p in enumerate(run.prims) if p.kind == "boolean"]
+        names = [m.pyname for m in run.members]
 
         def dec_run(r: _Reader, out: list[Any]) -> None:
             pos = r.pos
@@ -1119,16 +1014,17 @@ class _Compiler:
             out.extend(vals)
         return dec_run
 
-    def _optional_dec(self, m: M.Member) -> Dec:
-        inner = self.dec(m.type)
+    def _optional_dec(self, m: MemberPlan) -> Dec:
+        inner = self.dec_node(m.node)
+        mname = m.name
         if self.v2:
             def dec_opt2(r: _Reader) -> Any:
                 pos = r.pos
                 if pos >= r.end:
-                    raise _fail(r, f"truncated: presence flag of optional {m.name}")
+                    raise _fail(r, f"truncated: presence flag of optional {mname}")
                 flag = r.buf[pos]
                 if flag > 1:
-                    raise _fail(r, f"presence flag of optional {m.name} is {flag}, "
+                    raise _fail(r, f"presence flag of optional {mname} is {flag}, "
                                    f"expected 0 or 1")
                 r.pos = pos + 1
                 return inner(r) if flag else None
@@ -1140,16 +1036,16 @@ class _Compiler:
             pos = r.pos
             pos += (r.origin - pos) % 4
             if pos + 4 > r.end:
-                raise _fail(r, f"truncated: parameter header of optional {m.name}", pos)
+                raise _fail(r, f"truncated: parameter header of optional {mname}", pos)
             pid, size = hdr.unpack_from(r.buf, pos)
             pos += 4
             if pid & _PID_MASK == _PID_EXTENDED:
                 if pos + 8 > r.end:
-                    raise _fail(r, f"truncated: extended header of optional {m.name}", pos)
+                    raise _fail(r, f"truncated: extended header of optional {mname}", pos)
                 size = u32(r.buf, pos + 4)[0]
                 pos += 8
             if size > r.end - pos:
-                raise _fail(r, f"optional {m.name} length {size} runs past the end", pos)
+                raise _fail(r, f"optional {mname} length {size} runs past the end", pos)
             if size == 0:
                 r.pos = pos
                 return None
@@ -1165,12 +1061,11 @@ class _Compiler:
             return x
         return dec_opt1
 
-    def _mutable_dec(self, t: M.StructType, members: list[M.Member],
-                     make: Callable[..., Any]) -> Dec:
+    def _mutable_dec(self, t: StructPlan, make: Callable[..., Any]) -> Dec:
         by_id: dict[int, tuple[int, Dec]] = {}
-        for i, m in enumerate(members):
-            by_id[(m.id or 0) & 0x0FFFFFFF] = (i, self.dec(m.type))
-        defaults = [None if m.optional else default_value(m.type) for m in members]
+        for i, m in enumerate(t.members):
+            by_id[m.id & 0x0FFFFFFF] = (i, self.dec_node(m.node))
+        defaults = [None if m.optional else _default_of(m.node) for m in t.members]
         u32 = self.u32.unpack_from
         name = t.name
         if self.v2:
@@ -1274,47 +1169,42 @@ class _Compiler:
             return make(*vals)
         return dec_mutable1
 
-    # ---- unions ------------------------------------------------------------------------------
-    def _disc_codec(self, t: M.UnionType) -> tuple[Enc, Dec, Callable[[Any], int],
-                                                    Callable[[int], Any]]:
-        disc = M.resolve(t.discriminator)
-        enc = self.enc(disc)
-        dec = self.dec(disc)
-        if isinstance(disc, M.EnumType):
-            return enc, dec, int, lambda x: x
-        if disc is M.CHAR:
-            return (enc, dec, lambda v: ord(v) if isinstance(v, str) else int(v), lambda x: x)
-        if disc is M.BOOLEAN:
-            return enc, dec, lambda v: 1 if v else 0, lambda x: x
-        return enc, dec, int, lambda x: x
 
-    def _union_enc(self, t: M.UnionType) -> Enc:
-        if t.extensibility == "mutable" and not self.key_mode:
-            raise NotImplementedError(f"mutable union {t.name} is not supported")
-        if t.pyclass is None:
-            materialize([t])
-        denc, _, to_label, _ = self._disc_codec(t)
-        disc = M.resolve(t.discriminator)
+    # ---- unions ------------------------------------------------------------------------------
+    @staticmethod
+    def _to_label(disc: Node) -> Callable[[Any], int]:
+        if isinstance(disc, PrimPlan) and disc.kind == "char":
+            return lambda v: ord(v) if isinstance(v, str) else int(v)
+        if isinstance(disc, PrimPlan) and disc.kind == "boolean":
+            return lambda v: 1 if v else 0
+        return int
+
+    def _union_enc(self, t: UnionPlan) -> Enc:
+        if t.model.pyclass is None:
+            materialize([t.model])
+        denc = self.enc_node(t.disc)
+        to_label = self._to_label(t.disc)
+        # a boolean/char discriminator is encoded as given, others by their label
+        raw_disc = isinstance(t.disc, PrimPlan) and t.disc.kind in ("boolean", "char")
         branch: dict[int, Enc] = {}
         default: Enc | None = None
         names: dict[int, str] = {}
         for case in t.cases:
-            fn = self.enc(case.member.type)
+            fn = self.enc_node(case.node)
             for lab in case.labels:
                 branch[lab] = fn
-                names[lab] = case.member.pyname
+                names[lab] = case.pyname
             if case.is_default:
                 default = fn
         pack = self.u32.pack
         name = t.name
-        appendable = self.v2 and t.extensibility == "appendable" and not self.key_mode
 
         def body(w: _Writer, v: Any) -> None:
             try:
                 label = to_label(v.discriminator)
             except (TypeError, ValueError) as exc:
                 raise EncodeError(f"discriminator of {name}: {exc}") from None
-            if disc is M.BOOLEAN or disc is M.CHAR:
+            if raw_disc:
                 denc(w, v.discriminator)
             else:
                 try:
@@ -1330,7 +1220,7 @@ class _Compiler:
                 except _ENCODE_FAILURES as exc:
                     raise EncodeError(f"{names.get(label, 'default')}: {exc}") from None
 
-        if not appendable:
+        if not t.dheader:
             return body
 
         def enc_union_appendable(w: _Writer, v: Any) -> None:
@@ -1344,25 +1234,21 @@ class _Compiler:
             buf[hpos:hpos + 4] = pack(len(buf) - hpos - 4)
         return enc_union_appendable
 
-    def _union_dec(self, t: M.UnionType) -> Dec:
-        if t.extensibility == "mutable" and not self.key_mode:
-            raise NotImplementedError(f"mutable union {t.name} is not supported")
-        if t.pyclass is None:
-            materialize([t])
-        _, ddec, _, _ = self._disc_codec(t)
-        disc = M.resolve(t.discriminator)
+    def _union_dec(self, t: UnionPlan) -> Dec:
+        if t.model.pyclass is None:
+            materialize([t.model])
+        ddec = self.dec_node(t.disc)
         branch: dict[int, Dec] = {}
         default: Dec | None = None
         for case in t.cases:
-            fn = self.dec(case.member.type)
+            fn = self.dec_node(case.node)
             for lab in case.labels:
                 branch[lab] = fn
             if case.is_default:
                 default = fn
-        make = t.pyclass._rtbus_unchecked
+        make = t.model.pyclass._rtbus_unchecked
         u32 = self.u32.unpack_from
-        appendable = self.v2 and t.extensibility == "appendable" and not self.key_mode
-        char_disc = disc is M.CHAR
+        char_disc = isinstance(t.disc, PrimPlan) and t.disc.kind == "char"
 
         def body(r: _Reader) -> Any:
             d = ddec(r)
@@ -1371,7 +1257,7 @@ class _Compiler:
             value = fn(r) if fn is not None else None
             return make(d, value)
 
-        if not appendable:
+        if not t.dheader:
             return body
 
         def dec_union_appendable(r: _Reader) -> Any:
@@ -1393,6 +1279,14 @@ class _Compiler:
         return dec_union_appendable
 
 
+_PLAN_TYPES = (PrimPlan, EnumPlan, BitmaskPlan, StringPlan, PrimSeqPlan, PrimArrayPlan,
+               ListSeqPlan, ListArrayPlan, StructPlan, UnionPlan)
+
+
+def _is_plan(x: Any) -> bool:
+    return isinstance(x, _PLAN_TYPES)
+
+
 def _wrap(exc: Exception, label: str) -> EncodeError:
     """Prefix the member path to an EncodeError raised further down."""
     inner = getattr(exc, "rtbus_path", None)
@@ -1411,6 +1305,35 @@ def _getter_enc(name: str, fn: Enc) -> Enc:
     def enc_member(w: _Writer, v: Any) -> None:
         fn(w, getattr(v, name))
     return enc_member
+
+
+def _default_of(n: Node) -> Any:
+    """The value a member laid out as ``n`` takes when a peer did not send it."""
+    if isinstance(n, (StructPlan, UnionPlan, EnumPlan, BitmaskPlan)):
+        return default_value(n.model)
+    if isinstance(n, PrimPlan):
+        return default_value(M.PRIMITIVES[n.kind])
+    if isinstance(n, StringPlan):
+        return ""
+    if isinstance(n, PrimSeqPlan):
+        return np.empty(0, dtype=_np_dtype(n.elem.kind, n.elem.dtype))
+    if isinstance(n, PrimArrayPlan):
+        return np.zeros(n.dims, dtype=_np_dtype(n.elem.kind, n.elem.dtype))
+    if isinstance(n, ListSeqPlan):
+        return []
+    if isinstance(n, ListArrayPlan):
+        elem = n.elem
+
+        def nested(dims: tuple[int, ...]) -> list[Any]:
+            if len(dims) == 1:
+                return [_default_of(elem) for _ in range(dims[0])]
+            return [nested(dims[1:]) for _ in range(dims[0])]
+        return nested(n.dims)
+    return None
+
+
+def _np_dtype(kind: str, dtype: str) -> np.dtype[Any]:
+    return np.dtype("?" if kind == "boolean" else dtype)
 
 
 def default_value(t: M.IdlType) -> Any:
@@ -1437,17 +1360,18 @@ def default_value(t: M.IdlType) -> Any:
     if isinstance(t, M.SequenceType):
         el = M.resolve(t.element)
         if _numeric(el):
-            return np.empty(0, dtype=np.dtype("?" if el is M.BOOLEAN else el.dtype))  # type: ignore[union-attr]
+            return np.empty(0, dtype=_np_dtype(el.kind, el.dtype))  # type: ignore[union-attr]
         return []
     if isinstance(t, M.ArrayType):
-        el = M.resolve(t.element)
+        dims, el = array_shape(t)
         if _numeric(el):
-            return np.zeros(t.dims, dtype=np.dtype("?" if el is M.BOOLEAN else el.dtype))  # type: ignore[union-attr]
+            return np.zeros(dims, dtype=_np_dtype(el.kind, el.dtype))  # type: ignore[union-attr]
+
         def nested(dims: tuple[int, ...]) -> list[Any]:
             if len(dims) == 1:
                 return [default_value(el) for _ in range(dims[0])]
             return [nested(dims[1:]) for _ in range(dims[0])]
-        return nested(t.dims)
+        return nested(dims)
     if isinstance(t, M.StructType):
         if t.pyclass is None:
             materialize([t])
@@ -1482,9 +1406,7 @@ class Codec:
         if t.pyclass is None:
             materialize([t])
         self.model = t
-        self._ids = (_EXTENSIBILITY_IDS[(False, t.extensibility)],
-                     _EXTENSIBILITY_IDS[(True, t.extensibility)])
-        self._heads = {(v2, le): bytes((0, self._ids[v2] | le, 0, 0))
+        self._heads = {(v2, le): bytes((0, identifier_for(t.extensibility, v2, le), 0, 0))
                        for v2 in (False, True) for le in (False, True)}
         self._enc: dict[tuple[bool, bool], Enc] = {}
         self._dec: dict[tuple[bool, bool], Dec] = {}
@@ -1541,19 +1463,6 @@ class Codec:
 def compile_codec(model: Any) -> Codec:
     """Compile a struct/union model; NotImplementedError for types this backend lacks."""
     return Codec(model)
-
-
-def key_members_of(t: M.StructType) -> list[M.Member]:
-    """The members of ``t`` that make up its part of a key, in definition order.
-
-    Its ``@key`` members; a struct without any (reached as, or inside, a key member)
-    contributes all its members except optional ones, which can never be part of a key
-    (XTypes 1.3 7.6.8). For a top-level keyless type this is not "the key" (that is empty):
-    callers check ``keyed`` first.
-    """
-    members = t.all_members()
-    keys = [m for m in members if m.key]
-    return keys or [m for m in members if not m.optional]
 
 
 def key_compiler(xcdr2: bool, little: bool, form: str = "keyhash") -> _Compiler:

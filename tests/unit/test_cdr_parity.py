@@ -445,12 +445,6 @@ def _built(name: str) -> tuple[M.IdlType, list[Any]]:
     return model, samples
 
 
-# Cases where the pure twin disagrees with cyclonedds (and so with the compiled codec).
-PURE_KNOWN_DIFFERENT = {
-    "typedef_array_of_array": "pure twin writes a DHEADER before an array of typedef'd "
-                              "primitive arrays; cyclonedds (and the compiled codec) do not",
-}
-
 VARIANTS = [(False, Endianness.Little), (False, Endianness.Big), (True, Endianness.Little),
             (True, Endianness.Big)]
 
@@ -474,8 +468,6 @@ def test_compiled_and_pure_agree(name: str) -> None:
     compile_pure = _pure_compile()
     if compile_pure is None:
         pytest.fail("pure twin rtbus.cdr.pure.compile_codec is missing")
-    if name in PURE_KNOWN_DIFFERENT:
-        pytest.xfail(PURE_KNOWN_DIFFERENT[name])
     model, samples = _built(name)
     compiled = ccdr.compile_codec(model)
     try:
