@@ -3,11 +3,14 @@
 
 Why an interpreter and not generated C: user types appear at run time (IDL loaded by the
 application, TypeObjects learnt from remote peers) and we cannot invoke a C compiler then.
-So ``compile_codec(model)`` turns the type model once into a tree of small cdef-class nodes
+So ``compile_codec(model)`` turns the type's layout plan (:mod:`rtbus.cdr.plan`, the same
+plan the pure-Python twin runs, one per XCDR version) into a tree of small cdef-class nodes
 (one per struct, member type, sequence, ...) whose ``enc``/``dec`` methods are C functions
 called through a vtable: no Python frame per field, member attributes fetched with
 pre-interned names, primitives packed straight into a C buffer, and numeric sequences moved
 with a single memcpy (encode) or exposed as a numpy view of the input (decode, zero copy).
+Every layout decision (sizes, alignment, DHEADERs, member ids, EMHEADER words) is read from
+the plan; this module only executes it.
 
 Wire rules follow Cyclone DDS (cyclonedds-python serializer as oracle):
 - alignment is relative to the payload start after the 4-byte encapsulation header;
@@ -45,8 +48,8 @@ import sys
 
 import numpy as np
 
+from rtbus.cdr import plan as P
 from rtbus.errors import DecodeError, EncodeError
-from rtbus.types import model as M
 from rtbus.types.pyclasses import materialize
 
 cdef extern from *:
@@ -96,17 +99,6 @@ cdef dict KIND_OF = {
     "uint8": K_U8, "int16": K_I16, "uint16": K_U16, "int32": K_I32, "uint32": K_U32,
     "int64": K_I64, "uint64": K_U64, "float32": K_F32, "float64": K_F64,
 }
-
-# XCDR2 EMHEADER length codes
-cdef enum:
-    LC_1 = 0
-    LC_2 = 1
-    LC_4 = 2
-    LC_8 = 3
-    LC_NEXTINT = 4
-    LC_DUAL = 5
-    LC_DUAL4 = 6
-    LC_DUAL8 = 7
 
 # ------------------------------------------------------------------------------------------
 # buffers
@@ -280,12 +272,7 @@ cdef inline uint64_t r_u64(RBuf* r) except? 0xffffffffffffffff:
 # plan nodes
 
 cdef class Node:
-    """One type in the plan. ``min_size`` bounds allocation on decode; ``lc`` is the XCDR2
-    length code Cyclone uses when the node is a mutable member."""
-
-    cdef public int min_size
-    cdef public int lc
-    cdef public bint plain  # primitive-like: no DHEADER when used as collection element
+    """One plan node (rtbus.cdr.plan) made executable."""
 
     cdef int enc(self, WBuf* w, object v) except -1:
         raise NotImplementedError
@@ -301,12 +288,9 @@ cdef class PrimNode(Node):
     cdef int kind
     cdef int size
 
-    def __init__(self, int kind, int size):
-        self.kind = kind
-        self.size = size
-        self.min_size = size
-        self.lc = {1: LC_1, 2: LC_2, 4: LC_4, 8: LC_8}[size]
-        self.plain = True
+    def __init__(self, p):
+        self.kind = KIND_OF[p.kind]
+        self.size = p.size
 
     cdef int enc(self, WBuf* w, object v) except -1:
         cdef int k = self.kind
@@ -439,23 +423,19 @@ cdef dict KIND_NAME = {v: k for k, v in KIND_OF.items()}
 
 
 cdef class EnumNode(Node):
-    """Enums (size 4 in XCDR1, by bit_bound in XCDR2) and bitmasks (by bit_bound always)."""
-    cdef int size1
-    cdef int size2
+    """Enums and bitmasks, in the size the plan gives for the version."""
+    cdef int size
     cdef object pyclass
     cdef dict members
     cdef bint bitmask
     cdef object dflt
 
-    def __init__(self, t):
-        bb = t.bit_bound
-        sz = 1 if bb <= 8 else 2 if bb <= 16 else 4 if bb <= 32 else 8
-        self.bitmask = isinstance(t, M.BitmaskType)
-        self.size2 = sz
-        self.size1 = sz if self.bitmask else 4
-        self.min_size = 1
-        self.lc = {1: LC_1, 2: LC_2, 4: LC_4, 8: LC_8}[sz]
-        self.plain = False
+    def __init__(self, plan):
+        t = plan.model
+        if t.pyclass is None:
+            materialize([t])
+        self.bitmask = isinstance(plan, P.BitmaskPlan)
+        self.size = plan.size
         self.pyclass = t.pyclass
         if self.bitmask:
             self.members = {}
@@ -466,7 +446,7 @@ cdef class EnumNode(Node):
             self.dflt = self.members[t.default_literal.value]
 
     cdef int enc(self, WBuf* w, object v) except -1:
-        cdef int sz = self.size2 if w.xcdr2 else self.size1
+        cdef int sz = self.size
         cdef long long i
         cdef unsigned long long u
         try:
@@ -492,7 +472,7 @@ cdef class EnumNode(Node):
         return 0
 
     cdef object dec(self, RBuf* r):
-        cdef int sz = self.size2 if r.xcdr2 else self.size1
+        cdef int sz = self.size
         cdef object raw
         if sz == 4:
             raw = r_u32(r)
@@ -521,9 +501,6 @@ cdef class StringNode(Node):
         self.bound = t.bound
         self.cbound = t.bound if t.bound is not None else -1
         self.wide = t.wide
-        self.min_size = 4
-        self.lc = LC_DUAL
-        self.plain = False
 
     cdef int enc(self, WBuf* w, object v) except -1:
         cdef const char* p
@@ -581,7 +558,12 @@ cdef class PrimArrayNode(Node):
     cdef object dt_be
     cdef object kind_name
 
-    def __init__(self, prim, Py_ssize_t count, object bound, tuple shape):
+    def __init__(self, plan):
+        prim = plan.elem
+        if isinstance(plan, P.PrimSeqPlan):
+            count, bound, shape = -1, plan.bound, ()
+        else:
+            count, bound, shape = plan.length, None, plan.dims
         self.esize = prim.size
         self.count = count
         self.bound = bound if bound is not None else -1
@@ -592,13 +574,6 @@ cdef class PrimArrayNode(Node):
         else:
             self.dt_le = np.dtype("<" + prim.dtype)
             self.dt_be = np.dtype(">" + prim.dtype)
-        self.plain = False
-        if count < 0:
-            self.min_size = 4
-            self.lc = {1: LC_DUAL, 2: LC_NEXTINT, 4: LC_DUAL4, 8: LC_DUAL8}[prim.size]
-        else:
-            self.min_size = count * prim.size
-            self.lc = LC_NEXTINT
 
     cdef int enc(self, WBuf* w, object v) except -1:
         cdef Py_buffer view
@@ -661,23 +636,25 @@ cdef class ListNode(Node):
     cdef Py_ssize_t count
     cdef Py_ssize_t bound
     cdef tuple shape
-    cdef bint dheader2
+    cdef bint dheader
+    cdef Py_ssize_t emin       # the fewest bytes an element takes (>= 1)
+    cdef Py_ssize_t cap        # the most elements when they may take no bytes, or -1
 
-    def __init__(self, Node elem, Py_ssize_t count, object bound, tuple shape):
+    def __init__(self, Node elem, plan):
         self.elem = elem
-        self.count = count
-        self.bound = bound if bound is not None else -1
-        self.shape = shape
-        self.plain = False
-        # Cyclone: char elements never get a DHEADER; other non-primitive elements do
-        self.dheader2 = not elem.plain
-        if count < 0:
-            self.min_size = 4
-            # char (1 byte) sequences: LC 5 like strings; wchar ones: LC 4 like int16 ones
-            self.lc = LC_DUAL if (self.dheader2 or elem.min_size == 1) else LC_NEXTINT
+        self.dheader = plan.dheader
+        if isinstance(plan, P.ListSeqPlan):
+            self.count = -1
+            self.bound = plan.bound if plan.bound is not None else -1
+            self.shape = ()
+            self.emin = plan.elem_min
+            self.cap = plan.count_cap if plan.count_cap is not None else -1
         else:
-            self.min_size = count * elem.min_size
-            self.lc = LC_DUAL if self.dheader2 else LC_NEXTINT
+            self.count = plan.length
+            self.bound = -1
+            self.shape = plan.dims
+            self.emin = 1
+            self.cap = -1
 
     cdef int enc_dim(self, WBuf* w, object v, int dim) except -1:
         cdef Py_ssize_t want = self.shape[dim]
@@ -694,7 +671,7 @@ cdef class ListNode(Node):
     cdef int enc(self, WBuf* w, object v) except -1:
         cdef Py_ssize_t hpos = -1
         cdef Py_ssize_t n
-        if w.xcdr2 and self.dheader2:
+        if self.dheader:
             w_u32(w, 0)
             hpos = w.pos
         if self.count < 0:
@@ -724,7 +701,7 @@ cdef class ListNode(Node):
         cdef Py_ssize_t end = -1
         cdef Py_ssize_t n, i
         cdef list out
-        if r.xcdr2 and self.dheader2:
+        if self.dheader:
             n = r_u32(r)
             r_need(r, n)
             end = r.pos + n
@@ -734,7 +711,10 @@ cdef class ListNode(Node):
                 n = r_u32(r)
                 if self.bound >= 0 and n > self.bound:
                     fail(r, f"sequence length {n} exceeds its bound {self.bound}")
-                if n > (r.end - r.pos) // (self.elem.min_size if self.elem.min_size > 0 else 1):
+                if self.cap >= 0:
+                    if n > self.cap:
+                        fail(r, f"sequence length {n} of key elements exceeds the cap {self.cap}")
+                elif n > (r.end - r.pos) // self.emin:
                     fail(r, f"sequence length {n} exceeds the bytes that remain")
                 out = PyList_New(n)
                 for i in range(n):
@@ -761,12 +741,14 @@ cdef class ListNode(Node):
 
 
 cdef class MemberPlan:
+    """A struct member as the plan lays it out (rtbus.cdr.plan.MemberPlan), made executable."""
     cdef Node node
     cdef object name          # interned attribute name
     cdef bint optional
     cdef uint32_t mid
-    cdef bint must_understand
-    cdef uint32_t emheader
+    cdef uint32_t pl_id       # XCDR1 parameter header member-id word (M in bit 30)
+    cdef uint32_t emheader    # XCDR2 EMHEADER word
+    cdef bint nextint         # XCDR2: a NEXTINT length follows the EMHEADER
 
 
 cdef class StructNode(Node):
@@ -774,22 +756,22 @@ cdef class StructNode(Node):
     cdef tuple mplans
     cdef Py_ssize_t n
     cdef int ext              # 0 final, 1 appendable, 2 mutable
+    cdef bint dheader         # a non-mutable struct with a DHEADER (XCDR2 appendable)
     cdef object unchecked
     cdef object cls
     cdef bint fast_new
     cdef dict by_id
     cdef str name
 
-    def __init__(self):
-        self.min_size = 0
-        self.lc = LC_NEXTINT
-        self.plain = False
-
-    def setup(self, t, list plans):
+    def setup(self, plan, list plans):
+        t = plan.model
+        if plan.partial:
+            raise NotImplementedError(f"{t.name}: key-only forms are not compiled")
         self.name = t.name
         self.mplans = tuple(plans)
         self.n = len(plans)
-        self.ext = {"final": 0, "appendable": 1, "mutable": 2}[t.extensibility]
+        self.ext = {"final": 0, "appendable": 1, "mutable": 2}[plan.ext]
+        self.dheader = plan.dheader and self.ext != 2
         cls = t.pyclass
         if cls is None:
             materialize([t])
@@ -808,11 +790,6 @@ cdef class StructNode(Node):
         cdef int i
         for i, mp in enumerate(plans):
             self.by_id[mp.mid] = i
-        if self.ext == 0:
-            self.min_size = sum((<MemberPlan>mp).node.min_size for mp in plans
-                                if not (<MemberPlan>mp).optional)
-        else:
-            self.min_size = 4
 
     cdef int enc(self, WBuf* w, object v) except -1:
         cdef Py_ssize_t cur = -1
@@ -845,7 +822,7 @@ cdef class StructNode(Node):
                     if x is None and mp.optional:
                         continue
                     w_u32(w, mp.emheader)
-                    if mp.node.lc == LC_NEXTINT:
+                    if mp.nextint:
                         w_u32(w, 0)
                         lpos = w.pos
                         mp.node.enc(w, x)
@@ -863,7 +840,7 @@ cdef class StructNode(Node):
                     w_align(w, 4)
                     w_u16(w, 0x7f01)
                     w_u16(w, 8)
-                    w_u32(w, mp.mid | (0x40000000 if mp.must_understand else 0))
+                    w_u32(w, mp.pl_id)
                     w_u32(w, 0)
                     dpos = w.pos
                     saved_origin = w.origin
@@ -877,7 +854,7 @@ cdef class StructNode(Node):
                 w_u16(w, 0)
             w.depth -= 1
             return 0
-        if self.ext == 1 and w.xcdr2:
+        if self.dheader:
             w_u32(w, 0)
             hpos = w.pos
         for i in range(self.n):
@@ -893,7 +870,7 @@ cdef class StructNode(Node):
                     w_align(w, 4)
                     w_u16(w, 0x7f01)
                     w_u16(w, 8)
-                    w_u32(w, mp.mid | (0x40000000 if mp.must_understand else 0))
+                    w_u32(w, mp.pl_id)
                     w_u32(w, 0)
                     if x is not None:
                         dpos = w.pos
@@ -928,7 +905,7 @@ cdef class StructNode(Node):
                     r.depth -= 1
                     return obj
             else:
-                if self.ext == 1 and r.xcdr2:
+                if self.dheader:
                     i = r_u32(r)
                     r_need(r, i)
                     end = r.pos + i
@@ -1113,30 +1090,26 @@ cdef class UnionNode(Node):
     cdef object vname
 
     def __init__(self):
-        self.min_size = 1
-        self.lc = LC_NEXTINT
-        self.plain = False
         self.dname = PyUnicode_InternFromString("discriminator")
         self.vname = PyUnicode_InternFromString("value")
 
-    def setup(self, t, Node disc, dict cases, Node default_node, bint has_default):
+    def setup(self, plan, Node disc, dict cases, Node default_node, bint has_default):
+        t = plan.model
         self.name = t.name
-        if t.extensibility == "mutable":
+        if plan.ext == "mutable":
             raise NotImplementedError(f"{t.name}: mutable unions are not compiled")
-        self.appendable = t.extensibility == "appendable"
+        self.appendable = plan.dheader
         self.disc = disc
         self.cases = cases
         self.default_node = default_node
         self.has_default = has_default
-        dt = M.resolve(t.discriminator)
-        self.char_disc = dt is M.CHAR or dt is M.WCHAR
+        self.char_disc = isinstance(plan.disc, P.PrimPlan) and plan.disc.kind in ("char", "wchar")
         cls = t.pyclass
         if cls is None:
             materialize([t])
             cls = t.pyclass
         self.unchecked = cls._rtbus_unchecked
         self.dflt_disc = t.implicit_default()
-        self.min_size = disc.min_size
 
     cdef Node branch(self, object label, bint* found):
         node = self.cases.get(label, self)
@@ -1152,7 +1125,7 @@ cdef class UnionNode(Node):
         cdef Node node
         d = PyObject_GetAttr(v, self.dname)
         x = PyObject_GetAttr(v, self.vname)
-        if self.appendable and w.xcdr2:
+        if self.appendable:
             w_u32(w, 0)
             hpos = w.pos
         self.disc.enc(w, d)
@@ -1177,7 +1150,7 @@ cdef class UnionNode(Node):
         if r.depth > MAX_DEPTH:
             fail(r, f"{self.name}: nesting deeper than {MAX_DEPTH} levels")
         try:
-            if self.appendable and r.xcdr2:
+            if self.appendable:
                 n = r_u32(r)
                 r_need(r, n)
                 end = r.pos + n
@@ -1210,97 +1183,77 @@ cdef class UnionNode(Node):
 
 
 # ------------------------------------------------------------------------------------------
-# compiling a model into a plan
+# turning a layout plan into nodes
 
 cdef class _Compiler:
+    """Builds the node tree of one plan (one XCDR version); struct/union plans are shared
+    and may be recursive, so their nodes are memoized by plan identity."""
     cdef dict memo
 
     def __init__(self):
         self.memo = {}
 
-    cdef Node node_for(self, t):
-        t = M.resolve(t)
-        if isinstance(t, M.PrimitiveType):
-            return PrimNode(KIND_OF[t.kind], t.size)
-        if isinstance(t, (M.EnumType, M.BitmaskType)):
-            if t.pyclass is None:
-                materialize([t])
-            return EnumNode(t)
-        if isinstance(t, M.StringType):
-            return StringNode(t)
-        if isinstance(t, M.SequenceType):
-            el = M.resolve(t.element)
-            # chars are text, so char/wchar collections stay lists of 1-char str
-            if isinstance(el, M.PrimitiveType) and el is not M.CHAR and el is not M.WCHAR:
-                return PrimArrayNode(el, -1, t.bound, ())
-            return ListNode(self.node_for(el), -1, t.bound, ())
-        if isinstance(t, M.ArrayType):
-            dims = list(t.dims)
-            el = M.resolve(t.element)
-            # typedef'd arrays of arrays flatten into one multi-dimensional array
-            while isinstance(el, M.ArrayType):
-                dims.extend(el.dims)
-                el = M.resolve(el.element)
-            shape = tuple(dims)
-            total = 1
-            for d in shape:
-                total *= d
-            if isinstance(el, M.PrimitiveType) and el is not M.CHAR and el is not M.WCHAR:
-                return PrimArrayNode(el, total, None, shape)
-            return ListNode(self.node_for(el), total, None, shape)
-        if isinstance(t, M.StructType):
-            key = id(t)
+    cdef Node node_for(self, plan):
+        if isinstance(plan, P.PrimPlan):
+            return PrimNode(plan)
+        if isinstance(plan, (P.EnumPlan, P.BitmaskPlan)):
+            return EnumNode(plan)
+        if isinstance(plan, P.StringPlan):
+            return StringNode(plan)
+        if isinstance(plan, (P.PrimSeqPlan, P.PrimArrayPlan)):
+            return PrimArrayNode(plan)
+        if isinstance(plan, (P.ListSeqPlan, P.ListArrayPlan)):
+            return ListNode(self.node_for(plan.elem), plan)
+        if isinstance(plan, P.StructPlan):
+            key = id(plan)
             if key in self.memo:
                 return self.memo[key]
-            if not t.defined:
-                raise NotImplementedError(f"{t.name}: forward declaration never completed")
             node = StructNode()
             self.memo[key] = node
-            plans = []
-            for m in t.all_members():
+            slots = []
+            for m in plan.members:
                 # @external and @key change nothing in a data payload
                 mp = MemberPlan()
-                mp.node = self.node_for(m.type)
+                mp.node = self.node_for(m.node)
                 mp.name = PyUnicode_InternFromString(m.pyname.encode())
                 mp.optional = m.optional
-                mp.mid = m.id if m.id is not None else len(plans)
-                mp.must_understand = m.must_understand
-                mp.emheader = ((1 << 31) if m.must_understand else 0) | (mp.node.lc << 28) | (mp.mid & 0x0fffffff)
-                plans.append(mp)
-            node.setup(t, plans)
+                mp.mid = m.id
+                mp.pl_id = m.pl_id
+                mp.emheader = m.emheader
+                mp.nextint = m.nextint
+                slots.append(mp)
+            node.setup(plan, slots)
             return node
-        if isinstance(t, M.UnionType):
-            key = id(t)
+        if isinstance(plan, P.UnionPlan):
+            key = id(plan)
             if key in self.memo:
                 return self.memo[key]
             unode = UnionNode()
             self.memo[key] = unode
-            disc = self.node_for(t.discriminator)
+            disc = self.node_for(plan.disc)
             cases = {}
             dnode = None
             has_default = False
-            for c in t.cases:
-                mtype = M.resolve(c.member.type)
-                n = self.node_for(mtype)
+            for c in plan.cases:
+                n = self.node_for(c.node)
                 for lab in c.labels:
                     cases[lab] = n
                 if c.is_default:
                     dnode = n
                     has_default = True
-            unode.setup(t, disc, cases, dnode, has_default)
+            unode.setup(plan, disc, cases, dnode, has_default)
             return unode
-        raise NotImplementedError(f"type {t!r} is not supported by the compiled codec")
+        raise NotImplementedError(f"plan {plan!r} is not supported by the compiled codec")
 
 
-cdef dict ENCAP_IDS = {
-    (False, "final"): 0x00, (False, "appendable"): 0x00, (False, "mutable"): 0x02,
-    (True, "final"): 0x06, (True, "appendable"): 0x08, (True, "mutable"): 0x0a,
-}
+cdef Node _root_for(object model, bint xcdr2):
+    return _Compiler().node_for(P.plan_for(model, xcdr2))
 
 
 cdef class Codec:
     """Encoder/decoder for one topic type (struct or union)."""
-    cdef Node root
+    cdef Node root1            # XCDR1 plan, built on first use
+    cdef Node root2            # XCDR2 plan
     cdef unsigned char id1
     cdef unsigned char id2
     cdef Py_ssize_t hint
@@ -1309,18 +1262,24 @@ cdef class Codec:
 
     def __init__(self, model):
         self.model = model
-        t = M.resolve(model)
-        if not isinstance(t, (M.StructType, M.UnionType)):
-            raise NotImplementedError(f"top-level type must be a struct or union, got {t!r}")
-        self.root = _Compiler().node_for(t)
-        self.root_name = t.name
-        self.id1 = ENCAP_IDS[(False, t.extensibility)]
-        self.id2 = ENCAP_IDS[(True, t.extensibility)]
+        plan2 = P.plan_for(model, True)
+        if not isinstance(plan2, (P.StructPlan, P.UnionPlan)):
+            raise NotImplementedError(f"top-level type must be a struct or union, got {model!r}")
+        self.root2 = _Compiler().node_for(plan2)
+        self.root1 = None
+        self.root_name = plan2.name
+        self.id1 = P.plan_for(model, False).encap_id
+        self.id2 = plan2.encap_id
         self.hint = 64
 
     def encode(self, sample, bint xcdr2=True, bint little=True) -> bytes:
         cdef WBuf w
         cdef object result
+        cdef Node root = self.root2
+        if not xcdr2:
+            if self.root1 is None:
+                self.root1 = _root_for(self.model, False)
+            root = self.root1
         w.cap = self.hint
         w.obj = rt_bytes_new(NULL, w.cap)
         w.data = <unsigned char*>rt_bytes_data(w.obj)
@@ -1337,7 +1296,7 @@ cdef class Codec:
         w.origin = 4
         try:
             try:
-                self.root.enc(&w, sample)
+                root.enc(&w, sample)
             except EncodeError:
                 raise
             except (TypeError, ValueError, OverflowError, AttributeError) as exc:
@@ -1356,6 +1315,7 @@ cdef class Codec:
         cdef Py_buffer view
         cdef RBuf r
         cdef unsigned char ident
+        cdef Node root
         PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
         try:
             if view.len < 4:
@@ -1369,6 +1329,12 @@ cdef class Codec:
                                   f"(0x0000-0x0003, 0x0006-0x000b)")
             r.little = ident & 1
             r.xcdr2 = ident >= 6
+            if r.xcdr2:
+                root = self.root2
+            else:
+                if self.root1 is None:
+                    self.root1 = _root_for(self.model, False)
+                root = self.root1
             r.swap = r.little != NATIVE_LITTLE
             r.maxalign = 4 if r.xcdr2 else 8
             r.pos = 4
@@ -1377,7 +1343,7 @@ cdef class Codec:
             r.depth = 0
             r.owner = <PyObject*>buf
             try:
-                return self.root.dec(&r)
+                return root.dec(&r)
             except DecodeError:
                 raise
             except (ValueError, OverflowError) as exc:  # e.g. undecodable UTF-16
