@@ -23,7 +23,8 @@ zero-padded to 4); we set the padding count in the options as for data
 :func:`key_extractor` compiles, once per type, the step the reader's instance lookup needs:
 the key hash straight from a full serialized sample (or from a key-only payload), reading the
 key members and skipping the others by their lengths, without building Python objects for
-them.
+them. It walks the same layout plans (:mod:`rtbus.cdr.plan`) the codecs run: the input's
+form (data or key-only sample) to read and skip, the KEYHASH form to re-encode the key.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any, Callable
 from ..errors import DecodeError, EncodeError
 from ..types import model as M
 from ..types.pyclasses import materialize
+from . import plan as P
 from . import pure
 from .encapsulation import XCDR1_PID_EXTENDED as _PID_EXTENDED
 from .encapsulation import XCDR1_PID_LIST_END as _PID_SENTINEL
@@ -203,22 +205,24 @@ class _ScanCompiler:
         """Slots for the key leaves of ``t``, in KEYHASH order: pyname -> slot (a leaf) or
         (subtree, lo, hi) (a nested struct, whose leaves are slots lo..hi-1)."""
         tree: dict[str, Any] = {}
-        for m in self.kc._members_for(t):
-            rt = M.resolve(m.type)
-            if isinstance(rt, M.StructType):
-                if id(rt) in stack or len(stack) > 32:
+        kp = self.kc.plan(t)  # the KEYHASH form: what the key hash serializes
+        assert isinstance(kp, P.StructPlan)
+        for m in kp.members:
+            node = m.node
+            if isinstance(node, P.StructPlan):
+                if id(node) in stack or len(stack) > 32:
                     raise NotImplementedError(f"recursive key member {m.name} of {t.name}")
                 lo = len(self.encs)
-                sub = self.alloc(rt, stack | {id(rt)})
+                sub = self.alloc(node.model, stack | {id(node)})
                 tree[m.pyname] = (sub, lo, len(self.encs))
             else:
                 tree[m.pyname] = len(self.encs)
-                if isinstance(rt, M.StringType) and not rt.wide:
+                if isinstance(node, P.StringPlan) and not node.wide:
                     self.encs.append(self._raw_string_enc())
                     self.defaults.append(b"")
                 else:
-                    self.encs.append(self.kc.enc(rt))
-                    self.defaults.append(default_value(rt))
+                    self.encs.append(self.kc.enc_node(node))
+                    self.defaults.append(pure._default_of(node))
         return tree
 
     def _raw_string_enc(self) -> Callable[[_Writer, Any], None]:
@@ -234,23 +238,21 @@ class _ScanCompiler:
             buf.append(0)
         return enc_raw_string
 
-    def _leaf_reader(self, tp: M.IdlType) -> Callable[[_Reader], Any]:
+    def _leaf_reader(self, node: P.Node) -> Callable[[_Reader], Any]:
         """How a key leaf is read: primitives, strings, enums, bitmasks and numeric
         collections. Other key types (unions, collections of booleans or non-numeric
         elements) are left to the decoder: where the two codecs differ in what they accept,
         a key must not be read stricter than the active one reads it."""
-        rt = M.resolve(tp)
-        if isinstance(rt, M.StringType) and not rt.wide:
+        if isinstance(node, P.StringPlan) and not node.wide:
             return self._raw_string_dec()
-        if rt is M.BOOLEAN:
+        if isinstance(node, P.PrimPlan) and node.kind == "boolean":
             return self._bool_dec()
-        if isinstance(rt, (M.SequenceType, M.ArrayType)):
-            el = M.resolve(rt.element)
-            if not pure._numeric(el) or el is M.BOOLEAN:
-                raise NotImplementedError(f"key of type {rt!r}")
-        elif not isinstance(rt, (M.PrimitiveType, M.StringType, M.EnumType, M.BitmaskType)):
-            raise NotImplementedError(f"key of type {rt!r}")
-        return self.dc.dec(rt)
+        if isinstance(node, (P.PrimSeqPlan, P.PrimArrayPlan)):
+            if node.elem.kind == "boolean":
+                raise NotImplementedError(f"key of type {node!r}")
+        elif not isinstance(node, (P.PrimPlan, P.StringPlan, P.EnumPlan, P.BitmaskPlan)):
+            raise NotImplementedError(f"key of type {node!r}")
+        return self.dc.dec_node(node)
 
     @staticmethod
     def _bool_dec() -> Callable[[_Reader], bool]:
@@ -290,30 +292,32 @@ class _ScanCompiler:
     def scan(self, t: M.StructType, tree: dict[str, Any], tail: bool) -> Scan:
         """The scanner of ``t``; ``tail``: whether the caller reads on after this struct
         from the same position (so it must be skipped to its end)."""
-        members = self.dc._members_for(t)
-        if t.extensibility == "mutable":
+        sp = self.dc.plan(t)  # the input's form: a full sample or a key-only one
+        assert isinstance(sp, P.StructPlan)
+        members = sp.members
+        if sp.ext == "mutable":
             return self._scan_mutable(t, members, tree)
-        delimited = self.v2 and t.extensibility == "appendable"
+        delimited = sp.dheader
         last = max((i for i, m in enumerate(members) if m.pyname in tree), default=-1)
         keep = len(members) if (tail and not delimited) else last + 1
         steps: list[Scan] = []
-        run: list[M.Member] = []  # consecutive skipped plain primitives, skipped at once
+        run: list[P.MemberPlan] = []  # consecutive skipped plain primitives, skipped at once
 
         def flush() -> None:
             if run:
-                steps.append(_as_scan(self._skip_run(list(run))))
+                spans = P.run_layout(tuple(run), self.maxal).sizes
+                steps.append(_as_scan(self._skip_run(spans, [m.pyname for m in run])))
                 run.clear()
 
         for i, m in enumerate(members[:keep]):
             entry = tree.get(m.pyname)
             if entry is None:
-                rt = M.resolve(m.type)
-                if not m.optional and isinstance(rt, M.PrimitiveType):
+                if not m.optional and isinstance(m.node, P.PrimPlan):
                     run.append(m)
                     continue
                 flush()
-                steps.append(_as_scan(self._skip_optional(m) if m.optional
-                                      else self.skip(m.type)))
+                steps.append(_as_scan(self._skip_optional(m.name, m.node) if m.optional
+                                      else self._skip_node(m.node)))
                 continue
             flush()
             # a nested struct is skipped to its end only if someone reads on after it
@@ -332,18 +336,17 @@ class _ScanCompiler:
                 step(r, out)
         return scan_final
 
-    def _member_step(self, m: M.Member, entry: Any, tail: bool, reset: bool) -> Scan:
+    def _member_step(self, m: P.MemberPlan, entry: Any, tail: bool, reset: bool) -> Scan:
         if isinstance(entry, int):
-            reader = self._leaf_reader(m.type)
+            reader = self._leaf_reader(m.node)
             slot = entry
 
             def read_leaf(r: _Reader, out: list[Any]) -> None:
                 out[slot] = reader(r)
             return read_leaf
         sub, lo, hi = entry
-        rt = M.resolve(m.type)
-        assert isinstance(rt, M.StructType)
-        inner = self.scan(rt, sub, tail)
+        assert isinstance(m.node, P.StructPlan)
+        inner = self.scan(m.node.model, sub, tail)
         if not reset:
             return inner
         defaults = self.defaults
@@ -378,12 +381,12 @@ class _ScanCompiler:
             r.end = saved_end
         return scan_appendable
 
-    def _scan_mutable(self, t: M.StructType, members: list[M.Member],
+    def _scan_mutable(self, t: M.StructType, members: tuple[P.MemberPlan, ...],
                       tree: dict[str, Any]) -> Scan:
         by_id: dict[int, Scan | None] = {}
         for m in members:
             entry = tree.get(m.pyname)
-            by_id[(m.id or 0) & 0x0FFFFFFF] = (None if entry is None else
+            by_id[m.id & P.MEMBER_ID_MASK] = (None if entry is None else
                                                self._member_step(m, entry, False, reset=True))
         name = t.name
         u32 = self.u32
@@ -484,20 +487,24 @@ class _ScanCompiler:
         return scan_mutable1
 
     # ---- skipping ------------------------------------------------------------------------
+    # Skips run on the layout plan of the input's form (rtbus.cdr.plan, as the decoders do):
+    # sizes, alignment, DHEADERs and runs are the plan's, not re-decided here.
     def skip(self, tp: M.IdlType) -> Skip:
         """Advance past one value of ``tp`` (bounds-checked, content not validated)."""
-        t = M.resolve(tp)
-        key = id(t)
+        return self._skip_node(self.dc.plan(tp))
+
+    def _skip_node(self, n: P.Node) -> Skip:
+        if not isinstance(n, (P.StructPlan, P.UnionPlan)):
+            return self._compile_skip(n)
+        # struct/union plans live on their model (stable ids) and may be recursive
+        key = id(n)
         fn = self._skips.get(key)
         if fn is not None:
             return fn
-        if isinstance(t, (M.StructType, M.UnionType, M.SequenceType, M.ArrayType)):
-            cell: list[Skip] = []
-            self._skips[key] = lambda r: cell[0](r)
-            fn = self._compile_skip(t)
-            cell.append(fn)
-        else:
-            fn = self._compile_skip(t)
+        cell: list[Skip] = []
+        self._skips[key] = lambda r: cell[0](r)
+        fn = self._compile_skip(n)
+        cell.append(fn)
         self._skips[key] = fn
         return fn
 
@@ -510,37 +517,28 @@ class _ScanCompiler:
             r.pos = pos + size
         return skip_fixed
 
-    def _compile_skip(self, t: Any) -> Skip:
-        if isinstance(t, M.PrimitiveType):
-            return self._fixed(t.size, min(t.size, self.maxal), t.kind)
-        if isinstance(t, M.EnumType):
-            s = pure.enum_size(t, self.v2)
-            return self._fixed(s, s, f"enum {t.name}")
-        if isinstance(t, M.BitmaskType):
-            s = pure.bitmask_size(t)
-            return self._fixed(s, min(s, self.maxal), f"bitmask {t.name}")
-        if isinstance(t, M.StringType):
-            return self._skip_string(t.wide)
-        if isinstance(t, M.SequenceType):
-            if pure._numeric(t.element):
-                return self._skip_numseq(t)
-            return self._skip_listseq(t)
-        if isinstance(t, M.ArrayType):
-            if self.v2 and isinstance(M.resolve(t.element), M.ArrayType):
-                # the two codecs lay (typedef'd) arrays of arrays out differently in XCDR2:
-                # a DHEADER before the inner arrays (pure) or not (compiled, and Cyclone);
-                # see PURE_KNOWN_DIFFERENT in tests/unit/test_cdr_parity.py
-                raise NotImplementedError("arrays of arrays in XCDR2")
-            if pure._numeric(t.element):
-                p = M.resolve(t.element)
-                assert isinstance(p, M.PrimitiveType)
-                return self._fixed(t.length * p.size, min(p.size, self.maxal), "array")
-            return self._skip_listarr(t)
-        if isinstance(t, M.StructType):
-            return self._skip_struct(t)
-        if isinstance(t, M.UnionType):
-            return self._skip_union(t)
-        raise NotImplementedError(f"cannot skip type {t!r}")
+    def _compile_skip(self, n: P.Node) -> Skip:
+        if isinstance(n, P.PrimPlan):
+            return self._fixed(n.size, n.align, n.kind)
+        if isinstance(n, P.EnumPlan):
+            return self._fixed(n.size, n.align, f"enum {n.model.name}")
+        if isinstance(n, P.BitmaskPlan):
+            return self._fixed(n.size, n.align, f"bitmask {n.model.name}")
+        if isinstance(n, P.StringPlan):
+            return self._skip_string(n.wide)
+        if isinstance(n, P.PrimSeqPlan):
+            return self._skip_numseq(n)
+        if isinstance(n, P.PrimArrayPlan):
+            return self._fixed(n.length * n.elem.size, n.align, "array")
+        if isinstance(n, P.ListSeqPlan):
+            return self._skip_listseq(n)
+        if isinstance(n, P.ListArrayPlan):
+            return self._skip_listarr(n)
+        if isinstance(n, P.StructPlan):
+            return self._skip_struct(n)
+        if isinstance(n, P.UnionPlan):
+            return self._skip_union(n)
+        raise NotImplementedError(f"cannot skip plan {n!r}")
 
     def _skip_string(self, wide: bool) -> Skip:
         u32 = self.u32
@@ -562,11 +560,9 @@ class _ScanCompiler:
             r.pos = pos + n
         return skip_string
 
-    def _skip_numseq(self, t: M.SequenceType) -> Skip:
-        p = M.resolve(t.element)
-        assert isinstance(p, M.PrimitiveType)
-        esize = p.size
-        ea = min(esize, self.maxal)
+    def _skip_numseq(self, t: P.PrimSeqPlan) -> Skip:
+        esize = t.elem.size
+        ea = t.elem.align
         bound = t.bound
         u32 = self.u32
 
@@ -603,14 +599,10 @@ class _ScanCompiler:
             r.pos = pos + size
         return skip_delimited
 
-    def _has_dheader(self, element: M.IdlType) -> bool:
-        # as the decoders: XCDR2 collections of non-primitive elements are delimited
-        return self.v2 and not pure._elem_is_primitive(element)
-
-    def _skip_listseq(self, t: M.SequenceType) -> Skip:
-        if self._has_dheader(t.element):
+    def _skip_listseq(self, t: P.ListSeqPlan) -> Skip:
+        if t.dheader:
             return self._skip_dheader()
-        el = self.skip(t.element)
+        el = self._skip_node(t.elem)
         bound = t.bound
         u32 = self.u32
 
@@ -633,10 +625,10 @@ class _ScanCompiler:
                 el(r)
         return skip_listseq
 
-    def _skip_listarr(self, t: M.ArrayType) -> Skip:
-        if self._has_dheader(t.element):
+    def _skip_listarr(self, t: P.ListArrayPlan) -> Skip:
+        if t.dheader:
             return self._skip_dheader()
-        el = self.skip(t.element)
+        el = self._skip_node(t.elem)
         count = t.length
 
         def skip_listarr(r: _Reader) -> None:
@@ -644,19 +636,10 @@ class _ScanCompiler:
                 el(r)
         return skip_listarr
 
-    def _skip_run(self, run: list[M.Member]) -> Skip:
+    def _skip_run(self, spans: tuple[int, ...], names: list[str]) -> Skip:
         """Skip consecutive primitive members at once: their span (padding included) is
         precomputed for each start offset modulo the maximum alignment."""
         maxal = self.maxal
-        spans = []
-        for phase in range(maxal):
-            off = phase
-            for m in run:
-                p = M.resolve(m.type)
-                assert isinstance(p, M.PrimitiveType)
-                off += (-off) % min(p.size, maxal) + p.size
-            spans.append(off - phase)
-        names = [m.pyname for m in run]
 
         def skip_run(r: _Reader) -> None:
             pos = r.pos
@@ -666,9 +649,8 @@ class _ScanCompiler:
             r.pos = nxt
         return skip_run
 
-    def _skip_optional(self, m: M.Member) -> Skip:
-        inner = self.skip(m.type)
-        name = m.name
+    def _skip_optional(self, name: str, node: P.Node) -> Skip:
+        inner = self._skip_node(node)
         if self.v2:
             def skip_opt2(r: _Reader) -> None:
                 pos = r.pos
@@ -698,25 +680,20 @@ class _ScanCompiler:
             r.pos = pos + size
         return skip_opt1
 
-    def _skip_struct(self, t: M.StructType) -> Skip:
-        if self.v2 and t.extensibility != "final":
-            return self._skip_dheader()  # appendable or mutable: DHEADER-delimited
-        if t.extensibility == "mutable":
-            scan = self._scan_mutable(t, self.dc._members_for(t), {})
+    def _skip_struct(self, t: P.StructPlan) -> Skip:
+        if t.dheader:
+            return self._skip_dheader()  # XCDR2 appendable or mutable: DHEADER-delimited
+        if t.ext == "mutable":
+            scan = self._scan_mutable(t.model, t.members, {})
             return lambda r: scan(r, [])
         steps: list[Skip] = []
-        run: list[M.Member] = []
-        for m in self.dc._members_for(t):
-            rt = M.resolve(m.type)
-            if not m.optional and isinstance(rt, M.PrimitiveType):
-                run.append(m)
-                continue
-            if run:
-                steps.append(self._skip_run(list(run)))
-                run.clear()
-            steps.append(self._skip_optional(m) if m.optional else self.skip(m.type))
-        if run:
-            steps.append(self._skip_run(run))
+        for step in t.steps:
+            if isinstance(step, P.RunPlan):
+                steps.append(self._skip_run(step.sizes, [m.pyname for m in step.members]))
+            elif step.optional:
+                steps.append(self._skip_optional(step.name, step.node))
+            else:
+                steps.append(self._skip_node(step.node))
         if len(steps) == 1:
             return steps[0]
 
@@ -725,16 +702,14 @@ class _ScanCompiler:
                 step(r)
         return skip_struct
 
-    def _skip_union(self, t: M.UnionType) -> Skip:
-        if t.extensibility == "mutable":
-            raise NotImplementedError(f"mutable union {t.name} is not supported")
-        if self.v2 and t.extensibility == "appendable":
+    def _skip_union(self, t: P.UnionPlan) -> Skip:
+        if t.dheader:
             return self._skip_dheader()
-        label_of = self._label_reader(t.discriminator)
+        label_of = self._label_reader(t.disc)
         branch: dict[int, Skip] = {}
         default: Skip | None = None
         for case in t.cases:
-            fn = self.skip(case.member.type)
+            fn = self._skip_node(case.node)
             for lab in case.labels:
                 branch[lab] = fn
             if case.is_default:
@@ -746,19 +721,18 @@ class _ScanCompiler:
                 fn(r)
         return skip_union
 
-    def _label_reader(self, tp: M.IdlType) -> Callable[[_Reader], int]:
+    def _label_reader(self, d: P.Node) -> Callable[[_Reader], int]:
         """A union discriminator as the label that picks the branch, read as leniently as
         the compiled decoder reads it (a boolean is any non-zero byte, an enum any value)."""
-        d = M.resolve(tp)
-        if isinstance(d, M.EnumType):
-            size = pure.enum_size(d, self.v2)
+        if isinstance(d, P.EnumPlan):
+            size = d.size
             unpack = struct.Struct(self.e + {1: "B", 2: "H", 4: "i"}[size]).unpack_from
-        elif isinstance(d, M.PrimitiveType) and d.fmt not in ("?", "c", "f", "d"):
+        elif isinstance(d, P.PrimPlan) and d.fmt not in ("?", "c", "f", "d"):
             size = d.size
             unpack = struct.Struct(self.e + d.fmt).unpack_from
-        elif d is M.BOOLEAN or d is M.CHAR:
+        elif isinstance(d, P.PrimPlan) and d.kind in ("boolean", "char"):
             size = 1
-            unpack = struct.Struct("?" if d is M.BOOLEAN else "B").unpack_from
+            unpack = struct.Struct("?" if d.kind == "boolean" else "B").unpack_from
         else:
             raise NotImplementedError(f"union discriminator {d!r}")
         align = min(size, self.maxal)
@@ -863,8 +837,8 @@ class KeyExtractor:
 
     def decodes_instead(self, representation: str = "XCDR2", key_payload: bool = False) -> bool:
         """True where this type's key is found by decoding the whole payload and hashing
-        the sample (keys with unions or non-numeric collections, XCDR2 arrays of arrays,
-        top-level unions), False where the compiled scanner reads it."""
+        the sample (keys with unions or non-numeric collections, top-level unions), False
+        where the compiled scanner reads it."""
         if self._keyless:
             return False
         return self._run_for((representation == "XCDR2", True, key_payload)) is None

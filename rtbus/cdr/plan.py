@@ -313,6 +313,24 @@ Node = Union[PrimPlan, EnumPlan, BitmaskPlan, StringPlan, PrimSeqPlan, PrimArray
 
 
 # ---- building -------------------------------------------------------------------------------
+def run_layout(members: tuple[MemberPlan, ...], maxal: int) -> RunPlan:
+    """The padding of consecutive fixed-size primitive members for each start phase."""
+    pads = []
+    sizes = []
+    for phase in range(maxal):
+        off = phase
+        these = []
+        for mp in members:
+            p = mp.node
+            assert isinstance(p, PrimPlan)
+            pad = (-off) % p.align
+            these.append(pad)
+            off += pad + p.size
+        pads.append(tuple(these))
+        sizes.append(off - phase)
+    return RunPlan(members, tuple(pads), tuple(sizes))
+
+
 def plan_for(t: M.IdlType, xcdr2: bool, form: Form = "data") -> Node:
     """The layout plan of a type (any type; structs and unions are cached on the model)."""
     if form not in FORMS:
@@ -485,20 +503,7 @@ class _Builder:
         return tuple(out)
 
     def run(self, members: tuple[MemberPlan, ...]) -> RunPlan:
-        pads = []
-        sizes = []
-        for phase in range(self.maxal):
-            off = phase
-            these = []
-            for mp in members:
-                p = mp.node
-                assert isinstance(p, PrimPlan)
-                pad = (-off) % p.align
-                these.append(pad)
-                off += pad + p.size
-            pads.append(tuple(these))
-            sizes.append(off - phase)
-        return RunPlan(members, tuple(pads), tuple(sizes))
+        return run_layout(members, self.maxal)
 
     def union(self, t: M.UnionType, cache: dict[tuple[bool, str], Node]) -> UnionPlan:
         if not t.defined:
@@ -527,6 +532,6 @@ __all__ = [
     "BitmaskPlan", "CasePlan", "EnumPlan", "Form", "ListArrayPlan", "ListSeqPlan",
     "MemberPlan", "Node", "PrimArrayPlan", "PrimPlan", "PrimSeqPlan", "RunPlan", "Step",
     "StringPlan", "StructPlan", "UnionPlan", "array_shape", "bitmask_size", "cached_plans",
-    "enum_size", "key_members_of", "max_align", "plan_for", "LC_1", "LC_2", "LC_4", "LC_8",
-    "LC_NEXTINT", "LC_DUAL", "LC_DUAL4", "LC_DUAL8", "MAX_EMPTY_KEY_ELEMENTS",
+    "enum_size", "key_members_of", "max_align", "plan_for", "run_layout", "LC_1", "LC_2",
+    "LC_4", "LC_8", "LC_NEXTINT", "LC_DUAL", "LC_DUAL4", "LC_DUAL8", "MAX_EMPTY_KEY_ELEMENTS",
 ]

@@ -224,3 +224,20 @@ def test_typedef_array_of_arrays_decodes_as_one_array(compile_codec) -> None:
     assert data[4:] == bytes.fromhex("0c000000") + value.astype("<i2").tobytes()
     back = codec.decode(data).g
     assert back.shape == (3, 2) and np.array_equal(back, value)
+
+
+def test_key_extractor_walks_the_plan_past_a_typedef_array_of_arrays() -> None:
+    from rtbus import cdr
+
+    row = M.AliasType("p::KRow", M.ArrayType(M.INT16, (2,)))
+    s = struct("p::KG", [mem("g", M.ArrayType(row, (3,))), mem("names", M.ArrayType(
+        M.AliasType("p::KName", M.ArrayType(M.StringType(), (2,))), (2,))),
+        mem("k", M.StringType(), key=True)], extensibility="appendable")
+    materialize([s])
+    sample = s.pyclass._rtbus_unchecked(np.arange(6, dtype=np.int16).reshape(3, 2),
+                                        [["a", "b"], ["c", "d"]], "key")
+    ex = cdr.key_extractor(s)
+    for rep in ("XCDR1", "XCDR2"):
+        assert not ex.decodes_instead(rep)  # scanned, not decoded
+        payload = cdr.encode(sample, rep)
+        assert ex(payload) == cdr.key_hash(cdr.decode(s, payload)) == cdr.key_hash(sample)
