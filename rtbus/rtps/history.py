@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Generic, Literal, Protocol, TypeVar
 
 from ..errors import QosError
+from .wire import constants as wc
 
 log = logging.getLogger("rtbus.rtps.history")
 
@@ -33,9 +34,9 @@ HistoryKind = Literal["keep_last", "keep_all"]
 UNLIMITED = -1
 
 # status info flags (DDSI-RTPS 9.6.3.9, PID_STATUS_INFO)
-STATUS_DISPOSED = 0x1
-STATUS_UNREGISTERED = 0x2
-STATUS_FILTERED = 0x4
+STATUS_DISPOSED = wc.STATUS_INFO_DISPOSED
+STATUS_UNREGISTERED = wc.STATUS_INFO_UNREGISTERED
+STATUS_FILTERED = wc.STATUS_INFO_FILTERED
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from ..errors import MalformedError
+from ..rtps.wire import constants as C
 from ..types import model as m
 from . import wire_types as wt
 from .serialize import decode, encode
@@ -37,10 +38,10 @@ from .typeobject import equivalence_hash, type_objects
 
 log = logging.getLogger("rtbus.xtypes.typelookup")
 
-ENTITYID_TL_SVC_REQ_WRITER = 0x000300C3
-ENTITYID_TL_SVC_REQ_READER = 0x000300C4
-ENTITYID_TL_SVC_REPLY_WRITER = 0x000301C3
-ENTITYID_TL_SVC_REPLY_READER = 0x000301C4
+ENTITYID_TL_SVC_REQ_WRITER = C.EID_TL_SVC_REQUEST_WRITER
+ENTITYID_TL_SVC_REQ_READER = C.EID_TL_SVC_REQUEST_READER
+ENTITYID_TL_SVC_REPLY_WRITER = C.EID_TL_SVC_REPLY_WRITER
+ENTITYID_TL_SVC_REPLY_READER = C.EID_TL_SVC_REPLY_READER
 
 BUILTIN_ENDPOINT_TL_SVC_REQUEST_DATA_WRITER = 1 << 12
 BUILTIN_ENDPOINT_TL_SVC_REQUEST_DATA_READER = 1 << 13

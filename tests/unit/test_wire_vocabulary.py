@@ -32,18 +32,6 @@ VOCABULARY_NAME = re.compile(
     r"[A-Z_]*FLAG_[A-Z]$|[A-Z_]*_(?:ANNOUNCER|DETECTOR)$|(?:TYPE_LOOKUP|PARTICIPANT_MESSAGE)_"
     r"(?:REQUEST|REPLY|DATA)_(?:WRITER|READER)$)")
 
-#: Literal definitions that remain in modules other changes own (rtps/participant.py, the
-#: engine-facing history and the xtypes TypeLookup module). They may only shrink: move each to
-#: wire.constants, import it, and delete its line here.
-PENDING: dict[str, set[str]] = {
-    "rtps/participant.py": {"_KIND_WRITER_KEYED", "_KIND_WRITER_NOKEY", "_KIND_READER_NOKEY",
-                            "_KIND_READER_KEYED"},
-    "rtps/history.py": {"STATUS_DISPOSED", "STATUS_UNREGISTERED", "STATUS_FILTERED"},
-    "xtypes/typelookup.py": {"ENTITYID_TL_SVC_REQ_WRITER", "ENTITYID_TL_SVC_REQ_READER",
-                             "ENTITYID_TL_SVC_REPLY_WRITER", "ENTITYID_TL_SVC_REPLY_READER"},
-}
-
-
 def _is_literal(node: ast.expr) -> bool:
     """An int or bytes literal, an expression of them (``1 << 3``, ``0x7F | 0x4000``) or a
     ``bytes.fromhex("...")`` / ``EntityId(b"...")`` built from one."""
@@ -108,9 +96,7 @@ def test_parameter_ids_are_defined_only_in_the_two_vocabulary_modules() -> None:
 def test_flags_bits_and_entity_ids_are_defined_only_in_constants() -> None:
     found = _literal_definitions(VOCABULARY_NAME)
     found.pop(CONSTANTS, None)
-    new = {m: names - PENDING.get(m, set()) for m, names in found.items()}
-    new = {m: names for m, names in new.items() if names}
-    assert not new, f"RTPS vocabulary defined outside {CONSTANTS}: {new}; import it instead"
+    assert not found, f"RTPS vocabulary defined outside {CONSTANTS}: {found}; import it instead"
     assert _literal_definitions(VOCABULARY_NAME).get(CONSTANTS)
 
 
