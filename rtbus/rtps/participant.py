@@ -1,10 +1,18 @@
 """One DDS participant as a sans-IO state machine: SPDP + SEDP + user writers and readers.
 
-The engine feeds it datagrams (``receive(datagram, now)``) and timer ticks
+The engine feeds it datagrams (``receive(datagram, addr, now)``) and timer ticks
 (``handle_timer(now)`` once ``next_timer()`` has passed), and drains what it produced:
-``datagrams_to_send()`` (bytes and a UDP address each) and ``events()`` (deliveries,
-matches, discovery). Nothing here reads a clock or touches a socket, so a whole participant
+``datagrams_to_send(now)`` (bytes and a UDP address each: the core builds, batches and
+protects every byte; the engine only calls ``sendto``) and ``events()`` (deliveries, matches,
+discovery, statuses). Nothing here reads a clock or touches a socket, so a whole participant
 can be driven by a simulated network in tests, exactly as a real one is by the engine.
+
+Protection (DDS Security) plugs in as one :class:`~rtbus.rtps.transforms.Transforms` object
+called at message and submessage decode before routing, payload encode before the writer
+history, and submessage and message encode on send; without one nothing is called.
+
+Timers: each endpoint's next deadline sits in a heap and is recomputed only for endpoints a
+call touched, so neither a datagram nor a tick walks every endpoint.
 
 Routing follows DDSI-RTPS 8.3.7: a submessage addressed (INFO_DST) to another participant is
 ignored; SPDP DATA goes to SPDP; SEDP entities to SEDP; ACKNACK/NACK_FRAG to the local
@@ -18,10 +26,13 @@ per reason in ``counters``.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from ..errors import MalformedError
@@ -32,23 +43,20 @@ from .builtin_data import DEFAULT_BUILTIN_ENDPOINTS, EndpointData, ParticipantDa
 from .history import HistoryQos
 from .matching import TypeCheck
 from .reader import ReaderConfig, Selection, StatefulReader
+from .reader_stages import Stage
 from .sedp import EndpointMatched, EndpointUnmatched, Sedp
 from .spdp import ParticipantDiscovered, ParticipantLost, ParticipantUpdated, Spdp, SpdpConfig
+from .transforms import Address, Transforms
 from .type_lookup import (
     TYPE_LOOKUP_ENDPOINTS,
     TYPE_LOOKUP_ENTITIES,
     TypeLookupService,
     TypesResolved,
 )
+from .wire import constants as C
 from .writer import StatefulWriter, WouldBlock, WriterConfig, Written
 
 log = logging.getLogger("rtbus.rtps.participant")
-
-# DDSI-RTPS 9.3.1.2 entity kinds of user endpoints
-_KIND_WRITER_KEYED = 0x02
-_KIND_WRITER_NOKEY = 0x03
-_KIND_READER_NOKEY = 0x04
-_KIND_READER_KEYED = 0x07
 
 _SEDP_ENTITIES = frozenset(
     bytes(e) for e in (wire.ENTITYID_SEDP_BUILTIN_PUBLICATIONS_WRITER,
@@ -57,6 +65,11 @@ _SEDP_ENTITIES = frozenset(
                        wire.ENTITYID_SEDP_BUILTIN_SUBSCRIPTIONS_READER))
 _TO_READER = (wire.Data, wire.DataFrag, wire.Heartbeat, wire.Gap, wire.HeartbeatFrag)
 BuiltinHandler = Callable[[Any, Any, float, "int | None"], None]
+# s: in batching mode (see datagrams_to_send), a message to an address this soon after the
+# previous datagram to it waits to share a datagram with the next ones
+SEND_BATCH_WINDOW = 0.0002
+_RTPS_HEADER = 20
+_DATA_KINDS = (wire.Data, wire.DataFrag)
 
 
 def _is_multicast(loc: wire.Locator) -> bool:
@@ -85,6 +98,10 @@ class LocalEndpoint:
     data: EndpointData
     core: Any  # StatefulWriter | StatefulReader
     matched: set[bytes] = field(default_factory=set)
+    # the core's timer bookkeeping (see ParticipantCore.next_timer)
+    timer_at: float | None = None
+    touched: bool = False
+    removed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,10 +133,13 @@ class ParticipantCore:
                  spdp_config: SpdpConfig | None = None, type_check: TypeCheck | None = None,
                  now: float = 0.0, max_message_size: int = wire.DEFAULT_MAX_MESSAGE_SIZE,
                  type_lookup: bool = True,
-                 properties: tuple[tuple[str, str], ...] = ()) -> None:
+                 properties: tuple[tuple[str, str], ...] = (),
+                 transforms: Transforms | None = None) -> None:
         """``type_lookup`` False: no TypeLookup service, and no TypeInformation is announced
         (peers then match our endpoints by type name). ``properties``: name/value pairs
-        announced in SPDP (the engine sends host, process name and pid, as Cyclone does)."""
+        announced in SPDP (the engine sends host, process name and pid, as Cyclone does).
+        ``transforms``: the protection applied to what goes in and out (None: none)."""
+        self.transforms = transforms
         self.prefix = wire.GuidPrefix(guid_prefix)
         self.domain_id = domain_id
         self.type_lookup = TypeLookupService(bytes(self.prefix)) if type_lookup else None
@@ -151,11 +171,21 @@ class ParticipantCore:
         self.counters: Counter[str] = Counter()
         self.max_message_size = max_message_size
         self._header = wire.encode_header(bytes(self.prefix))  # every datagram starts so
-        self._out: list[tuple[bytes, tuple[str, int]]] = []
+        # messages built, with whether each restates its whole receiver context (INFO_DST,
+        # and INFO_TS before any DATA) so it may follow another in one datagram
+        self._out: list[tuple[bytes, Address, bool]] = []
+        self._batches: dict[Address, bytearray] = {}  # held in batching mode, per address
+        self._last_sent: dict[Address, float] = {}
+        #: the address the datagram being routed came from (None while routing locally)
+        self.source: Address | None = None
+        # endpoint timers: a heap of (deadline, push order, endpoint), stale entries skipped
+        self._timer_heap: list[tuple[float, int, LocalEndpoint]] = []
+        self._timer_order = itertools.count()
+        self._touched: list[LocalEndpoint] = []
         self._events: list[Any] = []
         # submessages between this participant's own writers and readers: routed in memory,
         # never encoded (see _send and _route_local)
-        self._local: deque[tuple[Any, ...]] = deque()
+        self._local: deque[Sequence[Any]] = deque()
         self._routing_local = False
         self._depth = 0  # nesting of _perform
         self._builtin_dirty = True  # see next_timer
@@ -164,9 +194,73 @@ class ParticipantCore:
         self._now = now  # the latest time the driver gave us, for actions triggered by events
 
     # --- what the driver drains --------------------------------------------------------------
-    def datagrams_to_send(self) -> list[tuple[bytes, tuple[str, int]]]:
-        out, self._out = self._out, []
-        return out
+    def datagrams_to_send(self, now: float = 0.0,
+                          batch: bool = False) -> list[tuple[bytes, Address]]:
+        """What to send now: (datagram, address) pairs, each protected by the message
+        transform.
+
+        ``batch`` True (the engine asks so after a call from an application thread): a small
+        message to an address that got a datagram less than ``SEND_BATCH_WINDOW`` ago is held
+        and the next ones to that address join it, header stripped, up to
+        ``max_message_size``; a burst of writes then shares datagrams while a lone write
+        leaves at once (only batching calls count as "sent recently": the loop's own
+        heartbeats and acknowledgements never make a write wait). Only messages that restate
+        their receiver context are joined, so the batch means what the messages meant.
+        :attr:`holding` says a batch waits; the next call without ``batch`` releases it (the
+        engine makes one from its loop at once).
+        """
+        out = self._out
+        if not out and (batch or not self._batches):
+            return []
+        self._out = []
+        if batch:
+            if len(self._last_sent) > 256:
+                self._last_sent.clear()  # only "recently" matters: forget the long tail
+            sent = self._batched(out, now)
+        else:
+            sent = []
+            if self._batches:
+                sent = [(bytes(b), addr) for addr, b in self._batches.items()]
+                self._batches.clear()
+            sent += [(d, addr) for d, addr, _ in out]
+        tf = self.transforms
+        if tf is not None:
+            sent = [(tf.encode_message(d, addr), addr) for d, addr in sent]
+        return sent
+
+    @property
+    def holding(self) -> bool:
+        """A batch waits for :meth:`datagrams_to_send` without ``batch``."""
+        return bool(self._batches)
+
+    def _batched(self, out: list[tuple[bytes, Address, bool]],
+                 now: float) -> list[tuple[bytes, Address]]:
+        sent: list[tuple[bytes, Address]] = []
+        batches, last = self._batches, self._last_sent
+        limit = self.max_message_size
+        for datagram, addr, joinable in out:
+            held = batches.get(addr)
+            if not joinable or len(datagram) > limit // 2:  # keep order, send as it is
+                if held is not None:
+                    del batches[addr]
+                    sent.append((bytes(held), addr))
+                sent.append((datagram, addr))
+                last[addr] = now
+            elif held is not None:
+                if len(held) + len(datagram) - _RTPS_HEADER <= limit:
+                    held += memoryview(datagram)[_RTPS_HEADER:]
+                else:
+                    sent.append((bytes(held), addr))
+                    last[addr] = now
+                    batches[addr] = bytearray(datagram)
+            else:
+                previous = last.get(addr)
+                last[addr] = now
+                if previous is None or now - previous > SEND_BATCH_WINDOW:
+                    sent.append((datagram, addr))
+                else:
+                    batches[addr] = bytearray(datagram)
+        return sent
 
     def events(self) -> list[Any]:
         out, self._events = self._events, []
@@ -185,7 +279,7 @@ class ParticipantCore:
         by the TypeLookup service (unless ``type_information`` is given explicitly)."""
         self._now = now
         type_information = self._type_information(type_information, type_model)
-        eid = self._entity_id(_KIND_WRITER_KEYED if keyed else _KIND_WRITER_NOKEY)
+        eid = self._entity_id(C.ENTITYKIND_WRITER_WITH_KEY if keyed else C.ENTITYKIND_WRITER_NO_KEY)
         guid = wire.Guid(self.prefix, eid)
         cfg = WriterConfig(reliable=qos.reliability == "reliable",
                            durability=_durability(qos),  # type: ignore[arg-type]
@@ -194,7 +288,8 @@ class ParticipantCore:
         data = EndpointData(role="writer", endpoint_guid=bytes(guid), topic_name=topic_name,
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
                             type_information=type_information)
-        self.writers[eid] = LocalEndpoint(guid, data, StatefulWriter(guid, cfg))
+        self.writers[eid] = ep = LocalEndpoint(guid, data, StatefulWriter(guid, cfg))
+        self._touch(ep)
         self._builtin_dirty = True
         self._perform(self.sedp.add_local(data, now))
         self._flush_type_requests(now)
@@ -204,19 +299,25 @@ class ParticipantCore:
                    type_information: bytes | None = None,
                    key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
                    key_hash_of_key: Callable[[bytes | memoryview], bytes | None] | None = None,
-                   type_model: Any = None) -> wire.Guid:
+                   type_model: Any = None, stages: Sequence[Stage] = ()) -> wire.Guid:
+        """``stages``: the reader cache's pipeline (QoS policies that decide per sample and
+        keep their own timers), run in order after key extraction."""
         self._now = now
         type_information = self._type_information(type_information, type_model)
-        eid = self._entity_id(_KIND_READER_KEYED if keyed else _KIND_READER_NOKEY)
+        eid = self._entity_id(C.ENTITYKIND_READER_WITH_KEY if keyed else C.ENTITYKIND_READER_NO_KEY)
         guid = wire.Guid(self.prefix, eid)
         cfg = ReaderConfig(reliable=qos.reliability == "reliable",
                            durability=_durability(qos),  # type: ignore[arg-type]
                            history=history_of(qos))
-        core = StatefulReader(guid, cfg, key_hash_of=key_hash_of, key_hash_of_key=key_hash_of_key)
+        tf = self.transforms
+        decode = None if tf is None else partial(tf.decode_payload, guid)
+        core = StatefulReader(guid, cfg, key_hash_of=key_hash_of, key_hash_of_key=key_hash_of_key,
+                              stages=tuple(stages), decode_payload=decode)
         data = EndpointData(role="reader", endpoint_guid=bytes(guid), topic_name=topic_name,
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
                             type_information=type_information)
-        self.readers[eid] = LocalEndpoint(guid, data, core)
+        self.readers[eid] = ep = LocalEndpoint(guid, data, core)
+        self._touch(ep)
         self._builtin_dirty = True
         self._perform(self.sedp.add_local(data, now))
         self._flush_type_requests(now)
@@ -239,6 +340,7 @@ class ParticipantCore:
     def remove_endpoint(self, guid: wire.Guid, now: float) -> None:
         ep = self.writers.pop(guid.entity_id, None) or self.readers.pop(guid.entity_id, None)
         if ep is not None:
+            ep.removed = True
             self._builtin_dirty = True
             self._perform(self.sedp.remove_local(bytes(guid), now))
 
@@ -251,6 +353,12 @@ class ParticipantCore:
               status_info: int, timestamp: int | None, now: float) -> Written | WouldBlock:
         self._now = now
         ep = self.writers[writer.entity_id]
+        tf = self.transforms
+        if tf is not None and payload is not None:
+            payload = tf.encode_payload(writer, payload)
+        if not ep.touched:
+            ep.touched = True
+            self._touched.append(ep)
         result = ep.core.write(payload, key_hash, status_info, timestamp, now)
         if isinstance(result, Written):
             self._perform(result.actions)
@@ -260,6 +368,7 @@ class ParticipantCore:
              select: Selection | None = None) -> list[Any]:
         self._now = now
         ep = self.readers[reader.entity_id]
+        self._touch(ep)
         samples, actions = ep.core.take(max_samples, now, select)
         self._perform(actions, ep)  # a held stream it resumed may deliver: wake takers
         return samples  # type: ignore[no-any-return]
@@ -279,8 +388,16 @@ class ParticipantCore:
         return bool(ep.core.is_acked_by_all(ep.core.last_seq))
 
     # --- input -------------------------------------------------------------------------------
-    def receive(self, datagram: bytes, now: float) -> None:
+    def receive(self, datagram: bytes, addr: Address | None, now: float) -> None:
+        """Digest one datagram that came from ``addr`` (None: unknown)."""
         self._now = now
+        tf = self.transforms
+        if tf is not None:
+            plain = tf.decode_message(datagram, addr)
+            if plain is None:
+                self.counters["dropped_by_transform_message"] += 1
+                return
+            datagram = plain
         try:
             msg = wire.parse_message(datagram)
         except MalformedError as exc:
@@ -290,19 +407,28 @@ class ParticipantCore:
             return  # our own multicast, looped back
         for reason in msg.dropped:
             self.counters["dropped_" + reason] += 1
+        self.source = addr
         refreshed: set[bytes] = set()
-        for rec in msg.received:
-            if rec.dst_prefix != wire.GUIDPREFIX_UNKNOWN and rec.dst_prefix != self.prefix:
-                continue
-            src = rec.src_prefix
-            if src not in refreshed:
-                self.spdp.refresh(src, now)
-                refreshed.add(src)
-            sub = rec.submessage
-            try:
-                self._route(src, sub, now, rec.timestamp)
-            except MalformedError as exc:
-                self.counters["malformed_" + exc.reason] += 1
+        try:
+            for rec in msg.received:
+                if rec.dst_prefix != wire.GUIDPREFIX_UNKNOWN and rec.dst_prefix != self.prefix:
+                    continue
+                src = rec.src_prefix
+                sub: Any = rec.submessage
+                if tf is not None:
+                    sub = tf.decode_submessage(bytes(src), sub)
+                    if sub is None:
+                        self.counters["dropped_by_transform_submessage"] += 1
+                        continue
+                if src not in refreshed:
+                    self.spdp.refresh(src, now)
+                    refreshed.add(src)
+                try:
+                    self._route(src, sub, now, rec.timestamp)
+                except MalformedError as exc:
+                    self.counters["malformed_" + exc.reason] += 1
+        finally:
+            self.source = None
         self._flush_type_requests(now)
 
     def register_builtin(self, entity_ids: Any, handler: BuiltinHandler) -> None:
@@ -343,6 +469,7 @@ class ParticipantCore:
         if cls is wire.AckNack or cls is wire.NackFrag:
             ep = self.writers.get(sub.writer_id)
             if ep is not None:
+                self._touch(ep)
                 handler = ep.core.handle_acknack if cls is wire.AckNack else ep.core.handle_nackfrag
                 self._perform(handler(src, sub, now))
             return
@@ -354,15 +481,24 @@ class ParticipantCore:
             one = self.readers.get(sub.reader_id)
             targets = [one] if one is not None else []
         for ep in targets:
+            self._touch(ep)
             self._perform(ep.core.handle_submessage(src, sub, now, timestamp), ep)
 
     # --- timers ------------------------------------------------------------------------------
+    def _touch(self, ep: LocalEndpoint) -> None:
+        """``ep``'s deadline may have changed: recompute it at the next :meth:`next_timer`."""
+        if not ep.touched:
+            ep.touched = True
+            self._touched.append(ep)
+
     def next_timer(self) -> float | None:
         """When :meth:`handle_timer` is next due (None: never).
 
-        Asked after every datagram, so the builtin services' part is kept until something
-        could have made it earlier (``_builtin_dirty``): traffic to or from them, a timer,
-        endpoints coming and going. User traffic refreshes leases, which only postpones them.
+        Asked after every datagram, so nothing here walks every endpoint: only the endpoints
+        touched since the last call recompute their deadline (into the heap), and the builtin
+        services' part is kept until something could have made it earlier
+        (``_builtin_dirty``): traffic to or from them, a timer, endpoints coming and going.
+        User traffic refreshes leases, which only postpones them.
         """
         if self._builtin_dirty:
             times = [self.spdp.next_timer(), self.sedp.next_timer()]
@@ -371,25 +507,50 @@ class ParticipantCore:
             present = [t for t in times if t is not None]
             self._builtin_timer = min(present) if present else None
             self._builtin_dirty = False
+        heap = self._timer_heap
+        if self._touched:
+            for ep in self._touched:
+                ep.touched = False
+                t = None if ep.removed else ep.core.next_timer()
+                if t != ep.timer_at:
+                    ep.timer_at = t
+                    if t is not None:
+                        heapq.heappush(heap, (t, next(self._timer_order), ep))
+            self._touched.clear()
+            if len(heap) > 64 + 4 * (len(self.writers) + len(self.readers)):
+                heap[:] = [e for e in heap if e[2].timer_at == e[0] and not e[2].removed]
+                heapq.heapify(heap)
+        while heap and (heap[0][2].removed or heap[0][2].timer_at != heap[0][0]):
+            heapq.heappop(heap)  # stale: that endpoint's deadline moved or it is gone
         best = self._builtin_timer
-        for eps in (self.writers, self.readers):
-            for ep in eps.values():
-                t = ep.core.next_timer()
-                if t is not None and (best is None or t < best):
-                    best = t
+        if heap and (best is None or heap[0][0] < best):
+            best = heap[0][0]
         return best
 
     def handle_timer(self, now: float) -> None:
+        """Run what is due at ``now``: the builtin services, and the endpoints whose
+        deadline has passed (writers before readers, as announced traffic comes first)."""
         self._now = now
         self._builtin_dirty = True
         self._spdp(self.spdp.handle_timer(now), now)
         self._perform(self.sedp.handle_timer(now))
         if self.type_lookup is not None:
             self._perform(self.type_lookup.handle_timer(now))
-        for ep in self.writers.values():
-            self._perform(ep.core.handle_timer(now))
-        for ep in self.readers.values():
-            self._perform(ep.core.handle_timer(now), ep)
+        self.next_timer()  # fold in what was touched, so the heap is exact
+        heap = self._timer_heap
+        due: list[LocalEndpoint] = []
+        while heap and heap[0][0] <= now:
+            t, _, ep = heapq.heappop(heap)
+            if ep.timer_at == t and not ep.removed:
+                ep.timer_at = None
+                due.append(ep)
+        due.sort(key=lambda ep: ep.data.role != "writer")
+        for ep in due:
+            self._touch(ep)
+            if ep.data.role == "writer":
+                self._perform(ep.core.handle_timer(now))
+            else:
+                self._perform(ep.core.handle_timer(now), ep)
         self._flush_type_requests(now)
 
     def shutdown(self, now: float) -> None:
@@ -476,18 +637,22 @@ class ParticipantCore:
             # reset the proxy and make the writer GAP what is still in flight to that reader,
             # so only the reader's view of the writer's QoS is updated
             if local.entity_id in self.readers:
-                self.readers[local.entity_id].core.update_writer(remote, ev.remote.qos)
+                ep = self.readers[local.entity_id]
+                self._touch(ep)  # its stages may time the writer differently now
+                self._perform(ep.core.update_writer(remote, ev.remote.qos, self._now), ep)
             return
         if local.entity_id in self.writers:
             ep = self.writers[local.entity_id]
+            self._touch(ep)
             self._perform(ep.core.add_reader(remote, locators, reliable=reliable,
                                              expects_inline_qos=ev.remote.expects_inline_qos,
                                              durability=_durability(ev.remote.qos),
                                              now=self._now))
         elif local.entity_id in self.readers:
             ep = self.readers[local.entity_id]
+            self._touch(ep)
             self._perform(ep.core.add_writer(remote, locators, reliable=reliable,
-                                             qos=ev.remote.qos), ep)
+                                             now=self._now, qos=ev.remote.qos), ep)
         else:
             return
         ep.matched.add(ev.remote.endpoint_guid)
@@ -502,36 +667,52 @@ class ParticipantCore:
         remote = wire.Guid(ev.remote_guid)
         if local_eid in self.writers:
             ep = self.writers[local_eid]
+            self._touch(ep)
             self._perform(ep.core.remove_reader(remote))
         elif local_eid in self.readers:
             ep = self.readers[local_eid]
-            self._perform(ep.core.remove_writer(remote), ep)
+            self._touch(ep)
+            self._perform(ep.core.remove_writer(remote, self._now), ep)
         else:
             return
         ep.matched.discard(ev.remote_guid)
         self._events.append(ev)
 
     def _send(self, send: Send) -> None:
-        if send.dest_prefix == self.prefix:  # a local writer/reader pair
-            self._local.append(send.submessages)
-            self.counters["local_submessages"] += len(send.submessages)
+        dest = send.dest_prefix
+        subs: Sequence[Any] = send.submessages
+        if dest == self.prefix:  # a local writer/reader pair
+            self._local.append(subs)
+            self.counters["local_submessages"] += len(subs)
             return
+        tf = self.transforms
+        if tf is not None:
+            subs = tf.encode_submessages(None if dest is None else bytes(dest), subs)
+            if not subs:
+                self.counters["dropped_by_transform_send"] += 1
+                return
         one = None
-        if send.dest_prefix is not None:  # the common case of a plain write, built at once
-            one = wire.encode_data_message(self._header, send.dest_prefix, send.submessages,
-                                           self.max_message_size)
+        if dest is not None:  # the common case of a plain write, built at once
+            one = wire.encode_data_message(self._header, dest, subs, self.max_message_size)
         if one is not None:
             datagrams = [one]
+            joinable = True  # INFO_DST, then INFO_TS with a time before the DATA
         else:
             builder = wire.MessageBuilder(bytes(self.prefix), max_size=self.max_message_size)
-            if send.dest_prefix is not None:
-                builder.add(wire.InfoDst(send.dest_prefix))
-            builder.add_all(send.submessages)
+            if dest is not None:
+                builder.add(wire.InfoDst(dest))
+            builder.add_all(subs)
             datagrams = builder.datagrams()
+            # a message may join another only when it restates its whole context: INFO_DST
+            # first, and INFO_TS with a time before any data rather than the previous one's
+            # (a send the builder split does not repeat the INFO_TS: sent as it is)
+            joinable = dest is not None and len(datagrams) == 1 and (
+                (type(subs[0]) is wire.InfoTs and subs[0].timestamp is not None)
+                or not any(type(sub) in _DATA_KINDS for sub in subs))
         for loc in send.locators:
             if not 0 < loc.port <= 0xFFFF:  # a peer may announce any uint32 (hostile or wrong)
                 self.counters["bad_locator_port"] += 1
                 continue
             addr = (loc.host, loc.port)
             for d in datagrams:
-                self._out.append((d, addr))
+                self._out.append((d, addr, joinable))

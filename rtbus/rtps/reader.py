@@ -14,13 +14,12 @@ resumes when :meth:`StatefulReader.take` makes room.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
 from . import wire
 from .actions import Action, Sample
-from .reader_cache import ANY_INSTANCE, ReaderCache, Selection
+from .reader_cache import ANY_INSTANCE, KeyHashOf, PayloadDecoder, ReaderCache, Selection
 from .reader_stages import AcceptAll, DeliveryFilter, DeliveryFilterStage, SampleMeta, Stage
 from .writer_proxy import ReaderConfig, WriterProxy, WriterStreams
 
@@ -37,7 +36,6 @@ __all__ = [
     "WriterProxy",
 ]
 
-KeyHashOf = Callable[[bytes | memoryview], bytes | None]
 
 
 class StatefulReader(WriterStreams):
@@ -51,13 +49,15 @@ class StatefulReader(WriterStreams):
                  key_hash_of: KeyHashOf | None = None,
                  delivery_filter: DeliveryFilter | None = None,
                  key_hash_of_key: KeyHashOf | None = None,
-                 stages: tuple[Stage, ...] | list[Stage] = ()) -> None:
+                 stages: tuple[Stage, ...] | list[Stage] = (),
+                 decode_payload: PayloadDecoder | None = None) -> None:
         config = config or ReaderConfig()
         all_stages = tuple(stages)
         if delivery_filter is not None:
             all_stages = (DeliveryFilterStage(delivery_filter), *all_stages)
         self.cache = cache = ReaderCache(config.history, key_hash_of, key_hash_of_key,
-                                         all_stages, name=guid.entity_id)
+                                         all_stages, name=guid.entity_id,
+                                         decode_payload=decode_payload)
         super().__init__(guid, config, cache.accept, cache.counters, all_stages)
         # the cache's parts as the reader's own (the same objects for the reader's life)
         self.instances = cache.instances

@@ -28,6 +28,8 @@ from .reader_stages import SampleMeta, Stage
 log = logging.getLogger("rtbus.rtps.reader_cache")
 
 KeyHashOf = Callable[[bytes | memoryview], bytes | None]
+#: (writer GUID, payload as received) -> the plain payload, or None to drop the sample
+PayloadDecoder = Callable[[Any, bytes | memoryview], bytes | memoryview | None]
 
 ANY_INSTANCE: Any = object()  # Selection.instance: samples of every instance
 _ANY_SAMPLE = int(SampleState.READ | SampleState.NOT_READ)
@@ -63,13 +65,17 @@ class ReaderCache:
 
     ``key_hash_of`` computes the key hash when no PID_KEY_HASH came (Cyclone sends none by
     default) from a whole sample; ``key_hash_of_key`` from a serialized key (DATA with the K
-    flag: dispose/unregister). ``name`` only labels log messages.
+    flag: dispose/unregister). ``decode_payload`` (the payload transform, see
+    :mod:`.transforms`) turns a reassembled payload from a writer back into plain bytes before
+    anything reads it; None from it drops the sample. ``name`` only labels log messages.
     """
 
     def __init__(self, history: HistoryQos, key_hash_of: KeyHashOf | None = None,
                  key_hash_of_key: KeyHashOf | None = None, stages: tuple[Stage, ...] = (),
-                 counters: Counter[str] | None = None, name: Any = None) -> None:
+                 counters: Counter[str] | None = None, name: Any = None,
+                 decode_payload: PayloadDecoder | None = None) -> None:
         self.instances = InstanceTable()
+        self.decode_payload = decode_payload
         self.history: HistoryCache[Sample] = HistoryCache(history)
         self.key_hash_of = key_hash_of
         self.key_hash_of_key = key_hash_of_key or key_hash_of
@@ -108,6 +114,12 @@ class ReaderCache:
         ``reject_when_full`` is not set, so the stream holds the change."""
         qos = meta.inline_qos
         payload = meta.payload
+        if payload is not None and self.decode_payload is not None:
+            payload = self.decode_payload(meta.writer_guid, payload)
+            if payload is None:
+                self.counters["dropped_by_transform_payload"] += 1
+                return True
+            meta.payload = payload
         status = 0
         key_hash = None
         if qos is not None:

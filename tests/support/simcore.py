@@ -35,7 +35,7 @@ class SimCore:
         self.drain()
 
     def receive(self, datagram: bytes) -> None:
-        self.core.receive(datagram, self.net.now)
+        self.core.receive(datagram, None, self.net.now)
         self.drain()
 
     def drain(self) -> None:

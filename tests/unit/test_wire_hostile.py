@@ -333,5 +333,5 @@ def test_rti_ping_is_counted_not_malformed() -> None:
 
     loc = (wire.Locator.udpv4("127.0.0.1", 7410),)
     core = ParticipantCore(b"\x01" * 12, 0, metatraffic_unicast=loc, default_unicast=loc)
-    core.receive(bytes.fromhex("52545053020101014e44445350494e47"), 0.0)
+    core.receive(bytes.fromhex("52545053020101014e44445350494e47"), ("127.0.0.1", 7400), 0.0)
     assert core.counters == {"dropped_rtps_ping": 1}

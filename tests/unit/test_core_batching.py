@@ -1,0 +1,103 @@
+"""Send batching is the core's (ParticipantCore.datagrams_to_send(now, batch=True)): a burst of
+small writes to one address shares datagrams, a lone write leaves at once, and a joined
+datagram means exactly what its messages meant (the peer gets every sample, in order, with
+its own timestamp)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import rtbus.idl
+from rtbus.qos import Qos
+from rtbus.rtps import wire
+from rtbus.rtps.participant import SEND_BATCH_WINDOW
+from tests.support.simcore import SimCore
+from tests.support.simnet import LinkConditions, SimNetwork
+
+MODEL = rtbus.idl.parse("struct Blob { @key long id; string text; };").types["Blob"]
+RELIABLE = Qos(reliability="reliable", history="keep_all")
+T0 = 1_700_000_000_000_000_000
+
+
+def sample(i: int, size: int = 8) -> bytes:
+    return b"\x00\x01\x00\x00" + i.to_bytes(4, "little") + b"\x00" * size
+
+
+def matched() -> tuple[SimNetwork, SimCore, SimCore, wire.Guid, wire.Guid]:
+    net = SimNetwork(seed=1, conditions=LinkConditions(delay=0.001))
+    a, b = SimCore(net, 1, 2), SimCore(net, 2, 1)
+    w = a.core.add_writer("Burst", "Blob", RELIABLE, False, net.now, type_model=MODEL)
+    r = b.core.add_reader("Burst", "Blob", RELIABLE, False, net.now, type_model=MODEL)
+    a.drain()
+    b.drain()
+    net.run(until=net.now + 5.0, stop=lambda: w in b.core.readers[r.entity_id].core.writers
+            and bool(a.core.writers[w.entity_id].core.readers))
+    net.run(until=net.now + 0.5)  # let discovery's own traffic settle
+    return net, a, b, w, r
+
+
+def data_count(datagram: bytes) -> int:
+    return sum(type(rec.submessage) is wire.Data
+               for rec in wire.parse_message(datagram).received)
+
+
+def test_a_burst_shares_datagrams_and_the_peer_gets_every_sample_in_order() -> None:
+    net, a, b, w, r = matched()
+    now = net.now
+    sent: list[tuple[bytes, Any]] = []
+    for i in range(10):
+        a.core.write(w, sample(i), None, 0, T0 + i, now)
+        sent += a.core.datagrams_to_send(now, batch=True)
+    assert len(sent) == 1 and data_count(sent[0][0]) == 1  # the first leaves at once
+    assert a.core.holding
+    released = a.core.datagrams_to_send(now)  # what the engine's loop does at once
+    assert not a.core.holding
+    assert len(released) == 1 and data_count(released[0][0]) == 9
+    for datagram, _ in sent + released:
+        b.core.receive(datagram, None, now)
+    got = b.core.take(r, None, now)
+    assert [bytes(s.payload) for s in got] == [sample(i) for i in range(10)]
+    # each message kept its own INFO_TS inside the joined datagram
+    assert [s.info.source_timestamp for s in got] == [T0 + i for i in range(10)]
+
+
+def test_writes_further_apart_than_the_window_are_never_held() -> None:
+    net, a, _b, w, _r = matched()
+    now = net.now
+    out = []
+    for i in range(5):
+        a.core.write(w, sample(i), None, 0, T0 + i, now)
+        out.append(a.core.datagrams_to_send(now, batch=True))
+        now += SEND_BATCH_WINDOW * 5
+    assert all(len(o) == 1 for o in out) and not a.core.holding
+
+
+def test_a_large_message_is_not_held_and_keeps_its_place_behind_held_ones() -> None:
+    net, a, b, w, r = matched()
+    now = net.now
+    sizes = [8, 8, 8, a.core.max_message_size // 2 + 100, 8]
+    sent = []
+    for i, size in enumerate(sizes):
+        a.core.write(w, sample(i, size), None, 0, T0 + i, now)
+        sent += a.core.datagrams_to_send(now, batch=True)
+    sent += a.core.datagrams_to_send(now)
+    for datagram, _ in sent:
+        b.core.receive(datagram, None, now)
+    got = b.core.take(r, None, now)
+    # order on the wire is order of writing: the held batch left before the large one
+    assert [bytes(s.payload) for s in got] == [sample(i, n) for i, n in enumerate(sizes)]
+    seqs = [[rec.submessage.writer_sn for rec in wire.parse_message(d).received
+             if type(rec.submessage) is wire.Data] for d, _ in sent]
+    assert [sn for group in seqs for sn in group] == sorted(sn for group in seqs for sn in group)
+
+
+def test_without_batch_nothing_is_held() -> None:
+    net, a, _b, w, _r = matched()
+    now = net.now
+    total = 0
+    for i in range(5):
+        a.core.write(w, sample(i), None, 0, T0 + i, now)
+        out = a.core.datagrams_to_send(now)
+        assert len(out) == 1
+        total += 1
+    assert total == 5 and not a.core.holding
