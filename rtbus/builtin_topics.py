@@ -132,7 +132,7 @@ class DiscoveryCache:
     def _seed_local(self) -> None:
         if not self._seeded and self.participant._node is not None:
             self._seeded = True
-            local = self.participant.node.local_participant_data()
+            local = self.participant.engine.local_participant_data()
             if local is not None:
                 self._put("DCPSParticipant", participant_data(local, local=True))
 

@@ -27,6 +27,7 @@ from dataclasses import replace
 from typing import Any, TypeVar, overload
 
 from .builtin_topics import BuiltinReader, BuiltinTopic, DiscoveryCache
+from .engine.context import EngineContext
 from .engine.loop import background_loop
 from .engine.node import Node
 from .errors import BadParameterError, ClosedError, IllegalOperationError, NotEnabledError
@@ -107,8 +108,7 @@ class Participant:
 
     def _new_node(self, loop: asyncio.AbstractEventLoop) -> Node:
         node = Node(loop, self.domain_id, **self._opts)  # type: ignore[arg-type]
-        node.handlers.append(self._on_event)
-        node.direct_handler = self._on_event_direct
+        node.subscribe(self._on_event, direct=self._on_event_direct)
         return node
 
     def __enter__(self) -> Participant:
@@ -157,7 +157,12 @@ class Participant:
     @property
     def guid_prefix(self) -> bytes:
         """The 12-byte GUID prefix that identifies this participant on the domain."""
-        return self.node.prefix
+        return self.engine.prefix
+
+    @property
+    def engine(self) -> EngineContext:
+        """What this participant's writers and readers may ask of its engine."""
+        return self.node
 
     @property
     def node(self) -> Node:
@@ -171,7 +176,7 @@ class Participant:
         ``tx_*``; ``rx_in_caller`` counts those digested by a thread waiting in a take),
         and every protocol event worth counting, e.g. ``malformed_<reason>`` and
         ``dropped_<reason>`` for hostile or broken input. Readable after close."""
-        return self.node.counters()
+        return self.engine.counters()
 
     # --- calls onto the engine loop ------------------------------------------------------------
     def _on_loop(self) -> bool:
@@ -199,7 +204,7 @@ class Participant:
         """Await ``coro`` on the engine loop from whichever loop the caller runs."""
         if self._on_loop():
             return await coro
-        fut = asyncio.run_coroutine_threadsafe(coro, self.node.loop)
+        fut = asyncio.run_coroutine_threadsafe(coro, self.engine.loop)
         return await asyncio.wrap_future(fut)
 
     def _run(self, coro: Coroutine[Any, Any, R], timeout: float | None = None) -> R:
@@ -209,7 +214,7 @@ class Participant:
             raise IllegalOperationError("blocking call on the engine's event loop would stall "
                                         "it: use the async variant (await ...)")
         if not self._background:
-            fut = asyncio.run_coroutine_threadsafe(coro, self.node.loop)
+            fut = asyncio.run_coroutine_threadsafe(coro, self.engine.loop)
             return fut.result(timeout)
         return background_loop().run(coro, timeout)
 
@@ -252,11 +257,11 @@ class Participant:
         writer: Writer[T] = Writer(self, topic, q)
         writer._set_listeners(listeners)
 
-        def add() -> None:  # register before the engine flushes match events
-            writer._guid = self.node.core_add_writer(topic, q)
-            self._writers[bytes(writer._guid)] = writer
+        def added(guid: Any) -> None:  # registered before the engine flushes match events
+            writer._guid = guid
+            self._writers[bytes(guid)] = writer
 
-        self.node.call(add)
+        self.engine.add_writer(topic, q, added)
         self.discovery.local_endpoint_added(writer)
         return writer
 
@@ -292,11 +297,11 @@ class Participant:
         reader: Reader[T] = Reader(self, topic, q)
         reader._set_listeners(listeners)
 
-        def add() -> None:  # register before the engine flushes match events
-            reader._guid = self.node.core_add_reader(topic, q, reader)
-            self._readers[bytes(reader._guid)] = reader
+        def added(guid: Any) -> None:  # registered before the engine flushes match events
+            reader._guid = guid
+            self._readers[bytes(guid)] = reader
 
-        self.node.call(add)
+        self.engine.add_reader(topic, q, added)
         self.discovery.local_endpoint_added(reader)
         return reader
 
@@ -304,7 +309,7 @@ class Participant:
         """A writer or reader was closed by the user: unmatch and forget it."""
         guid = endpoint._guid
         if not self._closed:
-            self.node.call(self.node.core_remove_endpoint, guid)
+            self.engine.remove_endpoint(guid)
         self._writers.pop(bytes(guid), None)
         self._readers.pop(bytes(guid), None)
         self.discovery.local_endpoint_removed(endpoint)

@@ -94,7 +94,7 @@ class Reader(StatusMixin, Generic[T]):
         if not self._ready.is_set():  # setting a set Event still takes its lock
             self._ready.set()
         if self._direct_waiting:
-            self.participant.node.wake_direct()
+            self.participant.engine.wake_receiver()
         if not self._async_ready.is_set():
             self._async_ready.set()
         for cond in self._conditions:
@@ -110,7 +110,7 @@ class Reader(StatusMixin, Generic[T]):
         if not self._ready.is_set():
             self._ready.set()
         if self._direct_waiting:
-            self.participant.node.wake_direct()
+            self.participant.engine.wake_receiver()
         return not self._async_waiters and self.on_data_available is None \
             and not self._conditions
 
@@ -187,7 +187,7 @@ class Reader(StatusMixin, Generic[T]):
         if max_samples is not None and (not isinstance(max_samples, int) or max_samples < 1):
             raise BadParameterError(f"max_samples: expected a positive int or None, got "
                                     f"{max_samples!r}")
-        node = self.participant.node
+        node = self.participant.engine
         self._ready.clear()
         self._async_ready.clear()
         raw = node.take(self._guid, max_samples, select) if take \
@@ -203,7 +203,7 @@ class Reader(StatusMixin, Generic[T]):
         return raw
 
     def _has(self, select: Selection) -> bool:
-        return self.participant.node.has_samples(self._guid, select)
+        return self.participant.engine.has_samples(self._guid, select)
 
     # --- user side -------------------------------------------------------------------------------
     def take(self, max_samples: int | None = None, timeout: float = 0.0, *,
@@ -251,7 +251,7 @@ class Reader(StatusMixin, Generic[T]):
     def _wait(self, left: float, end: float) -> None:
         """Wait for a delivery: receiving in this thread when it may (the fast path, see
         Node.receive_until), else on the ready event."""
-        node = self.participant.node
+        node = self.participant.engine
         self._direct_waiting = True
         try:
             got = node.receive_until(self._ready.is_set, end)
@@ -322,7 +322,7 @@ class Reader(StatusMixin, Generic[T]):
                                     f"got {type(key).__name__}")
         handle = cdr.key_hash(key) if self.topic.keyed else NIL_HANDLE
         core_key = handle if self.topic.keyed else None
-        return handle if self.participant.node.has_instance(self._guid, core_key) else None
+        return handle if self.participant.engine.has_instance(self._guid, core_key) else None
 
     def _decode(self, raw: list[Any]) -> list[Sample[T]]:
         """Decode samples; one that does not decode is dropped and counted, not raised, so it

@@ -17,6 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from . import cdr
+from .engine.context import EngineContext
 from .engine.wakeup import Wakeup
 from .errors import BadParameterError, ClosedError, IllegalOperationError, TimeoutError_
 from .qos import XCDR1, Qos
@@ -57,7 +58,7 @@ class Writer(StatusMixin, Generic[T]):
         self._keyed = topic.keyed  # computed from the type model: once, not per sample
         self._key_hash = cdr.key_hasher(topic.type)  # compiled once per type
         self._type = topic.type
-        self._node = participant.node  # the engine, looked up once (the write path is hot)
+        self._node: EngineContext = participant.engine  # looked up once: the write path is hot
         self._init_statuses()
         self._blocking = qos.history_kind == "keep_all"
         self._closed = False
@@ -272,7 +273,7 @@ class Writer(StatusMixin, Generic[T]):
         """Block until every reliable matched reader acknowledged all samples written (True),
         or ``timeout`` seconds pass (False)."""
         self._check_open()
-        node = self.participant.node
+        node = self.participant.engine
         if node.on_loop_thread() or self.participant._on_loop():
             raise IllegalOperationError("wait_for_acknowledgments() would stall the event "
                                         "loop: use await writer.acknowledged()")
@@ -289,7 +290,7 @@ class Writer(StatusMixin, Generic[T]):
     async def acknowledged(self, timeout: float = 10.0) -> bool:
         """Await what :meth:`wait_for_acknowledgments` blocks for."""
         self._check_open()
-        node = self.participant.node
+        node = self.participant.engine
         end = time.monotonic() + timeout
         while not node.writer_acked(self._guid):
             if time.monotonic() >= end or self._closed:

@@ -52,7 +52,7 @@ def _matched_core() -> tuple[ParticipantCore, list[bytes]]:
         core.add_reader(topic, type_name, RELIABLE, True, 0.0)
     entries = json.loads((CAPTURES / "cyclone11_reliable_keyed_fragments.json").read_text())
     for e in entries:
-        core.receive(bytes.fromhex(e["hex"]), float(e["t"]))
+        core.receive(bytes.fromhex(e["hex"]), ("127.0.0.1", 7400), float(e["t"]))
     return core, [bytes.fromhex(e["hex"]) for e in entries]
 
 
@@ -69,7 +69,7 @@ def test_sans_io_core_survives_mutated_captures() -> None:
     for i, dgram in enumerate(mutator.batch(EXAMPLES)):
         now += 0.0001
         try:
-            core.receive(dgram, now)
+            core.receive(dgram, ("127.0.0.1", 7400), now)
             if i % 256 == 0:
                 core.handle_timer(now)
             bad_ports += sum(not 0 <= a[1] <= 65535 for _, a in core.datagrams_to_send())
@@ -103,7 +103,7 @@ def test_locator_port_out_of_range_is_rejected() -> None:
         while i >= 0:
             struct.pack_into("<I", spdp, i + 8, 70000)
             i = spdp.find(pid + b"\x18\x00\x01\x00\x00\x00", i + 1)
-    core.receive(bytes(spdp), 10.0)
+    core.receive(bytes(spdp), ("127.0.0.1", 7400), 10.0)
     core.add_reader("Circle", "ShapeType", RELIABLE, True, 10.0)
     core.handle_timer(20.0)
     ports = [addr[1] for _, addr in core.datagrams_to_send()]
@@ -118,12 +118,12 @@ def shape(color: str, x: int, payload: int = 0) -> object:
 
 
 def _record(participant: rtbus.Participant, into: list[bytes]) -> object:
-    core = participant.node.core
+    core = participant.node.driver.core
     original = core.receive
 
-    def recording(datagram: bytes, now: float) -> None:
+    def recording(datagram: bytes, addr: tuple[str, int], now: float) -> None:
         into.append(bytes(datagram))
-        original(datagram, now)
+        original(datagram, addr, now)
 
     core.receive = recording  # type: ignore[method-assign]
     return original
@@ -179,9 +179,9 @@ def test_live_participant_keeps_reliable_stream_under_fuzz(caplog: pytest.LogCap
             seed_writer.write(shape("RED", i, payload=20000 if i % 10 == 0 else 0))
         seed_writer.dispose(shape("RED", 39))
         assert seed_writer.wait_for_acknowledgments(10)
-        victim.node.core.receive = original  # type: ignore[method-assign]
-        seeder_prefix = bytes(seeder.node.core.prefix)
-        streamer_prefix = bytes(streamer.node.core.prefix)
+        victim.node.driver.core.receive = original  # type: ignore[method-assign]
+        seeder_prefix = bytes(seeder.node.driver.core.prefix)
+        streamer_prefix = bytes(streamer.node.driver.core.prefix)
         live_seeds = [d for d in recorded if d[8:20] == seeder_prefix]
         # every sample reached the victim, whether one per datagram or batched
         data_subs = sum(isinstance(r.submessage, (wire.Data, wire.DataFrag))
@@ -237,7 +237,7 @@ def test_live_participant_keeps_reliable_stream_under_fuzz(caplog: pytest.LogCap
             if len(xs) >= written:
                 break
         rss_growth = _rss_mb() - rss0
-        counters = victim.node.core.counters
+        counters = victim.node.driver.core.counters
         print(f"\nfuzz: sent={sent} processed>={processed} written={written} "
               f"rss_growth={rss_growth:.1f}MB undecodable={reader.decode_errors} "
               f"counters={dict(counters.most_common(12))}")

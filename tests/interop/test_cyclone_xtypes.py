@@ -90,7 +90,7 @@ def _cyc_bytes(tid: Any) -> bytes:
 
 
 def _core(p: rtbus.Participant) -> Any:
-    return p._node.core  # type: ignore[union-attr]
+    return p._node.driver.core  # type: ignore[union-attr]
 
 
 def _endpoints(dp: DomainParticipant, topic: Any, topic_name: str, prefix: bytes,
@@ -209,7 +209,7 @@ def test_different_type_same_name_matches_on_neither_side() -> None:
     cwriter = DataWriter(dp, Topic(dp, "XtWrongToRtbus", CShapeWrong), qos=C_RELIABLE)
     events: list = []
     with rtbus.Participant(66) as p:
-        p._node.handlers.append(events.append)  # type: ignore[union-attr]
+        p.node.subscribe(events.append)
         w = p.create_writer(p.create_topic("XtWrongToCyclone", Shape), RELIABLE)
         r = p.create_reader(p.create_topic("XtWrongToRtbus", Shape), RELIABLE)
         assert wait_until(lambda: sum(isinstance(e, InconsistentTopic) for e in events) >= 2), \

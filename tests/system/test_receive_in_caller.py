@@ -71,7 +71,7 @@ def test_an_async_taker_is_woken_when_a_blocked_thread_digests_its_data() -> Non
         # a thread blocks in take on r_sync, so it holds b's socket while r_async's data comes
         blocked = threading.Thread(target=lambda: r_sync.take(timeout=3.0))
         blocked.start()
-        assert wait_until(lambda: b.node._baton_app)
+        assert wait_until(lambda: b.node.receiving_in_app_thread)
 
         async def consume() -> list[int]:
             out: list[int] = []
@@ -98,7 +98,7 @@ def test_a_listener_still_runs_on_the_engine_thread() -> None:
         r2.on_data_available = lambda r: threads.append(threading.current_thread().name)
         blocked = threading.Thread(target=lambda: r1.take(timeout=3.0), name="taker")
         blocked.start()
-        assert wait_until(lambda: b.node._baton_app)
+        assert wait_until(lambda: b.node.receiving_in_app_thread)
         w2.write(shape(1))
         assert wait_until(lambda: bool(threads))
         assert set(threads) == {"rtbus-engine"}
@@ -134,7 +134,7 @@ def test_close_wakes_a_thread_blocked_in_take() -> None:
 
     t = threading.Thread(target=block)
     t.start()
-    assert wait_until(lambda: a.node._baton_app)
+    assert wait_until(lambda: a.node.receiving_in_app_thread)
     t0 = time.monotonic()
     a.close()
     assert done.wait(5) and time.monotonic() - t0 < 3
@@ -172,17 +172,19 @@ def test_a_thread_idling_in_a_long_take_costs_the_loop_no_periodic_wake_ups() ->
         w, r_other = pair(a, b, "Square")
         r_idle = b.create_reader(b.create_topic("Quiet", Shape), RELIABLE)
         node = b.node
+        baton = node.baton
+        assert baton is not None
         checks = []
-        original = node._resume_user
+        original = baton._resume
 
         def counted() -> None:
             checks.append(time.monotonic())
             original()
 
-        node._resume_user = counted  # type: ignore[method-assign]
+        baton._resume = counted  # type: ignore[method-assign]
         t = threading.Thread(target=lambda: r_idle.take(timeout=1.5))
         t.start()
-        assert wait_until(lambda: node._baton_app)
+        assert wait_until(lambda: node.receiving_in_app_thread)
         for i in range(20):  # traffic the idle thread digests (for the other reader)
             w.write(shape(i))
             time.sleep(0.01)
@@ -192,4 +194,4 @@ def test_a_thread_idling_in_a_long_take_costs_the_loop_no_periodic_wake_ups() ->
         # while the thread held the socket the loop's checks backed off (2, 4, ... 64 ms:
         # ~25 in 1.2 s), not every 2 ms (~600); after it let go, the loop read it again
         assert len(checks) < 40, len(checks)
-        assert wait_until(lambda: not node._user_paused)
+        assert wait_until(lambda: not baton.paused)

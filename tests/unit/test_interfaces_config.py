@@ -85,7 +85,7 @@ def test_loopback_selected_by_name_and_address_from_config(config: Path,
 
 
 def test_initial_peers_resolve_or_raise_a_config_error_naming_the_entry() -> None:
-    from rtbus.engine.node import initial_peer_locators
+    from rtbus.engine.config import initial_peer_locators
     from rtbus.rtps.ports import port_mapping
 
     locs = initial_peer_locators(["127.0.0.1", "localhost:7411"], 0)

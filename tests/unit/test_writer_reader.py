@@ -347,10 +347,10 @@ def test_a_keyed_sample_whose_key_cannot_be_read_is_dropped_and_counted() -> Non
     be given an instance: it is dropped and counted, and the stream goes on."""
     import rtbus.idl
     from rtbus import cdr
-    from rtbus.engine.node import _key_hashers
+    from rtbus.engine.node import key_hash_readers
 
     cls = rtbus.idl.loads("struct KeyedS { @key string name; long v; };").KeyedS
-    of_sample, of_key = _key_hashers(cls)
+    of_sample, of_key = key_hash_readers(cls)
     r = StatefulReader(RG, key_hash_of=of_sample, key_hash_of_key=of_key)
     r.add_writer(WG, [LOC], reliable=False)
     good = cdr.encode(cls(name="a", v=1))

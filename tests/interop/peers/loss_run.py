@@ -85,7 +85,7 @@ def main(mode: str, domain: int) -> None:
             for i in range(N):
                 w.write(shape(i))
             got = rtbus_take(r, 60)
-            print(json.dumps({"got": got, "stats": dict(b.node.core.counters)}))
+            print(json.dumps({"got": got, "stats": dict(b.node.driver.core.counters)}))
         return
 
     role = "cyclone-reader" if mode == "rtbus-cyclone" else "cyclone-writer"
@@ -104,7 +104,7 @@ def main(mode: str, domain: int) -> None:
             r = p.create_reader(p.create_topic("Square", Shape), QOS)
             r.wait_for_matched(1, 20)
             got = rtbus_take(r, 60)
-        print(json.dumps({"got": got, "stats": dict(p.node.core.counters)}))
+        print(json.dumps({"got": got, "stats": dict(p.node.driver.core.counters)}))
     child.stdin.close()
     child.wait(timeout=30)
 

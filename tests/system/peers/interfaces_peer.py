@@ -72,8 +72,8 @@ def joined_groups() -> dict[str, list[str]]:
 
 def facts(dp: rtbus.Participant) -> dict[str, Any]:
     node = dp.node
-    assert node.core is not None
-    local = node.core.local
+    local = node.local_participant_data()
+    assert local is not None
     return {
         "interface": node.choice.interface.name, "address": node.choice.interface.address,
         "reason": node.choice.reason, "multicast": node.multicast,
@@ -95,7 +95,7 @@ def wait_until(predicate: Any, seconds: float = 10.0) -> bool:
 
 def seen_by(observer: rtbus.Participant, subject: rtbus.Participant) -> dict[str, Any] | None:
     """The locators ``observer`` received in ``subject``'s SPDP announcement (None: not seen)."""
-    core = observer.node.core
+    core = observer.node.driver.core
     assert core is not None
     if not wait_until(lambda: subject.guid_prefix in core.spdp.participants):
         return None
@@ -263,7 +263,7 @@ def pair_reader(mode: str) -> dict[str, Any]:
         result["got"] = got
         result["reader"] = facts(dp)
         result["groups"] = joined_groups()
-        core = dp.node.core
+        core = dp.node.driver.core
         assert core is not None
         result["writer_participant_locators"] = [
             [str(loc) for loc in p.data.metatraffic_unicast]
