@@ -176,6 +176,10 @@ class ParticipantCore:
         self._out: list[tuple[bytes, Address, bool]] = []
         self._batches: dict[Address, bytearray] = {}  # held in batching mode, per address
         self._last_sent: dict[Address, float] = {}
+        #: a batch waits for :meth:`datagrams_to_send` without ``batch`` (an attribute, not a
+        #: property: the engine reads it after every write from an application thread)
+        self.holding = False
+        self._addresses: dict[wire.Locator, Address] = {}  # locator -> (host, port), cached
         #: the address the datagram being routed came from (None while routing locally)
         self.source: Address | None = None
         # endpoint timers: a heap of (deadline, push order, endpoint), stale entries skipped
@@ -223,15 +227,12 @@ class ParticipantCore:
                 sent = [(bytes(b), addr) for addr, b in self._batches.items()]
                 self._batches.clear()
             sent += [(d, addr) for d, addr, _ in out]
+        self.holding = bool(self._batches)
         tf = self.transforms
         if tf is not None:
             sent = [(tf.encode_message(d, addr), addr) for d, addr in sent]
         return sent
 
-    @property
-    def holding(self) -> bool:
-        """A batch waits for :meth:`datagrams_to_send` without ``batch``."""
-        return bool(self._batches)
 
     def _batched(self, out: list[tuple[bytes, Address, bool]],
                  now: float) -> list[tuple[bytes, Address]]:
@@ -713,6 +714,10 @@ class ParticipantCore:
             if not 0 < loc.port <= 0xFFFF:  # a peer may announce any uint32 (hostile or wrong)
                 self.counters["bad_locator_port"] += 1
                 continue
-            addr = (loc.host, loc.port)
+            addr = self._addresses.get(loc)
+            if addr is None:
+                if len(self._addresses) > 1024:
+                    self._addresses.clear()  # peers' locators come and go: stay bounded
+                addr = self._addresses[loc] = (loc.host, loc.port)
             for d in datagrams:
                 self._out.append((d, addr, joinable))
