@@ -4,8 +4,9 @@
         [--baseline DIR]
 
 (``--libs`` runs a subset for development; only full runs are committed.) ``--baseline DIR``
-adds the keyed 64 B throughput of another rtbus tree (a git worktree of an older commit with
-its extensions built in place) to the same run, for before/after ratios.
+adds another rtbus tree (a git worktree of an older commit with its extensions built in place)
+to the same run, for before/after ratios: its keyed 64 B throughput, and keyless 64 B and
+4 KiB throughput with the two trees taking turns.
 
 Each side runs in its own process (benchmarks/peers/transport_peer.py), all inside one private
 network namespace (the script re-executes itself through rtbus.netns when not inside one, so no
@@ -44,6 +45,8 @@ TPUT_SIZES = [64, 4096, 262144]
 LAT_BLOCKS = 30  # latency runs interleave the libraries in this many blocks (see latency())
 WARMUP = 200  # round trips per library before the measured blocks
 KEYED_ROUNDS = 5  # the keyed 64 B throughput cases take turns this many times
+AB_SIZES = (64, 4096)  # keyless sizes run against the --baseline tree, taking turns
+AB_ROUNDS = 4
 
 
 BASELINES: dict[str, str] = {}  # "rtbus-keyed@<commit>" -> that tree's directory
@@ -177,7 +180,7 @@ def machine() -> dict:
             "eclipse-zenoh": ver("eclipse-zenoh"), "loadavg": os.getloadavg()}
 
 
-def table(lat: list[dict], tput: list[dict]) -> str:
+def table(lat: list[dict], tput: list[dict], ab: list[dict] | None = None) -> str:
     lines = ["| case | payload | rtbus | cyclonedds | zenoh |", "|---|---:|---:|---:|---:|"]
     for size in LAT_SIZES:
         row = {r["lib"]: r for r in lat if r["size"] == size}
@@ -213,6 +216,13 @@ def table(lat: list[dict], tput: list[dict]) -> str:
                 lines.append(f"| keyed 64 B, rtbus at {lib.split('@')[1]} | 64 B | "
                              f'{r["samples_per_s"]:,} /s (this tree {ratio:.2f}x, median of '
                              f"{len(ratios)} rounds) | | |")
+    for row in ab or []:
+        lib = row["baseline"]
+        theirs = sorted(v for v in row["runs_samples_per_s"][lib] if v)
+        if row["ratio_median"] is not None:
+            lines.append(f"| keyless {row['size']} B, rtbus at {lib.split('@')[1]} | "
+                         f"{row['size']} B | {theirs[len(theirs) // 2]:,} /s (this tree "
+                         f"{row['ratio_median']:.2f}x, median of {len(theirs)} rounds) | | |")
     return "\n".join(lines)
 
 
@@ -240,7 +250,7 @@ def main() -> int:
         tree = Path(sys.argv[sys.argv.index("--baseline") + 1]).resolve()
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=tree,
                                 capture_output=True, text=True).stdout.strip()
-        BASELINES[f"rtbus-keyed@{commit}"] = str(tree)
+        BASELINES[f"rtbus-keyed@{commit}"] = BASELINES[f"rtbus@{commit}"] = str(tree)
         keyed.append(f"rtbus-keyed@{commit}")
     tput = []
     for size in TPUT_SIZES:
@@ -262,7 +272,22 @@ def main() -> int:
         median = sorted(ok, key=lambda r: r["samples_per_s"])[len(ok) // 2]
         tput.append({**median, "runs_samples_per_s": [r.get("samples_per_s") for r in rs],
                      "lossless": all(r.get("lossless") for r in rs)})
-    md = table(lat, tput)
+    # keyless against the baseline tree: the two take turns, the ratio is the median of the
+    # rounds' ratios (a keyless case may not be slower than the baseline beyond noise)
+    ab: list[dict] = []
+    for lib in [k for k in BASELINES if k.startswith("rtbus@")]:
+        for size in AB_SIZES:
+            pair = {"rtbus": [], lib: []}
+            for _ in range(1 if quick else AB_ROUNDS):
+                for name in pair:
+                    r = throughput(name, size, seconds)
+                    pair[name].append(r.get("samples_per_s"))
+                    print(json.dumps(r), file=sys.stderr, flush=True)
+            ratios = sorted(a / b for a, b in zip(pair["rtbus"], pair[lib], strict=True)
+                            if a and b)
+            ab.append({"size": size, "baseline": lib, "runs_samples_per_s": pair,
+                       "ratio_median": round(ratios[len(ratios) // 2], 3) if ratios else None})
+    md = table(lat, tput, ab)
     print(md)
     result = {"command": "python -m rtbus.netns python benchmarks/transport.py"
                          + (" --quick" if quick else "")
@@ -270,6 +295,7 @@ def main() -> int:
               "argv": shlex.join(sys.argv), "machine": machine(),
               "wall_s": round(time.monotonic() - t0, 1), "latency_rounds": rounds,
               "throughput_send_seconds": seconds, "latency": lat, "throughput": tput,
+              "keyless_vs_baseline": ab,
               "table_markdown": md}
     name = "transport-quick.json" if quick else "transport.json"
     if libs != LIBS:
