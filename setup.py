@@ -5,6 +5,7 @@ compiled modules).
 """
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -28,6 +29,33 @@ class OptionalBuildExt(build_ext):
             print(f"rtbus: extension {ext.name} skipped ({exc})", file=sys.stderr)
 
 
+# ext/*.pxd staged under the package path of the modules they describe (see stage_pxd)
+PXD_STAGE = Path("build") / "pxd"
+
+
+def stage_pxd() -> Path:
+    """Put ext/*.pxd where Cython looks for them, and return the include directory.
+
+    Cython finds a cimported module's .pxd by the module's full name (``from rtbus._ext.cdr
+    cimport Node`` wants ``rtbus/_ext/cdr.pxd`` on the include path) and the C code it
+    writes imports that same name at run time, so the declarations must sit in an
+    ``rtbus/_ext/`` directory while the sources stay in ext/. A copy under build/pxd/ does
+    that without a second copy in the tree to edit; a file is rewritten only when it changed,
+    so Cython's timestamp checks recompile exactly the modules that depend on it.
+    """
+    stage = PXD_STAGE / "rtbus" / "_ext"
+    stage.mkdir(parents=True, exist_ok=True)
+    wanted = {p.name: p for p in Path("ext").glob("*.pxd")}
+    for name, src in wanted.items():
+        dst = stage / name
+        if not dst.exists() or dst.read_bytes() != src.read_bytes():
+            shutil.copyfile(src, dst)
+    for old in stage.glob("*.pxd"):
+        if old.name not in wanted:
+            old.unlink()
+    return PXD_STAGE
+
+
 def extensions() -> list:
     if os.environ.get("RTBUS_PURE_PYTHON") == "1":
         return []
@@ -46,7 +74,7 @@ def extensions() -> list:
                   extra_compile_args=["-O3"])
         for s in sources
     ]
-    return cythonize(exts, language_level=3, compiler_directives={
+    return cythonize(exts, language_level=3, include_path=[str(stage_pxd())], compiler_directives={
         "boundscheck": False, "wraparound": False, "cdivision": True, "embedsignature": True,
     }, quiet=True)
 

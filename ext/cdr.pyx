@@ -54,16 +54,6 @@ from rtbus.types.pyclasses import materialize
 
 cdef extern from *:
     """
-    static inline uint16_t rt_bswap16(uint16_t v) { return __builtin_bswap16(v); }
-    static inline uint32_t rt_bswap32(uint32_t v) { return __builtin_bswap32(v); }
-    static inline uint64_t rt_bswap64(uint64_t v) { return __builtin_bswap64(v); }
-    """
-    uint16_t rt_bswap16(uint16_t v) nogil
-    uint32_t rt_bswap32(uint32_t v) nogil
-    uint64_t rt_bswap64(uint64_t v) nogil
-
-cdef extern from *:
-    """
     /* what object.__new__(cls) does for a plain __slots__ class: allocate, no __init__ */
     static PyObject* rt_new_instance(PyObject* cls) {
         PyTypeObject* tp = (PyTypeObject*)cls;
@@ -75,7 +65,6 @@ cdef extern from *:
 from cpython.object cimport PyObject_SetAttr
 
 cdef bint NATIVE_LITTLE = sys.byteorder == "little"
-cdef int MAX_DEPTH = 256
 
 # primitive kinds
 cdef enum:
@@ -103,36 +92,46 @@ cdef dict KIND_OF = {
 # ------------------------------------------------------------------------------------------
 # buffers
 
-cdef struct WBuf:
-    PyObject* obj
-    unsigned char* data
-    Py_ssize_t cap
-    Py_ssize_t pos
-    Py_ssize_t origin
-    bint swap
-    bint little
-    bint xcdr2
-    int maxalign
-    int depth
-
-cdef struct RBuf:
-    const unsigned char* data
-    Py_ssize_t pos
-    Py_ssize_t end
-    Py_ssize_t origin
-    bint swap
-    bint little
-    bint xcdr2
-    int maxalign
-    int depth
-    PyObject* owner
-
 cdef extern from "Python.h":
     # the output is built inside a bytes object, resized in place: no final copy
     PyObject* rt_bytes_new "PyBytes_FromStringAndSize" (const char* v, Py_ssize_t n) except NULL
     char* rt_bytes_data "PyBytes_AS_STRING" (PyObject* o)
     int _PyBytes_Resize(PyObject** o, Py_ssize_t n) except -1
     void Py_DECREF(PyObject* o)
+
+
+cdef int w_open(WBuf* w, Py_ssize_t cap, bint xcdr2, bint little, Py_ssize_t origin) except -1:
+    """Start writing into a new bytes object of ``cap`` bytes (it grows as needed)."""
+    w.obj = NULL
+    if cap < 16:
+        cap = 16
+    w.obj = rt_bytes_new(NULL, cap)
+    w.data = <unsigned char*>rt_bytes_data(w.obj)
+    w.cap = cap
+    w.pos = 0
+    w.origin = origin
+    w.swap = little != NATIVE_LITTLE
+    w.little = little
+    w.xcdr2 = xcdr2
+    w.maxalign = 4 if xcdr2 else 8
+    w.depth = 0
+    return 0
+
+
+cdef object w_close(WBuf* w):
+    """The bytes written (the buffer is handed over: w_release then does nothing)."""
+    if w.pos != w.cap:
+        _PyBytes_Resize(&w.obj, w.pos)
+    result = <object>w.obj
+    Py_DECREF(w.obj)  # ``result`` holds it now
+    w.obj = NULL
+    return result
+
+
+cdef void w_release(WBuf* w) noexcept:
+    if w.obj != NULL:
+        Py_DECREF(w.obj)
+        w.obj = NULL
 
 
 cdef int w_grow(WBuf* w, Py_ssize_t n) except -1:
@@ -146,126 +145,18 @@ cdef int w_grow(WBuf* w, Py_ssize_t n) except -1:
     return 0
 
 
-cdef inline int w_reserve(WBuf* w, Py_ssize_t n) except -1:
-    if w.pos + n > w.cap:
-        w_grow(w, n)
-    return 0
-
-
-cdef inline int w_align(WBuf* w, int n) except -1:
-    cdef Py_ssize_t pad
-    if n > w.maxalign:
-        n = w.maxalign
-    pad = (-(w.pos - w.origin)) & (n - 1)
-    if pad:
-        w_reserve(w, pad)
-        memset(w.data + w.pos, 0, pad)
-        w.pos += pad
-    return 0
-
-
-cdef inline int w_u8(WBuf* w, uint8_t v) except -1:
-    w_reserve(w, 1)
-    w.data[w.pos] = v
-    w.pos += 1
-    return 0
-
-
-cdef inline int w_u16(WBuf* w, uint16_t v) except -1:
-    w_align(w, 2)
-    w_reserve(w, 2)
-    if w.swap:
-        v = rt_bswap16(v)
-    memcpy(w.data + w.pos, &v, 2)
-    w.pos += 2
-    return 0
-
-
-cdef inline int w_u32(WBuf* w, uint32_t v) except -1:
-    w_align(w, 4)
-    w_reserve(w, 4)
-    if w.swap:
-        v = rt_bswap32(v)
-    memcpy(w.data + w.pos, &v, 4)
-    w.pos += 4
-    return 0
-
-
-cdef inline int w_u64(WBuf* w, uint64_t v) except -1:
-    w_align(w, 8)
-    w_reserve(w, 8)
-    if w.swap:
-        v = rt_bswap64(v)
-    memcpy(w.data + w.pos, &v, 8)
-    w.pos += 8
-    return 0
-
-
-cdef inline void w_patch_u32(WBuf* w, Py_ssize_t at, uint32_t v):
-    if w.swap:
-        v = rt_bswap32(v)
-    memcpy(w.data + at, &v, 4)
-
-
-cdef inline int w_bytes(WBuf* w, const void* src, Py_ssize_t n) except -1:
-    w_reserve(w, n)
-    memcpy(w.data + w.pos, src, n)
-    w.pos += n
-    return 0
-
-
 cdef int fail(RBuf* r, str what) except -1:
     raise DecodeError(f"{what} at payload offset {r.pos - 4}")
 
 
-cdef inline int r_need(RBuf* r, Py_ssize_t n) except -1:
-    if n < 0 or r.pos + n > r.end:
-        raise DecodeError(f"truncated: {n} bytes needed at payload offset {r.pos - 4}, "
-                          f"{r.end - r.pos} remain")
-    return 0
+cdef int r_truncated(RBuf* r, Py_ssize_t n) except -1:
+    raise DecodeError(f"truncated: {n} bytes needed at payload offset {r.pos - 4}, "
+                      f"{r.end - r.pos} remain")
 
 
-cdef inline int r_align(RBuf* r, int n) except -1:
-    if n > r.maxalign:
-        n = r.maxalign
-    r.pos += (-(r.pos - r.origin)) & (n - 1)
-    if r.pos > r.end:
-        raise DecodeError(f"truncated: alignment padding runs past the end at payload offset "
-                          f"{r.end - 4}")
-    return 0
-
-
-cdef inline uint8_t r_u8(RBuf* r) except? 0xff:
-    r_need(r, 1)
-    r.pos += 1
-    return r.data[r.pos - 1]
-
-
-cdef inline uint16_t r_u16(RBuf* r) except? 0xffff:
-    cdef uint16_t v
-    r_align(r, 2)
-    r_need(r, 2)
-    memcpy(&v, r.data + r.pos, 2)
-    r.pos += 2
-    return rt_bswap16(v) if r.swap else v
-
-
-cdef inline uint32_t r_u32(RBuf* r) except? 0xffffffff:
-    cdef uint32_t v
-    r_align(r, 4)
-    r_need(r, 4)
-    memcpy(&v, r.data + r.pos, 4)
-    r.pos += 4
-    return rt_bswap32(v) if r.swap else v
-
-
-cdef inline uint64_t r_u64(RBuf* r) except? 0xffffffffffffffff:
-    cdef uint64_t v
-    r_align(r, 8)
-    r_need(r, 8)
-    memcpy(&v, r.data + r.pos, 8)
-    r.pos += 8
-    return rt_bswap64(v) if r.swap else v
+cdef int r_past_end(RBuf* r) except -1:
+    raise DecodeError(f"truncated: alignment padding runs past the end at payload offset "
+                      f"{r.end - 4}")
 
 
 # ------------------------------------------------------------------------------------------
@@ -285,8 +176,6 @@ cdef class Node:
 
 
 cdef class PrimNode(Node):
-    cdef int kind
-    cdef int size
 
     def __init__(self, p):
         self.kind = KIND_OF[p.kind]
@@ -424,11 +313,6 @@ cdef dict KIND_NAME = {v: k for k, v in KIND_OF.items()}
 
 cdef class EnumNode(Node):
     """Enums and bitmasks, in the size the plan gives for the version."""
-    cdef int size
-    cdef object pyclass
-    cdef dict members
-    cdef bint bitmask
-    cdef object dflt
 
     def __init__(self, plan):
         t = plan.model
@@ -493,9 +377,6 @@ cdef class EnumNode(Node):
 
 
 cdef class StringNode(Node):
-    cdef object bound
-    cdef Py_ssize_t cbound
-    cdef bint wide
 
     def __init__(self, t):
         self.bound = t.bound
@@ -550,13 +431,6 @@ cdef class StringNode(Node):
 
 cdef class PrimArrayNode(Node):
     """Sequences (``count < 0``) and arrays of primitives: numpy in, numpy view out."""
-    cdef int esize
-    cdef Py_ssize_t count      # array length, or -1 for a sequence
-    cdef Py_ssize_t bound      # sequence bound or -1
-    cdef tuple shape
-    cdef object dt_le
-    cdef object dt_be
-    cdef object kind_name
 
     def __init__(self, plan):
         prim = plan.elem
@@ -632,13 +506,6 @@ cdef class PrimArrayNode(Node):
 
 cdef class ListNode(Node):
     """Sequences (``count < 0``) and (multi-dim) arrays of non-primitive elements -> lists."""
-    cdef Node elem
-    cdef Py_ssize_t count
-    cdef Py_ssize_t bound
-    cdef tuple shape
-    cdef bint dheader
-    cdef Py_ssize_t emin       # the fewest bytes an element takes (>= 1)
-    cdef Py_ssize_t cap        # the most elements when they may take no bytes, or -1
 
     def __init__(self, Node elem, plan):
         self.elem = elem
@@ -742,26 +609,9 @@ cdef class ListNode(Node):
 
 cdef class MemberPlan:
     """A struct member as the plan lays it out (rtbus.cdr.plan.MemberPlan), made executable."""
-    cdef Node node
-    cdef object name          # interned attribute name
-    cdef bint optional
-    cdef uint32_t mid
-    cdef uint32_t pl_id       # XCDR1 parameter header member-id word (M in bit 30)
-    cdef uint32_t emheader    # XCDR2 EMHEADER word
-    cdef bint nextint         # XCDR2: a NEXTINT length follows the EMHEADER
 
 
 cdef class StructNode(Node):
-    cdef list members         # of MemberPlan
-    cdef tuple mplans
-    cdef Py_ssize_t n
-    cdef int ext              # 0 final, 1 appendable, 2 mutable
-    cdef bint dheader         # a non-mutable struct with a DHEADER (XCDR2 appendable)
-    cdef object unchecked
-    cdef object cls
-    cdef bint fast_new
-    cdef dict by_id
-    cdef str name
 
     def setup(self, plan, list plans):
         t = plan.model
@@ -838,7 +688,7 @@ cdef class StructNode(Node):
                     if x is None and mp.optional:
                         continue
                     w_align(w, 4)
-                    w_u16(w, 0x7f01)
+                    w_u16(w, XCDR1_PID_EXTENDED_MU)
                     w_u16(w, 8)
                     w_u32(w, mp.pl_id)
                     w_u32(w, 0)
@@ -850,7 +700,7 @@ cdef class StructNode(Node):
                     w_align(w, 4)
                     w_patch_u32(w, dpos - 4, <uint32_t>(w.pos - dpos))
                 w_align(w, 4)
-                w_u16(w, 0x7f02)
+                w_u16(w, XCDR1_PID_LIST_END_MU)
                 w_u16(w, 0)
             w.depth -= 1
             return 0
@@ -868,7 +718,7 @@ cdef class StructNode(Node):
                         mp.node.enc(w, x)
                 else:
                     w_align(w, 4)
-                    w_u16(w, 0x7f01)
+                    w_u16(w, XCDR1_PID_EXTENDED_MU)
                     w_u16(w, 8)
                     w_u32(w, mp.pl_id)
                     w_u32(w, 0)
@@ -954,7 +804,7 @@ cdef class StructNode(Node):
         r_align(r, 4)
         pid = r_u16(r)
         plen = r_u16(r)
-        if (pid & 0x3fff) == 0x3f01:
+        if (pid & XCDR1_PID_MASK) == XCDR1_PID_EXTENDED:
             r_u32(r)
             plen = r_u32(r)
         if plen == 0:
@@ -990,9 +840,9 @@ cdef class StructNode(Node):
             while r.pos < end:
                 r_align(r, 4)
                 hdr = r_u32(r)
-                mu = (hdr >> 31) != 0
+                mu = (hdr >> 31) != 0  # the EMHEADER M flag
                 lc = (hdr >> 28) & 7
-                mid = hdr & 0x0fffffff
+                mid = hdr & MEMBER_ID_MASK
                 if lc < 4:
                     size = 1 << lc
                 elif lc == 4:
@@ -1026,16 +876,16 @@ cdef class StructNode(Node):
                 r_align(r, 4)
                 pid = r_u16(r)
                 plen = r_u16(r)
-                if (pid & 0x3fff) == 0x3f02:
+                if (pid & XCDR1_PID_MASK) == XCDR1_PID_LIST_END:
                     break
-                if (pid & 0x3fff) == 0x3f01:
+                if (pid & XCDR1_PID_MASK) == XCDR1_PID_EXTENDED:
                     hdr = r_u32(r)
                     plen = r_u32(r)
-                    mid = hdr & 0x0fffffff
-                    mu = (hdr & 0x40000000) != 0
+                    mid = hdr & MEMBER_ID_MASK
+                    mu = (hdr & PL_MUST_UNDERSTAND) != 0
                 else:
-                    mid = pid & 0x3fff
-                    mu = (pid & 0x4000) != 0
+                    mid = pid & XCDR1_PID_MASK
+                    mu = (pid & XCDR1_PID_FLAG_MUST_UNDERSTAND) != 0
                 r_need(r, plen)
                 mend = r.pos + plen
                 # members usually arrive in declaration order: try the next one first
@@ -1077,17 +927,6 @@ cdef class StructNode(Node):
 
 
 cdef class UnionNode(Node):
-    cdef Node disc
-    cdef dict cases           # label int -> Node or None (empty branch)
-    cdef Node default_node
-    cdef bint has_default
-    cdef bint appendable
-    cdef bint char_disc
-    cdef object unchecked
-    cdef object dflt_disc
-    cdef str name
-    cdef object dname
-    cdef object vname
 
     def __init__(self):
         self.dname = PyUnicode_InternFromString("discriminator")
@@ -1250,15 +1089,70 @@ cdef Node _root_for(object model, bint xcdr2):
     return _Compiler().node_for(P.plan_for(model, xcdr2))
 
 
+cdef object encode_payload(Node root, object sample, int ident, bint xcdr2, bint little,
+                           Py_ssize_t* hint, str name):
+    """Header (``ident`` and the endianness bit; none when ``ident < 0``) + ``root``'s form of
+    ``sample``; failures of the sample become EncodeError naming ``name``."""
+    cdef WBuf w
+    cdef Py_ssize_t origin = 4 if ident >= 0 else 0
+    w_open(&w, hint[0], xcdr2, little, origin)
+    try:
+        if ident >= 0:
+            w.data[0] = 0
+            w.data[1] = <unsigned char>ident | (1 if little else 0)
+            w.data[2] = 0
+            w.data[3] = 0
+            w.pos = 4
+        try:
+            root.enc(&w, sample)
+        except EncodeError:
+            raise
+        except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+            raise EncodeError(f"{name}: cannot encode: {exc}") from exc
+        # next time start with room for a sample like this one
+        hint[0] = w.pos if w.pos > 16 else 16
+        return w_close(&w)
+    finally:
+        w_release(&w)
+
+
+cdef int check_header(Py_ssize_t n, const unsigned char* data) except -1:
+    if n < 4:
+        raise DecodeError(f"payload of {n} bytes is shorter than the 4-byte "
+                          f"encapsulation header")
+    if data[0] != 0 or data[1] > 0x0b or data[1] == 4 or data[1] == 5:
+        raise DecodeError(f"unsupported encapsulation identifier "
+                          f"0x{data[0]:02x}{data[1]:02x}; expected CDR/PL_CDR/CDR2 "
+                          f"(0x0000-0x0003, 0x0006-0x000b)")
+    return 0
+
+
+cdef object decode_view(Node root, RBuf* r, str name):
+    """Run ``root`` over a prepared reader; errors of the input become DecodeError."""
+    try:
+        return root.dec(r)
+    except DecodeError:
+        raise
+    except (ValueError, OverflowError) as exc:  # e.g. undecodable UTF-16
+        raise DecodeError(f"{name}: {exc} (payload offset {r.pos - 4})") from exc
+
+
+cdef inline void r_open(RBuf* r, const unsigned char* data, Py_ssize_t n, Py_ssize_t start,
+                        bint xcdr2, bint little, object owner) noexcept:
+    r.data = data
+    r.little = little
+    r.xcdr2 = xcdr2
+    r.swap = little != NATIVE_LITTLE
+    r.maxalign = 4 if xcdr2 else 8
+    r.pos = start
+    r.origin = start
+    r.end = n
+    r.depth = 0
+    r.owner = <PyObject*>owner
+
+
 cdef class Codec:
     """Encoder/decoder for one topic type (struct or union)."""
-    cdef Node root1            # XCDR1 plan, built on first use
-    cdef Node root2            # XCDR2 plan
-    cdef unsigned char id1
-    cdef unsigned char id2
-    cdef Py_ssize_t hint
-    cdef str root_name
-    cdef readonly object model
 
     def __init__(self, model):
         self.model = model
@@ -1272,82 +1166,27 @@ cdef class Codec:
         self.id2 = plan2.encap_id
         self.hint = 64
 
+    cdef Node root(self, bint xcdr2):
+        if xcdr2:
+            return self.root2
+        if self.root1 is None:
+            self.root1 = _root_for(self.model, False)
+        return self.root1
+
     def encode(self, sample, bint xcdr2=True, bint little=True) -> bytes:
-        cdef WBuf w
-        cdef object result
-        cdef Node root = self.root2
-        if not xcdr2:
-            if self.root1 is None:
-                self.root1 = _root_for(self.model, False)
-            root = self.root1
-        w.cap = self.hint
-        w.obj = rt_bytes_new(NULL, w.cap)
-        w.data = <unsigned char*>rt_bytes_data(w.obj)
-        w.swap = little != NATIVE_LITTLE
-        w.little = little
-        w.xcdr2 = xcdr2
-        w.maxalign = 4 if xcdr2 else 8
-        w.depth = 0
-        w.data[0] = 0
-        w.data[1] = (self.id2 if xcdr2 else self.id1) | (1 if little else 0)
-        w.data[2] = 0
-        w.data[3] = 0
-        w.pos = 4
-        w.origin = 4
-        try:
-            try:
-                root.enc(&w, sample)
-            except EncodeError:
-                raise
-            except (TypeError, ValueError, OverflowError, AttributeError) as exc:
-                raise EncodeError(f"{self.root_name}: cannot encode: {exc}") from exc
-            # next time start with room for a sample like this one
-            self.hint = w.pos if w.pos > 16 else 16
-            if w.pos != w.cap:
-                _PyBytes_Resize(&w.obj, w.pos)
-            result = <object>w.obj
-            return result
-        finally:
-            if w.obj != NULL:
-                Py_DECREF(w.obj)
+        return encode_payload(self.root(xcdr2), sample, self.id2 if xcdr2 else self.id1, xcdr2,
+                              little, &self.hint, self.root_name)
 
     def decode(self, buf):
         cdef Py_buffer view
         cdef RBuf r
-        cdef unsigned char ident
-        cdef Node root
+        cdef const unsigned char* data
         PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
         try:
-            if view.len < 4:
-                raise DecodeError(f"payload of {view.len} bytes is shorter than the 4-byte "
-                                  f"encapsulation header")
-            r.data = <const unsigned char*>view.buf
-            ident = r.data[1]
-            if r.data[0] != 0 or ident > 0x0b or ident in (4, 5):
-                raise DecodeError(f"unsupported encapsulation identifier "
-                                  f"0x{r.data[0]:02x}{ident:02x}; expected CDR/PL_CDR/CDR2 "
-                                  f"(0x0000-0x0003, 0x0006-0x000b)")
-            r.little = ident & 1
-            r.xcdr2 = ident >= 6
-            if r.xcdr2:
-                root = self.root2
-            else:
-                if self.root1 is None:
-                    self.root1 = _root_for(self.model, False)
-                root = self.root1
-            r.swap = r.little != NATIVE_LITTLE
-            r.maxalign = 4 if r.xcdr2 else 8
-            r.pos = 4
-            r.origin = 4
-            r.end = view.len
-            r.depth = 0
-            r.owner = <PyObject*>buf
-            try:
-                return root.dec(&r)
-            except DecodeError:
-                raise
-            except (ValueError, OverflowError) as exc:  # e.g. undecodable UTF-16
-                raise DecodeError(f"{self.root_name}: {exc} (payload offset {r.pos - 4})") from exc
+            data = <const unsigned char*>view.buf
+            check_header(view.len, data)
+            r_open(&r, data, view.len, 4, data[1] >= 6, data[1] & 1, buf)
+            return decode_view(self.root(r.xcdr2), &r, self.root_name)
         finally:
             PyBuffer_Release(&view)
 
@@ -1355,3 +1194,17 @@ cdef class Codec:
 def compile_codec(model) -> Codec:
     """Compile a struct/union model into a codec; NotImplementedError for unsupported types."""
     return Codec(model)
+
+
+# the wire constants compiled in (cdr.pxd), for the test that checks them against the Python
+# definitions (rtbus.cdr.encapsulation, rtbus.cdr.plan)
+WIRE_CONSTANTS = {
+    "XCDR1_PID_MASK": XCDR1_PID_MASK,
+    "XCDR1_PID_FLAG_MUST_UNDERSTAND": XCDR1_PID_FLAG_MUST_UNDERSTAND,
+    "XCDR1_PID_EXTENDED": XCDR1_PID_EXTENDED,
+    "XCDR1_PID_LIST_END": XCDR1_PID_LIST_END,
+    "XCDR1_PID_EXTENDED_MU": XCDR1_PID_EXTENDED_MU,
+    "XCDR1_PID_LIST_END_MU": XCDR1_PID_LIST_END_MU,
+    "PL_MUST_UNDERSTAND": PL_MUST_UNDERSTAND,
+    "MEMBER_ID_MASK": MEMBER_ID_MASK,
+}

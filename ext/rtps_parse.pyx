@@ -47,38 +47,6 @@ cdef dict _PY_PARSERS = M._PARSERS
 cdef object _SEQ_UNKNOWN = M.SEQUENCE_NUMBER_UNKNOWN
 cdef int64_t SEQ_UNKNOWN = -(1 << 32)
 
-cdef enum:
-    SMID_PAD = 0x01
-    SMID_ACKNACK = 0x06
-    SMID_HEARTBEAT = 0x07
-    SMID_GAP = 0x08
-    SMID_INFO_TS = 0x09
-    SMID_INFO_SRC = 0x0C
-    SMID_INFO_REPLY_IP4 = 0x0D
-    SMID_INFO_DST = 0x0E
-    SMID_INFO_REPLY = 0x0F
-    SMID_NACK_FRAG = 0x12
-    SMID_HEARTBEAT_FRAG = 0x13
-    SMID_DATA = 0x15
-    SMID_DATA_FRAG = 0x16
-
-
-cdef inline uint32_t rd32(const uint8_t* p, bint le) noexcept nogil:
-    if le:
-        return p[0] | (<uint32_t>p[1] << 8) | (<uint32_t>p[2] << 16) | (<uint32_t>p[3] << 24)
-    return (<uint32_t>p[0] << 24) | (<uint32_t>p[1] << 16) | (<uint32_t>p[2] << 8) | p[3]
-
-
-cdef inline uint16_t rd16(const uint8_t* p, bint le) noexcept nogil:
-    if le:
-        return p[0] | (<uint16_t>p[1] << 8)
-    return (<uint16_t>p[0] << 8) | p[1]
-
-
-cdef inline int64_t rdsn(const uint8_t* p, bint le) noexcept nogil:
-    cdef int32_t high = <int32_t>rd32(p, le)
-    return <int64_t>((<uint64_t><int64_t>high << 32) | rd32(p + 4, le))
-
 
 cdef inline object eid(const uint8_t* p):
     return _bytes_new(EntityId, (<const char*>p)[:4])
@@ -259,6 +227,22 @@ cdef object p_gap(const uint8_t* p, Py_ssize_t n, int flags, bint le):
 
 def parse_message(datagram):
     """See rtbus.rtps.wire.message.parse_message (this is its compiled twin)."""
+    return parse_message_c(datagram)
+
+
+# the submessage ids compiled in (rtps_parse.pxd), for the test that checks them against
+# rtbus.rtps.wire.constants
+SUBMESSAGE_IDS = {
+    "SMID_PAD": SMID_PAD, "SMID_ACKNACK": SMID_ACKNACK, "SMID_HEARTBEAT": SMID_HEARTBEAT,
+    "SMID_GAP": SMID_GAP, "SMID_INFO_TS": SMID_INFO_TS, "SMID_INFO_SRC": SMID_INFO_SRC,
+    "SMID_INFO_REPLY_IP4": SMID_INFO_REPLY_IP4, "SMID_INFO_DST": SMID_INFO_DST,
+    "SMID_INFO_REPLY": SMID_INFO_REPLY, "SMID_NACK_FRAG": SMID_NACK_FRAG,
+    "SMID_HEARTBEAT_FRAG": SMID_HEARTBEAT_FRAG, "SMID_DATA": SMID_DATA,
+    "SMID_DATA_FRAG": SMID_DATA_FRAG,
+}
+
+
+cdef object parse_message_c(object datagram):
     buf = memoryview(datagram)
     if buf.ndim != 1 or buf.itemsize != 1 or buf.format not in ("B", "b", "c"):
         buf = buf.cast("B")
