@@ -18,14 +18,14 @@ is final.
 from __future__ import annotations
 
 import hashlib
-import math
 import operator
 import struct
 from collections.abc import Callable
 from typing import Any
 
 from ..types import model as M
-from .pure import _Reader, _Writer, bitmask_size, enum_size, key_compiler, key_members_of
+from .plan import max_key_size as plan_max_key_size
+from .pure import _Reader, _Writer, key_compiler, key_members_of
 
 _KEY_CACHE = "_rtbus_cdr_key"
 
@@ -70,73 +70,9 @@ def decode_key(cls_or_model: Any, data: bytes | bytearray | memoryview,
 
 
 def max_key_size(model: Any, xcdr2: bool = True) -> float:
-    """Upper bound of the key-only serialized size (``math.inf`` if unbounded).
-
-    As Cyclone computes it (cyclonedds-python's KeyScanner, whose verdict Cyclone's C core
-    uses for the MD5 decision): primitives align to their full size even in XCDR2, so e.g.
-    ``uint8 a; int64 b; int16 c`` counts 1 + 7 + 8 + 2 = 18 bytes and is hashed.
-    """
-    maxal = 8
-    return _max_size_struct_keys(_model(model), 0, maxal, xcdr2, set())
-
-
-def _align(off: float, a: int) -> float:
-    if math.isinf(off):
-        return off
-    return off + (-int(off)) % a
-
-
-def _max_size_struct_keys(t: Any, off: float, maxal: int, v2: bool, seen: set[int]) -> float:
-    if id(t) in seen:
-        return math.inf
-    seen = seen | {id(t)}
-    members = t.all_members()
-    keys = [m for m in members if m.key] or [m for m in members if not m.optional]
-    if t.extensibility == "mutable":
-        keys = sorted(keys, key=lambda m: m.id or 0)
-    for m in keys:
-        off = _max_size(m.type, off, maxal, v2, seen)
-    return off
-
-
-def _max_size(tp: Any, off: float, maxal: int, v2: bool, seen: set[int]) -> float:
-    tp = M.resolve(tp)
-    if math.isinf(off):
-        return off
-    if isinstance(tp, M.PrimitiveType):
-        return _align(off, min(tp.size, maxal)) + tp.size
-    if isinstance(tp, M.EnumType):
-        s = enum_size(tp, v2)
-        return _align(off, s) + s
-    if isinstance(tp, M.BitmaskType):
-        s = bitmask_size(tp)
-        return _align(off, min(s, maxal)) + s
-    if isinstance(tp, M.StringType):
-        if tp.bound is None:
-            return math.inf
-        return _align(off, 4) + 4 + tp.bound * (2 if tp.wide else 1)
-    if isinstance(tp, M.SequenceType):
-        if tp.bound is None:
-            return math.inf
-        off = _align(off, 4) + 4
-        for _ in range(tp.bound):
-            off = _max_size(tp.element, off, maxal, v2, seen)
-            if off > 1_000_000:
-                return math.inf
-        return off
-    if isinstance(tp, M.ArrayType):
-        for _ in range(tp.length):
-            off = _max_size(tp.element, off, maxal, v2, seen)
-            if off > 1_000_000:
-                return math.inf
-        return off
-    if isinstance(tp, M.StructType):
-        return _max_size_struct_keys(tp, off, maxal, v2, seen)
-    if isinstance(tp, M.UnionType):
-        off = _max_size(tp.discriminator, off, maxal, v2, seen)
-        return max((_max_size(c.member.type, off, maxal, v2, seen) for c in tp.cases),
-                   default=off)
-    return math.inf
+    """Upper bound of the KEYHASH-form size of the key (``math.inf`` if unbounded), as
+    Cyclone computes it: see :func:`rtbus.cdr.plan.max_key_size`, which walks the plan."""
+    return plan_max_key_size(_model(model), xcdr2)
 
 
 def key_hash(sample: Any, representation: str = "XCDR2") -> bytes:
@@ -226,12 +162,7 @@ def _flat_key_hasher(t: Any, xcdr2: bool, hashed: bool) -> Callable[[Any], bytes
 def hash_of_serialized_key(model: Any, key: bytes, xcdr2: bool = True) -> bytes:
     """The key hash from a key's big-endian KEYHASH-form bytes: zero-padded to 16 bytes, or
     the MD5 of that when the type's key may serialize to more than 16 bytes."""
-    t = _model(model)
-    cache = t.__dict__.setdefault(_KEY_CACHE, {})
-    mkey = ("max", xcdr2)
-    if mkey not in cache:
-        cache[mkey] = max_key_size(t, xcdr2)
-    if cache[mkey] > 16:
+    if max_key_size(model, xcdr2) > 16:  # cached on the model by the plan
         return hashlib.md5(key.ljust(16, b"\0")).digest()
     return key.ljust(16, b"\0")
 

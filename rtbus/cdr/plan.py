@@ -24,6 +24,10 @@ Forms:
 - ``"key_sample"``: the key-only SAMPLE form of a DATA(K): the same members in definition
   order, each struct keeping its extensibility and headers.
 
+:func:`max_key_size` walks the KEYHASH plan for the bound of a key's size, which decides
+whether the key hash is the key or its MD5 (the one such walk; the codecs and the key
+scanners of both twins ask it).
+
 Wire rules (Cyclone DDS is the reference; tests/conformance checks the bytes):
 - alignment is relative to the payload start; XCDR1 aligns up to 8, XCDR2 up to 4.
 - enums take 4 bytes in XCDR1 and 1/2/4 by bit_bound in XCDR2; bitmasks 1/2/4/8 in both.
@@ -38,6 +42,7 @@ Wire rules (Cyclone DDS is the reference; tests/conformance checks the bytes):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -59,6 +64,9 @@ MEMBER_ID_MASK = 0x0FFFFFFF
 MAX_EMPTY_KEY_ELEMENTS = 1 << 16
 
 _CACHE_ATTR = "_rtbus_cdr_plan"
+_MAX_KEY_ATTR = "_rtbus_cdr_max_key"
+# a key whose bound exceeds this many bytes counts as unbounded (the walk stops there)
+MAX_KEY_WALK = 1_000_000
 
 
 def max_align(xcdr2: bool) -> int:
@@ -528,10 +536,79 @@ class _Builder:
         return plan
 
 
+# ---- the key's maximum size ----------------------------------------------------------------
+def max_key_size(t: M.IdlType, xcdr2: bool = True) -> float:
+    """Upper bound of the KEYHASH-form size of a type's key (``math.inf`` if unbounded):
+    whether the RTPS key hash is the key itself (at most 16 bytes) or its MD5.
+
+    A walk over the KEYHASH plan (its members, order and enum sizes), with Cyclone's rule for
+    alignment (cyclonedds-python's KeyScanner, whose verdict Cyclone's C core uses for the
+    MD5 decision): primitives align to their full size even in XCDR2, so ``uint8 a; int64 b;
+    int16 c`` counts 1 + 7 + 8 + 2 = 18 bytes and is hashed; a bounded string counts 4 +
+    bound bytes (2 per wide character). Cached on the model per version.
+    """
+    t = M.resolve(t)
+    cache = t.__dict__.setdefault(_MAX_KEY_ATTR, {})
+    size = cache.get(xcdr2)
+    if size is None:
+        size = cache[xcdr2] = _max_size(plan_for(t, xcdr2, "keyhash"), 0, frozenset())
+    return size  # type: ignore[no-any-return]
+
+
+def _align_max(off: float, a: int) -> float:
+    if math.isinf(off):
+        return off
+    return off + (-int(off)) % a
+
+
+def _max_size(n: Node, off: float, seen: frozenset[int]) -> float:
+    if math.isinf(off):
+        return off
+    if isinstance(n, (PrimPlan, EnumPlan, BitmaskPlan)):
+        return _align_max(off, n.size) + n.size
+    if isinstance(n, StringPlan):
+        if n.bound is None:
+            return math.inf
+        return _align_max(off, 4) + 4 + n.bound * (2 if n.wide else 1)
+    if isinstance(n, (PrimSeqPlan, ListSeqPlan)):
+        if n.bound is None:
+            return math.inf
+        return _repeat(n.elem, _align_max(off, 4) + 4, n.bound, seen)
+    if isinstance(n, (PrimArrayPlan, ListArrayPlan)):
+        return _repeat(n.elem, off, n.length, seen)
+    if isinstance(n, StructPlan):
+        if id(n) in seen:
+            return math.inf
+        seen = seen | {id(n)}
+        for m in n.members:
+            off = _max_size(m.node, off, seen)
+        return off
+    if isinstance(n, UnionPlan):
+        off = _max_size(n.disc, off, seen)
+        return max((_max_size(c.node, off, seen) for c in n.cases), default=off)
+    return math.inf
+
+
+def _repeat(elem: Node, off: float, count: int, seen: frozenset[int]) -> float:
+    """``count`` elements from ``off``: a primitive's at once, others one by one."""
+    if isinstance(elem, PrimPlan):
+        if count:
+            off = _align_max(off, elem.size) + count * elem.size
+            if off > MAX_KEY_WALK:
+                return math.inf
+        return off
+    for _ in range(count):
+        off = _max_size(elem, off, seen)
+        if off > MAX_KEY_WALK:
+            return math.inf
+    return off
+
+
 __all__ = [
     "BitmaskPlan", "CasePlan", "EnumPlan", "Form", "ListArrayPlan", "ListSeqPlan",
     "MemberPlan", "Node", "PrimArrayPlan", "PrimPlan", "PrimSeqPlan", "RunPlan", "Step",
     "StringPlan", "StructPlan", "UnionPlan", "array_shape", "bitmask_size", "cached_plans",
-    "enum_size", "key_members_of", "max_align", "plan_for", "run_layout", "LC_1", "LC_2",
-    "LC_4", "LC_8", "LC_NEXTINT", "LC_DUAL", "LC_DUAL4", "LC_DUAL8", "MAX_EMPTY_KEY_ELEMENTS",
+    "enum_size", "key_members_of", "max_align", "max_key_size", "plan_for", "run_layout",
+    "LC_1", "LC_2", "LC_4", "LC_8", "LC_NEXTINT", "LC_DUAL", "LC_DUAL4", "LC_DUAL8",
+    "MAX_EMPTY_KEY_ELEMENTS", "MAX_KEY_WALK",
 ]
