@@ -57,6 +57,7 @@ class ReceiveBaton:
         self.closed = False
         self._baton = threading.Lock()  # held by whoever reads the socket
         self.held_by_app = False  # ... and that is an application thread (not the loop)
+        self._holder: int | None = None  # that thread's ident
         self._paused = False  # the loop stopped watching it while an app thread read
         self._resume_pending = False  # a _resume check is scheduled
         self._resume_delay = RESUME_CHECK  # ... this far ahead (backs off while held)
@@ -119,7 +120,10 @@ class ReceiveBaton:
 
     # --- the waiting thread's side -----------------------------------------------------------
     def wake(self) -> None:
-        """Wake the thread waiting in :meth:`receive_until` (any thread)."""
+        """Wake the thread waiting in :meth:`receive_until` (any thread). The waiting thread
+        itself, digesting a datagram, needs no wake-up: it looks at ``ready()`` next."""
+        if self._holder == threading.get_ident():
+            return
         if self._wake_fd >= 0:
             try:
                 os.eventfd_write(self._wake_fd, 1)
@@ -140,6 +144,7 @@ class ReceiveBaton:
         if not self._baton.acquire(blocking=False):
             return False
         self.held_by_app = True
+        self._holder = threading.get_ident()
         try:
             poller = self._poller
             if poller is None:  # one per socket, used by the baton holder only
@@ -161,6 +166,7 @@ class ReceiveBaton:
                             pass
         finally:
             self.held_by_app = False
+            self._holder = None
             self._left_at = time.monotonic()
             self._baton.release()
         return True
