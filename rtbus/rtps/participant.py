@@ -102,6 +102,7 @@ class LocalEndpoint:
     timer_at: float | None = None
     touched: bool = False
     removed: bool = False
+    delivered_mark: int = -1  # ParticipantCore._mark when a Delivered was last queued
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +197,7 @@ class ParticipantCore:
         self._builtin_timer: float | None = None
         self._next_key = 1
         self._now = now  # the latest time the driver gave us, for actions triggered by events
+        self._mark = 0  # counts datagrams and drains of events() (LocalEndpoint.delivered_mark)
 
     # --- what the driver drains --------------------------------------------------------------
     def datagrams_to_send(self, now: float = 0.0,
@@ -265,6 +267,7 @@ class ParticipantCore:
 
     def events(self) -> list[Any]:
         out, self._events = self._events, []
+        self._mark += 1  # a reader's next delivery queues a Delivered again
         return out
 
     # --- local endpoints ---------------------------------------------------------------------
@@ -392,6 +395,7 @@ class ParticipantCore:
     def receive(self, datagram: bytes, addr: Address | None, now: float) -> None:
         """Digest one datagram that came from ``addr`` (None: unknown)."""
         self._now = now
+        self._mark += 1  # at most one Delivered per reader and datagram
         tf = self.transforms
         if tf is not None:
             plain = tf.decode_message(datagram, addr)
@@ -476,6 +480,20 @@ class ParticipantCore:
             return
         if cls not in _TO_READER:
             return
+        if cls is wire.Data:  # the hot path: one DATA, one reader, usually one Deliver
+            ep = self.readers.get(sub.reader_id)
+            if ep is not None:
+                if not ep.touched:
+                    ep.touched = True
+                    self._touched.append(ep)
+                actions = ep.core.handle_data(src, sub, now, timestamp)
+                if len(actions) == 1 and type(actions[0]) is Deliver and not self._local:
+                    if ep.delivered_mark != self._mark:
+                        ep.delivered_mark = self._mark
+                        self._events.append(Delivered(ep.guid))
+                elif actions:
+                    self._perform(actions, ep)
+                return
         if sub.reader_id == wire.ENTITYID_UNKNOWN:
             targets = list(self.readers.values())
         else:
@@ -612,7 +630,10 @@ class ParticipantCore:
             if cls is Send:
                 self._send(out)
             elif cls is Deliver:
-                if ep is not None:
+                # one Delivered per reader until the events are drained: it wakes the
+                # reader's takers, who then take everything there is
+                if ep is not None and ep.delivered_mark != self._mark:
+                    ep.delivered_mark = self._mark
                     self._events.append(Delivered(ep.guid))
             elif cls is EndpointMatched:
                 self._on_matched(out)

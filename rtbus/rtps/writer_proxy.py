@@ -413,7 +413,7 @@ class WriterStreams:
             proxy.reassembler.discard_below(seq)
             self._deliver(item, now, actions, True)
             return actions
-        if proxy.has(seq):
+        if seq < proxy.next_seq or seq in proxy.pending or (proxy.irrelevant and proxy.has(seq)):
             self.counters["duplicate"] += 1
             return actions
         if seq - proxy.next_seq >= self.config.max_out_of_order:

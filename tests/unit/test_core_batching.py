@@ -101,3 +101,24 @@ def test_without_batch_nothing_is_held() -> None:
         assert len(out) == 1
         total += 1
     assert total == 5 and not a.core.holding
+
+
+def test_a_joined_datagram_wakes_its_reader_once_and_delivers_every_sample() -> None:
+    """One Delivered per reader and datagram (it wakes takers, who take all there is): a
+    datagram of nine samples must not cost nine wake-ups, and none of the nine is lost."""
+    from rtbus.rtps.participant import Delivered
+    net, a, b, w, r = matched()
+    now = net.now
+    sent: list[tuple[bytes, Any]] = []
+    for i in range(10):
+        a.core.write(w, sample(i), None, 0, T0 + i, now)
+        sent += a.core.datagrams_to_send(now, batch=True)
+    sent += a.core.datagrams_to_send(now)
+    assert [data_count(d) for d, _ in sent] == [1, 9]
+    b.core.events()
+    woken = []
+    for datagram, _ in sent:
+        b.core.receive(datagram, None, now)
+        woken.append(sum(type(e) is Delivered and e.reader_guid == r for e in b.core.events()))
+    assert woken == [1, 1]
+    assert [bytes(s.payload) for s in b.core.take(r, None, now)] == [sample(i) for i in range(10)]

@@ -159,7 +159,17 @@ def _fragset(fmt: _Fmt, buf: memoryview, pos: int) -> tuple[FragmentNumberSet, i
     return FragmentNumberSet(base, bitmap_members(base, num_bits, words), num_bits), pos
 
 
+# the inline QoS of every keyed write (ours, Cyclone's with PID_KEY_HASH, RTI's): a key hash
+# and the sentinel, read with two compares instead of a parameter-list parse
+_KEY_HASH_ONLY = {le: (struct.pack(fmt, C.PID_KEY_HASH, 16), struct.pack(fmt, C.PID_SENTINEL, 0))
+                  for le, fmt in ((True, "<HH"), (False, ">HH"))}
+_mk_inline_qos = fast_constructor(InlineQos)
+
+
 def _inline_qos(buf: memoryview, pos: int, le: bool) -> tuple[InlineQos, int]:
+    head, sentinel = _KEY_HASH_ONLY[le]
+    if buf[pos:pos + 4] == head and buf[pos + 20:pos + 24] == sentinel:
+        return _mk_inline_qos(bytes(buf[pos + 4:pos + 20]), None, ()), pos + 24
     try:
         items, pos = parse_parameter_list(buf, pos, le)
     except MalformedError:
