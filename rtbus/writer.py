@@ -149,34 +149,46 @@ class Writer(StatusMixin, Generic[T]):
         if not self._blocking:
             self._written(node.write(self._guid, payload, key_hash, status, ts))
             return
-        on_loop = node.on_loop_thread() or self.participant._on_loop()
-        deadline = time.monotonic() + self.qos.max_blocking_time
-        while True:
-            gen = self._ack_gen
-            result = node.write(self._guid, payload, key_hash, status, ts)
-            if not isinstance(result, WouldBlock):
-                break
-            if on_loop:
+        gen = self._ack_gen
+        result = node.write(self._guid, payload, key_hash, status, ts)
+        deadline = None  # the slow paths below need it, and whether this is the loop's thread
+        while isinstance(result, WouldBlock):
+            if self._on_loop_thread():
                 raise TimeoutError_(f"writer of {self.topic.name!r}: history full "
                                     f"({result.reason.limit}); write() on the event loop "
                                     "cannot wait for acknowledgements: use await "
                                     "writer.write_async()")
+            if deadline is None:
+                deadline = time.monotonic() + self.qos.max_blocking_time
             if not self._wait_acks(deadline, partial(self._no_ack_since, gen)):
                 raise self._still_full(result)
-        self._written(result)
-        resume = self._lagging(len(payload), 0)
+            gen = self._ack_gen
+            result = node.write(self._guid, payload, key_hash, status, ts)
+        with self._acks.mutex:  # _written, inline: this is every write's path
+            self._last_seq = result.seq
+            if result.acked > self._acked:
+                self._acked = result.acked
+        size = len(payload)
+        if self._last_seq - self._acked <= max(_MIN_WINDOW_SAMPLES, UNACKED_WINDOW // max(size, 1)):
+            return  # not too far ahead of the readers (see _lagging)
+        resume = self._lagging(size, 0)
         if not resume:
             return
-        if on_loop:
+        if self._on_loop_thread():
             if not self._warned_on_loop:
                 self._warned_on_loop = True
                 log.warning("writer of %r: write() on the event loop cannot pace a KEEP_ALL "
                             "burst without stalling the loop; use await writer.write_async()",
                             self.topic.name)
             return
+        if deadline is None:
+            deadline = time.monotonic() + self.qos.max_blocking_time
         # a pacing limit, not a history limit: running out of time is never an error
         self._wait_acks(deadline, lambda: bool(self._lagging(len(payload), resume)),
                         until_done=True)
+
+    def _on_loop_thread(self) -> bool:
+        return self._node.on_loop_thread() or self.participant._on_loop()
 
     def _still_full(self, result: WouldBlock) -> TimeoutError_:
         return TimeoutError_(f"writer of {self.topic.name!r}: history full "
