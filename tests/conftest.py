@@ -4,13 +4,15 @@ The first thing pytest does here is re-execute itself under ``unshare`` (see ``r
 unless it already runs in such a namespace, so no DDS datagram a test sends (rtbus, Cyclone,
 RTI) can leave the machine. Where namespaces are unavailable the suite runs with
 ``RTBUS_NETNS=0`` and network tests use loopback-only unicast discovery. Hypothesis runs
-derandomized unless ``RTBUS_HYPOTHESIS=explore``.
+derandomized unless ``RTBUS_HYPOTHESIS=explore``. Tests that open sockets take their DDS domain
+from the ``domain_id`` fixture (more from ``new_domain_id``), never a number of their own.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ import pytest
 from hypothesis import settings
 
 from rtbus import netns
+from rtbus.rtps.ports import MAX_DOMAIN_ID
 
 # Property tests: the same examples on every run by default, so the README's test command
 # (and CI) is reproducible and a red run can be repeated; RTBUS_HYPOTHESIS=explore draws new
@@ -51,6 +54,11 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if _DOMAIN_IDS.handed_out > len(_DOMAIN_IDS.ids):
+        terminalreporter.write_line(
+            f"{_DOMAIN_IDS.handed_out} domain ids were handed out but only "
+            f"{len(_DOMAIN_IDS.ids)} exist: some tests shared a domain with an earlier one",
+            yellow=True)
     if _left_out:
         terminalreporter.write_line(
             f"cyclonedds is not installed: {len(_left_out)} test modules that use it as "
@@ -71,3 +79,72 @@ def pytest_configure(config: pytest.Config) -> None:
     sys.stderr.flush()
     os.chdir(str(config.invocation_params.dir))
     os.execvp(wrapped[0], wrapped)
+
+
+# --- domain ids ----------------------------------------------------------------------------
+# A test that opens sockets gets its DDS domain here instead of picking a number: hand-picked
+# ids collided when a test was copied, and a participant lingering from one test (a Cyclone
+# participant its process keeps, a peer process not yet gone) then leaked into the next.
+# tests/unit/test_domain_ids.py checks the allocator and that no hard-coded id comes back.
+
+#: Ids the allocator never hands out: 0 is the domain the docs' examples and README blocks use
+#: (tests/system/test_docs.py runs them, `rtbus demo` included) and the default of `rtbus demo`
+#: and `rtbus-shape-main`, so a test left on the default cannot meet a test's participants.
+RESERVED_DOMAIN_IDS = frozenset({0})
+
+
+class DomainIdAllocator:
+    """Hands out the domain ids ``first..last`` except ``reserved``, each once, in order; only
+    when all are used does it start over (and two calls in a row still get different ids).
+
+    Under pytest-xdist every worker shares the suite's network namespace, so worker ``k`` of
+    ``n`` takes only the ids ``d % n == k``: workers never share a domain either.
+    """
+
+    def __init__(self, reserved: Collection[int] = RESERVED_DOMAIN_IDS, *, first: int = 0,
+                 last: int = MAX_DOMAIN_ID, worker: int = 0, workers: int = 1) -> None:
+        if not 0 <= first <= last <= MAX_DOMAIN_ID:
+            raise ValueError(f"domain ids must lie within 0..{MAX_DOMAIN_ID} (the largest whose "
+                             f"RTPS ports stay below 65536), got {first}..{last}")
+        self.ids = tuple(d for d in range(first, last + 1)
+                         if d not in reserved and d % workers == worker)
+        if len(self.ids) < 2:
+            raise ValueError(f"{len(self.ids)} domain id(s) left in {first}..{last} after "
+                             f"excluding {sorted(reserved)} (worker {worker} of {workers}): "
+                             "at least 2 are needed so consecutive tests never share one")
+        self.handed_out = 0
+
+    def __call__(self) -> int:
+        domain = self.ids[self.handed_out % len(self.ids)]
+        self.handed_out += 1
+        return domain
+
+    @property
+    def exhausted(self) -> bool:
+        """Every id has been handed out: the next one repeats an earlier test's."""
+        return self.handed_out >= len(self.ids)
+
+
+def _xdist_worker() -> tuple[int, int]:
+    """(this worker's index, the number of workers); (0, 1) without pytest-xdist."""
+    name = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not name.startswith("gw"):
+        return 0, 1
+    return int(name[2:]), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
+_WORKER, _WORKERS = _xdist_worker()
+_DOMAIN_IDS = DomainIdAllocator(worker=_WORKER, workers=_WORKERS)
+
+
+@pytest.fixture(scope="session")
+def new_domain_id() -> Callable[[], int]:
+    """A fresh domain id on each call, from the one session-wide allocator: for a test that
+    needs a second domain, or a module-scoped fixture (which cannot use ``domain_id``)."""
+    return _DOMAIN_IDS
+
+
+@pytest.fixture
+def domain_id(new_domain_id: Callable[[], int]) -> int:
+    """This test's own DDS domain id: no other test of the run gets it (see DomainIdAllocator)."""
+    return new_domain_id()

@@ -1041,7 +1041,7 @@ else:
         pts: t.sequence[Pt]
         extra: t.int16
 
-dp = DomainParticipant(0)
+dp = DomainParticipant(int(sys.argv[4]))
 tp = Topic(dp, sys.argv[3], Track)
 ep = DataWriter(dp, tp) if sys.argv[1] == "w" else DataReader(dp, tp)
 time.sleep(20)
@@ -1110,9 +1110,10 @@ def _parameter(payload: bytes, wanted: int) -> bytes | None:
     return None
 
 
-def capture_cyclone(tmp_path: Path, versions: tuple[str, str], topic: str,
+def capture_cyclone(tmp_path: Path, versions: tuple[str, str], topic: str, domain: int,
                     done: Callable[[list[tuple[bytes, bytes]]], bool]) -> list[tuple[bytes, bytes]]:
-    """Run a Cyclone writer and reader (type versions given) and capture DATA until ``done``."""
+    """Run a Cyclone writer and reader (type versions given) on ``domain`` and capture DATA
+    until ``done``."""
     from rtbus import netns
 
     if not netns.inside():
@@ -1125,7 +1126,7 @@ def capture_cyclone(tmp_path: Path, versions: tuple[str, str], topic: str,
     sniffer.settimeout(0.2)
     peer = tmp_path / "peer.py"
     peer.write_text(_PEER)
-    procs = [subprocess.Popen([sys.executable, str(peer), role, version, topic])
+    procs = [subprocess.Popen([sys.executable, str(peer), role, version, topic, str(domain)])
              for role, version in zip(("w", "r"), versions, strict=True)]
     seen: list[tuple[bytes, bytes]] = []
     try:
@@ -1145,7 +1146,7 @@ def capture_cyclone(tmp_path: Path, versions: tuple[str, str], topic: str,
 
 
 @pytest.mark.interop
-def test_sedp_type_information_on_the_wire_equals_cyclones(tmp_path: Path) -> None:
+def test_sedp_type_information_on_the_wire_equals_cyclones(tmp_path: Path, domain_id: int) -> None:
     """The PID_TYPE_INFORMATION of Cyclone's SEDP DATA(w)/DATA(r) is exactly our value."""
     def infos(seen: list[tuple[bytes, bytes]]) -> dict[bytes, bytes]:
         out = {}
@@ -1156,7 +1157,7 @@ def test_sedp_type_information_on_the_wire_equals_cyclones(tmp_path: Path) -> No
                     out.setdefault(writer, value)
         return out
 
-    seen = capture_cyclone(tmp_path, ("v1", "v1"), "XtypesWireInfo",
+    seen = capture_cyclone(tmp_path, ("v1", "v1"), "XtypesWireInfo", domain_id,
                            lambda s: len(infos(s)) == 2)
     found = infos(seen)
     model = wire_model("v1")
@@ -1167,7 +1168,7 @@ def test_sedp_type_information_on_the_wire_equals_cyclones(tmp_path: Path) -> No
 
 
 @pytest.mark.interop
-def test_typelookup_exchange_on_the_wire_equals_ours(tmp_path: Path) -> None:
+def test_typelookup_exchange_on_the_wire_equals_ours(tmp_path: Path, domain_id: int) -> None:
     """A writer and a reader of two versions of a type differ in hash, so Cyclone resolves
     the other side's type through TypeLookup. Its request and reply decode with our codec and
     re-encode to the same bytes, and our registry answers its request with its very reply."""
@@ -1182,7 +1183,7 @@ def test_typelookup_exchange_on_the_wire_equals_ours(tmp_path: Path) -> None:
         got = {tl.decode_reply_payload(p).related_request_id for p in replies}
         return bool(asked) and asked <= got
 
-    seen = capture_cyclone(tmp_path, ("v1", "v2"), "XtypesWireLookup", answered)
+    seen = capture_cyclone(tmp_path, ("v1", "v2"), "XtypesWireLookup", domain_id, answered)
     assert answered(seen)
     requests, replies = lookups(seen)
     models = {wire_model(v): v for v in ("v1", "v2")}

@@ -129,10 +129,10 @@ def _record(participant: rtbus.Participant, into: list[bytes]) -> object:
     return original
 
 
-def test_take_survives_sample_with_corrupt_payload() -> None:
+def test_take_survives_sample_with_corrupt_payload(domain_id: int) -> None:
     """Found by the fuzzer: a DATA whose ShapeType color is not NUL-terminated reaches the
     reader cache; take() must drop (and count) it instead of raising."""
-    with rtbus.Participant(42) as victim, rtbus.Participant(42) as peer:
+    with rtbus.Participant(domain_id) as victim, rtbus.Participant(domain_id) as peer:
         reader = victim.create_reader(victim.create_topic("Square", Shape), RELIABLE)
         recorded: list[bytes] = []
         _record(victim, recorded)
@@ -164,11 +164,10 @@ def test_take_survives_sample_with_corrupt_payload() -> None:
 
 
 def test_live_participant_keeps_reliable_stream_under_fuzz(caplog: pytest.LogCaptureFixture,
-                                                          ) -> None:
+                                                          domain_id: int) -> None:
     caplog.set_level(logging.ERROR)
-    domain = 41
-    with rtbus.Participant(domain) as victim, rtbus.Participant(domain) as seeder, \
-            rtbus.Participant(domain) as streamer:
+    with rtbus.Participant(domain_id) as victim, rtbus.Participant(domain_id) as seeder, \
+            rtbus.Participant(domain_id) as streamer:
         reader = victim.create_reader(victim.create_topic("Square", Shape), RELIABLE)
         # 1. record the real traffic the victim receives from a matched peer (the seeder)
         recorded: list[bytes] = []

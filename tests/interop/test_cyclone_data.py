@@ -7,6 +7,7 @@ Both participants live in the test's private network namespace; every sample is 
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -44,10 +45,10 @@ def _in_namespace() -> None:
         pytest.fail("interop tests must run inside the rtbus network namespace")
 
 
-def test_rtbus_to_cyclone_reliable_1000_keyed() -> None:
-    dp = DomainParticipant(41)
+def test_rtbus_to_cyclone_reliable_1000_keyed(domain_id: int) -> None:
+    dp = DomainParticipant(domain_id)
     creader = DataReader(dp, Topic(dp, "Square", CShape), qos=C_RELIABLE)
-    with rtbus.Participant(41) as p:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
         assert w.wait_for_matched(1, 10)
         for i in range(1000):
@@ -87,18 +88,18 @@ def take_from_cyclone_writer(domain: int, count: int) -> list:
             peer.communicate("", timeout=60)
 
 
-def test_cyclone_to_rtbus_reliable_1000_keyed() -> None:
-    got = take_from_cyclone_writer(42, 1000)
+def test_cyclone_to_rtbus_reliable_1000_keyed(domain_id: int) -> None:
+    got = take_from_cyclone_writer(domain_id, 1000)
     assert [s.data.x for s in got] == list(range(1000))
     assert all(s.data.color == ("GREEN", "YELLOW")[s.data.x % 2] for s in got)
     assert all(s.data.additional_payload_size.tolist() == [0, 1, 2] for s in got)
     assert len({s.info.writer_guid for s in got}) == 1
 
 
-def test_dispose_both_ways() -> None:
-    dp = DomainParticipant(43)
+def test_dispose_both_ways(domain_id: int) -> None:
+    dp = DomainParticipant(domain_id)
     creader = DataReader(dp, Topic(dp, "Square", CShape), qos=C_RELIABLE)
-    with rtbus.Participant(43) as p:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
         r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
         assert w.wait_for_matched(1, 10)
@@ -115,7 +116,7 @@ def test_dispose_both_ways() -> None:
         assert handle is not None
         assert {s.sample_info.instance_handle for s in got_c} == {handle}
 
-        peer = cyclone_writer(43, "Circle", 1, dispose=True)
+        peer = cyclone_writer(domain_id, "Circle", 1, dispose=True)
         try:
             assert r.wait_for_matched(1, 20)
             got = take_rtbus(r, 2, seconds=30)
@@ -128,11 +129,10 @@ def test_dispose_both_ways() -> None:
 
 
 @pytest.mark.parametrize("representation", [XCDR1, XCDR2])
-def test_rtbus_writes_xcdr1_and_xcdr2_to_cyclone(representation: int) -> None:
-    domain = 46 + representation
-    dp = DomainParticipant(domain)
+def test_rtbus_writes_xcdr1_and_xcdr2_to_cyclone(representation: int, domain_id: int) -> None:
+    dp = DomainParticipant(domain_id)
     creader = DataReader(dp, Topic(dp, "Square", CShape), qos=C_RELIABLE)
-    with rtbus.Participant(domain) as p:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE,
                             data_representation=(representation,))
         assert w.wait_for_matched(1, 10)
@@ -144,12 +144,12 @@ def test_rtbus_writes_xcdr1_and_xcdr2_to_cyclone(representation: int) -> None:
         assert all(list(s.additional_payload_size) == [7] for s in got)
 
 
-def test_best_effort_both_ways_delivers_in_order() -> None:
+def test_best_effort_both_ways_delivers_in_order(domain_id: int) -> None:
     best_effort = rtbus.Qos(reliability="best_effort")
     c_best_effort = CQos(Policy.Reliability.BestEffort, Policy.History.KeepLast(1000))
-    dp = DomainParticipant(49)
+    dp = DomainParticipant(domain_id)
     creader = DataReader(dp, Topic(dp, "Square", CShape), qos=c_best_effort)
-    with rtbus.Participant(49) as p:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("Square", Shape), best_effort)
         assert w.wait_for_matched(1, 10)
         _wait_cyclone_reader_matched(creader)
@@ -161,9 +161,10 @@ def test_best_effort_both_ways_delivers_in_order() -> None:
         assert xs == sorted(set(xs)) and len(xs) >= 90  # loopback: nearly all, never reordered
 
 
-def test_partition_and_domain_mismatch_with_cyclone_yield_no_data() -> None:
-    dp = DomainParticipant(50)
-    other = DomainParticipant(39)
+def test_partition_and_domain_mismatch_with_cyclone_yield_no_data(
+        domain_id: int, new_domain_id: Callable[[], int]) -> None:
+    dp = DomainParticipant(domain_id)
+    other = DomainParticipant(new_domain_id())
     part_qos = CQos(Policy.Reliability.Reliable(duration(seconds=1)), Policy.History.KeepAll,
                     Policy.Partition(["right"]))
     from cyclonedds.sub import Subscriber
@@ -173,7 +174,7 @@ def test_partition_and_domain_mismatch_with_cyclone_yield_no_data() -> None:
     ok_qos = CQos(Policy.Partition(["le*"]))
     matching = DataReader(Subscriber(dp, qos=ok_qos), Topic(dp, "Square", CShape),
                           qos=C_RELIABLE)
-    with rtbus.Participant(50) as p:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE, partition=("left",))
         assert w.wait_for_matched(1, 10)
         _wait_cyclone_reader_matched(matching)
@@ -198,7 +199,8 @@ def _wait_cyclone_reader_matched(reader: DataReader, seconds: float = 10.0) -> N
         time.sleep(0.01)
 
 
-def test_cyclone_keyed_samples_are_decoded_once_per_take(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cyclone_keyed_samples_are_decoded_once_per_take(monkeypatch: pytest.MonkeyPatch,
+                                                          domain_id: int) -> None:
     """Cyclone sends no PID_KEY_HASH: the reader core gets each key hash from the compiled
     key extractor (no decode under the engine lock), and take decodes each sample once."""
     from rtbus import cdr
@@ -220,7 +222,7 @@ def test_cyclone_keyed_samples_are_decoded_once_per_take(monkeypatch: pytest.Mon
 
     monkeypatch.setattr(cdr, "decode", counting_decode)
     monkeypatch.setattr(KeyExtractor, "__call__", counting_extract)
-    got = take_from_cyclone_writer(44, 200)
+    got = take_from_cyclone_writer(domain_id, 200)
     assert [s.data.x for s in got] == list(range(200))
     assert extractions >= 200  # the key hash came from the extractor, not the wire
     assert decodes == 200, f"{decodes} decodes for 200 samples"

@@ -43,7 +43,6 @@ from rtbus.rtps.spdp import (
 pytestmark = [pytest.mark.interop, pytest.mark.netns]
 
 PEER = Path(__file__).parent / "peers" / "cyclone_peer.py"
-DOMAIN = 23
 PREFIX = bytes.fromhex("01f7aabbccdd000000000001")
 
 
@@ -164,10 +163,10 @@ def peer():
     p.close()
 
 
-def test_rtbus_and_cyclone_discover_each_other(peer):
-    node = RtbusNode(DOMAIN)
+def test_rtbus_and_cyclone_discover_each_other(peer, domain_id):
+    node = RtbusNode(domain_id)
     try:
-        peer.call(cmd="participant", domain=DOMAIN)
+        peer.call(cmd="participant", domain=domain_id)
         cyclone_writer = peer.call(cmd="writer", topic="Square", reliable=True,
                                    transient_local=True, partition=["shapes"],
                                    deadline_ns=250_000_000, exclusive_strength=7)["guid"]
@@ -253,10 +252,10 @@ def wait_for(node: RtbusNode, peer: CyclonePeer, cmd: str, predicate, seconds: f
     return reply
 
 
-def test_incompatible_qos_removal_and_participant_loss(peer):
-    node = RtbusNode(DOMAIN + 1)
+def test_incompatible_qos_removal_and_participant_loss(peer, domain_id):
+    node = RtbusNode(domain_id)
     try:
-        peer.call(cmd="participant", domain=DOMAIN + 1)
+        peer.call(cmd="participant", domain=domain_id)
         best_effort = peer.call(cmd="writer", topic="Square", reliable=False)["guid"]
         reader_guid = PREFIX + b"\x00\x00\x02\x07"
         node.perform(node.sedp.add_local(EndpointData(

@@ -14,6 +14,7 @@ Both participants live in the test's private network namespace, on a domain of t
 """
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -35,7 +36,6 @@ from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.interop
 
-DOMAIN = 125
 REPS = {"XCDR1": XCDR1, "XCDR2": XCDR2}
 RELIABLE = rtbus.Qos(reliability="reliable", history="keep_all")
 # Cyclone DDS 11 does not take XCDR1 for a type that nests an @appendable struct: its
@@ -55,11 +55,12 @@ def _in_namespace() -> None:
 
 
 @pytest.fixture(scope="module")
-def peers() -> Any:
-    """One Cyclone and one rtbus participant for the module: every case adds its own
-    topic and endpoints, so discovery is paid once."""
-    dp = DomainParticipant(DOMAIN)
-    with rtbus.Participant(DOMAIN) as p:
+def peers(new_domain_id: Callable[[], int]) -> Any:
+    """One Cyclone and one rtbus participant for the module, on a domain of its own: every
+    case adds its own topic and endpoints, so discovery is paid once."""
+    domain = new_domain_id()
+    dp = DomainParticipant(domain)
+    with rtbus.Participant(domain) as p:
         yield dp, p
 
 

@@ -20,12 +20,12 @@ from .test_cyclone_data import C_RELIABLE, RELIABLE, CShape, Shape, cyclone_writ
 pytestmark = pytest.mark.interop
 
 
-@pytest.mark.parametrize("size,domain", [(1 << 20, 44), (8 << 20, 45)])
-def test_large_samples_both_ways(size: int, domain: int) -> None:
+@pytest.mark.parametrize("size", [1 << 20, 8 << 20])
+def test_large_samples_both_ways(size: int, domain_id: int) -> None:
     payload = (np.arange(size) % 251).astype(np.uint8)
-    dp = DomainParticipant(domain)
+    dp = DomainParticipant(domain_id)
     creader = DataReader(dp, Topic(dp, "Square", CShape), qos=C_RELIABLE)
-    with rtbus.Participant(domain) as p:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
         r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
         assert w.wait_for_matched(1, 10)
@@ -43,7 +43,7 @@ def test_large_samples_both_ways(size: int, domain: int) -> None:
         assert got, f"Cyclone received no {size}-byte sample"
         assert bytes(got[0].additional_payload_size) == payload.tobytes()
 
-        peer = cyclone_writer(domain, "Circle", 1, size)
+        peer = cyclone_writer(domain_id, "Circle", 1, size)
         try:
             samples = r.take(timeout=90)
         finally:

@@ -18,7 +18,6 @@ from tests.support.paths import SHAPE_IDL
 from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.interop
-DOMAIN = 131
 
 
 @pytest.fixture(autouse=True)
@@ -27,15 +26,15 @@ def _in_namespace() -> None:
         pytest.fail("interop tests must run inside the rtbus network namespace")
 
 
-def test_cyclonedds_ps_shows_rtbus_host_process_and_pid() -> None:
+def test_cyclonedds_ps_shows_rtbus_host_process_and_pid(domain_id: int) -> None:
     cli = shutil.which("cyclonedds")
     assert cli, "the cyclonedds CLI comes with cyclonedds-python"
     with open("/proc/self/comm") as f:
         process = f.read().strip()
     shape = rtbus.idl.load(SHAPE_IDL).ShapeType
-    with rtbus.Participant(DOMAIN) as dp:
+    with rtbus.Participant(domain_id) as dp:
         dp.create_writer(dp.create_topic("Square", shape))  # ps lists applications by topic
-        run = subprocess.run([cli, "ps", "--id", str(DOMAIN), "--runtime", "3s",
+        run = subprocess.run([cli, "ps", "--id", str(domain_id), "--runtime", "3s",
                               "--suppress-progress-bar", "--color", "none"],
                              capture_output=True, text=True, timeout=60,
                              env={**os.environ, "COLUMNS": "200"})
@@ -46,11 +45,11 @@ def test_cyclonedds_ps_shows_rtbus_host_process_and_pid() -> None:
         run.stdout
 
 
-def test_rtbus_reads_cyclones_process_properties() -> None:
+def test_rtbus_reads_cyclones_process_properties(domain_id: int) -> None:
     from cyclonedds.domain import DomainParticipant
 
-    cdp = DomainParticipant(DOMAIN + 1)
-    with rtbus.Participant(DOMAIN + 1) as dp:
+    cdp = DomainParticipant(domain_id)
+    with rtbus.Participant(domain_id) as dp:
         reader = dp.create_reader(rtbus.DCPSParticipant)
         seen: list = []
         remote = bytes(cdp.guid.bytes)[:12]

@@ -1,7 +1,8 @@
 """XTypes on the wire against Cyclone DDS 11: TypeInformation in SEDP and the TypeLookup service.
 
-Cyclone runs in this (namespaced) test process, each test on its own domain id: Cyclone keeps
-its type library per domain, so a type one test defines never resolves another test's lookup.
+Cyclone runs in this (namespaced) test process, each test on its own domain id (the
+``domain_id`` fixture): Cyclone keeps its type library per domain, so a type one test defines
+never resolves another test's lookup.
 
 - (a) Cyclone's DCPSPublication / DCPSSubscription show rtbus's endpoints with the type
   identifier Cyclone computes for the same IDL;
@@ -106,12 +107,12 @@ def _endpoints(dp: DomainParticipant, topic: Any, topic_name: str, prefix: bytes
     return []
 
 
-def test_cyclone_sees_rtbus_type_identifiers() -> None:
+def test_cyclone_sees_rtbus_type_identifiers(domain_id: int) -> None:
     """(a) DCPSPublication/DCPSSubscription carry the type id Cyclone computes itself."""
     expected = _cyc_bytes(CShape.__idl__.get_type_id())
     assert expected == xtypes.type_identifier(Shape.__rtbus_type__, "complete").encode()
-    dp = DomainParticipant(61)
-    with rtbus.Participant(61) as p:
+    dp = DomainParticipant(domain_id)
+    with rtbus.Participant(domain_id) as p:
         topic = p.create_topic("XtSquare", Shape)
         p.create_writer(topic, RELIABLE)
         p.create_reader(topic, RELIABLE)
@@ -124,10 +125,10 @@ def test_cyclone_sees_rtbus_type_identifiers() -> None:
             assert _cyc_bytes(found[0].type_id) == expected
 
 
-def test_cyclone_resolves_rtbus_type_through_type_lookup() -> None:
+def test_cyclone_resolves_rtbus_type_through_type_lookup(domain_id: int) -> None:
     """(b) Cyclone, which never saw the type, fetches it from rtbus (complete and minimal)."""
-    dp = DomainParticipant(62)
-    with rtbus.Participant(62) as p:
+    dp = DomainParticipant(domain_id)
+    with rtbus.Participant(domain_id) as p:
         p.create_writer(p.create_topic("XtLookup", Shape), RELIABLE)
         found = _endpoints(dp, BuiltinTopicDcpsPublication, "XtLookup", bytes(_core(p).prefix))
         assert found and found[0].type_id is not None
@@ -155,10 +156,10 @@ module geo {
 """).geo
 
 
-def test_cyclone_resolves_nested_type_and_its_dependencies() -> None:
+def test_cyclone_resolves_nested_type_and_its_dependencies(domain_id: int) -> None:
     """(b) with dependencies: Cyclone walks the nested types through TypeLookup too."""
-    dp = DomainParticipant(68)
-    with rtbus.Participant(68) as p:
+    dp = DomainParticipant(domain_id)
+    with rtbus.Participant(domain_id) as p:
         p.create_writer(p.create_topic("XtPaths", NESTED.Path), RELIABLE)
         found = _endpoints(dp, BuiltinTopicDcpsPublication, "XtPaths", bytes(_core(p).prefix))
         assert found and found[0].type_id is not None
@@ -173,16 +174,15 @@ def test_cyclone_resolves_nested_type_and_its_dependencies() -> None:
 
 
 @pytest.mark.parametrize("representation", [XCDR1, XCDR2])
-def test_data_both_ways_with_type_information(representation: int) -> None:
+def test_data_both_ways_with_type_information(representation: int, domain_id: int) -> None:
     """(c) Identical types: hashes equal, matched at once; keyed data flows both ways."""
-    domain = 63 + representation
-    dp = DomainParticipant(domain)
+    dp = DomainParticipant(domain_id)
     c_rep = CQos(Policy.Reliability.Reliable(duration(seconds=30)), Policy.History.KeepAll,
                  Policy.DataRepresentation(use_cdrv0_representation=representation == XCDR1,
                                            use_xcdrv2_representation=representation == XCDR2))
     creader = DataReader(dp, Topic(dp, "XtToCyclone", CShape), qos=C_RELIABLE)
     cwriter = DataWriter(dp, Topic(dp, "XtToRtbus", CShape), qos=c_rep)
-    with rtbus.Participant(domain) as p:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("XtToCyclone", Shape),
                             RELIABLE.replace(data_representation=(representation,)))
         r = p.create_reader(p.create_topic("XtToRtbus", Shape), RELIABLE)
@@ -202,13 +202,13 @@ def test_data_both_ways_with_type_information(representation: int) -> None:
         assert _core(p).type_lookup.counters["requests_sent"] == 0  # equal hashes: no lookup
 
 
-def test_different_type_same_name_matches_on_neither_side() -> None:
+def test_different_type_same_name_matches_on_neither_side(domain_id: int) -> None:
     """(d)+(e) rtbus fetches Cyclone's type, finds it not assignable and reports it."""
-    dp = DomainParticipant(66)
+    dp = DomainParticipant(domain_id)
     creader = DataReader(dp, Topic(dp, "XtWrongToCyclone", CShapeWrong), qos=C_RELIABLE)
     cwriter = DataWriter(dp, Topic(dp, "XtWrongToRtbus", CShapeWrong), qos=C_RELIABLE)
     events: list = []
-    with rtbus.Participant(66) as p:
+    with rtbus.Participant(domain_id) as p:
         p.node.subscribe(events.append)
         w = p.create_writer(p.create_topic("XtWrongToCyclone", Shape), RELIABLE)
         r = p.create_reader(p.create_topic("XtWrongToRtbus", Shape), RELIABLE)
@@ -225,13 +225,13 @@ def test_different_type_same_name_matches_on_neither_side() -> None:
         assert cwriter.get_publication_matched_status().current_count == 0
 
 
-def test_assignable_evolution_matches_after_type_lookup_both_ways() -> None:
+def test_assignable_evolution_matches_after_type_lookup_both_ways(domain_id: int) -> None:
     """Cyclone's ShapeType lacks the last (appendable) member: both sides fetch the other's
     TypeObject through TypeLookup, find the types assignable, and match."""
-    dp = DomainParticipant(67)
+    dp = DomainParticipant(domain_id)
     ctopic = Topic(dp, "XtEvolved", CShapeShort)
     creader = DataReader(dp, ctopic, qos=C_RELIABLE)
-    with rtbus.Participant(67) as p:
+    with rtbus.Participant(domain_id) as p:
         topic = p.create_topic("XtEvolved", Shape)
         w = p.create_writer(topic, RELIABLE.replace(data_representation=(XCDR2,)))
         assert w.wait_for_matched(1, 10), "rtbus did not match the assignable Cyclone reader"

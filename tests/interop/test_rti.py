@@ -73,12 +73,12 @@ def _payload(i: int, size: int) -> np.ndarray:
     return ((np.arange(size) + i) % 251).astype(np.uint8)
 
 
-def test_discovery_both_ways() -> None:
-    with rtbus.Participant(100) as p:
+def test_discovery_both_ways(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
         r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
-        sub = RtiPeer(100, "Square", "sub")
-        pub = RtiPeer(100, "Circle", "pub")
+        sub = RtiPeer(domain_id, "Square", "sub")
+        pub = RtiPeer(domain_id, "Circle", "pub")
         try:
             assert sub.call(cmd="wait_matched", timeout=10)["change"] >= 1
             assert pub.call(cmd="wait_matched", timeout=10)["change"] >= 1
@@ -89,10 +89,10 @@ def test_discovery_both_ways() -> None:
             pub.close()
 
 
-def test_rtbus_to_rti_reliable_1000_keyed() -> None:
-    with rtbus.Participant(101) as p:
+def test_rtbus_to_rti_reliable_1000_keyed(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
-        sub = RtiPeer(101, "Square", "sub")
+        sub = RtiPeer(domain_id, "Square", "sub")
         try:
             sub.call(cmd="wait_matched", timeout=10)
             assert w.wait_for_matched(1, 10)
@@ -113,10 +113,10 @@ def test_rtbus_to_rti_reliable_1000_keyed() -> None:
             assert s["digest"] == hashlib.sha256(_payload(s["x"], 3).tobytes()).hexdigest()
 
 
-def test_rti_to_rtbus_reliable_1000_keyed() -> None:
-    with rtbus.Participant(102) as p:
+def test_rti_to_rtbus_reliable_1000_keyed(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as p:
         r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
-        pub = RtiPeer(102, "Circle", "pub")
+        pub = RtiPeer(domain_id, "Circle", "pub")
         try:
             pub.call(cmd="wait_matched", timeout=10)
             assert r.wait_for_matched(1, 10)
@@ -133,11 +133,11 @@ def test_rti_to_rtbus_reliable_1000_keyed() -> None:
         assert len({s.info.writer_guid for s in got}) == 1
 
 
-@pytest.mark.parametrize("size,domain", [(1 << 20, 103), (8 << 20, 105)])
-def test_rtbus_to_rti_large(size: int, domain: int) -> None:
-    with rtbus.Participant(domain) as p:
+@pytest.mark.parametrize("size", [1 << 20, 8 << 20])
+def test_rtbus_to_rti_large(size: int, domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as p:
         w = p.create_writer(p.create_topic("Square", Shape), RELIABLE)
-        sub = RtiPeer(domain, "Square", "sub")
+        sub = RtiPeer(domain_id, "Square", "sub")
         try:
             sub.call(cmd="wait_matched", timeout=10)
             assert w.wait_for_matched(1, 10)
@@ -152,11 +152,11 @@ def test_rtbus_to_rti_large(size: int, domain: int) -> None:
         assert got[0]["digest"] == hashlib.sha256(_payload(7, size).tobytes()).hexdigest()
 
 
-@pytest.mark.parametrize("size,domain", [(1 << 20, 104), (8 << 20, 106)])
-def test_rti_to_rtbus_large(size: int, domain: int) -> None:
-    with rtbus.Participant(domain) as p:
+@pytest.mark.parametrize("size", [1 << 20, 8 << 20])
+def test_rti_to_rtbus_large(size: int, domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as p:
         r = p.create_reader(p.create_topic("Circle", Shape), RELIABLE)
-        pub = RtiPeer(domain, "Circle", "pub")
+        pub = RtiPeer(domain_id, "Circle", "pub")
         try:
             pub.call(cmd="wait_matched", timeout=10)
             assert r.wait_for_matched(1, 10)

@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -106,10 +107,9 @@ def assert_contiguous(got: list[int]) -> None:
 # --- the creation lines and the reliable data path, every pair -----------------------------------
 
 @pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
-def test_reliable_every_sample_in_order(pub: str, sub: str) -> None:
-    d = 60 + PAIRS.index((pub, sub))
-    pout, sout = run_pair(pub, f"-P -t Square -c RED -r -k 0 -d {d} {PUB}",
-                          sub, f"-S -t Square -r -k 0 -d {d} {SUB}")
+def test_reliable_every_sample_in_order(pub: str, sub: str, domain_id: int) -> None:
+    pout, sout = run_pair(pub, f"-P -t Square -c RED -r -k 0 -d {domain_id} {PUB}",
+                          sub, f"-S -t Square -r -k 0 -d {domain_id} {SUB}")
     assert "Create topic: Square" in pout and "Create topic: Square" in sout
     assert "Create writer for topic: Square color: RED" in pout
     assert "Create reader for topic: Square" in sout
@@ -130,22 +130,20 @@ def test_reliable_every_sample_in_order(pub: str, sub: str) -> None:
 
 
 @pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
-def test_large_data_fragmented(pub: str, sub: str) -> None:
-    d = 63 + PAIRS.index((pub, sub))
+def test_large_data_fragmented(pub: str, sub: str, domain_id: int) -> None:
     _, sout = run_pair(
-        pub, f"-P -t Circle -c BLUE -r -k 0 -d {d} --additional-payload-size 100000 "
+        pub, f"-P -t Circle -c BLUE -r -k 0 -d {domain_id} --additional-payload-size 100000 "
              "--write-period 100 --num-iterations 15 -z 0",
-        sub, f"-S -t Circle -r -k 0 -d {d} {SUB}")
+        sub, f"-S -t Circle -r -k 0 -d {domain_id} {SUB}")
     got = samples(sout)
     assert got and all(s[5] == 255 for s in got), sout  # " {255}": the last payload byte
     assert_contiguous([s[4] for s in got])
 
 
 @pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
-def test_xcdr2(pub: str, sub: str) -> None:
-    d = 66 + PAIRS.index((pub, sub))
-    _, sout = run_pair(pub, f"-P -t Square -x 2 -r -k 0 -d {d} {SHORT_PUB}",
-                       sub, f"-S -t Square -x 2 -r -k 0 -d {d} {SHORT_SUB}")
+def test_xcdr2(pub: str, sub: str, domain_id: int) -> None:
+    _, sout = run_pair(pub, f"-P -t Square -x 2 -r -k 0 -d {domain_id} {SHORT_PUB}",
+                       sub, f"-S -t Square -x 2 -r -k 0 -d {domain_id} {SHORT_SUB}")
     assert_contiguous(sizes(sout))
 
 
@@ -153,19 +151,18 @@ def test_xcdr2(pub: str, sub: str) -> None:
 
 @pytest.mark.parametrize(("pub", "sub"), [("rtbus", "rtbus"), ("cyclone", "rtbus")],
                          ids=["rtbus->rtbus", "cyclone->rtbus"])
-def test_best_effort(pub: str, sub: str) -> None:
-    d = 70 if pub == "rtbus" else 71
-    _, sout = run_pair(pub, f"-P -t Square -b -d {d} {PUB}",
-                       sub, f"-S -t Square -b -d {d} {SUB}")
+def test_best_effort(pub: str, sub: str, domain_id: int) -> None:
+    _, sout = run_pair(pub, f"-P -t Square -b -d {domain_id} {PUB}",
+                       sub, f"-S -t Square -b -d {domain_id} {SUB}")
     got = sizes(sout)
     assert got and got == sorted(set(got))  # best effort: maybe gaps, never duplicates
 
 
 @pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
-def test_best_effort_writer_reliable_reader_incompatible(pub: str, sub: str) -> None:
-    d = 72 + PAIRS.index((pub, sub))
-    pout, sout = run_pair(pub, f"-P -t Square -b -d {d} {SHORT_PUB}",
-                          sub, f"-S -t Square -r -d {d} {SHORT_SUB}")
+def test_best_effort_writer_reliable_reader_incompatible(pub: str, sub: str,
+                                                         domain_id: int) -> None:
+    pout, sout = run_pair(pub, f"-P -t Square -b -d {domain_id} {SHORT_PUB}",
+                          sub, f"-S -t Square -r -d {domain_id} {SHORT_SUB}")
     assert ("on_offered_incompatible_qos() topic: 'Square'  type: 'ShapeType' : 11 "
             "(RELIABILITY)") in pout
     assert ("on_requested_incompatible_qos() topic: 'Square'  type: 'ShapeType' : 11 "
@@ -174,81 +171,78 @@ def test_best_effort_writer_reliable_reader_incompatible(pub: str, sub: str) -> 
 
 
 @pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
-def test_transient_local_late_joiner_gets_history(pub: str, sub: str) -> None:
-    d = 75 + PAIRS.index((pub, sub))
+def test_transient_local_late_joiner_gets_history(pub: str, sub: str, domain_id: int) -> None:
     _, sout = run_pair(
-        pub, f"-P -t Square -r -D l -k 0 -d {d} --write-period 100 --num-iterations 70 -z 0 -w",
-        sub, f"-S -t Square -r -D l -k 0 -d {d} --num-iterations 20", sub_after=10)
+        pub, f"-P -t Square -r -D l -k 0 -d {domain_id} --write-period 100 --num-iterations 70 "
+             "-z 0 -w",
+        sub, f"-S -t Square -r -D l -k 0 -d {domain_id} --num-iterations 20", sub_after=10)
     got = sizes(sout)
     assert got and got[0] == 1, f"late joiner should start with the first sample: {got}"
     assert_contiguous(got)
 
 
-def test_volatile_late_joiner_gets_no_history() -> None:
-    _, sout = run_pair("rtbus", "-P -t Square -r -D l -k 0 -d 78 --write-period 100 "
+def test_volatile_late_joiner_gets_no_history(domain_id: int) -> None:
+    _, sout = run_pair("rtbus", f"-P -t Square -r -D l -k 0 -d {domain_id} --write-period 100 "
                        "--num-iterations 70 -z 0 -w",
-                       "rtbus", "-S -t Square -r -D v -k 0 -d 78 --num-iterations 30",
+                       "rtbus", f"-S -t Square -r -D v -k 0 -d {domain_id} --num-iterations 30",
                        sub_after=10)
     got = sizes(sout)
     assert got and got[0] > 10, got  # only what was written after it joined
 
 
-def test_volatile_writer_transient_local_reader_incompatible() -> None:
-    pout, sout = run_pair("rtbus", f"-P -t Square -D v -d 79 {SHORT_PUB}",
-                          "rtbus", f"-S -t Square -D l -d 79 {SHORT_SUB}")
+def test_volatile_writer_transient_local_reader_incompatible(domain_id: int) -> None:
+    pout, sout = run_pair("rtbus", f"-P -t Square -D v -d {domain_id} {SHORT_PUB}",
+                          "rtbus", f"-S -t Square -D l -d {domain_id} {SHORT_SUB}")
     assert "on_offered_incompatible_qos() topic: 'Square'  type: 'ShapeType' : 2 " \
            "(DURABILITY)" in pout
     assert "on_requested_incompatible_qos()" in sout and not samples(sout)
 
 
 @pytest.mark.parametrize("sub", ["rtbus", "cyclone"])
-def test_keep_last_depth_bounds_each_take(sub: str) -> None:
+def test_keep_last_depth_bounds_each_take(sub: str, domain_id: int) -> None:
     # writer every 20 ms, reader takes every 400 ms with depth 2: at most 2 per take
-    d = 80 if sub == "rtbus" else 81
-    _, sout = run_pair("rtbus", f"-P -t Square -r -k 2 -d {d} --write-period 20 "
+    _, sout = run_pair("rtbus", f"-P -t Square -r -k 2 -d {domain_id} --write-period 20 "
                        "--num-iterations 150 -z 0",
-                       sub, f"-S -t Square -r -k 2 -d {d} --read-period 400 --num-iterations 8")
+                       sub, f"-S -t Square -r -k 2 -d {domain_id} --read-period 400 "
+                            "--num-iterations 8")
     got = sizes(sout)
     assert 2 <= len(got) <= 2 * 8, got
     assert got == sorted(set(got)) and got[-1] - got[0] > len(got), got  # samples replaced
 
 
 @pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
-def test_partition_match(pub: str, sub: str) -> None:
-    d = 82 + PAIRS.index((pub, sub))
-    _, sout = run_pair(pub, f"-P -t Square -p p1 -r -k 0 -d {d} {SHORT_PUB}",
-                       sub, f"-S -t Square -p p1 -r -k 0 -d {d} {SHORT_SUB}")
+def test_partition_match(pub: str, sub: str, domain_id: int) -> None:
+    _, sout = run_pair(pub, f"-P -t Square -p p1 -r -k 0 -d {domain_id} {SHORT_PUB}",
+                       sub, f"-S -t Square -p p1 -r -k 0 -d {domain_id} {SHORT_SUB}")
     assert_contiguous(sizes(sout))
 
 
 @pytest.mark.parametrize(("pub", "sub"), [("rtbus", "rtbus"), ("cyclone", "rtbus")],
                          ids=["rtbus->rtbus", "cyclone->rtbus"])
-def test_partition_mismatch(pub: str, sub: str) -> None:
-    d = 85 if pub == "rtbus" else 86
-    pout, sout = run_pair(pub, f"-P -t Square -p p1 -d {d} {SHORT_PUB}",
-                          sub, f"-S -t Square -p p2 -d {d} {SHORT_SUB}")
+def test_partition_mismatch(pub: str, sub: str, domain_id: int) -> None:
+    pout, sout = run_pair(pub, f"-P -t Square -p p1 -d {domain_id} {SHORT_PUB}",
+                          sub, f"-S -t Square -p p2 -d {domain_id} {SHORT_SUB}")
     assert not samples(sout) and "matched" not in sout and "matched" not in pout
     assert "incompatible" not in sout  # a partition mismatch is no QoS error
 
 
-def test_domain_mismatch() -> None:
-    pout, sout = run_pair("rtbus", f"-P -t Square -d 87 {SHORT_PUB}",
-                          "rtbus", f"-S -t Square -d 88 {SHORT_SUB}")
+def test_domain_mismatch(domain_id: int, new_domain_id: Callable[[], int]) -> None:
+    pout, sout = run_pair("rtbus", f"-P -t Square -d {domain_id} {SHORT_PUB}",
+                          "rtbus", f"-S -t Square -d {new_domain_id()} {SHORT_SUB}")
     assert "Create reader for topic: Square" in sout
     assert not samples(sout) and "matched" not in sout and "matched" not in pout
 
 
-def test_topic_mismatch() -> None:
-    pout, sout = run_pair("rtbus", f"-P -t Square -d 89 {SHORT_PUB}",
-                          "cyclone", f"-S -t Circle -d 89 {SHORT_SUB}")
+def test_topic_mismatch(domain_id: int) -> None:
+    pout, sout = run_pair("rtbus", f"-P -t Square -d {domain_id} {SHORT_PUB}",
+                          "cyclone", f"-S -t Circle -d {domain_id} {SHORT_SUB}")
     assert not samples(sout) and "matched" not in sout and "matched" not in pout
 
 
 @pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
-def test_xcdr1_writer_xcdr2_reader_incompatible(pub: str, sub: str) -> None:
-    d = 90 + PAIRS.index((pub, sub))
-    pout, sout = run_pair(pub, f"-P -t Square -x 1 -d {d} {SHORT_PUB}",
-                          sub, f"-S -t Square -x 2 -d {d} {SHORT_SUB}")
+def test_xcdr1_writer_xcdr2_reader_incompatible(pub: str, sub: str, domain_id: int) -> None:
+    pout, sout = run_pair(pub, f"-P -t Square -x 1 -d {domain_id} {SHORT_PUB}",
+                          sub, f"-S -t Square -x 2 -d {domain_id} {SHORT_SUB}")
     assert "on_offered_incompatible_qos()" in pout and "(DATAREPRESENTATION)" in pout
     assert "on_requested_incompatible_qos()" in sout and "(DATAREPRESENTATION)" in sout
     assert not samples(sout)
@@ -257,11 +251,10 @@ def test_xcdr1_writer_xcdr2_reader_incompatible(pub: str, sub: str) -> None:
 # --- instance states, color filter, signals ---------------------------------------------
 
 @pytest.mark.parametrize("sub", ["rtbus", "cyclone"])
-def test_final_instance_state_dispose_and_color_filter(sub: str) -> None:
-    d = 93 if sub == "rtbus" else 94
-    _, sout = run_pair("rtbus", f"-P -t Square -c RED --num-instances 2 -r -k 0 -d {d} "
+def test_final_instance_state_dispose_and_color_filter(sub: str, domain_id: int) -> None:
+    _, sout = run_pair("rtbus", f"-P -t Square -c RED --num-instances 2 -r -k 0 -d {domain_id} "
                        "--final-instance-state d --write-period 50 --num-iterations 20 -z 0",
-                       sub, f"-S -t Square -c RED1 -r -k 0 -d {d} {SHORT_SUB}")
+                       sub, f"-S -t Square -c RED1 -r -k 0 -d {domain_id} {SHORT_SUB}")
     assert "Create reader for topic: Square_filtered" in sout
     got = samples(sout)
     assert got and {s[1] for s in got} == {"RED1"}  # RED filtered out
@@ -284,14 +277,14 @@ def _read_until(proc: subprocess.Popen[str], want: str, timeout: float = 20.0) -
     pytest.fail(f"no line with {want!r}; output:\n{''.join(seen)}")
 
 
-def test_sigint_exits_cleanly() -> None:
-    proc = _start("rtbus", "-P -t Square -d 95 -w")
+def test_sigint_exits_cleanly(domain_id: int) -> None:
+    proc = _start("rtbus", f"-P -t Square -d {domain_id} -w")
     head = _read_until(proc, "Create writer for topic: Square color: BLUE")
     head += _read_until(proc, "Square     BLUE")  # it is publishing: a sample was printed
     proc.send_signal(signal.SIGINT)
     out = head + _finish(proc, timeout=10)
     assert samples(out)
-    proc = _start("rtbus", "-S -t Square -d 95")
+    proc = _start("rtbus", f"-S -t Square -d {domain_id}")
     head = _read_until(proc, "Create reader for topic: Square")
     proc.send_signal(signal.SIGTERM)
     _finish(proc, timeout=10)
@@ -313,8 +306,7 @@ def _finish_any(proc: subprocess.Popen[str]) -> str:
 
 
 @pytest.mark.parametrize(("pub", "sub"), PAIRS, ids=PAIR_IDS)
-def test_xcdr2_writer_xcdr1_reader_incompatible(pub: str, sub: str) -> None:
-    d = 91 + PAIRS.index((pub, sub))
-    _, sout = run_pair(pub, f"-P -t Square -x 2 -r -k 0 -d {d} {SHORT_PUB}",
-                       sub, f"-S -t Square -x 1 -r -k 0 -d {d} {SHORT_SUB}")
+def test_xcdr2_writer_xcdr1_reader_incompatible(pub: str, sub: str, domain_id: int) -> None:
+    _, sout = run_pair(pub, f"-P -t Square -x 2 -r -k 0 -d {domain_id} {SHORT_PUB}",
+                       sub, f"-S -t Square -x 1 -r -k 0 -d {domain_id} {SHORT_SUB}")
     assert "on_requested_incompatible_qos()" in sout and not samples(sout), sout

@@ -39,9 +39,9 @@ async def _iterating(reader: rtbus.Reader) -> tuple[asyncio.Task[float], asyncio
     return task, started
 
 
-def test_async_for_ends_within_100_ms_of_close_from_another_task() -> None:
+def test_async_for_ends_within_100_ms_of_close_from_another_task(domain_id: int) -> None:
     async def main() -> None:
-        async with rtbus.Participant(170, **LOCAL) as dp:
+        async with rtbus.Participant(domain_id, **LOCAL) as dp:
             r = dp.create_reader(dp.create_topic("Square", Shape))
             task, _ = await _iterating(r)
             assert not task.done()
@@ -53,9 +53,9 @@ def test_async_for_ends_within_100_ms_of_close_from_another_task() -> None:
     asyncio.run(main())
 
 
-def test_async_for_ends_when_leaving_async_with() -> None:
+def test_async_for_ends_when_leaving_async_with(domain_id: int) -> None:
     async def main() -> None:
-        async with rtbus.Participant(171, **LOCAL) as dp:
+        async with rtbus.Participant(domain_id, **LOCAL) as dp:
             r = dp.create_reader(dp.create_topic("Square", Shape))
             task, _ = await _iterating(r)
         closed_at = time.monotonic()
@@ -65,8 +65,9 @@ def test_async_for_ends_when_leaving_async_with() -> None:
     asyncio.run(main())
 
 
-def test_async_for_over_a_background_participant_ends_when_another_thread_closes_it() -> None:
-    dp = rtbus.Participant(172, **LOCAL)  # plain code: the engine runs on its own thread
+def test_async_for_over_a_background_participant_ends_when_another_thread_closes_it(
+        domain_id: int) -> None:
+    dp = rtbus.Participant(domain_id, **LOCAL)  # plain code: the engine runs on its own thread
     r = dp.create_reader(dp.create_topic("Square", Shape))
     result: list[float] = []
 
@@ -80,12 +81,12 @@ def test_async_for_over_a_background_participant_ends_when_another_thread_closes
     assert result[1] - result[0] < 0.1
 
 
-def test_write_async_suspends_while_flow_control_waits_and_loses_nothing() -> None:
+def test_write_async_suspends_while_flow_control_waits_and_loses_nothing(domain_id: int) -> None:
     n, size = 1500, 4096  # 6 MB: far past the 1 MiB flow-control window
     ticks: list[int] = []
     written = 0
 
-    sub = rtbus.Participant(173)  # the reader: another participant, on rtbus's engine thread
+    sub = rtbus.Participant(domain_id)  # the reader: another participant, on rtbus's engine thread
 
     async def main() -> None:
         nonlocal written
@@ -94,7 +95,7 @@ def test_write_async_suspends_while_flow_control_waits_and_loses_nothing() -> No
         got: list = []
         taker = threading.Thread(target=lambda: got.extend(take_rtbus(r, n, seconds=60)))
         taker.start()
-        async with rtbus.Participant(173) as dp:
+        async with rtbus.Participant(domain_id) as dp:
             w = dp.create_writer(dp.create_topic("Square", Shape),
                                  rtbus.Qos(reliability="reliable", history="keep_all",
                                            max_blocking_time=5.0))

@@ -18,8 +18,8 @@ def _shape(x: int) -> object:
     return Shape(color="RED", x=x, y=1, shapesize=5, additional_payload_size=[])
 
 
-def test_unset_reader_takes_xcdr2_but_explicit_xcdr1_reader_does_not_match() -> None:
-    with rtbus.Participant(36) as a, rtbus.Participant(36) as b:
+def test_unset_reader_takes_xcdr2_but_explicit_xcdr1_reader_does_not_match(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w = a.create_writer(a.create_topic("Square", Shape),
                             rtbus.Qos(reliability="reliable", data_representation=(XCDR2,)))
         topic = b.create_topic("Square", Shape)

@@ -40,14 +40,14 @@ def test_participant_refuses_a_bad_domain_id_by_name(bad: object) -> None:
     assert info.value.__context__ is None
 
 
-def test_errors_from_participant_are_not_chained_onto_a_missing_event_loop() -> None:
+def test_errors_from_participant_are_not_chained_onto_a_missing_event_loop(domain_id: int) -> None:
     with pytest.raises(InterfaceError) as info:
-        rtbus.Participant(160, interface="no-such-interface0")
+        rtbus.Participant(domain_id, interface="no-such-interface0")
     assert info.value.__context__ is None and info.value.__cause__ is None
 
 
-def test_everything_on_a_closed_participant_raises_closed_error() -> None:
-    dp = rtbus.Participant(161, multicast=False, interface="127.0.0.1")
+def test_everything_on_a_closed_participant_raises_closed_error(domain_id: int) -> None:
+    dp = rtbus.Participant(domain_id, multicast=False, interface="127.0.0.1")
     topic = dp.create_topic("Square", Shape)
     w = dp.create_writer(topic)
     r = dp.create_reader(topic)
@@ -76,8 +76,8 @@ def test_everything_on_a_closed_participant_raises_closed_error() -> None:
     assert dp.counters()["tx_errors"] == 0  # counters stay readable
 
 
-def test_closed_writer_and_reader_raise_but_the_participant_lives_on() -> None:
-    with rtbus.Participant(162, multicast=False, interface="127.0.0.1") as dp:
+def test_closed_writer_and_reader_raise_but_the_participant_lives_on(domain_id: int) -> None:
+    with rtbus.Participant(domain_id, multicast=False, interface="127.0.0.1") as dp:
         topic = dp.create_topic("Square", Shape)
         w = dp.create_writer(topic)
         r = dp.create_reader(topic)
@@ -90,8 +90,8 @@ def test_closed_writer_and_reader_raise_but_the_participant_lives_on() -> None:
         dp.create_writer(topic).write(shape())
 
 
-def test_misuse_is_named() -> None:
-    with rtbus.Participant(163, multicast=False, interface="127.0.0.1") as dp:
+def test_misuse_is_named(domain_id: int) -> None:
+    with rtbus.Participant(domain_id, multicast=False, interface="127.0.0.1") as dp:
         topic = dp.create_topic("Square", Shape)
         with pytest.raises(BadParameterError, match="IDL struct class"):
             dp.create_topic("Circle", dict)
@@ -113,8 +113,8 @@ def test_misuse_is_named() -> None:
             r.take(instance=b"short")
 
 
-def test_a_take_blocked_when_the_participant_closes_returns_empty() -> None:
-    dp = rtbus.Participant(164, multicast=False, interface="127.0.0.1")
+def test_a_take_blocked_when_the_participant_closes_returns_empty(domain_id: int) -> None:
+    dp = rtbus.Participant(domain_id, multicast=False, interface="127.0.0.1")
     r = dp.create_reader(dp.create_topic("Square", Shape))
     out: list = []
     errors: list = []
@@ -136,8 +136,8 @@ def test_a_take_blocked_when_the_participant_closes_returns_empty() -> None:
     assert errors and isinstance(errors[0], ClosedError)
 
 
-def test_iterating_a_reader_in_a_thread_ends_when_the_participant_closes() -> None:
-    dp = rtbus.Participant(165, multicast=False, interface="127.0.0.1")
+def test_iterating_a_reader_in_a_thread_ends_when_the_participant_closes(domain_id: int) -> None:
+    dp = rtbus.Participant(domain_id, multicast=False, interface="127.0.0.1")
     topic = dp.create_topic("Square", Shape)
     w = dp.create_writer(topic, reliability="reliable")
     r = dp.create_reader(topic, reliability="reliable")
@@ -158,11 +158,11 @@ def test_iterating_a_reader_in_a_thread_ends_when_the_participant_closes() -> No
     assert not t.is_alive() and seen == [1]
 
 
-def test_blocking_calls_on_the_event_loop_are_refused() -> None:
+def test_blocking_calls_on_the_event_loop_are_refused(domain_id: int) -> None:
     import asyncio
 
     async def main() -> None:
-        async with rtbus.Participant(166, multicast=False, interface="127.0.0.1") as dp:
+        async with rtbus.Participant(domain_id, multicast=False, interface="127.0.0.1") as dp:
             topic = dp.create_topic("Square", Shape)
             w = dp.create_writer(topic, reliability="reliable")
             with pytest.raises(IllegalOperationError, match="await"):
@@ -192,7 +192,7 @@ import rtbus, rtbus.idl
 from rtbus.errors import ClosedError
 
 Shape = rtbus.idl.load("idl/shape.idl").ShapeType
-with rtbus.Participant(167, multicast=False, interface="127.0.0.1") as dp:
+with rtbus.Participant(int(sys.argv[1]), multicast=False, interface="127.0.0.1") as dp:
     reader = dp.create_reader(dp.create_topic("Square", Shape))
     done = threading.Event()
 
@@ -216,12 +216,12 @@ sys.exit(0 if done.is_set() else 3)
 '''
 
 
-def test_ctrl_c_ends_a_take_blocked_in_a_worker_thread(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_ctrl_c_ends_a_take_blocked_in_a_worker_thread(tmp_path, domain_id: int) -> None:  # type: ignore[no-untyped-def]
     import signal
 
     script = tmp_path / "ctrl_c.py"
     script.write_text(_CTRL_C_SCRIPT)
-    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+    proc = subprocess.Popen([sys.executable, str(script), str(domain_id)], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, cwd=str(ROOT))
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"

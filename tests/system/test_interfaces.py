@@ -13,6 +13,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from rtbus import netns
 
 pytestmark = pytest.mark.system
 PEER = Path(__file__).parent / "peers" / "interfaces_peer.py"
+SELECT_CASES = 8  # scenarios of the peer's "select", each on a domain of its own
 ROOT = Path(__file__).parents[2]
 
 
@@ -53,14 +55,19 @@ def host(locator: str) -> str:
     return locator.split("/", 1)[1].rsplit(":", 1)[0]
 
 
-@pytest.fixture(scope="module")
-def selections() -> dict[str, Any]:
-    return run_in_fresh_namespace("select")
+def domains(new_domain_id: Callable[[], int], n: int) -> list[str]:
+    """``n`` fresh domain ids, as arguments for the peer."""
+    return [str(new_domain_id()) for _ in range(n)]
 
 
 @pytest.fixture(scope="module")
-def errors() -> dict[str, Any]:
-    return run_in_fresh_namespace("errors")
+def selections(new_domain_id: Callable[[], int]) -> dict[str, Any]:
+    return run_in_fresh_namespace("select", *domains(new_domain_id, SELECT_CASES))
+
+
+@pytest.fixture(scope="module")
+def errors(new_domain_id: Callable[[], int]) -> dict[str, Any]:
+    return run_in_fresh_namespace("errors", *domains(new_domain_id, 2))
 
 
 # interfaces in the "select" scenario: lo, va 10.77.0.1, vb 10.78.0.1 + 10.78.0.9 (secondary)
@@ -130,8 +137,8 @@ def test_interface_that_is_down_is_used_with_a_warning(errors: dict[str, Any]) -
                for w in down["warnings"]), down["warnings"]
 
 
-def test_veth_pair_multicast_discovery_and_reliable_data() -> None:
-    result = run_in_fresh_namespace("pair", "multicast")
+def test_veth_pair_multicast_discovery_and_reliable_data(domain_id: int) -> None:
+    result = run_in_fresh_namespace("pair", "multicast", str(domain_id))
     writer, reader = result["writer"], result["reader"]
     assert result["reader_exit"] == 0 and reader is not None
     assert (writer["interface"], writer["address"]) == ("va", "10.77.0.1")
@@ -147,9 +154,10 @@ def test_veth_pair_multicast_discovery_and_reliable_data() -> None:
 
 
 @pytest.mark.parametrize("mode", ["unicast", "unicast-one-side"])
-def test_unicast_only_discovery_with_initial_peers_opens_no_multicast_socket(mode: str) -> None:
+def test_unicast_only_discovery_with_initial_peers_opens_no_multicast_socket(
+        mode: str, domain_id: int) -> None:
     """Both sides list each other, or only the writer does (the reader answers its SPDP)."""
-    result = run_in_fresh_namespace("pair", mode)
+    result = run_in_fresh_namespace("pair", mode, str(domain_id))
     writer, reader = result["writer"], result["reader"]
     assert result["reader_exit"] == 0 and reader is not None
     assert result["matched"] and reader["matched"] and result["acknowledged"]
@@ -167,11 +175,11 @@ def writer_port(facts: dict[str, Any]) -> str:
 
 
 # --- socket buffers: no interfaces created, so these run in the suite's namespace ------------
-def test_socket_buffers_are_what_was_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_socket_buffers_are_what_was_asked(monkeypatch: pytest.MonkeyPatch, domain_id: int) -> None:
     monkeypatch.delenv("RTBUS_CONFIG", raising=False)
     monkeypatch.setenv("RTBUS_SOCKET_RCVBUF", "256KiB")
     monkeypatch.setenv("RTBUS_SOCKET_SNDBUF", "131072")
-    with rtbus.Participant(36, multicast=True) as dp:
+    with rtbus.Participant(domain_id, multicast=True) as dp:
         sockets = dp.node.transport.sockets
     assert len(sockets) == 4
     for s in sockets:
@@ -180,12 +188,12 @@ def test_socket_buffers_are_what_was_asked(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_socket_buffer_beyond_the_kernel_cap_is_reported(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, domain_id: int) -> None:
     cap = int(Path("/proc/sys/net/core/rmem_max").read_text())
     monkeypatch.delenv("RTBUS_CONFIG", raising=False)
     monkeypatch.setenv("RTBUS_SOCKET_RCVBUF", "1GiB")
     with caplog.at_level(logging.WARNING, logger="rtbus.transport"):
-        with rtbus.Participant(37) as dp:
+        with rtbus.Participant(domain_id) as dp:
             sockets = dp.node.transport.sockets
     for s in sockets:
         assert s.rcvbuf_requested == 1 << 30

@@ -29,8 +29,9 @@ def isolated(domain: int) -> rtbus.Participant:
     return rtbus.Participant(domain, multicast=False, interface="127.0.0.1")
 
 
-def test_reliable_keyed_transient_local_within_one_participant_sends_no_datagram() -> None:
-    with isolated(150) as dp:
+def test_reliable_keyed_transient_local_within_one_participant_sends_no_datagram(
+        domain_id: int) -> None:
+    with isolated(domain_id) as dp:
         topic = dp.create_topic("Square", Shape)
         w = dp.create_writer(topic, RELIABLE_LOCAL)
         for i in range(5):  # written before any reader exists: the history
@@ -48,8 +49,8 @@ def test_reliable_keyed_transient_local_within_one_participant_sends_no_datagram
         assert counters["local_submessages"] > 200
 
 
-def test_keep_all_reader_with_small_history_pushes_back_without_loss() -> None:
-    with isolated(151) as dp:
+def test_keep_all_reader_with_small_history_pushes_back_without_loss(domain_id: int) -> None:
+    with isolated(domain_id) as dp:
         topic = dp.create_topic("Square", Shape)
         r = dp.create_reader(topic, rtbus.Qos(reliability="reliable", history="keep_all",
                                               resource_limits=(10, -1, -1)))
@@ -66,8 +67,8 @@ def test_keep_all_reader_with_small_history_pushes_back_without_loss() -> None:
         assert got == list(range(300))
 
 
-def test_incompatible_qos_and_partitions_between_local_endpoints() -> None:
-    with isolated(152) as dp:
+def test_incompatible_qos_and_partitions_between_local_endpoints(domain_id: int) -> None:
+    with isolated(domain_id) as dp:
         topic = dp.create_topic("Square", Shape)
         w = dp.create_writer(topic, reliability="best_effort", partition=["robots/arm"])
         strict = dp.create_reader(topic, reliability="reliable", partition=["robots*"])
@@ -85,8 +86,8 @@ def test_incompatible_qos_and_partitions_between_local_endpoints() -> None:
         assert elsewhere.take() == [] and strict.take() == []
 
 
-def test_dispose_and_writer_close_reach_the_local_reader_with_key_fields() -> None:
-    with isolated(153) as dp:
+def test_dispose_and_writer_close_reach_the_local_reader_with_key_fields(domain_id: int) -> None:
+    with isolated(domain_id) as dp:
         topic = dp.create_topic("Square", Shape)
         w = dp.create_writer(topic, reliability="reliable")
         r = dp.create_reader(topic, reliability="reliable", history=("keep_last", 10))
@@ -106,8 +107,8 @@ def test_dispose_and_writer_close_reach_the_local_reader_with_key_fields() -> No
         assert r.subscription_matched_status().current_count == 0
 
 
-def test_take_waiting_in_one_thread_wakes_for_a_write_from_another() -> None:
-    with isolated(154) as dp:
+def test_take_waiting_in_one_thread_wakes_for_a_write_from_another(domain_id: int) -> None:
+    with isolated(domain_id) as dp:
         topic = dp.create_topic("Square", Shape)
         w = dp.create_writer(topic, reliability="reliable")
         r = dp.create_reader(topic, reliability="reliable")
@@ -122,8 +123,9 @@ def test_take_waiting_in_one_thread_wakes_for_a_write_from_another() -> None:
         assert time.monotonic() - t0 < 10, "the waiting take was not woken by the write"
 
 
-def test_two_participants_of_one_process_exchange_reliable_transient_local_data() -> None:
-    with rtbus.Participant(155) as a, rtbus.Participant(155) as b:
+def test_two_participants_of_one_process_exchange_reliable_transient_local_data(
+        domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w = a.create_writer(a.create_topic("Square", Shape), RELIABLE_LOCAL)
         for i in range(10):
             w.write(shape("BLUE", i))

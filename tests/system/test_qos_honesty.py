@@ -19,8 +19,9 @@ LOCAL = {"multicast": False, "interface": "127.0.0.1"}
 
 
 @pytest.mark.parametrize("durability", ["transient", "persistent"])
-def test_transient_and_persistent_are_refused_not_downgraded(durability: str) -> None:
-    with rtbus.Participant(190, **LOCAL) as dp:
+def test_transient_and_persistent_are_refused_not_downgraded(durability: str,
+                                                             domain_id: int) -> None:
+    with rtbus.Participant(domain_id, **LOCAL) as dp:
         topic = dp.create_topic("Square", Shape)
         for create in (dp.create_writer, dp.create_reader):
             with pytest.raises(QosError, match=f"durability={durability} is not supported"):
@@ -28,9 +29,10 @@ def test_transient_and_persistent_are_refused_not_downgraded(durability: str) ->
         dp.create_writer(topic, durability="transient_local")  # what it suggests works
 
 
-def test_accepted_but_unenforced_policies_are_logged(caplog: pytest.LogCaptureFixture) -> None:
+def test_accepted_but_unenforced_policies_are_logged(caplog: pytest.LogCaptureFixture,
+                                                     domain_id: int) -> None:
     with caplog.at_level(logging.WARNING, logger="rtbus"), \
-            rtbus.Participant(191, **LOCAL) as dp:
+            rtbus.Participant(domain_id, **LOCAL) as dp:
         topic = dp.create_topic("Square", Shape)
         dp.create_reader(topic, ownership="exclusive", deadline=0.5)
         dp.create_writer(topic, lifespan=2.0)
@@ -46,9 +48,9 @@ def test_accepted_but_unenforced_policies_are_logged(caplog: pytest.LogCaptureFi
 
 
 def test_an_incompatible_pair_is_logged_once_with_both_values(
-        caplog: pytest.LogCaptureFixture) -> None:
+        caplog: pytest.LogCaptureFixture, domain_id: int) -> None:
     with caplog.at_level(logging.WARNING, logger="rtbus.participant"), \
-            rtbus.Participant(192, **LOCAL) as dp:
+            rtbus.Participant(domain_id, **LOCAL) as dp:
         topic = dp.create_topic("Square", Shape)
         w = dp.create_writer(topic, reliability="best_effort")
         r = dp.create_reader(topic, reliability="reliable")
@@ -65,11 +67,11 @@ def test_an_incompatible_pair_is_logged_once_with_both_values(
 
 
 def test_an_inconsistent_topic_is_logged_with_both_type_names(
-        caplog: pytest.LogCaptureFixture, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        caplog: pytest.LogCaptureFixture, tmp_path, domain_id: int) -> None:  # type: ignore[no-untyped-def]
     (tmp_path / "other.idl").write_text("module other { struct Square { long side; }; };\n")
     Other = rtbus.idl.load(tmp_path / "other.idl").Square
     with caplog.at_level(logging.WARNING, logger="rtbus.participant"), \
-            rtbus.Participant(193) as a, rtbus.Participant(193) as b:
+            rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w = a.create_writer(a.create_topic("Square", Shape))
         r = b.create_reader(b.create_topic("Square", Other))
         assert wait_until(lambda: r.inconsistent_topic_status().total_count == 1

@@ -30,8 +30,8 @@ def pair(dp: rtbus.Participant) -> tuple[rtbus.Writer, rtbus.Reader]:
     return dp.create_writer(topic, KEEP10), dp.create_reader(topic, KEEP10)
 
 
-def test_read_leaves_samples_and_marks_them_read() -> None:
-    with rtbus.Participant(180, **LOCAL) as dp:
+def test_read_leaves_samples_and_marks_them_read(domain_id: int) -> None:
+    with rtbus.Participant(domain_id, **LOCAL) as dp:
         w, r = pair(dp)
         w.write(shape("BLUE", 1))
         w.write(shape("RED", 2))
@@ -49,8 +49,8 @@ def test_read_leaves_samples_and_marks_them_read() -> None:
         assert r.take() == [] and r.read() == []
 
 
-def test_lookup_instance_and_per_instance_take() -> None:
-    with rtbus.Participant(181, **LOCAL) as dp:
+def test_lookup_instance_and_per_instance_take(domain_id: int) -> None:
+    with rtbus.Participant(domain_id, **LOCAL) as dp:
         w, r = pair(dp)
         assert r.lookup_instance(shape("BLUE", 0)) is None  # not known yet
         for i in range(6):
@@ -65,8 +65,8 @@ def test_lookup_instance_and_per_instance_take() -> None:
         assert sorted(s.data.x for s in r.take()) == [1, 2, 4, 5]
 
 
-def test_instance_state_masks() -> None:
-    with rtbus.Participant(182, **LOCAL) as dp:
+def test_instance_state_masks(domain_id: int) -> None:
+    with rtbus.Participant(domain_id, **LOCAL) as dp:
         w, r = pair(dp)
         w.write(shape("BLUE", 1))
         w.write(shape("RED", 2))
@@ -79,8 +79,8 @@ def test_instance_state_masks() -> None:
                                                                       ("BLUE", False)]
 
 
-def test_waitset_with_read_and_guard_conditions() -> None:
-    with rtbus.Participant(183, **LOCAL) as dp:
+def test_waitset_with_read_and_guard_conditions(domain_id: int) -> None:
+    with rtbus.Participant(domain_id, **LOCAL) as dp:
         w, r = pair(dp)
         data = rtbus.ReadCondition(r, sample_states=SampleState.NOT_READ)
         stop = rtbus.GuardCondition()
@@ -101,8 +101,8 @@ def test_waitset_with_read_and_guard_conditions() -> None:
         assert asyncio.run(wait_async()) == [data]
 
 
-def test_status_condition_wakes_on_a_match() -> None:
-    with rtbus.Participant(184, **LOCAL) as dp:
+def test_status_condition_wakes_on_a_match(domain_id: int) -> None:
+    with rtbus.Participant(domain_id, **LOCAL) as dp:
         topic = dp.create_topic("Square", Shape)
         w = dp.create_writer(topic, KEEP10)
         matched = rtbus.StatusCondition(w, ["publication_matched"])
@@ -113,11 +113,11 @@ def test_status_condition_wakes_on_a_match() -> None:
         assert not matched.trigger_value  # reading the status consumed the change
 
 
-def test_builtin_discovery_topics_show_remote_and_local_entities() -> None:
-    with rtbus.Participant(185, name="observer") as obs:
+def test_builtin_discovery_topics_show_remote_and_local_entities(domain_id: int) -> None:
+    with rtbus.Participant(domain_id, name="observer") as obs:
         participants = obs.create_reader(rtbus.DCPSParticipant)
         publications = obs.create_reader(rtbus.DCPSPublication)
-        with rtbus.Participant(185, name="publisher") as pub:
+        with rtbus.Participant(domain_id, name="publisher") as pub:
             w = pub.create_writer(pub.create_topic("Square", Shape), KEEP10)
             seen = {s.data.entity_name: s for s in take_rtbus(participants, 2)}
             assert seen["observer"].data.local and not seen["publisher"].data.local
@@ -139,8 +139,8 @@ def test_builtin_discovery_topics_show_remote_and_local_entities() -> None:
         assert [(s.data.key, s.data.local) for s in subs.take(timeout=5)] == [(r.guid, True)]
 
 
-def test_sample_rejected_status_names_the_limit_and_the_instance() -> None:
-    with rtbus.Participant(185, **LOCAL) as dp:
+def test_sample_rejected_status_names_the_limit_and_the_instance(domain_id: int) -> None:
+    with rtbus.Participant(domain_id, **LOCAL) as dp:
         topic = dp.create_topic("Square", Shape)
         r = dp.create_reader(topic, reliability="best_effort", history="keep_all",
                              resource_limits=(2, -1, -1))

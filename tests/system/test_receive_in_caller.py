@@ -33,8 +33,8 @@ def pair(pub: rtbus.Participant, sub: rtbus.Participant, topic: str) -> tuple[An
     return w, r
 
 
-def test_ping_pong_is_digested_by_the_taking_threads_and_loses_nothing() -> None:
-    with rtbus.Participant(51) as a, rtbus.Participant(51) as b:
+def test_ping_pong_is_digested_by_the_taking_threads_and_loses_nothing(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         ping_w, ping_r = pair(a, b, "Ping")
         pong_w, pong_r = pair(b, a, "Pong")
         echoed: list[int] = []
@@ -64,8 +64,8 @@ def test_ping_pong_is_digested_by_the_taking_threads_and_loses_nothing() -> None
         assert b.counters()["rx_in_caller"] > 150
 
 
-def test_an_async_taker_is_woken_when_a_blocked_thread_digests_its_data() -> None:
-    with rtbus.Participant(52) as a, rtbus.Participant(52) as b:
+def test_an_async_taker_is_woken_when_a_blocked_thread_digests_its_data(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w_sync, r_sync = pair(a, b, "Sync")
         w_async, r_async = pair(a, b, "Async")
         # a thread blocks in take on r_sync, so it holds b's socket while r_async's data comes
@@ -90,8 +90,8 @@ def test_an_async_taker_is_woken_when_a_blocked_thread_digests_its_data() -> Non
         assert not blocked.is_alive()
 
 
-def test_a_listener_still_runs_on_the_engine_thread() -> None:
-    with rtbus.Participant(53) as a, rtbus.Participant(53) as b:
+def test_a_listener_still_runs_on_the_engine_thread(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w1, r1 = pair(a, b, "One")
         w2, r2 = pair(a, b, "Two")
         threads: list[str] = []
@@ -107,8 +107,8 @@ def test_a_listener_still_runs_on_the_engine_thread() -> None:
         blocked.join(5)
 
 
-def test_the_loop_reads_again_once_the_thread_stops_taking() -> None:
-    with rtbus.Participant(54) as a, rtbus.Participant(54) as b:
+def test_the_loop_reads_again_once_the_thread_stops_taking(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w, r = pair(a, b, "Square")
         w.write(shape(1))
         assert [s.data.x for s in r.take(timeout=5.0)] == [1]
@@ -123,8 +123,8 @@ def test_the_loop_reads_again_once_the_thread_stops_taking() -> None:
         assert [s.data.x for s in r.take()] == list(range(2, 12))
 
 
-def test_close_wakes_a_thread_blocked_in_take() -> None:
-    a = rtbus.Participant(55)
+def test_close_wakes_a_thread_blocked_in_take(domain_id: int) -> None:
+    a = rtbus.Participant(domain_id)
     r = a.create_reader(a.create_topic("Square", Shape), RELIABLE)
     done = threading.Event()
 
@@ -140,10 +140,10 @@ def test_close_wakes_a_thread_blocked_in_take() -> None:
     assert done.wait(5) and time.monotonic() - t0 < 3
 
 
-def test_two_threads_taking_two_readers_of_one_participant_get_everything() -> None:
+def test_two_threads_taking_two_readers_of_one_participant_get_everything(domain_id: int) -> None:
     """Only one of them can hold the socket; the other waits on its reader's event and is
     woken by whoever digests its data (the other thread or the loop)."""
-    with rtbus.Participant(56) as a, rtbus.Participant(56) as b:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         writers, readers = zip(*(pair(a, b, n) for n in ("L", "R")), strict=True)
         got: dict[int, list[int]] = {0: [], 1: []}
 
@@ -167,8 +167,8 @@ def test_two_threads_taking_two_readers_of_one_participant_get_everything() -> N
         assert got[0] == list(range(200)) and got[1] == list(range(200))
 
 
-def test_a_thread_idling_in_a_long_take_costs_the_loop_no_periodic_wake_ups() -> None:
-    with rtbus.Participant(57) as a, rtbus.Participant(57) as b:
+def test_a_thread_idling_in_a_long_take_costs_the_loop_no_periodic_wake_ups(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w, r_other = pair(a, b, "Square")
         r_idle = b.create_reader(b.create_topic("Quiet", Shape), RELIABLE)
         node = b.node

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
 
@@ -22,8 +23,8 @@ def shape(color: str, x: int) -> object:
     return Shape(color=color, x=x, y=2, shapesize=30, additional_payload_size=[])
 
 
-def test_reliable_1000_samples_in_order_exactly_once() -> None:
-    with rtbus.Participant(31) as a, rtbus.Participant(31) as b:
+def test_reliable_1000_samples_in_order_exactly_once(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
         r = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
         assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
@@ -36,15 +37,15 @@ def test_reliable_1000_samples_in_order_exactly_once() -> None:
         assert r.take() == []
 
 
-def test_transient_local_late_joiner_gets_last_n_per_instance() -> None:
+def test_transient_local_late_joiner_gets_last_n_per_instance(domain_id: int) -> None:
     qos = rtbus.Qos(reliability="reliable", durability="transient_local",
                     history=("keep_last", 3))
-    with rtbus.Participant(32) as a:
+    with rtbus.Participant(domain_id) as a:
         w = a.create_writer(a.create_topic("Square", Shape), qos)
         for i in range(10):
             w.write(shape("BLUE", i))
             w.write(shape("RED", 100 + i))
-        with rtbus.Participant(32) as b:
+        with rtbus.Participant(domain_id) as b:
             r = b.create_reader(b.create_topic("Square", Shape), qos)
             got = take_rtbus(r, 6)
             by_color: dict[str, list[int]] = {}
@@ -53,8 +54,8 @@ def test_transient_local_late_joiner_gets_last_n_per_instance() -> None:
             assert by_color == {"BLUE": [7, 8, 9], "RED": [107, 108, 109]}
 
 
-def test_dispose_reaches_reader_as_not_alive_disposed() -> None:
-    with rtbus.Participant(33) as a, rtbus.Participant(33) as b:
+def test_dispose_reaches_reader_as_not_alive_disposed(domain_id: int) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
         r = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
         assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
@@ -65,8 +66,10 @@ def test_dispose_reaches_reader_as_not_alive_disposed() -> None:
         assert got[1].info.instance_state == InstanceState.NOT_ALIVE_DISPOSED
 
 
-def test_partition_and_domain_mismatch_yield_no_data() -> None:
-    with rtbus.Participant(34) as a, rtbus.Participant(34) as b, rtbus.Participant(35) as c:
+def test_partition_and_domain_mismatch_yield_no_data(
+        domain_id: int, new_domain_id: Callable[[], int]) -> None:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b, \
+            rtbus.Participant(new_domain_id()) as c:
         w = a.create_writer(a.create_topic("Square", Shape), RELIABLE, partition=("left",))
         r_part = b.create_reader(b.create_topic("Square", Shape), RELIABLE, partition=("right",))
         r_dom = c.create_reader(c.create_topic("Square", Shape), RELIABLE)
@@ -79,9 +82,9 @@ def test_partition_and_domain_mismatch_yield_no_data() -> None:
         assert w.matched_count == 1
 
 
-def test_async_api_iterates_samples() -> None:
+def test_async_api_iterates_samples(domain_id: int) -> None:
     async def main() -> list[int]:
-        async with rtbus.Participant(36) as a, rtbus.Participant(36) as b:
+        async with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
             w = a.create_writer(a.create_topic("Square", Shape), RELIABLE)
             r = b.create_reader(b.create_topic("Square", Shape), RELIABLE)
             assert await w.matched(1, 10)

@@ -17,7 +17,7 @@ Shape = rtbus.idl.load(SHAPE_IDL).ShapeType
 RELIABILITY_QOS_POLICY_ID = 11
 
 
-def test_matched_status_counts_and_listener_both_sides() -> None:
+def test_matched_status_counts_and_listener_both_sides(domain_id: int) -> None:
     seen: list[tuple[str, int, int]] = []
     lock = threading.Lock()
 
@@ -27,10 +27,10 @@ def test_matched_status_counts_and_listener_both_sides() -> None:
                 seen.append((side, st.current_count, st.current_count_change))
         return fn
 
-    with rtbus.Participant(37) as a:
+    with rtbus.Participant(domain_id) as a:
         w = a.create_writer(a.create_topic("Square", Shape), reliability="reliable",
                             listeners={"on_publication_matched": record("writer")})
-        b = rtbus.Participant(37)
+        b = rtbus.Participant(domain_id)
         r = b.create_reader(b.create_topic("Square", Shape), reliability="reliable")
         assert w.wait_for_matched(1, 10) and r.wait_for_matched(1, 10)
         st = w.publication_matched_status()  # the listener consumed the change
@@ -46,9 +46,9 @@ def test_matched_status_counts_and_listener_both_sides() -> None:
             assert seen == [("writer", 1, 1), ("writer", 0, -1)], seen
 
 
-def test_incompatible_reliability_is_counted_with_its_policy_id() -> None:
+def test_incompatible_reliability_is_counted_with_its_policy_id(domain_id: int) -> None:
     offered: list[rtbus.IncompatibleQosStatus] = []
-    with rtbus.Participant(38) as a, rtbus.Participant(38) as b:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w = a.create_writer(a.create_topic("Square", Shape), reliability="best_effort")
         w.on_offered_incompatible_qos = lambda ep, st: offered.append(st)
         r = b.create_reader(b.create_topic("Square", Shape), reliability="reliable")
@@ -62,11 +62,11 @@ def test_incompatible_reliability_is_counted_with_its_policy_id() -> None:
         assert w.matched_count == 0 and r.matched_count == 0
 
 
-def test_same_type_name_different_type_is_an_inconsistent_topic() -> None:
+def test_same_type_name_different_type_is_an_inconsistent_topic(domain_id: int) -> None:
     mine = rtbus.idl.loads("struct Foo { long a; };").Foo
     theirs = rtbus.idl.loads("struct Foo { string b; double c; };").Foo
     hits: list[rtbus.InconsistentTopicStatus] = []
-    with rtbus.Participant(39) as a, rtbus.Participant(39) as b:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         w = a.create_writer(a.create_topic("Thing", mine), reliability="reliable")
         w.on_inconsistent_topic = lambda ep, st: hits.append(st)
         r = b.create_reader(b.create_topic("Thing", theirs), reliability="reliable")
@@ -75,9 +75,9 @@ def test_same_type_name_different_type_is_an_inconsistent_topic() -> None:
         assert w.matched_count == 0 and r.matched_count == 0
 
 
-def test_listeners_given_at_creation_see_peers_that_are_already_there() -> None:
+def test_listeners_given_at_creation_see_peers_that_are_already_there(domain_id: int) -> None:
     calls: list[tuple[int, int]] = []
-    with rtbus.Participant(40) as a, rtbus.Participant(40) as b:
+    with rtbus.Participant(domain_id) as a, rtbus.Participant(domain_id) as b:
         readers = [b.create_reader(b.create_topic("Square", Shape), reliability="reliable")
                    for _ in range(3)]
         w = a.create_writer(a.create_topic("Square", Shape), reliability="reliable",
@@ -89,6 +89,6 @@ def test_listeners_given_at_creation_see_peers_that_are_already_there() -> None:
         assert calls == [(1, 1), (2, 1), (3, 1)]
     with pytest.raises(TypeError, match=r"unknown listener 'on_publication_matched'.*"
                        r"on_subscription_matched"):
-        with rtbus.Participant(40) as c:
+        with rtbus.Participant(domain_id) as c:
             c.create_reader(c.create_topic("Square", Shape),
                             listeners={"on_publication_matched": print})

@@ -6,7 +6,7 @@ answered with exactly one JSON line on stdout (``{"ok": true, ...}`` or ``{"ok":
 "error": ...}``).
 
 Commands:
-  {"cmd": "participant", "domain": 17}
+  {"cmd": "participant", "domain": DOMAIN_ID}
   {"cmd": "writer"|"reader", "topic": "Square", "reliable": true, "transient_local": false,
    "partition": ["a"], "deadline_ns": 250000000, "exclusive_strength": 7}
   {"cmd": "participants"}        -> {"ok": true, "keys": [guid hex, ...]} (DCPSParticipant)

@@ -5,16 +5,20 @@ refuses to run unless it is inside an rtbus namespace (``RTBUS_NETNS=1``) that h
 ``lo``, so it can never touch the host's interfaces. Each scenario prints one JSON line of
 facts (what was chosen, what was announced, what arrived); the test makes the assertions.
 
-    select      participants choose among lo, va (10.77.0.1) and vb (10.78.0.1 + 10.78.0.9) by
-                argument, environment and config file; a second participant on the same
-                interface reports the locators it received in the first one's SPDP announcement
-    errors      wrong names and addresses, an interface without IPv4, broken config files; an
-                interface that is down (used, with a warning)
-    pair MODE   a writer here and a reader in a nested namespace, joined by a veth pair
-                (va 10.77.0.1 here, vb 10.77.0.2 there); MODE multicast: automatic selection
-                and SPDP multicast; MODE unicast: multicast off, initial peers only (the reader
-                side configured through RTBUS_PEERS and RTBUS_MULTICAST=0); MODE
-                unicast-one-side: the same, but only the writer lists a peer
+    select D1..D8  participants choose among lo, va (10.77.0.1) and vb (10.78.0.1 + 10.78.0.9)
+                   by argument, environment and config file; a second participant on the same
+                   interface reports the locators it received in the first one's SPDP
+                   announcement; each case on its own domain, D1..D8 in the order of the cases
+    errors D1 D2   wrong names and addresses, an interface without IPv4, broken config files
+                   (domain D1); an interface that is down (used, with a warning; domain D2)
+    pair MODE D    a writer here and a reader in a nested namespace, joined by a veth pair
+                   (va 10.77.0.1 here, vb 10.77.0.2 there), both on domain D; MODE multicast:
+                   automatic selection and SPDP multicast; MODE unicast: multicast off, initial
+                   peers only (the reader side configured through RTBUS_PEERS and
+                   RTBUS_MULTICAST=0); MODE unicast-one-side: the same, but only the writer
+                   lists a peer
+
+Domain ids come from the test (the suite's ``domain_id`` fixture), never from here.
 """
 
 from __future__ import annotations
@@ -126,7 +130,7 @@ def select_case(domain: int, interface: str | None, env: str | None, config: str
     return result
 
 
-def select() -> dict[str, Any]:
+def select(*domains: str) -> dict[str, Any]:
     guard_fresh_namespace()
     sh("ip", "link", "add", "va", "type", "veth", "peer", "name", "vb")
     link_up("va", "10.77.0.1/24")
@@ -142,7 +146,10 @@ def select() -> dict[str, Any]:
         "environment_beats_config": (None, "vb", "va", "vb"),
         "automatic": (None, None, None, None),
     }
-    return {name: select_case(70 + i, *case) for i, (name, case) in enumerate(cases.items())}
+    if len(domains) != len(cases):
+        sys.exit(f"select needs {len(cases)} domain ids (one per case), got {len(domains)}")
+    return {name: select_case(int(domain), *case)
+            for domain, (name, case) in zip(domains, cases.items(), strict=True)}
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -155,35 +162,36 @@ def error_of(fn: Any) -> dict[str, str] | None:
     return None
 
 
-def errors() -> dict[str, Any]:
+def errors(domain: str, down_domain: str) -> dict[str, Any]:
     guard_fresh_namespace()
+    d = int(domain)
     sh("ip", "link", "add", "va", "type", "veth", "peer", "name", "vc")
     link_up("va", "10.77.0.1/24")
     link_up("vc")  # up, but no IPv4 address
     os.environ.pop("RTBUS_INTERFACE", None)
     os.environ.pop("RTBUS_CONFIG", None)
     out: dict[str, Any] = {
-        "wrong_name": error_of(lambda: rtbus.Participant(80, interface="eth7")),
-        "wrong_address": error_of(lambda: rtbus.Participant(80, interface="10.99.0.1")),
-        "no_ipv4": error_of(lambda: rtbus.Participant(80, interface="vc")),
+        "wrong_name": error_of(lambda: rtbus.Participant(d, interface="eth7")),
+        "wrong_address": error_of(lambda: rtbus.Participant(d, interface="10.99.0.1")),
+        "no_ipv4": error_of(lambda: rtbus.Participant(d, interface="vc")),
     }
     os.environ["RTBUS_INTERFACE"] = "wlan9"
-    out["wrong_environment"] = error_of(lambda: rtbus.Participant(80))
+    out["wrong_environment"] = error_of(lambda: rtbus.Participant(d))
     del os.environ["RTBUS_INTERFACE"]
     os.environ["RTBUS_CONFIG"] = "/tmp/rtbus-no-such-config.toml"
-    out["missing_config"] = error_of(lambda: rtbus.Participant(80))
+    out["missing_config"] = error_of(lambda: rtbus.Participant(d))
     bad = Path(f"/tmp/rtbus-bad-{os.getpid()}.toml")
     bad.write_text("[network]\ninterface = va\n")  # unquoted string: not TOML
     os.environ["RTBUS_CONFIG"] = str(bad)
-    out["bad_toml"] = error_of(lambda: rtbus.Participant(80))
+    out["bad_toml"] = error_of(lambda: rtbus.Participant(d))
     bad.write_text('[network]\ninterfase = "va"\n')
-    out["unknown_key"] = error_of(lambda: rtbus.Participant(80))
+    out["unknown_key"] = error_of(lambda: rtbus.Participant(d))
     del os.environ["RTBUS_CONFIG"]
-    out["down"] = down_interface_is_used_with_a_warning()
+    out["down"] = down_interface_is_used_with_a_warning(int(down_domain))
     return out
 
 
-def down_interface_is_used_with_a_warning() -> dict[str, Any]:
+def down_interface_is_used_with_a_warning(domain: int) -> dict[str, Any]:
     sh("ip", "link", "add", "vd", "type", "veth", "peer", "name", "ve")
     sh("ip", "addr", "add", "10.79.0.1/24", "dev", "vd")  # left down
     records: list[logging.LogRecord] = []
@@ -191,7 +199,7 @@ def down_interface_is_used_with_a_warning() -> dict[str, Any]:
     handler.emit = records.append  # type: ignore[method-assign]
     logging.getLogger("rtbus.transport").addHandler(handler)
     try:
-        with rtbus.Participant(81, interface="vd") as dp:
+        with rtbus.Participant(domain, interface="vd") as dp:
             chosen = facts(dp)
     finally:
         logging.getLogger("rtbus.transport").removeHandler(handler)
@@ -215,10 +223,10 @@ def veth_stats(name: str) -> dict[str, int]:
     raise LookupError(name)
 
 
-def pair(mode: str) -> dict[str, Any]:
+def pair(mode: str, domain: str) -> dict[str, Any]:
     guard_fresh_namespace()
     reader = subprocess.Popen(["unshare", "-n", "--", sys.executable, __file__, "pair-reader",
-                               mode], stdout=subprocess.PIPE, text=True)
+                               mode, domain], stdout=subprocess.PIPE, text=True)
     sh("ip", "link", "add", "va", "type", "veth", "peer", "name", "vb")
     sh("ip", "link", "set", "vb", "netns", str(reader.pid))
     link_up("va", "10.77.0.1/24")
@@ -227,7 +235,7 @@ def pair(mode: str) -> dict[str, Any]:
     unicast = mode in ("unicast", "unicast-one-side")
     kwargs: dict[str, Any] = {"multicast": False, "peers": ["10.77.0.2"]} if unicast else {}
     result: dict[str, Any] = {}
-    with rtbus.Participant(90, **kwargs) as dp:
+    with rtbus.Participant(int(domain), **kwargs) as dp:
         writer = dp.create_writer(dp.create_topic("Square", Shape), RELIABLE)
         result["matched"] = writer.wait_for_matched(1, 20)
         for i in range(SAMPLES):
@@ -242,7 +250,7 @@ def pair(mode: str) -> dict[str, Any]:
     return result
 
 
-def pair_reader(mode: str) -> dict[str, Any]:
+def pair_reader(mode: str, domain: str) -> dict[str, Any]:
     """In the nested namespace: wait for vb to be moved here, then read SAMPLES samples."""
     if not wait_until(lambda: has_link("vb"), 20):
         sys.exit("vb never arrived in the reader's namespace")
@@ -253,7 +261,7 @@ def pair_reader(mode: str) -> dict[str, Any]:
     if mode == "unicast":
         os.environ["RTBUS_PEERS"] = "10.77.0.1"
     result: dict[str, Any] = {}
-    with rtbus.Participant(90) as dp:
+    with rtbus.Participant(int(domain)) as dp:
         reader = dp.create_reader(dp.create_topic("Square", Shape), RELIABLE)
         result["matched"] = reader.wait_for_matched(1, 20)
         got: list[int] = []
