@@ -1,9 +1,10 @@
-"""The XTypes TypeLookup service of one participant, and the type check SEDP matching uses.
+"""The TypeLookup service endpoints of one participant, and the type check SEDP matching uses.
 
 Cyclone DDS 11 will not match an endpoint whose TypeInformation names a type it cannot
 resolve: it asks the owner's TypeLookup service for the TypeObjects first (XTypes 1.3
 7.6.3.3). So a participant that advertises PID_TYPE_INFORMATION must also serve those
-requests. This module puts the four builtin endpoints on the reliability state machines:
+requests. This module puts the four builtin endpoints on the reliability state machines (the
+request and reply samples and the registry of types are :mod:`rtbus.xtypes.lookup_messages`):
 
 * server side: a request reader (``0x000300c4``) and a reply writer (``0x000301c3``) that answer
   ``getTypes`` (minimal and complete identifiers) and ``getTypeDependencies`` for every type of
@@ -55,7 +56,7 @@ from .writer import StatefulWriter, WouldBlock, WriterConfig
 
 if TYPE_CHECKING:  # the xtypes layer is imported with the first participant, not with rtbus:
     # it is a third of a second of imports that a program which never starts one should not pay
-    from ..xtypes import typelookup as tl
+    from ..xtypes import lookup_messages as tl
     from ..xtypes.typeid import TypeIdentifier
     from ..xtypes.typeinfo import TypeInformation
 
@@ -104,7 +105,7 @@ class TypeLookupService:
 
     def __init__(self, guid_prefix: bytes, *, heartbeat_period: float = 0.1,
                  request_timeout: float = 3.0) -> None:
-        from ..xtypes import typelookup as tl
+        from ..xtypes import lookup_messages as tl
 
         self.prefix = wire.GuidPrefix(guid_prefix)
         self.request_timeout = request_timeout
@@ -281,7 +282,7 @@ class TypeLookupService:
 
     def flush(self, now: float) -> list[Action]:
         """Send the requests :meth:`check` queued (one getTypes per remote type)."""
-        from ..xtypes import typelookup as tl
+        from ..xtypes import lookup_messages as tl
 
         out: list[Action] = []
         for wanted in self._wanted.values():
@@ -351,7 +352,7 @@ class TypeLookupService:
         return out
 
     def _answer(self, payload: bytes, now: float) -> list[TypeLookupOutput]:
-        from ..xtypes import typelookup as tl
+        from ..xtypes import lookup_messages as tl
 
         try:
             request = tl.decode_request_payload(payload)
@@ -372,7 +373,7 @@ class TypeLookupService:
         return list(result.actions)
 
     def _replied(self, payload: bytes) -> list[TypeLookupOutput]:
-        from ..xtypes import typelookup as tl
+        from ..xtypes import lookup_messages as tl
 
         try:
             reply = tl.decode_reply_payload(payload)

@@ -1,4 +1,5 @@
-"""XTypes 1.3 type representation: TypeIdentifiers, TypeObjects, TypeInformation, TypeLookup.
+"""XTypes 1.3 type representation: TypeIdentifiers, TypeObjects, TypeInformation and the
+TypeLookup messages.
 
 Computed from the rtbus type model exactly as Cyclone DDS computes them, so that the hashes
 and the PID_TYPE_INFORMATION bytes we put in SEDP are the ones peers expect::
@@ -8,11 +9,12 @@ and the PID_TYPE_INFORMATION bytes we put in SEDP are the ones peers expect::
     obj = rtbus.xtypes.type_object(model, "complete")     # serialized TypeObject
     rtbus.xtypes.matches(model, remote_info_bytes)        # SEDP type match (hash equality)
     registry = rtbus.xtypes.TypeRegistry(); registry.add(model)
-    reply_payload = rtbus.xtypes.lookup(registry, request_payload)  # TypeLookup service
+    reply_payload = rtbus.xtypes.lookup(registry, request_payload)  # answer a TypeLookup request
 """
 
 from __future__ import annotations
 
+from .lookup_messages import TypeRegistry, lookup
 from .typeid import TypeIdentifier
 from .typeinfo import (
     TypeIdWithDependencies,
@@ -23,7 +25,6 @@ from .typeinfo import (
     type_information,
     type_information_of,
 )
-from .typelookup import TypeRegistry, lookup
 from .typeobject import (
     Kind,
     TypeObjectPair,

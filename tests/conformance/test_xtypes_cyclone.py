@@ -43,7 +43,7 @@ from cyclonedds.idl._xt_builder import XTBuilder  # noqa: E402
 
 from rtbus import xtypes  # noqa: E402
 from rtbus.types import model as M  # noqa: E402
-from rtbus.xtypes import typelookup as tl  # noqa: E402
+from rtbus.xtypes import lookup_messages as tl  # noqa: E402
 from rtbus.xtypes import wire_types as wt  # noqa: E402
 from rtbus.xtypes.remote_model import model_from_type_objects  # noqa: E402
 from rtbus.xtypes.serialize import decode, encode  # noqa: E402

@@ -190,7 +190,7 @@ def test_type_names_still_decide_without_type_information_on_one_side() -> None:
 
 def test_entity_ids_are_the_xtypes_ones() -> None:
     from rtbus.rtps import type_lookup as service
-    from rtbus.xtypes import typelookup as tl
+    from rtbus.xtypes import lookup_messages as tl
 
     for ours, spec in ((service.ENTITYID_TL_REQUEST_WRITER, tl.ENTITYID_TL_SVC_REQ_WRITER),
                        (service.ENTITYID_TL_REQUEST_READER, tl.ENTITYID_TL_SVC_REQ_READER),
@@ -204,7 +204,7 @@ def test_mutated_requests_and_replies_raise_only_malformed() -> None:
     import random
 
     from rtbus.errors import MalformedError
-    from rtbus.xtypes import typelookup as tl
+    from rtbus.xtypes import lookup_messages as tl
 
     registry = tl.TypeRegistry()
     registry.add(PATH)
@@ -239,7 +239,7 @@ def test_mutated_requests_and_replies_raise_only_malformed() -> None:
 def test_reply_with_damaged_octets_is_malformed_not_a_crash() -> None:
     """Every single-octet change of a getTypes reply (kinds, discriminators, lengths)."""
     from rtbus.errors import MalformedError
-    from rtbus.xtypes import typelookup as tl
+    from rtbus.xtypes import lookup_messages as tl
 
     shape = rtbus.idl.load(SHAPE_IDL).ShapeType.__rtbus_type__
     registry = tl.TypeRegistry()

@@ -3,7 +3,7 @@
 from rtbus.types import model as M
 from rtbus.xtypes import type_information, type_information_of, type_objects
 from rtbus.xtypes.assignability import is_assignable
-from rtbus.xtypes.typelookup import TypePair
+from rtbus.xtypes.lookup_messages import TypePair
 from tests.support.model_builders import struct
 
 

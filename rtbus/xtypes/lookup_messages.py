@@ -1,8 +1,12 @@
-"""The XTypes TypeLookup service: getTypes / getTypeDependencies requests and replies.
+"""TypeLookup messages (getTypes / getTypeDependencies requests and replies) and the registry
+of local types that answers them.
 
 A participant that sees a remote endpoint whose TypeInformation names a type it does not know
 asks the remote participant's TypeLookup service for the TypeObjects (``getTypes``) and, for
-types with dependencies, for the identifiers those depend on (``getTypeDependencies``).
+types with dependencies, for the identifiers those depend on (``getTypeDependencies``). This
+module holds what those samples say and their bytes, with no endpoints or state machines: the
+service itself (its four builtin endpoints and the type check of SEDP matching) is
+:mod:`rtbus.rtps.type_lookup`.
 
 Wire facts (XTypes 1.3 section 7.6.3.3, checked against Cyclone DDS 11):
 - the service endpoints are builtin: request writer/reader ``0x000300c3``/``0x000300c4``,
@@ -15,8 +19,8 @@ Wire facts (XTypes 1.3 section 7.6.3.3, checked against Cyclone DDS 11):
   ``dds.builtin.TOS.<guid as four 8-digit hex words>``, and answers with the pairs of the
   hashed identifiers it knows (``complete_to_minimal`` left empty).
 
-:class:`TypeRegistry` holds the local types and answers requests; :func:`lookup` does the
-bytes-in / bytes-out round for the engine.
+:class:`TypeRegistry` holds the local types (and remote TypeObjects verified by their hash)
+and answers requests; :func:`lookup` is the same answer bytes-in / bytes-out.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ from .typeid import TypeIdentifier
 from .typeinfo import TypeIdWithSize, type_information_of
 from .typeobject import equivalence_hash, type_objects
 
-log = logging.getLogger("rtbus.xtypes.typelookup")
+log = logging.getLogger("rtbus.xtypes.lookup_messages")
 
 ENTITYID_TL_SVC_REQ_WRITER = C.EID_TL_SVC_REQUEST_WRITER
 ENTITYID_TL_SVC_REQ_READER = C.EID_TL_SVC_REQUEST_READER

@@ -1,5 +1,6 @@
-"""TypeLookup service messages: encode/decode, byte-identical with Cyclone's serializer, and the
-registry that answers getTypes / getTypeDependencies from local types."""
+"""TypeLookup messages (rtbus.xtypes.lookup_messages): encode/decode, byte-identical with
+Cyclone's serializer, and the registry that answers getTypes / getTypeDependencies from local
+types."""
 
 from dataclasses import dataclass
 
@@ -13,7 +14,7 @@ from cyclonedds.idl._typesupport.DDS import XTypes as xt
 from rtbus.errors import MalformedError
 from rtbus.types import model as M
 from rtbus.xtypes import TypeRegistry, lookup, type_identifier, type_information_of, type_objects
-from rtbus.xtypes import typelookup as tl
+from rtbus.xtypes import lookup_messages as tl
 from rtbus.xtypes.typeid import TypeIdentifier
 
 GETTYPES = 0x018252D3
