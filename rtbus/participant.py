@@ -9,9 +9,11 @@ Two ways to use it, same objects:
         ...                                             # caller's loop, no thread hops
 
 The protocol core is guarded by a lock: writes and takes from application threads run the
-core call in that thread (no hop); sockets, the timer and asyncio objects live on the engine
-loop, where events (deliveries, matches, statuses) are dispatched. Encoding and decoding
-happen in the caller's thread.
+core call in that thread (no hop), and a thread waiting in a take may receive there too.
+Sockets, the timer and asyncio objects live on the engine loop, where events (matches,
+statuses, deliveries to a reader with a listener, async taker or condition) go through one
+event type -> handler table; a delivery to a plain reader and an acknowledgement are handled
+in the thread that caused them. Encoding and decoding happen in the caller's thread.
 
 A closed participant (and its writers and readers) raises :class:`rtbus.errors.ClosedError`
 for anything but ``close()`` and ``counters()``; a take or ``async for`` that was waiting

@@ -1,9 +1,11 @@
-"""One event loop per process for rtbus's synchronous API.
+"""The background event loop of participants created outside asyncio: one per process.
 
-Synchronous callers (plain scripts, GUI threads) never run protocol code themselves: their
-calls hop onto a single background loop thread (uvloop when installed) and wait for the
-result. Asynchronous callers use their own running loop directly, so an ``async for`` over a
-reader costs no thread hop.
+A participant's sockets, its timer and the dispatch of its events need an event loop; plain
+code (scripts, GUI threads) has none, so the first such participant starts this one in a
+daemon thread (uvloop when installed) and later ones share it. Writes and takes do not hop
+onto it (they run the core call in the caller's thread, see ``CoreDriver.call``); starting,
+closing and waiting for a match do, through :meth:`BackgroundLoop.run`. A participant
+opened with ``async with`` runs on the caller's loop instead.
 """
 
 from __future__ import annotations

@@ -1,40 +1,45 @@
-"""What the sans-IO reliability core asks its driver to do, and what it reports.
+"""What the sans-IO endpoints ask their caller to do, and what they report.
 
 The contract (aioquic / h11 style):
 
-* Writers and readers (``rtbus.rtps.writer`` / ``rtbus.rtps.reader``) never sleep, read a
-  clock or touch a socket. Every method that can change state takes ``now`` -- **float seconds
-  on a monotonic clock** of the driver's choosing (the engine uses ``time.monotonic()``, the
-  simulator its virtual clock) -- and returns a ``list`` of actions, in the order they must be
-  carried out.
+* Writers and readers (``rtbus.rtps.writer``, ``rtbus.rtps.reader`` with its writer streams
+  and cache) and the builtin services built on them (SPDP, SEDP, TypeLookup) never sleep,
+  read a clock or touch a socket. Every method that can change state takes ``now`` -- **float
+  seconds on a monotonic clock** of the caller's choosing (the engine's ``time.monotonic()``,
+  a test's virtual clock) -- and returns the actions to carry out, in order: a ``list``, or,
+  from ``StatefulWriter.write``, a ``Written`` holding one (``WouldBlock`` when a KEEP_ALL
+  history is full). Their caller is :class:`~rtbus.rtps.participant.ParticipantCore`, which
+  carries the actions out and reports what the API needs as events.
 * Source timestamps (what ends up in INFO_TS and ``SampleInfo.source_timestamp``) are a
-  different thing: **integer nanoseconds since the Unix epoch**, passed in by the driver.
-* Timers are queries, not callbacks: after any call the driver asks ``next_timer()`` for the
+  different thing: **integer nanoseconds since the Unix epoch**, passed in by the caller.
+* Timers are queries, not callbacks: after any call the caller asks ``next_timer()`` for the
   earliest moment the endpoint wants to be woken (``None``: no timer) and calls
   ``handle_timer(now)`` once that moment has passed. Calling it early is harmless.
 * Incoming submessages are handed over already parsed by the wire layer, together with the
-  source GUID prefix the wire receiver derived (``handle_*`` methods); the core never sees
+  source GUID prefix the wire receiver derived (``handle_*`` methods); endpoints never see
   datagrams. DATA payloads stay the wire layer's zero-copy ``memoryview`` slices and are kept
-  (in out-of-order buffers and the reader history) without copying, so the driver must hand
-  the parser immutable datagrams (``bytes``), never a receive buffer it reuses. Fragments are
-  copied on arrival.
-* ``tests.support.simnet.SimParticipant.receive`` is a complete example of a driver's receive
-  path: routing by entity id (ENTITYID_UNKNOWN: every local reader), INFO_DST filtering, and
-  passing INFO_TS on as ``source_timestamp``.
+  (in out-of-order buffers and the reader history) without copying, so whoever feeds
+  ``ParticipantCore.receive`` must pass immutable datagrams (``bytes``), never a receive
+  buffer it reuses. Fragments are copied on arrival.
+* ``ParticipantCore.receive`` and ``_route`` are the receive path: INFO_DST filtering,
+  routing by entity id (ENTITYID_UNKNOWN: every local reader), and INFO_TS passed on as the
+  ``timestamp``.
 
 Actions:
 
-* :class:`Send` -- submessages (wire-layer dataclasses) for one remote participant at the given
-  locators. The driver builds the datagram(s) with the wire ``MessageBuilder``, adding
-  INFO_DST for ``dest_prefix`` and splitting at the maximum message size. The submessages of one
-  ``Send`` belong together (an INFO_TS applies to the DATA after it; a piggy-backed HEARTBEAT
-  follows the data it covers), so keep their order.
-* :class:`Deliver` -- a sample entered the reader history cache (``take``-able); listeners and
-  async iterators hook here.
+* :class:`Send` -- submessages (wire-layer dataclasses) for one remote participant, or for
+  every participant at the locators, kept in order: they belong together (an INFO_TS applies
+  to the DATA after it; a piggy-backed HEARTBEAT follows the data it covers).
+  ``ParticipantCore`` makes messages of them (INFO_DST for ``dest_prefix``, split at the
+  maximum message size) for ``datagrams_to_send`` to batch; one for the participant's own
+  prefix is routed back to the local endpoints without bytes.
+* :class:`Deliver` -- a sample entered the reader history cache (``take``-able); the core
+  reports it as a ``Delivered`` event (at most one per reader per datagram and per drain of
+  ``events()``), which wakes takers, listeners and async iterators.
 * :class:`Acknowledged` -- the writer's "acknowledged by every reliable reader" mark moved
   (``wait_for_acknowledgments``, and a KEEP_ALL writer blocked on a full history can retry).
 * :class:`SamplesLost` / :class:`SampleRejected` -- inputs to the SAMPLE_LOST and
-  SAMPLE_REJECTED statuses.
+  SAMPLE_REJECTED statuses (reported as ``ReaderStatusChange``).
 """
 
 from __future__ import annotations
@@ -96,6 +101,8 @@ class Sample:
 
 @dataclass(frozen=True, slots=True)
 class Deliver:
+    """``sample`` entered the reader history cache."""
+
     sample: Sample
 
 

@@ -1,8 +1,12 @@
-"""UDPv4 sockets for RTPS: unicast and multicast receivers plus one sender, on asyncio.
+"""UDPv4 sockets for RTPS: binding the unicast and multicast sockets, reading them, sending.
 
-This is the only module that touches sockets. It moves bytes and nothing else: every
-datagram received goes to one callback ``on_datagram(data, (host, port), now)``, which hands
-it to the sans-IO core; sends are fire-and-forget (UDP).
+This is the only module that reads or writes a socket, and it moves bytes and nothing else:
+no parsing, no batching (the core joins messages in ``datagrams_to_send``), no retry beyond
+waiting for buffer room. A datagram read goes to a handler ``(data, (host, port), now)``
+(the core driver's, or the one a reading thread passes). Sockets are read in one of two ways:
+through an asyncio datagram transport on the loop, or, for a socket whose owner wants to read
+it from other threads too (the user unicast socket and its receive baton), by calling the
+owner back when it is readable and reading with :meth:`UdpTransport.receive_pending`.
 
 Socket buffer sizes are asked for (``RTBUS_SOCKET_RCVBUF``/``RTBUS_SOCKET_SNDBUF`` or the
 config file, see ``netconfig``) and then read back, because kernels cap them silently
@@ -162,7 +166,8 @@ def unicast_socket(interface_ip: str, port: int, rcvbuf: int | None = None,
 
 @dataclass
 class UdpTransport:
-    """A set of receiving sockets feeding one handler, and a sender socket."""
+    """One participant's sockets: receivers feeding one handler (or read by their owner),
+    and the one of them that also sends."""
 
     handler: DatagramHandler
     counters: dict[str, int] = field(default_factory=lambda: {
@@ -179,7 +184,8 @@ class UdpTransport:
                          on_readable: Callable[[], None] | None = None) -> None:
         """Receive on ``sock``: through an asyncio datagram transport, or, with
         ``on_readable``, by calling it whenever the socket is readable; it then reads with
-        :meth:`receive_pending`, from whichever thread it chooses (see Node.receive_until)."""
+        :meth:`receive_pending`, from whichever thread it chooses (see ReceiveBaton).
+        ``sender``: :meth:`send` sends from this socket (so peers see its port as the source)."""
         rcv, snd = granted_buffers(sock)
         rcv_asked, snd_asked = getattr(sock, "asked", (rcv, snd))
         host, port = sock.getsockname()[:2]
