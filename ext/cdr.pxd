@@ -211,6 +211,8 @@ cdef class EnumNode(Node):
     cdef dict members
     cdef bint bitmask
     cdef object dflt
+    cdef object valid         # key forms: the literal values (encode refuses others), else None
+    cdef str name
 
 
 cdef class StringNode(Node):
@@ -262,6 +264,14 @@ cdef class StructNode(Node):
     cdef bint fast_new
     cdef dict by_id
     cdef str name
+    # key-only forms lay out some fields only (rtbus.cdr.plan.StructPlan.partial); decoding
+    # gives the others their defaults
+    cdef bint partial
+    cdef Py_ssize_t nfields   # the class's fields
+    cdef tuple fields         # the field index of each member on the wire
+    cdef tuple others         # (field index, name, default, model type when made anew) of the rest
+    cdef int set_others(self, object obj) except -1
+    cdef tuple full(self, tuple vals)
     cdef int enc_body(self, WBuf* w, object v, Py_ssize_t* cur) except -1
     cdef object dec_optional(self, RBuf* r, MemberPlan mp)
     cdef tuple dec_mutable(self, RBuf* r)
@@ -292,3 +302,24 @@ cdef class Codec:
     cdef str root_name
     cdef readonly object model
     cdef Node root(self, bint xcdr2)
+
+
+cdef class KeyCodec:
+    cdef readonly object model
+    cdef Node sample1          # the key-only SAMPLE form (a DATA(K)), XCDR1 built on first use
+    cdef Node sample2
+    cdef Node hash1            # the KEYHASH form (no header), XCDR1 built on first use
+    cdef Node hash2
+    cdef unsigned char id1
+    cdef unsigned char id2
+    cdef bint md5_1            # the key may exceed 16 bytes: its hash is the MD5 (per version)
+    cdef bint md5_2
+    cdef Py_ssize_t hint
+    cdef str root_name
+    cdef Node sample_root(self, bint xcdr2)
+    cdef Node hash_root(self, bint xcdr2)
+    cdef object key_hash(self, object sample, bint xcdr2)
+
+
+# the RTPS key hash of a KEYHASH-form key (``key`` has room for 16 bytes at least)
+cdef object hash_out(unsigned char* key, Py_ssize_t n, bint md5)

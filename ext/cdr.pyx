@@ -45,10 +45,12 @@ from libc.string cimport memcpy, memset
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t
 
 import sys
+from enum import IntEnum, IntFlag
 
 import numpy as np
 
 from rtbus.cdr import plan as P
+from rtbus.cdr.pure import default_value
 from rtbus.errors import DecodeError, EncodeError
 from rtbus.types.pyclasses import materialize
 
@@ -64,7 +66,80 @@ cdef extern from *:
 
 from cpython.object cimport PyObject_SetAttr
 
+cdef extern from *:
+    """
+    /* MD5 (RFC 1321) of a short key: the RTPS key hash of a key that may exceed 16 bytes.
+       In C because hashlib's call and object cost more than the hash of one block. */
+    static const uint32_t rt_md5_k[64] = {
+        0xd76aa478u, 0xe8c7b756u, 0x242070dbu, 0xc1bdceeeu, 0xf57c0fafu, 0x4787c62au,
+        0xa8304613u, 0xfd469501u, 0x698098d8u, 0x8b44f7afu, 0xffff5bb1u, 0x895cd7beu,
+        0x6b901122u, 0xfd987193u, 0xa679438eu, 0x49b40821u, 0xf61e2562u, 0xc040b340u,
+        0x265e5a51u, 0xe9b6c7aau, 0xd62f105du, 0x02441453u, 0xd8a1e681u, 0xe7d3fbc8u,
+        0x21e1cde6u, 0xc33707d6u, 0xf4d50d87u, 0x455a14edu, 0xa9e3e905u, 0xfcefa3f8u,
+        0x676f02d9u, 0x8d2a4c8au, 0xfffa3942u, 0x8771f681u, 0x6d9d6122u, 0xfde5380cu,
+        0xa4beea44u, 0x4bdecfa9u, 0xf6bb4b60u, 0xbebfbc70u, 0x289b7ec6u, 0xeaa127fau,
+        0xd4ef3085u, 0x04881d05u, 0xd9d4d039u, 0xe6db99e5u, 0x1fa27cf8u, 0xc4ac5665u,
+        0xf4292244u, 0x432aff97u, 0xab9423a7u, 0xfc93a039u, 0x655b59c3u, 0x8f0ccc92u,
+        0xffeff47du, 0x85845dd1u, 0x6fa87e4fu, 0xfe2ce6e0u, 0xa3014314u, 0x4e0811a1u,
+        0xf7537e82u, 0xbd3af235u, 0x2ad7d2bbu, 0xeb86d391u};
+    static const unsigned char rt_md5_r[64] = {
+        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
+        5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
+        4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
+        6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21};
+
+    static void rt_md5_block(uint32_t h[4], const unsigned char* p) {
+        uint32_t m[16], a = h[0], b = h[1], c = h[2], d = h[3];
+        for (int i = 0; i < 16; i++)
+            m[i] = (uint32_t)p[4 * i] | ((uint32_t)p[4 * i + 1] << 8)
+                   | ((uint32_t)p[4 * i + 2] << 16) | ((uint32_t)p[4 * i + 3] << 24);
+        for (int i = 0; i < 64; i++) {
+            uint32_t f; int g;
+            if (i < 16) { f = (b & c) | (~b & d); g = i; }
+            else if (i < 32) { f = (d & b) | (~d & c); g = (5 * i + 1) & 15; }
+            else if (i < 48) { f = b ^ c ^ d; g = (3 * i + 5) & 15; }
+            else { f = c ^ (b | ~d); g = (7 * i) & 15; }
+            uint32_t t = d;
+            d = c;
+            c = b;
+            uint32_t x = a + f + rt_md5_k[i] + m[g];
+            b = b + ((x << rt_md5_r[i]) | (x >> (32 - rt_md5_r[i])));
+            a = t;
+        }
+        h[0] += a; h[1] += b; h[2] += c; h[3] += d;
+    }
+
+    static void rt_md5(const unsigned char* msg, size_t n, unsigned char out[16]) {
+        uint32_t h[4] = {0x67452301u, 0xefcdab89u, 0x98badcfeu, 0x10325476u};
+        unsigned char tail[128];
+        size_t full = n & ~(size_t)63, rest = n - full, tlen;
+        uint64_t bits = (uint64_t)n * 8;
+        for (size_t off = 0; off < full; off += 64)
+            rt_md5_block(h, msg + off);
+        memcpy(tail, msg + full, rest);
+        tail[rest] = 0x80;
+        tlen = rest < 56 ? 64 : 128;
+        memset(tail + rest + 1, 0, tlen - rest - 1 - 8);
+        for (int i = 0; i < 8; i++)
+            tail[tlen - 8 + i] = (unsigned char)(bits >> (8 * i));
+        rt_md5_block(h, tail);
+        if (tlen == 128)
+            rt_md5_block(h, tail + 64);
+        for (int i = 0; i < 4; i++) {
+            out[4 * i] = (unsigned char)h[i];
+            out[4 * i + 1] = (unsigned char)(h[i] >> 8);
+            out[4 * i + 2] = (unsigned char)(h[i] >> 16);
+            out[4 * i + 3] = (unsigned char)(h[i] >> 24);
+        }
+    }
+    """
+    void rt_md5(const unsigned char* msg, size_t n, unsigned char* out) nogil
+
 cdef bint NATIVE_LITTLE = sys.byteorder == "little"
+
+
+cdef bint _immutable(object v):
+    return v is None or type(v) in (bool, int, float, str) or isinstance(v, (IntEnum, IntFlag))
 
 # primitive kinds
 cdef enum:
@@ -314,7 +389,7 @@ cdef dict KIND_NAME = {v: k for k, v in KIND_OF.items()}
 cdef class EnumNode(Node):
     """Enums and bitmasks, in the size the plan gives for the version."""
 
-    def __init__(self, plan):
+    def __init__(self, plan, bint strict=False):
         t = plan.model
         if t.pyclass is None:
             materialize([t])
@@ -328,6 +403,10 @@ cdef class EnumNode(Node):
             self.members = {lit.value: (self.pyclass(lit.value) if self.pyclass is not None
                                         else lit.value) for lit in t.literals}
             self.dflt = self.members[t.default_literal.value]
+        # key forms refuse values that are not literals, as the pure twin does in every form
+        # (data keeps the compiled codec's leniency: a value read is written back)
+        self.valid = frozenset(self.members) if strict and not self.bitmask else None
+        self.name = t.name
 
     cdef int enc(self, WBuf* w, object v) except -1:
         cdef int sz = self.size
@@ -341,6 +420,8 @@ cdef class EnumNode(Node):
             i = int(v)
         except (OverflowError, TypeError, ValueError) as exc:
             raise EncodeError(f"value {v!r} is not a valid {'bitmask' if self.bitmask else 'enum'}") from exc
+        if self.valid is not None and i not in self.valid:
+            raise EncodeError(f"{i} is not a value of enum {self.name}")
         if sz == 4:
             if i < -0x80000000 or i > 0xffffffff:
                 raise EncodeError(f"enum/bitmask value {v!r} does not fit 32 bits")
@@ -615,8 +696,6 @@ cdef class StructNode(Node):
 
     def setup(self, plan, list plans):
         t = plan.model
-        if plan.partial:
-            raise NotImplementedError(f"{t.name}: key-only forms are not compiled")
         self.name = t.name
         self.mplans = tuple(plans)
         self.n = len(plans)
@@ -640,6 +719,34 @@ cdef class StructNode(Node):
         cdef int i
         for i, mp in enumerate(plans):
             self.by_id[mp.mid] = i
+        # a key-only form carries some fields only: the others get their defaults
+        self.partial = plan.partial
+        self.nfields = plan.nfields
+        self.fields = tuple(m.field for m in plan.members)
+        others = []
+        if self.partial:
+            on_wire = set(self.fields)
+            for i, m in enumerate(t.all_members()):
+                if i in on_wire:
+                    continue
+                d = None if m.optional else default_value(m.type)
+                fresh = None if _immutable(d) else m.type  # lists, arrays, structs: new each time
+                others.append((i, PyUnicode_InternFromString(m.pyname.encode()), d, fresh))
+        self.others = tuple(others)
+
+    cdef int set_others(self, object obj) except -1:
+        for i, name, d, fresh in self.others:
+            PyObject_SetAttr(obj, name, d if fresh is None else default_value(fresh))
+        return 0
+
+    cdef tuple full(self, tuple vals):
+        cdef list out = [None] * self.nfields
+        cdef Py_ssize_t i
+        for i in range(self.n):
+            out[<Py_ssize_t>self.fields[i]] = vals[i]
+        for i, name, d, fresh in self.others:
+            out[i] = d if fresh is None else default_value(fresh)
+        return tuple(out)
 
     cdef int enc(self, WBuf* w, object v) except -1:
         cdef Py_ssize_t cur = -1
@@ -751,6 +858,8 @@ cdef class StructNode(Node):
                     obj = rt_new_instance(self.cls)
                     for i in range(self.n):
                         PyObject_SetAttr(obj, (<MemberPlan>self.mplans[i]).name, vals[i])
+                    if self.partial:
+                        self.set_others(obj)
                     r.end = saved_end
                     r.depth -= 1
                     return obj
@@ -771,6 +880,8 @@ cdef class StructNode(Node):
                         else:
                             x = mp.node.dec(r)
                         PyObject_SetAttr(obj, mp.name, x)
+                    if self.partial:
+                        self.set_others(obj)
                     r.end = saved_end
                     if end >= 0:
                         r.pos = end
@@ -792,6 +903,8 @@ cdef class StructNode(Node):
         if end >= 0:
             r.pos = end
         r.depth -= 1
+        if self.partial:
+            vals = self.full(vals)
         return self.unchecked(*vals)
 
     cdef object dec_optional(self, RBuf* r, MemberPlan mp):
@@ -923,6 +1036,8 @@ cdef class StructNode(Node):
         cdef list vals = []
         for mp in self.mplans:
             vals.append(None if mp.optional else mp.node.default())
+        if self.partial:
+            return self.unchecked(*self.full(tuple(vals)))
         return self.unchecked(*vals)
 
 
@@ -1028,15 +1143,17 @@ cdef class _Compiler:
     """Builds the node tree of one plan (one XCDR version); struct/union plans are shared
     and may be recursive, so their nodes are memoized by plan identity."""
     cdef dict memo
+    cdef bint key_form         # a key-only form (KEYHASH or key-only SAMPLE)
 
-    def __init__(self):
+    def __init__(self, bint key_form=False):
         self.memo = {}
+        self.key_form = key_form
 
     cdef Node node_for(self, plan):
         if isinstance(plan, P.PrimPlan):
             return PrimNode(plan)
         if isinstance(plan, (P.EnumPlan, P.BitmaskPlan)):
-            return EnumNode(plan)
+            return EnumNode(plan, self.key_form)
         if isinstance(plan, P.StringPlan):
             return StringNode(plan)
         if isinstance(plan, (P.PrimSeqPlan, P.PrimArrayPlan)):
@@ -1194,6 +1311,131 @@ cdef class Codec:
 def compile_codec(model) -> Codec:
     """Compile a struct/union model into a codec; NotImplementedError for unsupported types."""
     return Codec(model)
+
+
+# ------------------------------------------------------------------------------------------
+# keys: the key-only SAMPLE form of a DATA(K) and the KEYHASH form of the key hash
+
+cdef object hash_out(unsigned char* key, Py_ssize_t n, bint md5):
+    """The 16-byte key hash of a KEYHASH-form key: zero-padded to 16 bytes, or the MD5 of
+    that when the key may exceed 16 bytes (``key`` has room for 16 bytes at least)."""
+    cdef unsigned char digest[16]
+    if n < 16:
+        memset(key + n, 0, 16 - n)
+        n = 16
+    if md5:
+        rt_md5(key, n, digest)
+        return PyBytes_FromStringAndSize(<char*>digest, 16)
+    return PyBytes_FromStringAndSize(<char*>key, n)  # longer than 16 only past a bound
+
+
+def md5_digest(data) -> bytes:
+    """The MD5 of ``data`` by the compiled key hash's own MD5 (for the test against hashlib)."""
+    cdef Py_buffer view
+    cdef unsigned char digest[16]
+    PyObject_GetBuffer(data, &view, PyBUF_SIMPLE)
+    try:
+        rt_md5(<const unsigned char*>view.buf, view.len, digest)
+    finally:
+        PyBuffer_Release(&view)
+    return PyBytes_FromStringAndSize(<char*>digest, 16)
+
+
+cdef class KeyCodec:
+    """The key forms of one type, compiled from the plans' key-only forms (the twin of
+    rtbus.cdr.pure.KeyCodec): the key-only SAMPLE form a dispose/unregister carries
+    (``encode``/``decode``, header included, no pad count in the options) and the
+    header-less KEYHASH form (``serialize``/``deserialize``) the key hash is computed over
+    (``hash``: XCDR2, ``hash_xcdr1``). Fields that are not part of the key are not read when
+    encoding and get their defaults when decoding."""
+
+    def __init__(self, model):
+        self.model = model
+        plan2 = P.plan_for(model, True, "key_sample")
+        if not isinstance(plan2, (P.StructPlan, P.UnionPlan)):
+            raise NotImplementedError(f"top-level type must be a struct or union, got {model!r}")
+        self.root_name = plan2.name
+        self.sample2 = _Compiler(True).node_for(plan2)
+        self.hash2 = _Compiler(True).node_for(P.plan_for(model, True, "keyhash"))
+        self.sample1 = None
+        self.hash1 = None
+        self.id1 = P.plan_for(model, False, "key_sample").encap_id
+        self.id2 = plan2.encap_id
+        self.md5_2 = P.max_key_size(model, True) > 16
+        self.md5_1 = P.max_key_size(model, False) > 16
+        self.hint = 32
+
+    cdef Node sample_root(self, bint xcdr2):
+        if xcdr2:
+            return self.sample2
+        if self.sample1 is None:
+            self.sample1 = _Compiler(True).node_for(P.plan_for(self.model, False, "key_sample"))
+        return self.sample1
+
+    cdef Node hash_root(self, bint xcdr2):
+        if xcdr2:
+            return self.hash2
+        if self.hash1 is None:
+            self.hash1 = _Compiler(True).node_for(P.plan_for(self.model, False, "keyhash"))
+        return self.hash1
+
+    def encode(self, sample, bint xcdr2=True, bint little=True) -> bytes:
+        return encode_payload(self.sample_root(xcdr2), sample, self.id2 if xcdr2 else self.id1,
+                              xcdr2, little, &self.hint, self.root_name)
+
+    def decode(self, buf):
+        cdef Py_buffer view
+        cdef RBuf r
+        cdef const unsigned char* data
+        PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
+        try:
+            data = <const unsigned char*>view.buf
+            check_header(view.len, data)
+            r_open(&r, data, view.len, 4, data[1] >= 6, data[1] & 1, buf)
+            return decode_view(self.sample_root(r.xcdr2), &r, self.root_name)
+        finally:
+            PyBuffer_Release(&view)
+
+    def serialize(self, sample, bint xcdr2=True, bint little=False) -> bytes:
+        return encode_payload(self.hash_root(xcdr2), sample, -1, xcdr2, little, &self.hint,
+                              self.root_name)
+
+    def deserialize(self, buf, bint xcdr2=True, bint little=False):
+        cdef Py_buffer view
+        cdef RBuf r
+        PyObject_GetBuffer(buf, &view, PyBUF_SIMPLE)
+        try:
+            r_open(&r, <const unsigned char*>view.buf, view.len, 0, xcdr2, little, buf)
+            return decode_view(self.hash_root(xcdr2), &r, self.root_name)
+        finally:
+            PyBuffer_Release(&view)
+
+    cdef object key_hash(self, object sample, bint xcdr2):
+        cdef WBuf w
+        w_open(&w, 64, xcdr2, False, 0)
+        try:
+            try:
+                self.hash_root(xcdr2).enc(&w, sample)
+            except EncodeError:
+                raise
+            except (TypeError, ValueError, OverflowError, AttributeError) as exc:
+                raise EncodeError(f"{self.root_name}: cannot encode the key: {exc}") from exc
+            return hash_out(w.data, w.pos, self.md5_2 if xcdr2 else self.md5_1)
+        finally:
+            w_release(&w)
+
+    def hash(self, sample) -> bytes:
+        """The 16-byte key hash (XCDR2 alignment, the default representation)."""
+        return self.key_hash(sample, True)
+
+    def hash_xcdr1(self, sample) -> bytes:
+        """The key hash as a writer of XCDR1 data computes it (8-byte alignment)."""
+        return self.key_hash(sample, False)
+
+
+def compile_key_codec(model) -> KeyCodec:
+    """Compile the key forms of a struct/union model; NotImplementedError where unsupported."""
+    return KeyCodec(model)
 
 
 # the wire constants compiled in (cdr.pxd), for the test that checks them against the Python

@@ -18,16 +18,22 @@ is final.
 from __future__ import annotations
 
 import hashlib
+import logging
 import operator
 import struct
 from collections.abc import Callable
 from typing import Any
 
+from .. import _ext
 from ..types import model as M
 from .plan import max_key_size as plan_max_key_size
-from .pure import _Reader, _Writer, key_compiler, key_members_of
+from .pure import KeyCodec, _Writer, key_compiler, key_members_of
+
+log = logging.getLogger("rtbus.cdr.keyhash")
 
 _KEY_CACHE = "_rtbus_cdr_key"
+_CODEC_ATTR = "_rtbus_cdr_key_codec"
+_PURE_CODEC_ATTR = "_rtbus_cdr_key_codec_pure"
 
 
 def _model(sample_or_model: Any) -> Any:
@@ -44,6 +50,43 @@ def _codecs(t: Any, xcdr2: bool, little: bool) -> Any:
     return cache[key]
 
 
+def key_codec(cls_or_model: Any) -> Any:
+    """The key forms of a type (KEYHASH and key-only SAMPLE), compiled once and cached on
+    the model: the compiled twin (``rtbus._ext.cdr.KeyCodec``) when it is importable and
+    takes the type, else :class:`rtbus.cdr.pure.KeyCodec`; ``RTBUS_PURE_PYTHON=1`` forces the
+    pure one. Both have the same methods and give the same bytes."""
+    t = _model(cls_or_model)
+    codec = t.__dict__.get(_CODEC_ATTR)
+    if codec is not None:
+        return codec
+    ext = _ext.available("cdr")
+    compile_key_codec = getattr(ext, "compile_key_codec", None)  # None: an older build
+    if compile_key_codec is not None:
+        try:
+            codec = compile_key_codec(t)
+        except NotImplementedError as exc:
+            log.debug("compiled key codec does not handle %s (%s); using pure Python",
+                      t.name, exc)
+    if codec is None:
+        codec = pure_key_codec(t)
+    t.__dict__[_CODEC_ATTR] = codec
+    return codec
+
+
+def pure_key_codec(cls_or_model: Any) -> KeyCodec:
+    """The pure-Python key codec of a type (cached): the reference twin, for parity tests."""
+    t = _model(cls_or_model)
+    codec = t.__dict__.get(_PURE_CODEC_ATTR)
+    if codec is None:
+        codec = t.__dict__[_PURE_CODEC_ATTR] = KeyCodec(t)
+    return codec  # type: ignore[no-any-return]
+
+
+def key_codec_backend(cls_or_model: Any) -> str:
+    """``"compiled"`` or ``"pure"``: which twin the key functions use for this type."""
+    return "pure" if isinstance(key_codec(cls_or_model), KeyCodec) else "compiled"
+
+
 def serialize_key(sample: Any, representation: str = "XCDR2",
                   endianness: str = "big") -> bytes:
     """The KEYHASH-form serialization of a sample's key (no encapsulation header).
@@ -51,11 +94,9 @@ def serialize_key(sample: Any, representation: str = "XCDR2",
     What the key hash is computed over (with the defaults: XCDR2 alignment, big endian);
     not the payload of a dispose/unregister, which is :func:`rtbus.cdr.encode_key`.
     """
-    t = _model(type(sample))
-    enc, _ = _codecs(t, representation == "XCDR2", endianness == "little")
-    w = _Writer(0)
-    enc(w, sample)
-    return bytes(w.buf)
+    codec = key_codec(type(sample))
+    return codec.serialize(sample, representation == "XCDR2",  # type: ignore[no-any-return]
+                           endianness == "little")
 
 
 def decode_key(cls_or_model: Any, data: bytes | bytearray | memoryview,
@@ -63,10 +104,8 @@ def decode_key(cls_or_model: Any, data: bytes | bytearray | memoryview,
     """A sample from the KEYHASH-form serialization of its key (no header; see
     :func:`serialize_key`); non-key members get default values. A DATA(K) payload is
     read with :func:`rtbus.cdr.decode_key_payload` instead."""
-    t = _model(cls_or_model)
-    _, dec = _codecs(t, representation == "XCDR2", endianness == "little")
-    buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data).cast("B")
-    return dec(_Reader(buf, 0, len(buf)))
+    return key_codec(cls_or_model).deserialize(data, representation == "XCDR2",
+                                               endianness == "little")
 
 
 def max_key_size(model: Any, xcdr2: bool = True) -> float:
@@ -83,7 +122,8 @@ def key_hash(sample: Any, representation: str = "XCDR2") -> bytes:
 def key_hasher(cls_or_model: Any, representation: str = "XCDR2") -> Callable[[Any], bytes]:
     """``sample -> key hash`` for one type, compiled once and cached on the model: the
     writer's per-write cost is one key encode and, for keys that may exceed 16 bytes, an
-    MD5 -- no model lookups on the way."""
+    MD5 -- no model lookups on the way. With the compiled key codec that is one C call
+    (``KeyCodec.hash``); else :func:`pure_key_hasher`."""
     t = _model(cls_or_model)
     cache = t.__dict__.setdefault(_KEY_CACHE, {})
     hkey = ("hasher", representation)
@@ -98,10 +138,23 @@ def key_hasher(cls_or_model: Any, representation: str = "XCDR2") -> Callable[[An
             return zero
         fn = keyless
     else:
-        hashed = max_key_size(t, xcdr2) > 16
-        fn = _flat_key_hasher(t, xcdr2, hashed) or _generic_key_hasher(t, xcdr2, hashed)
+        codec = key_codec(t)
+        if isinstance(codec, KeyCodec):
+            fn = pure_key_hasher(t, representation)
+        else:  # the compiled twin: encode and MD5 in one C call
+            fn = codec.hash if xcdr2 else codec.hash_xcdr1
     cache[hkey] = fn
     return fn
+
+
+def pure_key_hasher(cls_or_model: Any, representation: str = "XCDR2") -> Callable[[Any], bytes]:
+    """The pure-Python ``sample -> key hash`` of a keyed type (the twin of the compiled one,
+    for parity tests and where the compiled codec is absent): one ``struct`` pack for flat
+    keys, the generic KEYHASH encoder otherwise."""
+    t = _model(cls_or_model)
+    xcdr2 = representation == "XCDR2"
+    hashed = max_key_size(t, xcdr2) > 16
+    return _flat_key_hasher(t, xcdr2, hashed) or _generic_key_hasher(t, xcdr2, hashed)
 
 
 def _generic_key_hasher(t: Any, xcdr2: bool, hashed: bool) -> Callable[[Any], bytes]:
@@ -167,5 +220,6 @@ def hash_of_serialized_key(model: Any, key: bytes, xcdr2: bool = True) -> bytes:
     return key.ljust(16, b"\0")
 
 
-__all__ = ["key_hash", "key_hasher", "serialize_key", "decode_key", "max_key_size",
-           "hash_of_serialized_key"]
+__all__ = ["key_hash", "key_hasher", "pure_key_hasher", "serialize_key", "decode_key",
+           "max_key_size", "hash_of_serialized_key", "key_codec", "pure_key_codec",
+           "key_codec_backend"]

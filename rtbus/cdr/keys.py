@@ -42,10 +42,9 @@ from .encapsulation import XCDR1_PID_EXTENDED as _PID_EXTENDED
 from .encapsulation import XCDR1_PID_LIST_END as _PID_SENTINEL
 from .encapsulation import XCDR1_PID_MASK as _PID_MASK
 from .encapsulation import identifier_for, parse_header
-from .keyhash import max_key_size
-from .pure import _ENCODE_FAILURES, _Reader, _wrap, _Writer, default_value
+from .keyhash import key_codec, max_key_size
+from .pure import _ENCODE_FAILURES, _Reader, _Writer, default_value
 
-_SAMPLE_CACHE = "_rtbus_cdr_key_sample"
 _EXTRACTOR_CACHE = "_rtbus_cdr_key_extractor"
 _ZEROS = [bytes(n) for n in range(16)]
 
@@ -64,17 +63,6 @@ def _model(cls_or_model: Any) -> Any:
 
 def _keyless(t: Any) -> bool:
     return isinstance(t, M.StructType) and not t.keyed
-
-
-def _sample_codec(t: Any, xcdr2: bool, little: bool) -> tuple[Any, Any]:
-    """The key-only SAMPLE-form encoder/decoder of a type for one mode (compiled once)."""
-    cache = t.__dict__.setdefault(_SAMPLE_CACHE, {})
-    mode = (xcdr2, little)
-    codec = cache.get(mode)
-    if codec is None:
-        comp = pure.key_compiler(xcdr2, little, form="sample")
-        codec = cache[mode] = (comp.enc(t), comp.dec(t))
-    return codec
 
 
 def _empty_key(t: Any, xcdr2: bool, little: bool) -> bytes:
@@ -99,20 +87,11 @@ def encode_key(sample: Any, representation: str = "XCDR2", endianness: str = "li
     t = _model(type(sample))
     xcdr2 = representation == "XCDR2"
     little = endianness == "little"
-    ident = identifier_for(t.extensibility, xcdr2, little)
-    head = bytes((ident >> 8, ident & 0xFF, 0, 0))
     if _keyless(t):
-        data = head + _empty_key(t, xcdr2, little)
+        ident = identifier_for(t.extensibility, xcdr2, little)
+        data = bytes((ident >> 8, ident & 0xFF, 0, 0)) + _empty_key(t, xcdr2, little)
     else:
-        enc, _ = _sample_codec(t, xcdr2, little)
-        w = _Writer(4, head)  # alignment counts from the end of the header
-        try:
-            enc(w, sample)
-        except EncodeError as exc:
-            raise _wrap(exc, t.name) from None
-        except _ENCODE_FAILURES as exc:
-            raise EncodeError(f"{t.name}: {exc}") from None
-        data = bytes(w.buf)
+        data = key_codec(t).encode(sample, xcdr2, little)
     from . import with_padding  # the package's one padding rule (a late import: no cycle)
     return with_padding(data)
 
@@ -121,30 +100,15 @@ def _buffer(payload: Any) -> Any:
     return payload if isinstance(payload, (bytes, bytearray)) else memoryview(payload).cast("B")
 
 
-def _mode(buf: Any) -> tuple[bool, bool]:
-    """(xcdr2, little) from the encapsulation header; DecodeError if it is not CDR."""
-    enc = parse_header(buf)
-    return enc.xcdr2, enc.little
-
-
 def decode_key_payload(cls_or_model: Any, payload: bytes | bytearray | memoryview) -> Any:
     """The sample named by a dispose/unregister payload: key fields set, every other field
     at its default value. The header decides representation and endianness; bytes that do
     not decode raise :class:`rtbus.errors.DecodeError` (and nothing else)."""
     t = _model(cls_or_model)
-    buf = _buffer(payload)
-    xcdr2, little = _mode(buf)
     if _keyless(t):
+        parse_header(_buffer(payload))
         return default_value(t)
-    _, dec = _sample_codec(t, xcdr2, little)
-    r = _Reader(buf, 4, len(buf))
-    try:
-        return dec(r)
-    except RecursionError:
-        raise DecodeError("nesting too deep") from None
-    except (struct.error, IndexError) as exc:
-        raise DecodeError(f"truncated or malformed key near payload offset {r.pos - 4}: "
-                          f"{exc}") from None
+    return key_codec(t).decode(payload)
 
 
 def key_fields_only(sample: Any) -> Any:
@@ -155,15 +119,8 @@ def key_fields_only(sample: Any) -> Any:
     t = _model(type(sample))
     if _keyless(t):
         return default_value(t)
-    enc, dec = _sample_codec(t, True, True)
-    w = _Writer(4, b"\0\0\0\0")
-    try:
-        enc(w, sample)
-    except EncodeError as exc:
-        raise _wrap(exc, t.name) from None
-    except _ENCODE_FAILURES as exc:
-        raise EncodeError(f"{t.name}: {exc}") from None
-    return dec(_Reader(bytes(w.buf), 4, len(w.buf)))
+    codec = key_codec(t)
+    return codec.decode(codec.encode(sample, True, True))
 
 
 # ---- key extraction ------------------------------------------------------------------------

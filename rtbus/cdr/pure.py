@@ -33,6 +33,7 @@ is allocated, and every failure raises :class:`rtbus.errors.DecodeError` naming 
 
 from __future__ import annotations
 
+import hashlib
 import struct
 from operator import attrgetter
 from typing import Any, Callable
@@ -67,6 +68,7 @@ from .plan import (
     enum_size,
     key_members_of,
     max_align,
+    max_key_size,
     plan_for,
 )
 
@@ -1480,5 +1482,93 @@ def key_compiler(xcdr2: bool, little: bool, form: str = "keyhash") -> _Compiler:
     raise ValueError(f"key form {form!r}: expected 'keyhash' or 'sample'")
 
 
-__all__ = ["Codec", "compile_codec", "default_value", "key_compiler", "key_members_of",
-           "enum_size", "bitmask_size"]
+class KeyCodec:
+    """The key forms of one type (the pure-Python twin of ``rtbus._ext.cdr.KeyCodec``): the
+    key-only SAMPLE form a dispose/unregister carries (``encode``/``decode``, header
+    included, no pad count in the options) and the header-less KEYHASH form
+    (``serialize``/``deserialize``) the key hash is computed over (``hash``: XCDR2,
+    ``hash_xcdr1``). Both run the plans' key-only forms (:mod:`rtbus.cdr.plan`)."""
+
+    def __init__(self, model: Any) -> None:
+        t = M.resolve(model)
+        if not isinstance(t, (M.StructType, M.UnionType)):
+            raise NotImplementedError(f"top-level type must be a struct or union, got {t!r}")
+        if t.pyclass is None:
+            materialize([t])
+        self.model = t
+        self._heads = {(v2, le): bytes((0, identifier_for(t.extensibility, v2, le), 0, 0))
+                       for v2 in (False, True) for le in (False, True)}
+        self._sample: dict[tuple[bool, bool], tuple[Enc, Dec]] = {}
+        self._keyhash: dict[tuple[bool, bool], tuple[Enc, Dec]] = {}
+        self._md5 = {v2: max_key_size(t, v2) > 16 for v2 in (False, True)}
+        # compile the common modes eagerly so unsupported types fail here
+        self._codec(self._sample, "sample", True, True)
+        self._codec(self._keyhash, "keyhash", True, False)
+
+    def _codec(self, cache: dict[tuple[bool, bool], tuple[Enc, Dec]], form: str, xcdr2: bool,
+               little: bool) -> tuple[Enc, Dec]:
+        codec = cache.get((xcdr2, little))
+        if codec is None:
+            comp = key_compiler(xcdr2, little, form=form)
+            codec = cache[(xcdr2, little)] = (comp.enc(self.model), comp.dec(self.model))
+        return codec
+
+    def _encode(self, enc: Enc, w: _Writer, sample: Any) -> bytes:
+        try:
+            enc(w, sample)
+        except EncodeError as exc:
+            raise _wrap(exc, self.model.name) from None
+        except _ENCODE_FAILURES as exc:
+            raise EncodeError(f"{self.model.name}: {exc}") from None
+        return bytes(w.buf)
+
+    def _decode(self, dec: Dec, r: _Reader) -> Any:
+        try:
+            return dec(r)
+        except RecursionError:
+            raise DecodeError("nesting too deep") from None
+        except (struct.error, IndexError) as exc:
+            raise DecodeError(f"truncated or malformed key near offset {r.pos - r.origin}: "
+                              f"{exc}") from None
+
+    def encode(self, sample: Any, xcdr2: bool = True, little: bool = True) -> bytes:
+        enc, _ = self._codec(self._sample, "sample", xcdr2, little)
+        return self._encode(enc, _Writer(4, self._heads[(xcdr2, little)]), sample)
+
+    def decode(self, data: Any) -> Any:
+        buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data).cast("B")
+        n = len(buf)
+        if n < 4:
+            raise DecodeError(f"payload of {n} bytes is shorter than the 4-byte "
+                              f"encapsulation header")
+        ident = (buf[0] << 8) | buf[1]
+        if buf[0] != 0 or ident > 0x0B or ident in (4, 5):
+            raise DecodeError(f"unsupported encapsulation identifier 0x{ident:04x}; expected "
+                              f"CDR/PL_CDR (0x0000-0x0003) or CDR2 (0x0006-0x000b)")
+        _, dec = self._codec(self._sample, "sample", ident >= 6, bool(ident & 1))
+        return self._decode(dec, _Reader(buf, 4, n))
+
+    def serialize(self, sample: Any, xcdr2: bool = True, little: bool = False) -> bytes:
+        enc, _ = self._codec(self._keyhash, "keyhash", xcdr2, little)
+        return self._encode(enc, _Writer(0), sample)
+
+    def deserialize(self, data: Any, xcdr2: bool = True, little: bool = False) -> Any:
+        buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data).cast("B")
+        _, dec = self._codec(self._keyhash, "keyhash", xcdr2, little)
+        return self._decode(dec, _Reader(buf, 0, len(buf)))
+
+    def _hash(self, sample: Any, xcdr2: bool) -> bytes:
+        key = self.serialize(sample, xcdr2, False).ljust(16, b"\0")
+        return hashlib.md5(key).digest() if self._md5[xcdr2] else key
+
+    def hash(self, sample: Any) -> bytes:
+        """The 16-byte key hash (XCDR2 alignment, the default representation)."""
+        return self._hash(sample, True)
+
+    def hash_xcdr1(self, sample: Any) -> bytes:
+        """The key hash as a writer of XCDR1 data computes it (8-byte alignment)."""
+        return self._hash(sample, False)
+
+
+__all__ = ["Codec", "KeyCodec", "compile_codec", "default_value", "key_compiler",
+           "key_members_of", "enum_size", "bitmask_size"]
