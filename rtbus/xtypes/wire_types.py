@@ -1,36 +1,105 @@
-"""The XTypes 1.3 builtin IDL types, declared as codec schemas.
+"""The XTypes 1.3 builtin IDL types, declared in the rtbus type model.
 
 Layouts (member order, extensibility, ``@optional``) follow Cyclone DDS 11's
 ``ddsi_xt_typeinfo.idl`` and ``ddsi_xt_typelookup.idl``, which is what goes on the wire and
 into the equivalence hashes. Where Cyclone deviates from the OMG IDL (e.g.
 ``CompleteArrayType`` and the bitmask types are appendable, ``CompleteCollectionHeader.detail``
 is optional) Cyclone wins, since its hashes are what peers compare.
+
+They are ordinary model types (:mod:`rtbus.types.model`), so :mod:`rtbus.cdr` lays them out
+like any user type (:mod:`rtbus.xtypes.serialize` explains why and how values are passed).
+``MemberFlag`` and ``TypeFlag`` are ``@bit_bound(16)`` bitmasks whose XCDR2 form is a
+``uint16``; they are declared as ``uint16`` so that the XTypes code handles them as the
+plain ints it combines with ``|``.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Union
 
-from .serialize import (
-    BOOL,
-    CHAR,
-    FLOAT32,
-    FLOAT64,
-    INT8,
-    INT16,
-    INT32,
-    INT64,
-    OCTET,
-    UINT16,
-    UINT32,
-    UINT64,
-    Arr,
-    Opt,
-    Seq,
-    Str,
-    StructDef,
-    UnionDef,
-)
+from ..types import model as M
+
+BOOL = M.BOOLEAN
+CHAR = M.CHAR
+FLOAT32 = M.FLOAT32
+FLOAT64 = M.FLOAT64
+INT8 = M.INT8
+INT16 = M.INT16
+INT32 = M.INT32
+INT64 = M.INT64
+OCTET = M.OCTET
+UINT16 = M.UINT16
+UINT32 = M.UINT32
+UINT64 = M.UINT64
+
+
+@dataclass(frozen=True)
+class _Optional:
+    type: M.IdlType
+
+
+def optional(t: M.IdlType) -> _Optional:
+    """The type of an ``@optional`` member: ``("name", optional(T))``."""
+    return _Optional(t)
+
+
+#: As a member's third element: ``@hashid`` (the id is a hash of the member name).
+HASHID = "@hashid"
+
+Field = Union[tuple[str, Union[M.IdlType, _Optional]],
+              tuple[str, Union[M.IdlType, _Optional], Union[int, str]]]
+
+
+def string(bound: int = 0) -> M.StringType:
+    return M.StringType(bound or None)
+
+
+def seq(element: M.IdlType, bound: int = 0) -> M.SequenceType:
+    return M.SequenceType(element, bound or None)
+
+
+def arr(element: M.IdlType, length: int) -> M.ArrayType:
+    return M.ArrayType(element, (length,))
+
+
+def _scoped(name: str) -> str:
+    # model names only (the wire carries none of them): one namespace for all of these
+    return "DDS::XTypes::" + name
+
+
+def _struct(name: str, extensibility: M.Extensibility, *fields: Field) -> M.StructType:
+    """A struct; a field is ``(name, type)`` or ``(name, type, member id or HASHID)``."""
+    t = M.StructType(_scoped(name), extensibility=extensibility)
+    for f in fields:
+        mtype = f[1]
+        opt = isinstance(mtype, _Optional)
+        if isinstance(mtype, _Optional):
+            mtype = mtype.type
+        mid = f[2] if len(f) > 2 else None  # type: ignore[misc]
+        t.members.append(M.Member(f[0], mtype, id=mid if isinstance(mid, int) else None,
+                                  optional=opt, hashid="" if mid == HASHID else None))
+    M.finalize_member_ids(t)
+    return t
+
+
+def _union(name: str, discriminator: M.PrimitiveType, extensibility: M.Extensibility,
+           *branches: tuple[tuple[int, ...], str, M.IdlType],
+           default: tuple[str, M.IdlType] | None = None) -> M.UnionType:
+    """A union over an integer discriminator; a branch is ``(labels, name, type)``."""
+    return _cases(M.UnionType(_scoped(name), discriminator, extensibility=extensibility),
+                  *branches, default=default)
+
+
+def _cases(u: M.UnionType, *branches: tuple[tuple[int, ...], str, M.IdlType],
+           default: tuple[str, M.IdlType] | None = None) -> M.UnionType:
+    """Give ``u`` its branches (separately from creating it, for recursive types)."""
+    u.cases = [M.UnionCase(list(labels), M.Member(name, t)) for labels, name, t in branches]
+    if default is not None:
+        u.cases.append(M.UnionCase([], M.Member(*default), is_default=True))
+    return u
+
 
 # --- constants -------------------------------------------------------------------------------
 EK_MINIMAL = 0xF1
@@ -96,44 +165,44 @@ IS_AUTOID_HASH = 1 << 4
 MEMBER_FLAG = UINT16
 TYPE_FLAG = UINT16
 
-QUALIFIED_TYPE_NAME = Str(256)
-MEMBER_NAME = Str(256)
-EQUIVALENCE_HASH = Arr(OCTET, 14)
-NAME_HASH = Arr(OCTET, 4)
+QUALIFIED_TYPE_NAME = string(256)
+MEMBER_NAME = string(256)
+EQUIVALENCE_HASH = arr(OCTET, 14)
+NAME_HASH = arr(OCTET, 4)
 S_BOUND = OCTET
 L_BOUND = UINT32
 
 # --- TypeIdentifier --------------------------------------------------------------------------
-TypeObjectHashId = UnionDef("TypeObjectHashId", OCTET).set_cases(
+TypeObjectHashId = _union("TypeObjectHashId", OCTET, "final",
     ((EK_COMPLETE, EK_MINIMAL), "hash", EQUIVALENCE_HASH))
 
-StringSTypeDefn = StructDef("StringSTypeDefn").set_fields(("bound", S_BOUND))
-StringLTypeDefn = StructDef("StringLTypeDefn").set_fields(("bound", L_BOUND))
-PlainCollectionHeader = StructDef("PlainCollectionHeader").set_fields(
+StringSTypeDefn = _struct("StringSTypeDefn", "final", ("bound", S_BOUND))
+StringLTypeDefn = _struct("StringLTypeDefn", "final", ("bound", L_BOUND))
+PlainCollectionHeader = _struct("PlainCollectionHeader", "final",
     ("equiv_kind", OCTET), ("element_flags", MEMBER_FLAG))
 
-TypeIdentifier = UnionDef("TypeIdentifier", OCTET)
+TypeIdentifier = _union("TypeIdentifier", OCTET, "final")  # cases below: it is recursive
 
-PlainSequenceSElemDefn = StructDef("PlainSequenceSElemDefn").set_fields(
+PlainSequenceSElemDefn = _struct("PlainSequenceSElemDefn", "final",
     ("header", PlainCollectionHeader), ("bound", S_BOUND), ("element_identifier", TypeIdentifier))
-PlainSequenceLElemDefn = StructDef("PlainSequenceLElemDefn").set_fields(
+PlainSequenceLElemDefn = _struct("PlainSequenceLElemDefn", "final",
     ("header", PlainCollectionHeader), ("bound", L_BOUND), ("element_identifier", TypeIdentifier))
-PlainArraySElemDefn = StructDef("PlainArraySElemDefn").set_fields(
-    ("header", PlainCollectionHeader), ("array_bound_seq", Seq(S_BOUND)),
+PlainArraySElemDefn = _struct("PlainArraySElemDefn", "final",
+    ("header", PlainCollectionHeader), ("array_bound_seq", seq(S_BOUND)),
     ("element_identifier", TypeIdentifier))
-PlainArrayLElemDefn = StructDef("PlainArrayLElemDefn").set_fields(
-    ("header", PlainCollectionHeader), ("array_bound_seq", Seq(L_BOUND)),
+PlainArrayLElemDefn = _struct("PlainArrayLElemDefn", "final",
+    ("header", PlainCollectionHeader), ("array_bound_seq", seq(L_BOUND)),
     ("element_identifier", TypeIdentifier))
-PlainMapSTypeDefn = StructDef("PlainMapSTypeDefn").set_fields(
+PlainMapSTypeDefn = _struct("PlainMapSTypeDefn", "final",
     ("header", PlainCollectionHeader), ("bound", S_BOUND), ("element_identifier", TypeIdentifier),
     ("key_flags", MEMBER_FLAG), ("key_identifier", TypeIdentifier))
-PlainMapLTypeDefn = StructDef("PlainMapLTypeDefn").set_fields(
+PlainMapLTypeDefn = _struct("PlainMapLTypeDefn", "final",
     ("header", PlainCollectionHeader), ("bound", L_BOUND), ("element_identifier", TypeIdentifier),
     ("key_flags", MEMBER_FLAG), ("key_identifier", TypeIdentifier))
-StronglyConnectedComponentId = StructDef("StronglyConnectedComponentId", "appendable").set_fields(
+StronglyConnectedComponentId = _struct("StronglyConnectedComponentId", "appendable",
     ("sc_component_id", TypeObjectHashId), ("scc_length", INT32), ("scc_index", INT32))
 
-TypeIdentifier.set_cases(
+_cases(TypeIdentifier,
     ((TI_STRING8_SMALL, TI_STRING16_SMALL), "string_sdefn", StringSTypeDefn),
     ((TI_STRING8_LARGE, TI_STRING16_LARGE), "string_ldefn", StringLTypeDefn),
     ((TI_PLAIN_SEQUENCE_SMALL,), "seq_sdefn", PlainSequenceSElemDefn),
@@ -147,8 +216,8 @@ TypeIdentifier.set_cases(
 )
 
 # --- annotations (carried, never produced by us except hash_id) ------------------------------
-ExtendedAnnotationParameterValue = StructDef("ExtendedAnnotationParameterValue", "mutable")
-AnnotationParameterValue = UnionDef("AnnotationParameterValue", OCTET).set_cases(
+ExtendedAnnotationParameterValue = _struct("ExtendedAnnotationParameterValue", "mutable")
+AnnotationParameterValue = _union("AnnotationParameterValue", OCTET, "final",
     ((TK_BOOLEAN,), "boolean_value", BOOL),
     ((TK_BYTE,), "byte_value", OCTET),
     ((TK_INT8,), "int8_value", INT8),
@@ -163,200 +232,199 @@ AnnotationParameterValue = UnionDef("AnnotationParameterValue", OCTET).set_cases
     ((TK_FLOAT64,), "float64_value", FLOAT64),
     ((TK_CHAR8,), "char_value", CHAR),
     ((TK_ENUM,), "enumerated_value", INT32),
-    ((TK_STRING8,), "string8_value", Str(128)),
+    ((TK_STRING8,), "string8_value", string(128)),
     default=("extended_value", ExtendedAnnotationParameterValue),
 )
-AppliedAnnotationParameter = StructDef("AppliedAnnotationParameter", "appendable").set_fields(
+AppliedAnnotationParameter = _struct("AppliedAnnotationParameter", "appendable",
     ("paramname_hash", NAME_HASH), ("value", AnnotationParameterValue))
-AppliedAnnotation = StructDef("AppliedAnnotation", "appendable").set_fields(
-    ("annotation_typeid", TypeIdentifier), ("param_seq", Opt(Seq(AppliedAnnotationParameter))))
-AppliedAnnotationSeq = Seq(AppliedAnnotation)
-AppliedVerbatimAnnotation = StructDef("AppliedVerbatimAnnotation").set_fields(
-    ("placement", Str(32)), ("language", Str(32)), ("text", Str()))
-AppliedBuiltinMemberAnnotations = StructDef(
-    "AppliedBuiltinMemberAnnotations", "appendable").set_fields(
-    ("unit", Opt(Str())), ("min", Opt(AnnotationParameterValue)),
-    ("max", Opt(AnnotationParameterValue)), ("hash_id", Opt(Str())))
-AppliedBuiltinTypeAnnotations = StructDef("AppliedBuiltinTypeAnnotations", "appendable").set_fields(
-    ("verbatim", Opt(AppliedVerbatimAnnotation)))
+AppliedAnnotation = _struct("AppliedAnnotation", "appendable",
+    ("annotation_typeid", TypeIdentifier), ("param_seq", optional(seq(AppliedAnnotationParameter))))
+AppliedAnnotationSeq = seq(AppliedAnnotation)
+AppliedVerbatimAnnotation = _struct("AppliedVerbatimAnnotation", "final",
+    ("placement", string(32)), ("language", string(32)), ("text", string()))
+AppliedBuiltinMemberAnnotations = _struct("AppliedBuiltinMemberAnnotations", "appendable",
+    ("unit", optional(string())), ("min", optional(AnnotationParameterValue)),
+    ("max", optional(AnnotationParameterValue)), ("hash_id", optional(string())))
+AppliedBuiltinTypeAnnotations = _struct("AppliedBuiltinTypeAnnotations", "appendable",
+    ("verbatim", optional(AppliedVerbatimAnnotation)))
 
 # --- details ---------------------------------------------------------------------------------
-CompleteMemberDetail = StructDef("CompleteMemberDetail").set_fields(
-    ("name", MEMBER_NAME), ("ann_builtin", Opt(AppliedBuiltinMemberAnnotations)),
-    ("ann_custom", Opt(AppliedAnnotationSeq)))
-MinimalMemberDetail = StructDef("MinimalMemberDetail").set_fields(("name_hash", NAME_HASH))
-MinimalTypeDetail = StructDef("MinimalTypeDetail")
-CompleteTypeDetail = StructDef("CompleteTypeDetail").set_fields(
-    ("ann_builtin", Opt(AppliedBuiltinTypeAnnotations)), ("ann_custom", Opt(AppliedAnnotationSeq)),
-    ("type_name", QUALIFIED_TYPE_NAME))
+CompleteMemberDetail = _struct("CompleteMemberDetail", "final",
+    ("name", MEMBER_NAME), ("ann_builtin", optional(AppliedBuiltinMemberAnnotations)),
+    ("ann_custom", optional(AppliedAnnotationSeq)))
+MinimalMemberDetail = _struct("MinimalMemberDetail", "final", ("name_hash", NAME_HASH))
+MinimalTypeDetail = _struct("MinimalTypeDetail", "final")
+CompleteTypeDetail = _struct("CompleteTypeDetail", "final",
+    ("ann_builtin", optional(AppliedBuiltinTypeAnnotations)),
+    ("ann_custom", optional(AppliedAnnotationSeq)), ("type_name", QUALIFIED_TYPE_NAME))
 
 # --- struct ----------------------------------------------------------------------------------
-CommonStructMember = StructDef("CommonStructMember").set_fields(
+CommonStructMember = _struct("CommonStructMember", "final",
     ("member_id", UINT32), ("member_flags", MEMBER_FLAG), ("member_type_id", TypeIdentifier))
-CompleteStructMember = StructDef("CompleteStructMember", "appendable").set_fields(
+CompleteStructMember = _struct("CompleteStructMember", "appendable",
     ("common", CommonStructMember), ("detail", CompleteMemberDetail))
-MinimalStructMember = StructDef("MinimalStructMember", "appendable").set_fields(
+MinimalStructMember = _struct("MinimalStructMember", "appendable",
     ("common", CommonStructMember), ("detail", MinimalMemberDetail))
-CompleteStructHeader = StructDef("CompleteStructHeader", "appendable").set_fields(
+CompleteStructHeader = _struct("CompleteStructHeader", "appendable",
     ("base_type", TypeIdentifier), ("detail", CompleteTypeDetail))
-MinimalStructHeader = StructDef("MinimalStructHeader", "appendable").set_fields(
+MinimalStructHeader = _struct("MinimalStructHeader", "appendable",
     ("base_type", TypeIdentifier), ("detail", MinimalTypeDetail))
-CompleteStructType = StructDef("CompleteStructType").set_fields(
+CompleteStructType = _struct("CompleteStructType", "final",
     ("struct_flags", TYPE_FLAG), ("header", CompleteStructHeader),
-    ("member_seq", Seq(CompleteStructMember)))
-MinimalStructType = StructDef("MinimalStructType").set_fields(
+    ("member_seq", seq(CompleteStructMember)))
+MinimalStructType = _struct("MinimalStructType", "final",
     ("struct_flags", TYPE_FLAG), ("header", MinimalStructHeader),
-    ("member_seq", Seq(MinimalStructMember)))
+    ("member_seq", seq(MinimalStructMember)))
 
 # --- union -----------------------------------------------------------------------------------
-CommonUnionMember = StructDef("CommonUnionMember").set_fields(
+CommonUnionMember = _struct("CommonUnionMember", "final",
     ("member_id", UINT32), ("member_flags", MEMBER_FLAG), ("type_id", TypeIdentifier),
-    ("label_seq", Seq(INT32)))
-CompleteUnionMember = StructDef("CompleteUnionMember", "appendable").set_fields(
+    ("label_seq", seq(INT32)))
+CompleteUnionMember = _struct("CompleteUnionMember", "appendable",
     ("common", CommonUnionMember), ("detail", CompleteMemberDetail))
-MinimalUnionMember = StructDef("MinimalUnionMember", "appendable").set_fields(
+MinimalUnionMember = _struct("MinimalUnionMember", "appendable",
     ("common", CommonUnionMember), ("detail", MinimalMemberDetail))
-CommonDiscriminatorMember = StructDef("CommonDiscriminatorMember").set_fields(
+CommonDiscriminatorMember = _struct("CommonDiscriminatorMember", "final",
     ("member_flags", MEMBER_FLAG), ("type_id", TypeIdentifier))
-CompleteDiscriminatorMember = StructDef("CompleteDiscriminatorMember", "appendable").set_fields(
-    ("common", CommonDiscriminatorMember), ("ann_builtin", Opt(AppliedBuiltinTypeAnnotations)),
-    ("ann_custom", Opt(AppliedAnnotationSeq)))
-MinimalDiscriminatorMember = StructDef("MinimalDiscriminatorMember", "appendable").set_fields(
+CompleteDiscriminatorMember = _struct("CompleteDiscriminatorMember", "appendable",
+    ("common", CommonDiscriminatorMember), ("ann_builtin", optional(AppliedBuiltinTypeAnnotations)),
+    ("ann_custom", optional(AppliedAnnotationSeq)))
+MinimalDiscriminatorMember = _struct("MinimalDiscriminatorMember", "appendable",
     ("common", CommonDiscriminatorMember))
-CompleteUnionHeader = StructDef("CompleteUnionHeader", "appendable").set_fields(
+CompleteUnionHeader = _struct("CompleteUnionHeader", "appendable",
     ("detail", CompleteTypeDetail))
-MinimalUnionHeader = StructDef("MinimalUnionHeader", "appendable").set_fields(
+MinimalUnionHeader = _struct("MinimalUnionHeader", "appendable",
     ("detail", MinimalTypeDetail))
-CompleteUnionType = StructDef("CompleteUnionType").set_fields(
+CompleteUnionType = _struct("CompleteUnionType", "final",
     ("union_flags", TYPE_FLAG), ("header", CompleteUnionHeader),
-    ("discriminator", CompleteDiscriminatorMember), ("member_seq", Seq(CompleteUnionMember)))
-MinimalUnionType = StructDef("MinimalUnionType").set_fields(
+    ("discriminator", CompleteDiscriminatorMember), ("member_seq", seq(CompleteUnionMember)))
+MinimalUnionType = _struct("MinimalUnionType", "final",
     ("union_flags", TYPE_FLAG), ("header", MinimalUnionHeader),
-    ("discriminator", MinimalDiscriminatorMember), ("member_seq", Seq(MinimalUnionMember)))
+    ("discriminator", MinimalDiscriminatorMember), ("member_seq", seq(MinimalUnionMember)))
 
 # --- annotation types (decoded only) ---------------------------------------------------------
-CommonAnnotationParameter = StructDef("CommonAnnotationParameter").set_fields(
+CommonAnnotationParameter = _struct("CommonAnnotationParameter", "final",
     ("member_flags", MEMBER_FLAG), ("member_type_id", TypeIdentifier))
-CompleteAnnotationParameter = StructDef("CompleteAnnotationParameter", "appendable").set_fields(
+CompleteAnnotationParameter = _struct("CompleteAnnotationParameter", "appendable",
     ("common", CommonAnnotationParameter), ("name", MEMBER_NAME),
     ("default_value", AnnotationParameterValue))
-MinimalAnnotationParameter = StructDef("MinimalAnnotationParameter", "appendable").set_fields(
+MinimalAnnotationParameter = _struct("MinimalAnnotationParameter", "appendable",
     ("common", CommonAnnotationParameter), ("name_hash", NAME_HASH),
     ("default_value", AnnotationParameterValue))
-CompleteAnnotationHeader = StructDef("CompleteAnnotationHeader", "appendable").set_fields(
+CompleteAnnotationHeader = _struct("CompleteAnnotationHeader", "appendable",
     ("annotation_name", QUALIFIED_TYPE_NAME))
-MinimalAnnotationHeader = StructDef("MinimalAnnotationHeader", "appendable")
-CompleteAnnotationType = StructDef("CompleteAnnotationType").set_fields(
+MinimalAnnotationHeader = _struct("MinimalAnnotationHeader", "appendable")
+CompleteAnnotationType = _struct("CompleteAnnotationType", "final",
     ("annotation_flag", TYPE_FLAG), ("header", CompleteAnnotationHeader),
-    ("member_seq", Seq(CompleteAnnotationParameter)))
-MinimalAnnotationType = StructDef("MinimalAnnotationType").set_fields(
+    ("member_seq", seq(CompleteAnnotationParameter)))
+MinimalAnnotationType = _struct("MinimalAnnotationType", "final",
     ("annotation_flag", TYPE_FLAG), ("header", MinimalAnnotationHeader),
-    ("member_seq", Seq(MinimalAnnotationParameter)))
+    ("member_seq", seq(MinimalAnnotationParameter)))
 
 # --- alias -----------------------------------------------------------------------------------
-CommonAliasBody = StructDef("CommonAliasBody").set_fields(
+CommonAliasBody = _struct("CommonAliasBody", "final",
     ("related_flags", MEMBER_FLAG), ("related_type", TypeIdentifier))
-CompleteAliasBody = StructDef("CompleteAliasBody", "appendable").set_fields(
-    ("common", CommonAliasBody), ("ann_builtin", Opt(AppliedBuiltinMemberAnnotations)),
-    ("ann_custom", Opt(AppliedAnnotationSeq)))
-MinimalAliasBody = StructDef("MinimalAliasBody", "appendable").set_fields(
+CompleteAliasBody = _struct("CompleteAliasBody", "appendable",
+    ("common", CommonAliasBody), ("ann_builtin", optional(AppliedBuiltinMemberAnnotations)),
+    ("ann_custom", optional(AppliedAnnotationSeq)))
+MinimalAliasBody = _struct("MinimalAliasBody", "appendable",
     ("common", CommonAliasBody))
-CompleteAliasHeader = StructDef("CompleteAliasHeader", "appendable").set_fields(
+CompleteAliasHeader = _struct("CompleteAliasHeader", "appendable",
     ("detail", CompleteTypeDetail))
-MinimalAliasHeader = StructDef("MinimalAliasHeader", "appendable")
-CompleteAliasType = StructDef("CompleteAliasType").set_fields(
+MinimalAliasHeader = _struct("MinimalAliasHeader", "appendable")
+CompleteAliasType = _struct("CompleteAliasType", "final",
     ("alias_flags", TYPE_FLAG), ("header", CompleteAliasHeader), ("body", CompleteAliasBody))
-MinimalAliasType = StructDef("MinimalAliasType").set_fields(
+MinimalAliasType = _struct("MinimalAliasType", "final",
     ("alias_flags", TYPE_FLAG), ("header", MinimalAliasHeader), ("body", MinimalAliasBody))
 
 # --- collections -----------------------------------------------------------------------------
-CompleteElementDetail = StructDef("CompleteElementDetail").set_fields(
-    ("ann_builtin", Opt(AppliedBuiltinMemberAnnotations)),
-    ("ann_custom", Opt(AppliedAnnotationSeq)))
-CommonCollectionElement = StructDef("CommonCollectionElement").set_fields(
+CompleteElementDetail = _struct("CompleteElementDetail", "final",
+    ("ann_builtin", optional(AppliedBuiltinMemberAnnotations)),
+    ("ann_custom", optional(AppliedAnnotationSeq)))
+CommonCollectionElement = _struct("CommonCollectionElement", "final",
     ("element_flags", MEMBER_FLAG), ("type", TypeIdentifier))
-CompleteCollectionElement = StructDef("CompleteCollectionElement", "appendable").set_fields(
+CompleteCollectionElement = _struct("CompleteCollectionElement", "appendable",
     ("common", CommonCollectionElement), ("detail", CompleteElementDetail))
-MinimalCollectionElement = StructDef("MinimalCollectionElement", "appendable").set_fields(
+MinimalCollectionElement = _struct("MinimalCollectionElement", "appendable",
     ("common", CommonCollectionElement))
-CommonCollectionHeader = StructDef("CommonCollectionHeader").set_fields(("bound", L_BOUND))
-CompleteCollectionHeader = StructDef("CompleteCollectionHeader", "appendable").set_fields(
-    ("common", CommonCollectionHeader), ("detail", Opt(CompleteTypeDetail)))
-MinimalCollectionHeader = StructDef("MinimalCollectionHeader", "appendable").set_fields(
+CommonCollectionHeader = _struct("CommonCollectionHeader", "final", ("bound", L_BOUND))
+CompleteCollectionHeader = _struct("CompleteCollectionHeader", "appendable",
+    ("common", CommonCollectionHeader), ("detail", optional(CompleteTypeDetail)))
+MinimalCollectionHeader = _struct("MinimalCollectionHeader", "appendable",
     ("common", CommonCollectionHeader))
-CompleteSequenceType = StructDef("CompleteSequenceType").set_fields(
+CompleteSequenceType = _struct("CompleteSequenceType", "final",
     ("collection_flag", TYPE_FLAG), ("header", CompleteCollectionHeader),
     ("element", CompleteCollectionElement))
-MinimalSequenceType = StructDef("MinimalSequenceType").set_fields(
+MinimalSequenceType = _struct("MinimalSequenceType", "final",
     ("collection_flag", TYPE_FLAG), ("header", MinimalCollectionHeader),
     ("element", MinimalCollectionElement))
-CommonArrayHeader = StructDef("CommonArrayHeader").set_fields(("bound_seq", Seq(L_BOUND)))
-CompleteArrayHeader = StructDef("CompleteArrayHeader", "appendable").set_fields(
+CommonArrayHeader = _struct("CommonArrayHeader", "final", ("bound_seq", seq(L_BOUND)))
+CompleteArrayHeader = _struct("CompleteArrayHeader", "appendable",
     ("common", CommonArrayHeader), ("detail", CompleteTypeDetail))
-MinimalArrayHeader = StructDef("MinimalArrayHeader", "appendable").set_fields(
+MinimalArrayHeader = _struct("MinimalArrayHeader", "appendable",
     ("common", CommonArrayHeader))
-CompleteArrayType = StructDef("CompleteArrayType", "appendable").set_fields(
+CompleteArrayType = _struct("CompleteArrayType", "appendable",
     ("collection_flag", TYPE_FLAG), ("header", CompleteArrayHeader),
     ("element", CompleteCollectionElement))
-MinimalArrayType = StructDef("MinimalArrayType").set_fields(
+MinimalArrayType = _struct("MinimalArrayType", "final",
     ("collection_flag", TYPE_FLAG), ("header", MinimalArrayHeader),
     ("element", MinimalCollectionElement))
-CompleteMapType = StructDef("CompleteMapType").set_fields(
+CompleteMapType = _struct("CompleteMapType", "final",
     ("collection_flag", TYPE_FLAG), ("header", CompleteCollectionHeader),
     ("key", CompleteCollectionElement), ("element", CompleteCollectionElement))
-MinimalMapType = StructDef("MinimalMapType").set_fields(
+MinimalMapType = _struct("MinimalMapType", "final",
     ("collection_flag", TYPE_FLAG), ("header", MinimalCollectionHeader),
     ("key", MinimalCollectionElement), ("element", MinimalCollectionElement))
 
 # --- enum / bitmask / bitset -----------------------------------------------------------------
-CommonEnumeratedLiteral = StructDef("CommonEnumeratedLiteral", "appendable").set_fields(
+CommonEnumeratedLiteral = _struct("CommonEnumeratedLiteral", "appendable",
     ("value", INT32), ("flags", MEMBER_FLAG))
-CompleteEnumeratedLiteral = StructDef("CompleteEnumeratedLiteral", "appendable").set_fields(
+CompleteEnumeratedLiteral = _struct("CompleteEnumeratedLiteral", "appendable",
     ("common", CommonEnumeratedLiteral), ("detail", CompleteMemberDetail))
-MinimalEnumeratedLiteral = StructDef("MinimalEnumeratedLiteral", "appendable").set_fields(
+MinimalEnumeratedLiteral = _struct("MinimalEnumeratedLiteral", "appendable",
     ("common", CommonEnumeratedLiteral), ("detail", MinimalMemberDetail))
-CommonEnumeratedHeader = StructDef("CommonEnumeratedHeader").set_fields(("bit_bound", UINT16))
-CompleteEnumeratedHeader = StructDef("CompleteEnumeratedHeader", "appendable").set_fields(
+CommonEnumeratedHeader = _struct("CommonEnumeratedHeader", "final", ("bit_bound", UINT16))
+CompleteEnumeratedHeader = _struct("CompleteEnumeratedHeader", "appendable",
     ("common", CommonEnumeratedHeader), ("detail", CompleteTypeDetail))
-MinimalEnumeratedHeader = StructDef("MinimalEnumeratedHeader", "appendable").set_fields(
+MinimalEnumeratedHeader = _struct("MinimalEnumeratedHeader", "appendable",
     ("common", CommonEnumeratedHeader))
-CompleteEnumeratedType = StructDef("CompleteEnumeratedType").set_fields(
+CompleteEnumeratedType = _struct("CompleteEnumeratedType", "final",
     ("enum_flags", TYPE_FLAG), ("header", CompleteEnumeratedHeader),
-    ("literal_seq", Seq(CompleteEnumeratedLiteral)))
-MinimalEnumeratedType = StructDef("MinimalEnumeratedType").set_fields(
+    ("literal_seq", seq(CompleteEnumeratedLiteral)))
+MinimalEnumeratedType = _struct("MinimalEnumeratedType", "final",
     ("enum_flags", TYPE_FLAG), ("header", MinimalEnumeratedHeader),
-    ("literal_seq", Seq(MinimalEnumeratedLiteral)))
-CommonBitflag = StructDef("CommonBitflag").set_fields(("position", UINT16), ("flags", MEMBER_FLAG))
-CompleteBitflag = StructDef("CompleteBitflag", "appendable").set_fields(
+    ("literal_seq", seq(MinimalEnumeratedLiteral)))
+CommonBitflag = _struct("CommonBitflag", "final", ("position", UINT16), ("flags", MEMBER_FLAG))
+CompleteBitflag = _struct("CompleteBitflag", "appendable",
     ("common", CommonBitflag), ("detail", CompleteMemberDetail))
-MinimalBitflag = StructDef("MinimalBitflag", "appendable").set_fields(
+MinimalBitflag = _struct("MinimalBitflag", "appendable",
     ("common", CommonBitflag), ("detail", MinimalMemberDetail))
-CompleteBitmaskType = StructDef("CompleteBitmaskType", "appendable").set_fields(
+CompleteBitmaskType = _struct("CompleteBitmaskType", "appendable",
     ("bitmask_flags", TYPE_FLAG), ("header", CompleteEnumeratedHeader),
-    ("flag_seq", Seq(CompleteBitflag)))
-MinimalBitmaskType = StructDef("MinimalBitmaskType", "appendable").set_fields(
+    ("flag_seq", seq(CompleteBitflag)))
+MinimalBitmaskType = _struct("MinimalBitmaskType", "appendable",
     ("bitmask_flags", TYPE_FLAG), ("header", MinimalEnumeratedHeader),
-    ("flag_seq", Seq(MinimalBitflag)))
-CommonBitfield = StructDef("CommonBitfield").set_fields(
+    ("flag_seq", seq(MinimalBitflag)))
+CommonBitfield = _struct("CommonBitfield", "final",
     ("position", UINT16), ("flags", MEMBER_FLAG), ("bitcount", OCTET), ("holder_type", OCTET))
-CompleteBitfield = StructDef("CompleteBitfield", "appendable").set_fields(
+CompleteBitfield = _struct("CompleteBitfield", "appendable",
     ("common", CommonBitfield), ("detail", CompleteMemberDetail))
-MinimalBitfield = StructDef("MinimalBitfield", "appendable").set_fields(
+MinimalBitfield = _struct("MinimalBitfield", "appendable",
     ("common", CommonBitfield), ("name_hash", NAME_HASH))
-CompleteBitsetHeader = StructDef("CompleteBitsetHeader", "appendable").set_fields(
+CompleteBitsetHeader = _struct("CompleteBitsetHeader", "appendable",
     ("detail", CompleteTypeDetail))
-MinimalBitsetHeader = StructDef("MinimalBitsetHeader", "appendable")
-CompleteBitsetType = StructDef("CompleteBitsetType", "appendable").set_fields(
+MinimalBitsetHeader = _struct("MinimalBitsetHeader", "appendable")
+CompleteBitsetType = _struct("CompleteBitsetType", "appendable",
     ("bitset_flags", TYPE_FLAG), ("header", CompleteBitsetHeader),
-    ("field_seq", Seq(CompleteBitfield)))
-MinimalBitsetType = StructDef("MinimalBitsetType", "appendable").set_fields(
+    ("field_seq", seq(CompleteBitfield)))
+MinimalBitsetType = _struct("MinimalBitsetType", "appendable",
     ("bitset_flags", TYPE_FLAG), ("header", MinimalBitsetHeader),
-    ("field_seq", Seq(MinimalBitfield)))
+    ("field_seq", seq(MinimalBitfield)))
 
 # --- TypeObject ------------------------------------------------------------------------------
-CompleteExtendedType = StructDef("CompleteExtendedType", "mutable")
-MinimalExtendedType = StructDef("MinimalExtendedType", "mutable")
-CompleteTypeObject = UnionDef("CompleteTypeObject", OCTET).set_cases(
+CompleteExtendedType = _struct("CompleteExtendedType", "mutable")
+MinimalExtendedType = _struct("MinimalExtendedType", "mutable")
+CompleteTypeObject = _union("CompleteTypeObject", OCTET, "final",
     ((TK_ALIAS,), "alias_type", CompleteAliasType),
     ((TK_ANNOTATION,), "annotation_type", CompleteAnnotationType),
     ((TK_STRUCTURE,), "struct_type", CompleteStructType),
@@ -369,7 +437,7 @@ CompleteTypeObject = UnionDef("CompleteTypeObject", OCTET).set_cases(
     ((TK_BITMASK,), "bitmask_type", CompleteBitmaskType),
     default=("extended_type", CompleteExtendedType),
 )
-MinimalTypeObject = UnionDef("MinimalTypeObject", OCTET).set_cases(
+MinimalTypeObject = _union("MinimalTypeObject", OCTET, "final",
     ((TK_ALIAS,), "alias_type", MinimalAliasType),
     ((TK_ANNOTATION,), "annotation_type", MinimalAnnotationType),
     ((TK_STRUCTURE,), "struct_type", MinimalStructType),
@@ -382,34 +450,34 @@ MinimalTypeObject = UnionDef("MinimalTypeObject", OCTET).set_cases(
     ((TK_BITMASK,), "bitmask_type", MinimalBitmaskType),
     default=("extended_type", MinimalExtendedType),
 )
-TypeObject = UnionDef("TypeObject", OCTET, "appendable").set_cases(
+TypeObject = _union("TypeObject", OCTET, "appendable",
     ((EK_COMPLETE,), "complete", CompleteTypeObject),
     ((EK_MINIMAL,), "minimal", MinimalTypeObject),
 )
-TypeObjectSeq = Seq(TypeObject)
+TypeObjectSeq = seq(TypeObject)
 
-TypeIdentifierTypeObjectPair = StructDef("TypeIdentifierTypeObjectPair").set_fields(
+TypeIdentifierTypeObjectPair = _struct("TypeIdentifierTypeObjectPair", "final",
     ("type_identifier", TypeIdentifier), ("type_object", TypeObject))
-TypeIdentifierPair = StructDef("TypeIdentifierPair").set_fields(
+TypeIdentifierPair = _struct("TypeIdentifierPair", "final",
     ("type_identifier1", TypeIdentifier), ("type_identifier2", TypeIdentifier))
-TypeIdentifierWithSize = StructDef("TypeIdentifierWithSize", "appendable").set_fields(
+TypeIdentifierWithSize = _struct("TypeIdentifierWithSize", "appendable",
     ("type_id", TypeIdentifier), ("typeobject_serialized_size", UINT32))
-TypeIdentifierWithDependencies = StructDef(
-    "TypeIdentifierWithDependencies", "appendable").set_fields(
+TypeIdentifierWithDependencies = _struct("TypeIdentifierWithDependencies", "appendable",
     ("typeid_with_size", TypeIdentifierWithSize), ("dependent_typeid_count", INT32),
-    ("dependent_typeids", Seq(TypeIdentifierWithSize)))
-TypeInformation = StructDef("TypeInformation", "mutable").set_fields(
+    ("dependent_typeids", seq(TypeIdentifierWithSize)))
+TypeInformation = _struct("TypeInformation", "mutable",
     ("minimal", TypeIdentifierWithDependencies, 0x1001),
     ("complete", TypeIdentifierWithDependencies, 0x1002))
-TypeMapping = StructDef("TypeMapping").set_fields(
-    ("identifier_object_pair_minimal", Seq(TypeIdentifierTypeObjectPair)),
-    ("identifier_object_pair_complete", Seq(TypeIdentifierTypeObjectPair)),
-    ("identifier_complete_minimal", Seq(TypeIdentifierPair)))
+TypeMapping = _struct("TypeMapping", "final",
+    ("identifier_object_pair_minimal", seq(TypeIdentifierTypeObjectPair)),
+    ("identifier_object_pair_complete", seq(TypeIdentifierTypeObjectPair)),
+    ("identifier_complete_minimal", seq(TypeIdentifierPair)))
 
 
 # --- TypeLookup service (ddsi_xt_typelookup.idl) ---------------------------------------------
 def hashid(name: str) -> int:
-    """``@hashid`` member id: first 4 bytes of MD5(name), little endian, masked to 28 bits."""
+    """``@hashid`` member id: first 4 bytes of MD5(name), little endian, masked to 28 bits
+    (the rule :func:`rtbus.types.model.finalize_member_ids` applies to ``HASHID`` members)."""
     return int.from_bytes(hashlib.md5(name.encode("utf-8")).digest()[:4], "little") & 0x0FFFFFFF
 
 
@@ -417,42 +485,40 @@ TYPELOOKUP_GETTYPES_HASHID = 0x018252D3
 TYPELOOKUP_GETDEPENDENCIES_HASHID = 0x05AAFB31
 DDS_RETCODE_OK = 0
 
-GUID = Arr(OCTET, 16)  # GuidPrefix_t[12] + EntityId_t{octet[3], octet}: all octets, final
-SequenceNumber = StructDef("SequenceNumber").set_fields(("high", INT32), ("low", UINT32))
-SampleIdentity = StructDef("SampleIdentity").set_fields(
+GUID = arr(OCTET, 16)  # GuidPrefix_t[12] + EntityId_t{octet[3], octet}: all octets, final
+SequenceNumber = _struct("SequenceNumber", "final", ("high", INT32), ("low", UINT32))
+SampleIdentity = _struct("SampleIdentity", "final",
     ("writer_guid", GUID), ("sequence_number", SequenceNumber))
-RequestHeader = StructDef("RequestHeader").set_fields(
-    ("requestId", SampleIdentity), ("instanceName", Str(255)))
-ReplyHeader = StructDef("ReplyHeader").set_fields(
+RequestHeader = _struct("RequestHeader", "final",
+    ("requestId", SampleIdentity), ("instanceName", string(255)))
+ReplyHeader = _struct("ReplyHeader", "final",
     ("relatedRequestId", SampleIdentity), ("remoteEx", INT32))
 
-TypeLookup_getTypes_In = StructDef("TypeLookup_getTypes_In", "mutable").set_fields(
-    ("type_ids", Seq(TypeIdentifier), hashid("type_ids")))
-TypeLookup_getTypes_Out = StructDef("TypeLookup_getTypes_Out", "mutable").set_fields(
-    ("types", Seq(TypeIdentifierTypeObjectPair), hashid("types")),
-    ("complete_to_minimal", Seq(TypeIdentifierPair), hashid("complete_to_minimal")))
-TypeLookup_getTypes_Result = UnionDef("TypeLookup_getTypes_Result", INT32, "appendable").set_cases(
+TypeLookup_getTypes_In = _struct("TypeLookup_getTypes_In", "mutable",
+    ("type_ids", seq(TypeIdentifier), HASHID))
+TypeLookup_getTypes_Out = _struct("TypeLookup_getTypes_Out", "mutable",
+    ("types", seq(TypeIdentifierTypeObjectPair), HASHID),
+    ("complete_to_minimal", seq(TypeIdentifierPair), HASHID))
+TypeLookup_getTypes_Result = _union("TypeLookup_getTypes_Result", INT32, "appendable",
     ((DDS_RETCODE_OK,), "result", TypeLookup_getTypes_Out))
-TypeLookup_getTypeDependencies_In = StructDef(
-    "TypeLookup_getTypeDependencies_In", "mutable").set_fields(
-    ("type_ids", Seq(TypeIdentifier), hashid("type_ids")),
-    ("continuation_point", Seq(OCTET, 32), hashid("continuation_point")))
-TypeLookup_getTypeDependencies_Out = StructDef(
-    "TypeLookup_getTypeDependencies_Out", "mutable").set_fields(
-    ("dependent_typeids", Seq(TypeIdentifierWithSize), hashid("dependent_typeids")),
-    ("continuation_point", Seq(OCTET, 32), hashid("continuation_point")))
-TypeLookup_getTypeDependencies_Result = UnionDef(
-    "TypeLookup_getTypeDependencies_Result", INT32, "appendable").set_cases(
+TypeLookup_getTypeDependencies_In = _struct("TypeLookup_getTypeDependencies_In", "mutable",
+    ("type_ids", seq(TypeIdentifier), HASHID),
+    ("continuation_point", seq(OCTET, 32), HASHID))
+TypeLookup_getTypeDependencies_Out = _struct("TypeLookup_getTypeDependencies_Out", "mutable",
+    ("dependent_typeids", seq(TypeIdentifierWithSize), HASHID),
+    ("continuation_point", seq(OCTET, 32), HASHID))
+TypeLookup_getTypeDependencies_Result = _union(
+    "TypeLookup_getTypeDependencies_Result", INT32, "appendable",
     ((DDS_RETCODE_OK,), "result", TypeLookup_getTypeDependencies_Out))
-TypeLookup_Call = UnionDef("TypeLookup_Call", INT32, "appendable").set_cases(
+TypeLookup_Call = _union("TypeLookup_Call", INT32, "appendable",
     ((TYPELOOKUP_GETTYPES_HASHID,), "getTypes", TypeLookup_getTypes_In),
     ((TYPELOOKUP_GETDEPENDENCIES_HASHID,), "getTypeDependencies",
      TypeLookup_getTypeDependencies_In))
-TypeLookup_Request = StructDef("TypeLookup_Request").set_fields(
+TypeLookup_Request = _struct("TypeLookup_Request", "final",
     ("header", RequestHeader), ("data", TypeLookup_Call))
-TypeLookup_Return = UnionDef("TypeLookup_Return", INT32, "appendable").set_cases(
+TypeLookup_Return = _union("TypeLookup_Return", INT32, "appendable",
     ((TYPELOOKUP_GETTYPES_HASHID,), "getType", TypeLookup_getTypes_Result),
     ((TYPELOOKUP_GETDEPENDENCIES_HASHID,), "getTypeDependencies",
      TypeLookup_getTypeDependencies_Result))
-TypeLookup_Reply = StructDef("TypeLookup_Reply").set_fields(
+TypeLookup_Reply = _struct("TypeLookup_Reply", "final",
     ("header", ReplyHeader), ("return_data", TypeLookup_Return))
