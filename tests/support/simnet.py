@@ -1,49 +1,37 @@
-"""A deterministic simulated clock and network for the sans-IO core.
+"""A deterministic simulated clock and network: datagrams between nodes, in virtual time.
 
 Tests of reliability under loss, reordering and duplication must give the same result every
 run. Here time is a number that only moves when the run loop moves it (to the next datagram
-arrival or the next endpoint timer), randomness comes from one seeded ``random.Random``, and
-the bytes on the simulated wire are real RTPS messages built with the wire layer's
-``MessageBuilder`` and parsed with its ``parse_message`` -- so the core is tested against what
-it will see on a socket, including datagram boundaries at the maximum message size.
+arrival or the next node timer), and randomness comes from one seeded ``random.Random``, so a
+seed names one run exactly.
+
+The network knows nothing of RTPS: it carries opaque datagrams from a node to the nodes
+attached to an address (several on one address make a multicast group), mistreating them as
+its :class:`LinkConditions` say, and wakes nodes when their timers fall due. The node it is
+built for is :class:`tests.support.simcore.SimCore`, a whole ``ParticipantCore``: the bytes on
+the simulated wire are then exactly what the core would hand to ``sendto`` and get from
+``recvfrom``, datagram boundaries at the maximum message size included.
 
 Nothing here opens a socket. It lives with the tests, not in the library: only tests
-drive the core this way (``simcore.SimCore`` puts a whole ``ParticipantCore`` on it).
+drive the core this way.
 """
 
 from __future__ import annotations
 
 import heapq
-import logging
 import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Protocol
 
-from rtbus.errors import MalformedError
-from rtbus.rtps import wire
-from rtbus.rtps.actions import (
-    Acknowledged,
-    Action,
-    Deliver,
-    Sample,
-    SampleRejected,
-    SamplesLost,
-    Send,
-)
-from rtbus.rtps.fragments import DEFAULT_MAX_MESSAGE_SIZE
-from rtbus.rtps.reader import StatefulReader
-from rtbus.rtps.writer import StatefulWriter
-
-log = logging.getLogger("tests.simnet")
-
-_TO_READER = (wire.Data, wire.DataFrag, wire.Heartbeat, wire.Gap, wire.HeartbeatFrag)
+from rtbus.rtps.transforms import Address
 
 
 @dataclass
 class LinkConditions:
-    """How the simulated network mistreats datagrams (probabilities per datagram)."""
+    """How the simulated network mistreats datagrams (probabilities per datagram and
+    destination)."""
 
     loss: float = 0.0
     duplicate: float = 0.0
@@ -51,6 +39,21 @@ class LinkConditions:
     delay: float = 0.0005
     jitter: float = 0.0
     reorder_delay: float = 0.003
+
+
+class Node(Protocol):
+    """What the network drives: a sans-IO state machine fed datagrams and timer ticks (it
+    sends by calling :meth:`SimNetwork.transmit`)."""
+
+    def next_timer(self) -> float | None:
+        """When :meth:`handle_timer` is next due (None: never)."""
+        ...
+
+    def handle_timer(self, now: float) -> None: ...
+
+    def receive(self, datagram: bytes, addr: Address) -> None:
+        """``datagram`` arrived from ``addr`` (the sender's first attached address)."""
+        ...
 
 
 class EventQueue:
@@ -75,166 +78,46 @@ class EventQueue:
         return len(self._heap)
 
 
-class SimParticipant:
-    """A participant on the simulated network: hosts endpoints and routes submessages to them.
+class SimNetwork:
+    """Nodes, a virtual clock, and a lossy, reordering, duplicating medium between them.
 
-    It plays the part of the engine's receiver: it keeps INFO_TS / INFO_DST context while
-    walking a message and hands each submessage to the endpoint its entity ids name.
+    ``drop_filter(src, dst, datagram)`` (when set) sees every datagram as it is sent and drops
+    it by returning True; ``tap(src, dst, datagram)`` sees every datagram that arrives, just
+    before ``dst`` gets it. ``stats`` counts what the medium did.
     """
 
-    def __init__(self, net: SimNetwork, prefix: wire.GuidPrefix, locator: Any) -> None:
-        self.net = net
-        self.prefix = prefix
-        self.locator = locator
-        self.writers: dict[Any, StatefulWriter] = {}
-        self.readers: dict[Any, StatefulReader] = {}
-        self.delivered: dict[Any, list[Sample]] = {}
-        self.acknowledged: dict[Any, int] = {}
-        self.lost: Counter[Any] = Counter()
-        self.rejected: list[SampleRejected] = []
-        self.sent_submessages: Counter[str] = Counter()
-        self.received_submessages: Counter[str] = Counter()
-        self.on_submessage: Callable[[SimParticipant, Any, Any], None] | None = None
-
-    def add_writer(self, writer: StatefulWriter) -> StatefulWriter:
-        self.writers[writer.guid.entity_id] = writer
-        return writer
-
-    def add_reader(self, reader: StatefulReader) -> StatefulReader:
-        self.readers[reader.guid.entity_id] = reader
-        self.delivered[reader.guid.entity_id] = []
-        return reader
-
-    # -- outgoing ---------------------------------------------------------------------------
-    def perform(self, actions: list[Action], reader: StatefulReader | None = None) -> None:
-        """Carry out what an endpoint asked for (``reader``: the endpoint that asked)."""
-        for action in actions:
-            if isinstance(action, Send):
-                self._send(action)
-            elif isinstance(action, Deliver):
-                assert reader is not None, "Deliver from a writer"
-                self.delivered[reader.guid.entity_id].append(action.sample)
-            elif isinstance(action, Acknowledged):
-                self.acknowledged[action.writer_guid] = action.seq
-            elif isinstance(action, SamplesLost):
-                self.lost[action.writer_guid] += action.count
-            elif isinstance(action, SampleRejected):
-                self.rejected.append(action)
-
-    def _send(self, action: Send) -> None:
-        builder = wire.MessageBuilder(self.prefix, max_size=self.net.max_message_size)
-        if action.dest_prefix is not None:
-            builder.add(wire.InfoDst(action.dest_prefix))
-        for sub in action.submessages:
-            self.sent_submessages[type(sub).__name__] += 1
-            builder.add(sub)
-        for datagram in builder.datagrams():
-            self.net.transmit(self, datagram, action.locators)
-
-    # -- incoming ---------------------------------------------------------------------------
-    def receive(self, datagram: bytes) -> None:
-        """Parse a datagram and hand each submessage to the endpoint it names."""
-        now = self.net.now
-        try:
-            msg = wire.parse_message(datagram)
-        except MalformedError as e:
-            self.net.stats["malformed_" + e.reason] += 1
-            return
-        for reason in msg.dropped:
-            self.net.stats["dropped_" + reason] += 1
-        for rec in msg.received:
-            if rec.dst_prefix != wire.GUIDPREFIX_UNKNOWN and rec.dst_prefix != self.prefix:
-                continue  # addressed to another participant on the same locator
-            sub = rec.submessage
-            src = rec.src_prefix
-            self.received_submessages[type(sub).__name__] += 1
-            if self.on_submessage is not None:
-                self.on_submessage(self, src, sub)
-            cls = type(sub)
-            if cls is wire.AckNack or cls is wire.NackFrag:
-                writer = self.writers.get(sub.writer_id)  # type: ignore[union-attr]
-                if writer is None:
-                    continue
-                if cls is wire.AckNack:
-                    self.perform(writer.handle_acknack(src, sub, now))  # type: ignore[arg-type]
-                else:
-                    self.perform(writer.handle_nackfrag(src, sub, now))  # type: ignore[arg-type]
-                continue
-            if cls not in _TO_READER:
-                continue
-            for reader in self._readers_for(sub.reader_id):  # type: ignore[union-attr]
-                if cls is wire.Data:
-                    actions = reader.handle_data(src, sub, now, rec.timestamp)  # type: ignore
-                elif cls is wire.DataFrag:
-                    actions = reader.handle_data_frag(src, sub, now,  # type: ignore[arg-type]
-                                                      rec.timestamp)
-                elif cls is wire.Heartbeat:
-                    actions = reader.handle_heartbeat(src, sub, now)  # type: ignore[arg-type]
-                elif cls is wire.Gap:
-                    actions = reader.handle_gap(src, sub, now)  # type: ignore[arg-type]
-                else:
-                    actions = reader.handle_heartbeat_frag(src, sub, now)  # type: ignore
-                self.perform(actions, reader)
-
-    def _readers_for(self, reader_id: Any) -> list[StatefulReader]:
-        if reader_id == wire.ENTITYID_UNKNOWN:
-            return list(self.readers.values())
-        reader = self.readers.get(reader_id)
-        return [reader] if reader is not None else []
-
-    # -- timers -----------------------------------------------------------------------------
-    def next_timer(self) -> float | None:
-        best: float | None = None
-        endpoints: list[StatefulWriter | StatefulReader] = [*self.writers.values(),
-                                                            *self.readers.values()]
-        for ep in endpoints:
-            t = ep.next_timer()
-            if t is not None and (best is None or t < best):
-                best = t
-        return best
-
-    def fire_timers(self, now: float) -> None:
-        for writer in list(self.writers.values()):
-            t = writer.next_timer()
-            if t is not None and t <= now:
-                self.perform(writer.handle_timer(now))
-        for reader in list(self.readers.values()):
-            t = reader.next_timer()
-            if t is not None and t <= now:
-                self.perform(reader.handle_timer(now), reader)
-
-
-class SimNetwork:
-    """Participants, a virtual clock, and a lossy, reordering, duplicating medium."""
-
-    def __init__(self, seed: int = 0, conditions: LinkConditions | None = None,
-                 max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE) -> None:
+    def __init__(self, seed: int = 0, conditions: LinkConditions | None = None) -> None:
         self.rng = random.Random(seed)
         self.conditions = conditions or LinkConditions()
-        self.max_message_size = max_message_size
         self.now = 0.0
         self.events = EventQueue()
-        self.participants: list[SimParticipant] = []
-        self._by_locator: dict[Any, SimParticipant] = {}
+        self.nodes: list[Node] = []
+        self._attached: dict[Address, list[Node]] = {}
+        self._source: dict[int, Address] = {}  # id(node) -> its first address
         self.stats: Counter[str] = Counter()
-        self.drop_filter: Callable[[SimParticipant, SimParticipant, bytes], bool] | None = None
+        self.drop_filter: Callable[[Node, Node, bytes], bool] | None = None
+        self.tap: Callable[[Node, Node, bytes], None] | None = None
 
-    def add_participant(self, index: int | None = None) -> SimParticipant:
-        n = len(self.participants) + 1 if index is None else index
-        prefix = wire.GuidPrefix(bytes([0x01, 0x0F, 0, 0, 0, 0, 0, 0, 0, 0, n >> 8, n & 0xFF]))
-        locator = ("sim", n)
-        p = SimParticipant(self, prefix, locator)
-        self.participants.append(p)
-        self._by_locator[locator] = p
-        return p
+    def attach(self, node: Node, addr: Address) -> None:
+        """Deliver what is sent to ``addr`` to ``node`` (too); a node may have several."""
+        if id(node) not in self._source:
+            self.nodes.append(node)
+            self._source[id(node)] = addr
+        members = self._attached.setdefault(addr, [])
+        if node not in members:
+            members.append(node)
 
-    def transmit(self, src: SimParticipant, datagram: bytes, locators: tuple) -> None:
+    def transmit(self, src: Node, datagram: bytes, addr: Address) -> None:
+        """Send ``datagram`` from ``src`` to every node attached to ``addr`` but ``src``
+        itself (a group member does not hear its own multicast)."""
+        members = self._attached.get(addr)
+        if not members:
+            self.stats["no_such_address"] += 1
+            return
         cond = self.conditions
         rng = self.rng
-        for loc in locators:
-            dst = self._by_locator.get(loc)
-            if dst is None:
-                self.stats["no_such_locator"] += 1
+        for dst in members:
+            if dst is src:
                 continue
             self.stats["datagrams_sent"] += 1
             self.stats["bytes_sent"] += len(datagram)
@@ -250,30 +133,50 @@ class SimNetwork:
                 if cond.reorder and rng.random() < cond.reorder:
                     delay += cond.reorder_delay
                     self.stats["datagrams_reordered"] += 1
-                self.events.push(self.now + delay, _delivery(dst, datagram))
+                self.events.push(self.now + delay, self._delivery(src, dst, datagram))
+
+    def _delivery(self, src: Node, dst: Node, datagram: bytes) -> Callable[[], None]:
+        source = self._source[id(src)]
+
+        def deliver() -> None:
+            if self.tap is not None:
+                self.tap(src, dst, datagram)
+            dst.receive(datagram, source)
+        return deliver
+
+    # -- the run loop -----------------------------------------------------------------------
+    def _next_timer(self) -> tuple[float | None, list[Node]]:
+        """The earliest node timer and the nodes due then."""
+        best: float | None = None
+        due: list[Node] = []
+        for node in self.nodes:
+            t = node.next_timer()
+            if t is None:
+                continue
+            if best is None or t < best:
+                best, due = t, [node]
+            elif t == best:
+                due.append(node)
+        return best, due
 
     def step(self) -> bool:
         """Advance to the next event (datagram arrival or timer) and run it; False if none."""
-        t_event = self.events.next_time()
-        t_timer: float | None = None
-        for p in self.participants:
-            t = p.next_timer()
-            if t is not None and (t_timer is None or t < t_timer):
-                t_timer = t
+        return self._step(self.events.next_time(), *self._next_timer())
+
+    def _step(self, t_event: float | None, t_timer: float | None, due: list[Node]) -> bool:
         if t_event is None and t_timer is None:
             return False
         if t_timer is not None and (t_event is None or t_timer < t_event):
-            self.now = max(self.now, t_timer)
-            for p in self.participants:
-                p.fire_timers(self.now)
-            for p in self.participants:
-                t = p.next_timer()
-                if t is not None and t <= self.now:
-                    # an endpoint that keeps asking to be woken now would spin forever
-                    raise RuntimeError(f"timer of participant {p.prefix!r} still due at "
-                                       f"{self.now} after handle_timer")
+            self.now = now = max(self.now, t_timer)
+            for node in due:
+                node.handle_timer(now)
+            for node in due:
+                t = node.next_timer()
+                if t is not None and t <= now:
+                    # a node that keeps asking to be woken now would spin forever
+                    raise RuntimeError(f"timer of node {node!r} still due at {now} after "
+                                       "handle_timer")
             return True
-        assert t_event is not None
         when, fn = self.events.pop()
         self.now = max(self.now, when)
         fn()
@@ -286,25 +189,14 @@ class SimNetwork:
         while steps < max_steps:
             if stop is not None and stop():
                 break
-            nxt = self._next_time()
+            t_event = self.events.next_time()
+            t_timer, due = self._next_timer()
+            nxt = t_event if t_timer is None or (t_event is not None and t_event <= t_timer) \
+                else t_timer
             if nxt is None or (until is not None and nxt > until):
                 if until is not None:
                     self.now = max(self.now, until)
                 break
-            self.step()
+            self._step(t_event, t_timer, due)
             steps += 1
         return steps
-
-    def _next_time(self) -> float | None:
-        best = self.events.next_time()
-        for p in self.participants:
-            t = p.next_timer()
-            if t is not None and (best is None or t < best):
-                best = t
-        return best
-
-
-def _delivery(dst: SimParticipant, datagram: bytes) -> Callable[[], None]:
-    def deliver() -> None:
-        dst.receive(datagram)
-    return deliver

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
+from rtbus.qos import Qos
 from rtbus.rtps import wire
 from rtbus.rtps.actions import Action, Send
 from rtbus.rtps.history import HistoryQos
-from rtbus.rtps.reader import ReaderConfig, StatefulReader
 from rtbus.rtps.writer import StatefulWriter, WriterConfig, Written
+from tests.support.simcore import SimCore, submessages
 from tests.support.simnet import LinkConditions, SimNetwork
 
 WP = wire.GuidPrefix(bytes(range(1, 13)))
@@ -80,39 +81,64 @@ def test_heartbeats_before_the_first_acknack_announce_only_the_matching_point() 
         == [(2, 2)]
 
 
+def _session_pair(seed: int, loss: float) -> tuple[SimNetwork, SimCore, SimCore, wire.Guid,
+                                                    wire.Guid, StatefulWriter]:
+    """Two ParticipantCores on the simulated network, a KEEP_ALL writer on ``a`` and a reader
+    on ``b`` of one topic; discovery (SPDP, SEDP) has begun but has not matched them yet."""
+    net = SimNetwork(seed=seed, conditions=LinkConditions(loss=loss))
+    a, b = SimCore(net, 1, type_lookup=False), SimCore(net, 2, type_lookup=False)
+    keep_all = Qos(reliability="reliable", history="keep_all")
+    w = a.core.add_writer("Session", "Blob", keep_all, False, net.now)
+    r = b.core.add_reader("Session", "Blob", keep_all, False, net.now)
+    a.drain()
+    b.drain()
+    return net, a, b, w, r, a.core.writers[w.entity_id].core
+
+
+def _write_when_matched(net: SimNetwork, a: SimCore, w: wire.Guid, writer: StatefulWriter,
+                        payload: bytes) -> None:
+    """Run until the writer matches the reader, then write ``payload`` at that very moment."""
+    net.run(stop=lambda: bool(writer.readers), until=net.now + 60.0)
+    assert writer.readers, dict(net.stats)
+    res = a.core.write(w, payload, None, 0, None, net.now)
+    assert isinstance(res, Written)
+    a.drain()
+
+
 def test_large_sample_at_matching_with_lost_handshake_arrives_and_first_heartbeat_is_empty(
         ) -> None:
-    """Simulated network: the reader has not discovered the writer yet when the writer matches
-    it (its pre-emptive ACKNACK and the writer's first heartbeat are lost), a 200 kB sample is
-    written at once and a third of everything is lost. The reader must see only empty
-    heartbeats until the writer has heard from it, and get the sample exactly once."""
-    net = SimNetwork(seed=11, conditions=LinkConditions(loss=0.3))
-    a, b = net.add_participant(), net.add_participant()
-    w = a.add_writer(StatefulWriter(wire.Guid(a.prefix, WG.entity_id),
-                                    WriterConfig(history=HistoryQos("keep_all"))))
-    r = b.add_reader(StatefulReader(wire.Guid(b.prefix, RG.entity_id),
-                                    ReaderConfig(history=HistoryQos("keep_all"))))
-    handshake_until = 0.05
-    net.drop_filter = lambda src, dst, d: net.now < handshake_until
+    """Simulated network: the reader's pre-emptive ACKNACK and the writer's first heartbeat
+    are lost (all traffic between the user endpoints is, until 50 ms after the writer matched
+    the reader), a 200 kB sample is written the moment the writer matches, and a third of
+    everything is lost. The reader must see only empty heartbeats until the writer has heard
+    from it, and get the sample exactly once."""
+    net, a, b, w, r, writer = _session_pair(seed=11, loss=0.3)
+    matched_at: list[float] = []
+
+    def handshake_lost(src: Any, dst: Any, datagram: bytes) -> bool:
+        if writer.readers and not matched_at:
+            matched_at.append(net.now)
+        return (not matched_at or net.now < matched_at[0] + 0.05) and any(
+            getattr(sub, "writer_id", None) == w.entity_id for _, sub in submessages(datagram))
+    net.drop_filter = handshake_lost
     timeline: list[tuple[str, Any]] = []
 
-    def observe(p: Any, src: Any, sub: Any) -> None:
-        if isinstance(sub, wire.Heartbeat) and p is b:
-            timeline.append(("hb", (sub.first_sn, sub.last_sn)))
-        elif isinstance(sub, wire.AckNack) and p is a:
-            timeline.append(("acknack", sub.reader_sn_state.base))
-    a.on_submessage = b.on_submessage = observe
+    def observe(src: Any, dst: Any, datagram: bytes) -> None:
+        for _, sub in submessages(datagram):
+            if getattr(sub, "writer_id", None) != w.entity_id:
+                continue  # discovery's own traffic
+            if isinstance(sub, wire.Heartbeat) and dst is b:
+                timeline.append(("hb", (sub.first_sn, sub.last_sn)))
+            elif isinstance(sub, wire.AckNack) and dst is a:
+                timeline.append(("acknack", sub.reader_sn_state.base))
+    net.tap = observe
 
-    a.perform(w.add_reader(r.guid, [b.locator], now=0.0))
-    b.perform(r.add_writer(w.guid, [a.locator], now=0.0), r)
     payload = b"\x00\x01\x00\x00" + bytes(range(256)) * 800
-    res = w.write(payload, now=0.0)
-    assert isinstance(res, Written)
-    a.perform(res.actions)
-    net.run(stop=lambda: w.is_acked_by_all(1), until=60.0)
+    _write_when_matched(net, a, w, writer, payload)
+    net.run(stop=lambda: a.core.acked_by_all(w), until=net.now + 60.0)
 
-    assert w.is_acked_by_all(1)
-    assert [bytes(s.payload) for s in b.delivered[r.guid.entity_id]] == [payload]
+    assert a.core.acked_by_all(w)
+    assert [bytes(s.payload) for s in b.core.take(r, None, net.now)] == [payload]
     first_ack = next(i for i, (kind, _) in enumerate(timeline) if kind == "acknack")
     before = [v for kind, v in timeline[:first_ack] if kind == "hb"]
     assert before and all(v == (1, 0) for v in before), timeline[:first_ack + 1]
@@ -126,29 +152,25 @@ def test_first_heartbeat_a_reader_receives_is_the_pre_data_one(seed: int) -> Non
     announces nothing newer than the matching point (found by capture: Cyclone's receive buffer
     overflowed during an 8 MiB burst and dropped the datagram answering its first ACKNACK; the
     next periodic heartbeat was a true one, and Cyclone dropped the sample)."""
-    net = SimNetwork(seed=seed, conditions=LinkConditions(loss=0.5))
-    a, b = net.add_participant(), net.add_participant()
-    w = a.add_writer(StatefulWriter(wire.Guid(a.prefix, WG.entity_id),
-                                    WriterConfig(history=HistoryQos("keep_all"))))
-    r = b.add_reader(StatefulReader(wire.Guid(b.prefix, RG.entity_id),
-                                    ReaderConfig(history=HistoryQos("keep_all"))))
+    net, a, b, w, r, writer = _session_pair(seed=seed, loss=0.5)
     seen: list[tuple[int, int]] = []
 
-    def observe(p: Any, src: Any, sub: Any) -> None:
-        if isinstance(sub, wire.Heartbeat):
-            seen.append((sub.first_sn, sub.last_sn))
-    b.on_submessage = observe
-    a.perform(w.add_reader(r.guid, [b.locator], now=0.0))
-    b.perform(r.add_writer(w.guid, [a.locator], now=0.0), r)
-    for i in range(3):
-        res = w.write(b"\x00\x01\x00\x00" + bytes([i]) * 40_000, now=net.now)
+    def observe(src: Any, dst: Any, datagram: bytes) -> None:
+        for _, sub in submessages(datagram):
+            if isinstance(sub, wire.Heartbeat) and dst is b and sub.writer_id == w.entity_id:
+                seen.append((sub.first_sn, sub.last_sn))
+    net.tap = observe
+    _write_when_matched(net, a, w, writer, b"\x00\x01\x00\x00" + bytes([0]) * 40_000)
+    net.run(until=net.now + 0.002)
+    for i in (1, 2):
+        res = a.core.write(w, b"\x00\x01\x00\x00" + bytes([i]) * 40_000, None, 0, None, net.now)
         assert isinstance(res, Written)
-        a.perform(res.actions)
+        a.drain()
         net.run(until=net.now + 0.002)
-    net.run(stop=lambda: w.is_acked_by_all(3), until=120.0)
-    assert w.is_acked_by_all(3)
+    net.run(stop=lambda: a.core.acked_by_all(w), until=net.now + 120.0)
+    assert a.core.acked_by_all(w)
     assert seen[0] == (1, 0), seen[:5]
-    assert [bytes(s.payload)[4] for s in b.delivered[r.guid.entity_id]] == [0, 1, 2]
+    assert [bytes(s.payload)[4] for s in b.core.take(r, None, net.now)] == [0, 1, 2]
 
 
 def test_only_a_sample_of_many_fragments_is_followed_by_a_heartbeat() -> None:
