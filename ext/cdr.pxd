@@ -321,5 +321,18 @@ cdef class KeyCodec:
     cdef object key_hash(self, object sample, bint xcdr2)
 
 
+cdef class KeyScanner:
+    cdef readonly object model
+    cdef bint md5              # the key may exceed 16 bytes: its hash is the MD5
+    cdef list leaves           # of KeyLeaf: how each slot is written in the KEYHASH form
+    cdef dict tree             # member pyname -> slot, or (subtree, first slot, end slot)
+    cdef Py_ssize_t nslots
+    cdef list scanners         # by (xcdr2, key_input): the scanner, None (not built), False
+    cdef object scanner(self, bint xcdr2, bint key_input)
+    # the key hash from a payload (header included), None where the form is not scanned
+    cdef object extract(self, const unsigned char* data, Py_ssize_t n, object owner,
+                        bint key_input)
+
+
 # the RTPS key hash of a KEYHASH-form key (``key`` has room for 16 bytes at least)
 cdef object hash_out(unsigned char* key, Py_ssize_t n, bint md5)

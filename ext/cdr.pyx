@@ -29,6 +29,13 @@ Wire rules follow Cyclone DDS (cyclonedds-python serializer as oracle):
 Numeric arrays decoded from a payload are views of it: they keep the input object alive and
 see any later change to it, so a caller that recycles receive buffers must copy first.
 
+The key forms run the same way: ``KeyCodec`` executes the plans' key-only forms (the key-only
+SAMPLE form of a DATA(K), the KEYHASH form the key hash is computed over, then the hash with
+an MD5 in C), and ``KeyScanner`` gets the key hash straight from a payload's bytes, reading
+the key members and skipping the others (the twin of rtbus.cdr.keys' scanner, check for
+check). What other compiled modules may call without a Python frame is declared in
+ext/cdr.pxd.
+
 Decoding treats its input as hostile: every read is bounds checked, every length is checked
 against the bytes that remain before anything is allocated, delimited sections confine their
 members, and nesting depth is limited; failures raise ``DecodeError`` naming the offset.
@@ -40,6 +47,7 @@ from cpython.object cimport PyObject, PyObject_GetAttr, PyObject_Call
 from cpython.tuple cimport PyTuple_New, PyTuple_SET_ITEM
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.ref cimport Py_INCREF
+from cpython.mem cimport PyMem_Malloc, PyMem_Realloc, PyMem_Free
 from cpython.unicode cimport PyUnicode_AsUTF8AndSize, PyUnicode_DecodeUTF8, PyUnicode_InternFromString
 from libc.string cimport memcpy, memset
 from libc.stdint cimport uint8_t, uint16_t, uint32_t, uint64_t, int8_t, int16_t, int32_t, int64_t
@@ -52,6 +60,7 @@ import numpy as np
 from rtbus.cdr import plan as P
 from rtbus.cdr.pure import default_value
 from rtbus.errors import DecodeError, EncodeError
+from rtbus.types import model as M
 from rtbus.types.pyclasses import materialize
 
 cdef extern from *:
@@ -1436,6 +1445,1084 @@ cdef class KeyCodec:
 def compile_key_codec(model) -> KeyCodec:
     """Compile the key forms of a struct/union model; NotImplementedError where unsupported."""
     return KeyCodec(model)
+
+
+# ------------------------------------------------------------------------------------------
+# key extraction: the compiled twin of rtbus.cdr.keys._ScanCompiler
+#
+# The key hash straight from a payload, without building the sample: the payload's form (a
+# full sample or a key-only one) is walked by small cdef nodes built from its layout plan;
+# key leaves are read into slots (where their bytes are, or their value) and every other
+# member is skipped by its size and lengths; then the slots are written in the KEYHASH form
+# (XCDR2, big endian) and padded or MD5-hashed. Every check the pure scanner makes is made
+# here, in the same places: what its decoders check when a leaf is read, what its KEYHASH
+# encoders check when the key is written, bounds on every skip; so the twins give the same
+# hash, or both DecodeError, for any bytes (tests/unit/test_compiled_keys.py).
+
+cdef extern from *:
+    """
+    /* a float32 through a double and back, as struct.unpack/pack and the compiled
+       decoder/encoder take it (a signalling NaN comes back quiet) */
+    static uint32_t rt_f32_roundtrip(uint32_t b) {
+        float f; volatile double d;
+        memcpy(&f, &b, 4); d = f; f = (float)d; memcpy(&b, &f, 4);
+        return b;
+    }
+    /* the code points of UTF-16 code units as Python's utf-16 codec decodes them, or -1
+       where it refuses them (a lone or unpaired surrogate) */
+    static Py_ssize_t rt_utf16_count(const unsigned char* p, Py_ssize_t n, int little) {
+        Py_ssize_t count = 0;
+        for (Py_ssize_t i = 0; i + 1 < n; i += 2) {
+            unsigned u = little ? (p[i] | (p[i + 1] << 8)) : ((p[i] << 8) | p[i + 1]);
+            if (u >= 0xD800 && u < 0xDC00) {
+                if (i + 3 >= n) return -1;
+                unsigned v = little ? (p[i + 2] | (p[i + 3] << 8)) : ((p[i + 2] << 8) | p[i + 3]);
+                if (v < 0xDC00 || v >= 0xE000) return -1;
+                i += 2;
+            } else if (u >= 0xDC00 && u < 0xE000) {
+                return -1;
+            }
+            count++;
+        }
+        return count;
+    }
+    """
+    uint32_t rt_f32_roundtrip(uint32_t b) nogil
+    Py_ssize_t rt_utf16_count(const unsigned char* p, Py_ssize_t n, int little) nogil
+
+
+cdef struct KSlot:
+    uint64_t bits      # a primitive, enum or bitmask value; a wstring's code points
+    Py_ssize_t pos     # strings, sequences, arrays: where their bytes start in the input
+    Py_ssize_t n       # strings: bytes with the NUL; wstrings: bytes; sequences: elements
+    int set            # 0: not read (the KEYHASH form gets the default)
+
+cdef struct KBuf:
+    unsigned char* data
+    Py_ssize_t pos
+    Py_ssize_t cap
+    unsigned char* heap
+    unsigned char stack[256]
+
+
+cdef int kfail(str what, Py_ssize_t at) except -1:
+    raise DecodeError(f"{what} (at payload offset {at - 4})")
+
+
+cdef inline Py_ssize_t kalign(Py_ssize_t pos, Py_ssize_t origin, int a) noexcept:
+    return pos + ((origin - pos) & (a - 1))
+
+
+cdef inline uint64_t kload(const unsigned char* p, int size, bint swap) noexcept:
+    """An unsigned value of ``size`` bytes in the input's byte order, as a native integer."""
+    cdef uint8_t v8
+    cdef uint16_t v16
+    cdef uint32_t v32
+    cdef uint64_t v64
+    if size == 1:
+        return p[0]
+    if size == 2:
+        memcpy(&v16, p, 2)
+        return rt_bswap16(v16) if swap else v16
+    if size == 4:
+        memcpy(&v32, p, 4)
+        return rt_bswap32(v32) if swap else v32
+    memcpy(&v64, p, 8)
+    return rt_bswap64(v64) if swap else v64
+
+
+cdef inline uint32_t kload32(RBuf* r, Py_ssize_t pos) noexcept:
+    return <uint32_t>kload(r.data + pos, 4, r.swap)
+
+
+cdef int k_reserve(KBuf* k, Py_ssize_t n) except -1:
+    cdef Py_ssize_t cap
+    cdef unsigned char* mem
+    if k.pos + n <= k.cap:
+        return 0
+    cap = k.cap * 2
+    if cap < k.pos + n + 64:
+        cap = k.pos + n + 64
+    mem = <unsigned char*>PyMem_Realloc(k.heap, cap)
+    if mem == NULL:
+        raise MemoryError()
+    if k.heap == NULL:
+        memcpy(mem, k.stack, k.pos)
+    k.heap = mem
+    k.data = mem
+    k.cap = cap
+    return 0
+
+
+cdef inline int k_pad(KBuf* k, int a) except -1:
+    cdef Py_ssize_t pad = (-k.pos) & (a - 1)
+    if pad:
+        k_reserve(k, pad)
+        memset(k.data + k.pos, 0, pad)
+        k.pos += pad
+    return 0
+
+
+cdef inline int k_be(KBuf* k, uint64_t v, int size) except -1:
+    """``v`` as ``size`` big-endian bytes."""
+    cdef int i
+    k_reserve(k, size)
+    for i in range(size):
+        k.data[k.pos + i] = <unsigned char>(v >> (8 * (size - 1 - i)))
+    k.pos += size
+    return 0
+
+
+cdef inline int k_copy(KBuf* k, const unsigned char* src, Py_ssize_t count, int esize,
+                       bint swap) except -1:
+    """``count`` elements of ``esize`` bytes, big-endian (reversed when the input is not)."""
+    cdef Py_ssize_t nbytes = count * esize, i = 0
+    cdef int j
+    k_reserve(k, nbytes)
+    if not swap or esize == 1:
+        memcpy(k.data + k.pos, src, nbytes)
+    else:
+        while i < nbytes:
+            for j in range(esize):
+                k.data[k.pos + i + j] = src[i + esize - 1 - j]
+            i += esize
+    k.pos += nbytes
+    return 0
+
+
+# leaf kinds
+cdef enum:
+    LK_BOOL = 1
+    LK_PRIM
+    LK_ENUM
+    LK_BITMASK
+    LK_STRING
+    LK_WSTRING
+    LK_SEQ
+    LK_ARR
+
+
+cdef class KeyLeaf:
+    """How one key leaf (a slot) is written in the KEYHASH form, and its default."""
+    cdef int kind
+    cdef int size             # primitive/enum/bitmask size; sequence/array element size
+    cdef int align
+    cdef int ealign           # sequences: the elements' alignment
+    cdef Py_ssize_t bound     # wstrings and sequences: the bound, or -1
+    cdef Py_ssize_t length    # arrays: the element count
+    cdef int64_t dflt         # enums: the default literal's value
+    cdef str what
+
+    cdef int emit(self, KBuf* k, RBuf* r, KSlot* s) except -1:
+        cdef int64_t v
+        cdef Py_ssize_t n
+        cdef int kind = self.kind
+        if kind == LK_BOOL or kind == LK_PRIM or kind == LK_BITMASK:
+            k_pad(k, self.align)
+            k_be(k, s.bits if s.set else <uint64_t>0, self.size)
+        elif kind == LK_ENUM:
+            v = <int64_t>s.bits if s.set else self.dflt
+            if (self.size == 1 and (v < 0 or v > 0xff)) or (self.size == 2 and (v < 0 or v > 0xffff)) \
+                    or (self.size == 4 and (v < -0x80000000 or v > 0x7fffffff)):
+                raise DecodeError(f"key {self.what}: {v} does not re-encode in {self.size} bytes")
+            k_pad(k, self.size)
+            k_be(k, <uint64_t>v, self.size)
+        elif kind == LK_STRING:
+            k_pad(k, 4)
+            if s.set:
+                k_be(k, <uint64_t>s.n, 4)
+                k_copy(k, r.data + s.pos, s.n, 1, False)
+            else:
+                k_be(k, 1, 4)
+                k_be(k, 0, 1)
+        elif kind == LK_WSTRING:
+            if s.set and self.bound >= 0 and <Py_ssize_t>s.bits > self.bound:
+                raise DecodeError(f"key {self.what}: wstring of length {s.bits} exceeds its "
+                                  f"bound {self.bound}")
+            k_pad(k, 4)
+            n = s.n if s.set else 0
+            k_be(k, <uint64_t>n, 4)
+            if n:
+                k_copy(k, r.data + s.pos, n // 2, 2, r.little)
+        elif kind == LK_SEQ:
+            n = s.n if s.set else 0
+            if self.bound >= 0 and n > self.bound:
+                raise DecodeError(f"key {self.what}: sequence of {n} elements exceeds its "
+                                  f"bound {self.bound}")
+            k_pad(k, 4)
+            k_be(k, <uint64_t>n, 4)
+            if n:
+                k_pad(k, self.ealign)
+                k_copy(k, r.data + s.pos, n, self.size, r.little)
+        else:  # LK_ARR
+            k_pad(k, self.ealign)
+            if s.set:
+                k_copy(k, r.data + s.pos, self.length, self.size, r.little)
+            else:
+                k_reserve(k, self.length * self.size)
+                memset(k.data + k.pos, 0, self.length * self.size)
+                k.pos += self.length * self.size
+        return 0
+
+
+cdef class Scan:
+    """A step of a key scanner: reads key leaves into the slots, or skips."""
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        raise NotImplementedError
+
+
+cdef class ScanSteps(Scan):
+    cdef list steps
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        for step in self.steps:
+            (<Scan>step).run(r, out)
+        return 0
+
+
+cdef class ScanAppendable(Scan):
+    """An XCDR2 appendable struct: members past its DHEADER's end keep their defaults."""
+    cdef list steps
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = kalign(r.pos, r.origin, 4), end, saved_end
+        cdef uint32_t size
+        if pos + 4 > r.end:
+            kfail("truncated: DHEADER past the end", pos)
+        size = kload32(r, pos)
+        pos += 4
+        if size > r.end - pos:
+            kfail(f"DHEADER size {size} runs past the end", pos - 4)
+        saved_end = r.end
+        end = pos + size
+        r.end = end
+        r.pos = pos
+        for step in self.steps:
+            if r.pos >= end:
+                break
+            (<Scan>step).run(r, out)
+        r.pos = end
+        r.end = saved_end
+        return 0
+
+
+cdef class ScanMutable(Scan):
+    """A mutable struct (XCDR2 EMHEADERs in a DHEADER, or XCDR1 parameters to the sentinel):
+    the members the key needs are read where they are found, the others skipped."""
+    cdef bint v2
+    cdef str name
+    cdef list ids             # member ids, with
+    cdef list steps           # their steps (None: present, not needed)
+
+    cdef Scan find(self, uint32_t mid, bint* known):
+        cdef Py_ssize_t i
+        for i in range(len(self.ids)):
+            if <uint32_t>self.ids[i] == mid:
+                known[0] = True
+                return <Scan>self.steps[i]
+        known[0] = False
+        return None
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        if self.v2:
+            return self.run2(r, out)
+        return self.run1(r, out)
+
+    cdef int run2(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = kalign(r.pos, r.origin, 4), end, saved_end, body, msize
+        cdef uint32_t size, em, mid, lc, nxt
+        cdef bint known
+        cdef Scan step
+        if pos + 4 > r.end:
+            kfail("truncated: DHEADER past the end", pos)
+        size = kload32(r, pos)
+        pos += 4
+        if size > r.end - pos:
+            kfail(f"DHEADER size {size} runs past the end", pos - 4)
+        saved_end = r.end
+        end = pos + size
+        while True:
+            pos = kalign(pos, r.origin, 4)
+            if pos >= end:
+                break
+            if pos + 4 > end:
+                kfail("truncated: EMHEADER past the end of the struct", pos)
+            em = kload32(r, pos)
+            pos += 4
+            lc = (em >> 28) & 7
+            mid = em & MEMBER_ID_MASK
+            body = pos
+            if lc < 4:
+                msize = 1 << lc
+            else:
+                if pos + 4 > end:
+                    kfail("truncated: NEXTINT past the end of the struct", pos)
+                nxt = kload32(r, pos)
+                if lc == 4:
+                    msize = nxt
+                    body = pos + 4
+                else:
+                    msize = 4 + <Py_ssize_t>nxt * (1 if lc < 6 else 4 if lc == 6 else 8)
+            if msize > end - body:
+                kfail(f"member {mid} of {self.name} (length {msize}) runs past the end of "
+                      f"the struct", pos - 4)
+            step = self.find(mid, &known)
+            if known:
+                if step is not None:
+                    r.pos = body
+                    r.end = body + msize
+                    step.run(r, out)
+                    r.end = saved_end
+            elif em >> 31:  # the EMHEADER M flag
+                kfail(f"unknown must-understand member id {mid} in {self.name}", pos - 4)
+            pos = body + msize
+        r.pos = end
+        return 0
+
+    cdef int run1(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = r.pos, saved_origin = r.origin, saved_end = r.end
+        cdef uint32_t pid, size, flags_pid, mid, mid_raw
+        cdef bint mu, known
+        cdef Scan step
+        while True:
+            pos = kalign(pos, saved_origin, 4)
+            if pos + 4 > saved_end:
+                kfail(f"truncated: parameter list of {self.name} has no sentinel", pos)
+            pid = <uint32_t>kload(r.data + pos, 2, r.swap)
+            size = <uint32_t>kload(r.data + pos + 2, 2, r.swap)
+            pos += 4
+            flags_pid = pid & XCDR1_PID_MASK
+            if flags_pid == XCDR1_PID_LIST_END:
+                break
+            mu = (pid & XCDR1_PID_FLAG_MUST_UNDERSTAND) != 0
+            if flags_pid == XCDR1_PID_EXTENDED:
+                if pos + 8 > saved_end:
+                    kfail("truncated: extended parameter header", pos)
+                mid_raw = kload32(r, pos)
+                size = kload32(r, pos + 4)
+                pos += 8
+                mid = mid_raw & MEMBER_ID_MASK
+                mu = (mid_raw & PL_MUST_UNDERSTAND) != 0
+            else:
+                mid = flags_pid
+            if size > saved_end - pos:
+                kfail(f"parameter {mid} of {self.name} (length {size}) runs past the end", pos)
+            step = self.find(mid, &known)
+            if known:
+                if step is not None:
+                    r.origin = pos
+                    r.pos = pos
+                    r.end = pos + size
+                    try:
+                        step.run(r, out)
+                    finally:
+                        r.origin = saved_origin
+                        r.end = saved_end
+            elif mu and flags_pid == XCDR1_PID_EXTENDED:
+                kfail(f"unknown must-understand member id {mid} in {self.name}", pos)
+            pos += size
+        r.pos = pos
+        return 0
+
+
+cdef class ReadLeaf(Scan):
+    """A key leaf read as the pure scanner's decoders read it (and as leniently)."""
+    cdef int kind
+    cdef Py_ssize_t slot
+    cdef int size
+    cdef int align
+    cdef bint f32
+    cdef Py_ssize_t bound
+    cdef Py_ssize_t length
+    cdef int64_t[::1] valid   # enums: the literal values, sorted
+    cdef str what
+
+    cdef bint is_literal(self, int64_t v):
+        cdef Py_ssize_t lo = 0, hi = self.valid.shape[0], mid
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if self.valid[mid] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo < self.valid.shape[0] and self.valid[lo] == v
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef KSlot* s = out + self.slot
+        cdef Py_ssize_t pos = r.pos, n
+        cdef uint64_t raw
+        cdef int64_t v
+        cdef int kind = self.kind
+        if kind == LK_BOOL:
+            if pos >= r.end:
+                kfail("truncated: boolean past the end", pos)
+            s.bits = r.data[pos] != 0
+            r.pos = pos + 1
+        elif kind == LK_PRIM or kind == LK_BITMASK or kind == LK_ENUM:
+            pos = kalign(pos, r.origin, self.align)
+            if pos + self.size > r.end:
+                kfail(f"truncated: {self.what} needs {self.size} bytes", pos)
+            raw = kload(r.data + pos, self.size, r.swap)
+            if kind == LK_ENUM:
+                v = <int64_t><int32_t><uint32_t>raw if self.size == 4 else <int64_t>raw
+                if not self.is_literal(v):
+                    kfail(f"{v} is not a value of {self.what}", pos)
+                raw = <uint64_t>v
+            elif self.f32:
+                raw = rt_f32_roundtrip(<uint32_t>raw)
+            s.bits = raw
+            r.pos = pos + self.size
+        elif kind == LK_STRING or kind == LK_WSTRING:
+            pos = kalign(pos, r.origin, 4)
+            if pos + 4 > r.end:
+                kfail("truncated: string length past the end", pos)
+            n = kload32(r, pos)
+            pos += 4
+            if kind == LK_STRING:
+                if n == 0:
+                    kfail("string length 0 (it must count the terminating NUL)", pos - 4)
+                if n > r.end - pos:
+                    kfail(f"string length {n} runs past the end", pos - 4)
+                if r.data[pos + n - 1] != 0:
+                    kfail("string is not NUL-terminated", pos + n - 1)
+            else:
+                if n > r.end - pos:
+                    kfail(f"wstring length {n} runs past the end", pos - 4)
+                if n & 1:
+                    kfail(f"wstring byte length {n} is odd", pos - 4)
+                v = rt_utf16_count(r.data + pos, n, r.little)
+                if v < 0:
+                    kfail("wstring is not valid UTF-16", pos)
+                s.bits = <uint64_t>v
+            s.pos = pos
+            s.n = n
+            r.pos = pos + n
+        elif kind == LK_SEQ:
+            pos = kalign(pos, r.origin, 4)
+            if pos + 4 > r.end:
+                kfail("truncated: sequence length past the end", pos)
+            n = kload32(r, pos)
+            pos += 4
+            if self.bound >= 0 and n > self.bound:
+                kfail(f"sequence length {n} exceeds its bound {self.bound}", pos - 4)
+            if n:
+                pos = kalign(pos, r.origin, self.align)
+                if n * self.size > r.end - pos:
+                    kfail(f"sequence of {n} x {self.size}-byte elements runs past the end", pos)
+            s.pos = pos
+            s.n = n
+            r.pos = pos + n * self.size
+        else:  # LK_ARR
+            pos = kalign(pos, r.origin, self.align)
+            if pos + self.length * self.size > r.end:
+                kfail(f"truncated: array of {self.length} {self.what} past the end", pos)
+            s.pos = pos
+            r.pos = pos + self.length * self.size
+        s.set = 1
+        return 0
+
+
+cdef class ResetThen(Scan):
+    """A nested key struct in a mutable parent, which may repeat it: the decoder keeps the
+    last one whole, so its slots start over."""
+    cdef Py_ssize_t lo
+    cdef Py_ssize_t hi
+    cdef Scan inner
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        memset(out + self.lo, 0, (self.hi - self.lo) * sizeof(KSlot))
+        return self.inner.run(r, out)
+
+
+cdef class SkipFixed(Scan):
+    cdef int size
+    cdef int align
+    cdef str what
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = kalign(r.pos, r.origin, self.align)
+        if pos + self.size > r.end:
+            kfail(f"truncated: {self.what} needs {self.size} bytes", pos)
+        r.pos = pos + self.size
+        return 0
+
+
+cdef class SkipString(Scan):
+    cdef bint wide
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = kalign(r.pos, r.origin, 4), n
+        if pos + 4 > r.end:
+            kfail("truncated: string length past the end", pos)
+        n = kload32(r, pos)
+        pos += 4
+        if n > r.end - pos:
+            kfail(f"string length {n} runs past the end", pos - 4)
+        if self.wide:
+            if n & 1:
+                kfail(f"wstring byte length {n} is odd", pos - 4)
+        elif n == 0:
+            kfail("string length 0 (it must count the terminating NUL)", pos - 4)
+        r.pos = pos + n
+        return 0
+
+
+cdef class SkipNumSeq(Scan):
+    cdef int esize
+    cdef int ealign
+    cdef Py_ssize_t bound
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = kalign(r.pos, r.origin, 4), n
+        if pos + 4 > r.end:
+            kfail("truncated: sequence length past the end", pos)
+        n = kload32(r, pos)
+        pos += 4
+        if self.bound >= 0 and n > self.bound:
+            kfail(f"sequence length {n} exceeds its bound {self.bound}", pos - 4)
+        if n:
+            pos = kalign(pos, r.origin, self.ealign)
+            if n * self.esize > r.end - pos:
+                kfail(f"sequence of {n} x {self.esize}-byte elements runs past the end", pos)
+            pos += n * self.esize
+        r.pos = pos
+        return 0
+
+
+cdef class SkipDelimited(Scan):
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = kalign(r.pos, r.origin, 4)
+        cdef uint32_t size
+        if pos + 4 > r.end:
+            kfail("truncated: DHEADER past the end", pos)
+        size = kload32(r, pos)
+        pos += 4
+        if size > r.end - pos:
+            kfail(f"DHEADER size {size} runs past the end", pos - 4)
+        r.pos = pos + size
+        return 0
+
+
+cdef class SkipListSeq(Scan):
+    cdef Scan elem
+    cdef Py_ssize_t bound
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = kalign(r.pos, r.origin, 4), n, i
+        if pos + 4 > r.end:
+            kfail("truncated: sequence length past the end", pos)
+        n = kload32(r, pos)
+        pos += 4
+        if self.bound >= 0 and n > self.bound:
+            kfail(f"sequence length {n} exceeds its bound {self.bound}", pos - 4)
+        # every element takes a byte at least (as the pure scanner bounds it)
+        if n > r.end - pos:
+            kfail(f"sequence length {n} cannot fit in the {r.end - pos} bytes that remain",
+                  pos - 4)
+        r.pos = pos
+        for i in range(n):
+            self.elem.run(r, out)
+        return 0
+
+
+cdef class SkipListArr(Scan):
+    cdef Scan elem
+    cdef Py_ssize_t count
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t i
+        for i in range(self.count):
+            self.elem.run(r, out)
+        return 0
+
+
+cdef class SkipRun(Scan):
+    """Consecutive primitive members skipped at once: their span (padding included) is
+    the plan's for each start offset modulo the maximum alignment."""
+    cdef Py_ssize_t spans[8]
+    cdef int maxal
+    cdef str names
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = r.pos
+        cdef Py_ssize_t nxt = pos + self.spans[(pos - r.origin) & (self.maxal - 1)]
+        if nxt > r.end:
+            kfail(f"truncated: members {self.names} past the end", pos)
+        r.pos = nxt
+        return 0
+
+
+cdef class SkipOptional(Scan):
+    cdef Scan inner
+    cdef bint v2
+    cdef str name
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = r.pos
+        cdef uint32_t pid, size
+        if self.v2:
+            if pos >= r.end:
+                kfail(f"truncated: presence flag of optional {self.name}", pos)
+            r.pos = pos + 1
+            if r.data[pos]:  # the compiled decoder takes any non-zero flag as present
+                self.inner.run(r, out)
+            return 0
+        pos = kalign(pos, r.origin, 4)
+        if pos + 4 > r.end:
+            kfail(f"truncated: parameter header of optional {self.name}", pos)
+        pid = <uint32_t>kload(r.data + pos, 2, r.swap)
+        size = <uint32_t>kload(r.data + pos + 2, 2, r.swap)
+        pos += 4
+        if (pid & XCDR1_PID_MASK) == XCDR1_PID_EXTENDED:
+            if pos + 8 > r.end:
+                kfail(f"truncated: extended header of optional {self.name}", pos)
+            size = kload32(r, pos + 4)
+            pos += 8
+        if size > r.end - pos:
+            kfail(f"optional {self.name} length {size} runs past the end", pos)
+        r.pos = pos + size
+        return 0
+
+
+cdef class SkipUnion(Scan):
+    """A union read as leniently as the compiled decoder reads it: the discriminator picks
+    the branch to skip (a boolean is any non-zero byte, an enum any value)."""
+    cdef int size
+    cdef int align
+    cdef bint signed
+    cdef bint boolean
+    cdef dict branches        # label -> Scan
+    cdef Scan dflt
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        cdef Py_ssize_t pos = kalign(r.pos, r.origin, self.align)
+        cdef uint64_t raw
+        cdef int64_t label
+        if pos + self.size > r.end:
+            kfail(f"truncated: discriminator needs {self.size} bytes", pos)
+        r.pos = pos + self.size
+        raw = kload(r.data + pos, self.size, r.swap)
+        if self.boolean:
+            label = raw != 0
+        elif not self.signed:
+            label = <int64_t>raw
+        elif self.size == 1:
+            label = <int8_t>raw
+        elif self.size == 2:
+            label = <int16_t>raw
+        elif self.size == 4:
+            label = <int32_t>raw
+        else:
+            label = <int64_t>raw
+        step = self.branches.get(label, self.dflt)
+        if step is not None:
+            (<Scan>step).run(r, out)
+        return 0
+
+
+cdef class Forward(Scan):
+    """Where a recursive type reaches itself again: the depth is limited here."""
+    cdef Scan target
+
+    cdef int run(self, RBuf* r, KSlot* out) except -1:
+        r.depth += 1
+        if r.depth > MAX_DEPTH:
+            kfail("nesting too deep", r.pos)
+        self.target.run(r, out)
+        r.depth -= 1
+        return 0
+
+
+cdef class _ScanBuilder:
+    """Builds the scanner of one input form (a full sample or a key-only one) and version,
+    node for node as rtbus.cdr.keys._ScanCompiler builds the pure one."""
+    cdef bint v2
+    cdef int maxal
+    cdef str form
+    cdef dict skips
+
+    def __init__(self, bint xcdr2, bint key_input):
+        self.v2 = xcdr2
+        self.maxal = 4 if xcdr2 else 8
+        self.form = "key_sample" if key_input else "data"
+        self.skips = {}
+
+    def scan(self, t, dict tree, bint tail):
+        sp = P.plan_for(t, self.v2, self.form)
+        members = sp.members
+        if sp.ext == "mutable":
+            return self.scan_mutable(t, members, tree)
+        delimited = sp.dheader
+        last = max((i for i, m in enumerate(members) if m.pyname in tree), default=-1)
+        keep = len(members) if (tail and not delimited) else last + 1
+        steps = []
+        run = []
+
+        def flush():
+            if run:
+                steps.append(self.skip_run(P.run_layout(tuple(run), self.maxal).sizes,
+                                           [m.pyname for m in run]))
+                run.clear()
+
+        for i, m in enumerate(members[:keep]):
+            entry = tree.get(m.pyname)
+            if entry is None:
+                if not m.optional and isinstance(m.node, P.PrimPlan):
+                    run.append(m)
+                    continue
+                flush()
+                steps.append(self.skip_optional(m.name, m.node) if m.optional
+                             else self.skip_node(m.node))
+                continue
+            flush()
+            more = (any(mm.pyname in tree for mm in members[i + 1:keep])
+                    or (tail and not delimited))
+            steps.append(self.member_step(m, entry, more, False))
+        flush()
+        cdef ScanSteps seq
+        cdef ScanAppendable app
+        if delimited:
+            app = ScanAppendable()
+            app.steps = steps
+            return app
+        if len(steps) == 1:
+            return steps[0]
+        seq = ScanSteps()
+        seq.steps = steps
+        return seq
+
+    def member_step(self, m, entry, bint tail, bint reset):
+        cdef ResetThen again
+        if isinstance(entry, int):
+            return self.leaf_reader(m.node, entry)
+        sub, lo, hi = entry
+        inner = self.scan(m.node.model, sub, tail)
+        if not reset:
+            return inner
+        again = ResetThen()
+        again.lo = lo
+        again.hi = hi
+        again.inner = inner
+        return again
+
+    def leaf_reader(self, node, Py_ssize_t slot):
+        cdef ReadLeaf leaf = ReadLeaf()
+        leaf.slot = slot
+        leaf.bound = -1
+        leaf.what = type(node).__name__
+        if isinstance(node, P.PrimPlan):
+            leaf.kind = LK_BOOL if node.kind == "boolean" else LK_PRIM
+            leaf.size = node.size
+            leaf.align = node.align
+            leaf.f32 = node.kind == "float32"
+            leaf.what = node.kind
+        elif isinstance(node, P.EnumPlan):
+            leaf.kind = LK_ENUM
+            leaf.size = node.size
+            leaf.align = node.align
+            leaf.valid = np.array(sorted({lit.value for lit in node.model.literals}),
+                                  dtype=np.int64)
+            leaf.what = f"enum {node.model.name}"
+        elif isinstance(node, P.BitmaskPlan):
+            leaf.kind = LK_BITMASK
+            leaf.size = node.size
+            leaf.align = node.align
+            leaf.what = f"bitmask {node.model.name}"
+        elif isinstance(node, P.StringPlan):
+            leaf.kind = LK_WSTRING if node.wide else LK_STRING
+        elif isinstance(node, (P.PrimSeqPlan, P.PrimArrayPlan)) and node.elem.kind != "boolean":
+            leaf.size = node.elem.size
+            leaf.align = node.elem.align
+            leaf.what = node.elem.kind
+            if isinstance(node, P.PrimSeqPlan):
+                leaf.kind = LK_SEQ
+                leaf.bound = node.bound if node.bound is not None else -1
+            else:
+                leaf.kind = LK_ARR
+                leaf.length = node.length
+        else:
+            raise NotImplementedError(f"key of type {node!r}")
+        return leaf
+
+    def scan_mutable(self, t, members, dict tree):
+        cdef ScanMutable sm = ScanMutable()
+        by_id = {}
+        for m in members:
+            entry = tree.get(m.pyname)
+            by_id[m.id & P.MEMBER_ID_MASK] = (None if entry is None
+                                              else self.member_step(m, entry, False, True))
+        sm.v2 = self.v2
+        sm.name = t.name
+        sm.ids = list(by_id)
+        sm.steps = list(by_id.values())
+        return sm
+
+    # ---- skipping -----------------------------------------------------------------------
+    def skip_node(self, n):
+        cdef Forward fwd
+        if not isinstance(n, (P.StructPlan, P.UnionPlan)):
+            return self.compile_skip(n)
+        key = id(n)  # struct/union plans live on their model (stable ids), may be recursive
+        fn = self.skips.get(key)
+        if fn is not None:
+            return fn
+        fwd = Forward()
+        self.skips[key] = fwd
+        fn = self.compile_skip(n)
+        fwd.target = fn
+        self.skips[key] = fn
+        return fn
+
+    def fixed(self, int size, int align, str what):
+        cdef SkipFixed s = SkipFixed()
+        s.size = size
+        s.align = align
+        s.what = what
+        return s
+
+    def skip_run(self, spans, names):
+        cdef SkipRun s = SkipRun()
+        cdef int i
+        for i in range(len(spans)):
+            s.spans[i] = spans[i]
+        s.maxal = self.maxal
+        s.names = str(list(names))
+        return s
+
+    def skip_optional(self, str name, node):
+        cdef SkipOptional s = SkipOptional()
+        s.inner = self.skip_node(node)
+        s.v2 = self.v2
+        s.name = name
+        return s
+
+    def compile_skip(self, n):
+        cdef SkipString ss
+        cdef SkipNumSeq sq
+        cdef SkipListSeq sl
+        cdef SkipListArr sa
+        cdef ScanSteps seq
+        if isinstance(n, P.PrimPlan):
+            return self.fixed(n.size, n.align, n.kind)
+        if isinstance(n, P.EnumPlan):
+            return self.fixed(n.size, n.align, f"enum {n.model.name}")
+        if isinstance(n, P.BitmaskPlan):
+            return self.fixed(n.size, n.align, f"bitmask {n.model.name}")
+        if isinstance(n, P.StringPlan):
+            ss = SkipString()
+            ss.wide = n.wide
+            return ss
+        if isinstance(n, P.PrimSeqPlan):
+            sq = SkipNumSeq()
+            sq.esize = n.elem.size
+            sq.ealign = n.elem.align
+            sq.bound = n.bound if n.bound is not None else -1
+            return sq
+        if isinstance(n, P.PrimArrayPlan):
+            return self.fixed(n.length * n.elem.size, n.align, "array")
+        if isinstance(n, P.ListSeqPlan):
+            if n.dheader:
+                return SkipDelimited()
+            sl = SkipListSeq()
+            sl.elem = self.skip_node(n.elem)
+            sl.bound = n.bound if n.bound is not None else -1
+            return sl
+        if isinstance(n, P.ListArrayPlan):
+            if n.dheader:
+                return SkipDelimited()
+            sa = SkipListArr()
+            sa.elem = self.skip_node(n.elem)
+            sa.count = n.length
+            return sa
+        if isinstance(n, P.StructPlan):
+            if n.dheader:
+                return SkipDelimited()
+            if n.ext == "mutable":
+                return self.scan_mutable(n.model, n.members, {})
+            steps = []
+            for step in n.steps:
+                if isinstance(step, P.RunPlan):
+                    steps.append(self.skip_run(step.sizes, [m.pyname for m in step.members]))
+                elif step.optional:
+                    steps.append(self.skip_optional(step.name, step.node))
+                else:
+                    steps.append(self.skip_node(step.node))
+            if len(steps) == 1:
+                return steps[0]
+            seq = ScanSteps()
+            seq.steps = steps
+            return seq
+        if isinstance(n, P.UnionPlan):
+            if n.dheader:
+                return SkipDelimited()
+            return self.skip_union(n)
+        raise NotImplementedError(f"cannot skip plan {n!r}")
+
+    def skip_union(self, n):
+        cdef SkipUnion su = SkipUnion()
+        d = n.disc
+        if isinstance(d, P.EnumPlan):
+            su.size = d.size
+            su.signed = d.size == 4
+        elif isinstance(d, P.PrimPlan) and d.fmt not in ("?", "c", "f", "d"):
+            su.size = d.size
+            su.signed = d.fmt.islower()
+        elif isinstance(d, P.PrimPlan) and d.kind in ("boolean", "char"):
+            su.size = 1
+            su.boolean = d.kind == "boolean"
+        else:
+            raise NotImplementedError(f"union discriminator {d!r}")
+        su.align = min(su.size, self.maxal)
+        su.branches = {}
+        su.dflt = None
+        for case in n.cases:
+            fn = self.skip_node(case.node)
+            for lab in case.labels:
+                su.branches[lab] = fn
+            if case.is_default:
+                su.dflt = fn
+        return su
+
+
+cdef class KeyScanner:
+    """The key hash of a keyed struct's instances straight from serialized bytes (the
+    compiled twin of rtbus.cdr.keys' scanner; see there): ``data(payload)`` reads a full
+    sample, ``key(payload)`` a dispose/unregister's key-only payload (header included,
+    either version and endianness). Each gives the 16-byte key hash, or None where this
+    scanner does not take the payload's form (the caller then decodes and hashes), and
+    raises DecodeError for bytes that cannot be read."""
+
+    def __init__(self, model):
+        if not isinstance(model, M.StructType) or not model.keyed:
+            raise NotImplementedError(f"{model!r}: a key scanner needs a keyed struct")
+        self.model = model
+        self.md5 = P.max_key_size(model, True) > 16  # as key_hash: XCDR2 sizes
+        self.leaves = []
+        self.tree = self.alloc(model, frozenset())
+        self.nslots = len(self.leaves)
+        self.scanners = [None, None, None, None]  # by (xcdr2, key_input); False: not taken
+
+    def alloc(self, t, stack):
+        """Slots for the key leaves of ``t``, in KEYHASH order: pyname -> slot (a leaf) or
+        (subtree, lo, hi) (a nested struct, whose leaves are slots lo..hi-1)."""
+        cdef KeyLeaf leaf
+        tree = {}
+        kp = P.plan_for(t, True, "keyhash")
+        for m in kp.members:
+            node = m.node
+            if isinstance(node, P.StructPlan):
+                if id(node) in stack or len(stack) > 32:
+                    raise NotImplementedError(f"recursive key member {m.name} of {t.name}")
+                lo = len(self.leaves)
+                sub = self.alloc(node.model, stack | {id(node)})
+                tree[m.pyname] = (sub, lo, len(self.leaves))
+                continue
+            leaf = KeyLeaf()
+            leaf.bound = -1
+            leaf.what = f"{t.name}.{m.name}"
+            if isinstance(node, P.PrimPlan):
+                leaf.kind = LK_BOOL if node.kind == "boolean" else LK_PRIM
+                leaf.size = node.size
+                leaf.align = node.align
+            elif isinstance(node, P.EnumPlan):
+                leaf.kind = LK_ENUM
+                leaf.size = node.size
+                leaf.dflt = node.model.default_literal.value
+            elif isinstance(node, P.BitmaskPlan):
+                leaf.kind = LK_BITMASK
+                leaf.size = node.size
+                leaf.align = node.align
+            elif isinstance(node, P.StringPlan):
+                leaf.kind = LK_WSTRING if node.wide else LK_STRING
+                leaf.bound = node.bound if (node.wide and node.bound is not None) else -1
+            elif isinstance(node, (P.PrimSeqPlan, P.PrimArrayPlan)) \
+                    and node.elem.kind != "boolean":
+                leaf.size = node.elem.size
+                leaf.ealign = node.elem.align
+                if isinstance(node, P.PrimSeqPlan):
+                    leaf.kind = LK_SEQ
+                    leaf.bound = node.bound if node.bound is not None else -1
+                else:
+                    leaf.kind = LK_ARR
+                    leaf.length = node.length
+            else:  # the pure scanner's leaf readers refuse the same (it then decodes)
+                raise NotImplementedError(f"key of type {node!r}")
+            tree[m.pyname] = len(self.leaves)
+            self.leaves.append(leaf)
+        return tree
+
+    cdef object scanner(self, bint xcdr2, bint key_input):
+        cdef int i = (2 if xcdr2 else 0) + (1 if key_input else 0)
+        s = self.scanners[i]
+        if s is None:
+            try:
+                s = _ScanBuilder(xcdr2, key_input).scan(self.model, self.tree, False)
+            except NotImplementedError:
+                s = False
+            self.scanners[i] = s
+        return None if s is False else <Scan>s
+
+    def scans(self, bint xcdr2, bint key_input=False) -> bool:
+        """Whether this scanner reads that form (else the caller decodes and hashes)."""
+        return self.scanner(xcdr2, key_input) is not None
+
+    cdef object extract(self, const unsigned char* data, Py_ssize_t n, object owner,
+                        bint key_input):
+        cdef RBuf r
+        cdef KBuf k
+        cdef KSlot small[16]
+        cdef KSlot* slots = small
+        cdef Scan scan
+        cdef Py_ssize_t i
+        check_header(n, data)
+        scan = self.scanner(data[1] >= 6, key_input)
+        if scan is None:
+            return None
+        if self.nslots > 16:
+            slots = <KSlot*>PyMem_Malloc(self.nslots * sizeof(KSlot))
+            if slots == NULL:
+                raise MemoryError()
+        k.data = k.stack
+        k.pos = 0
+        k.cap = sizeof(k.stack)
+        k.heap = NULL
+        try:
+            memset(slots, 0, self.nslots * sizeof(KSlot))
+            r_open(&r, data, n, 4, data[1] >= 6, data[1] & 1, owner)
+            scan.run(&r, slots)
+            for i in range(self.nslots):
+                (<KeyLeaf>self.leaves[i]).emit(&k, &r, slots + i)
+            k_reserve(&k, 16)
+            return hash_out(k.data, k.pos, self.md5)
+        finally:
+            if slots != small:
+                PyMem_Free(slots)
+            if k.heap != NULL:
+                PyMem_Free(k.heap)
+
+    def data(self, payload):
+        """The key hash from a full serialized sample (None: not this scanner's form)."""
+        cdef Py_buffer view
+        PyObject_GetBuffer(payload, &view, PyBUF_SIMPLE)
+        try:
+            return self.extract(<const unsigned char*>view.buf, view.len, payload, False)
+        finally:
+            PyBuffer_Release(&view)
+
+    def key(self, payload):
+        """The key hash from a dispose/unregister's key-only payload (None: not taken)."""
+        cdef Py_buffer view
+        PyObject_GetBuffer(payload, &view, PyBUF_SIMPLE)
+        try:
+            return self.extract(<const unsigned char*>view.buf, view.len, payload, True)
+        finally:
+            PyBuffer_Release(&view)
+
+
+def compile_key_scanner(model) -> KeyScanner:
+    """The key scanner of a keyed struct model; NotImplementedError where it cannot take the
+    key (recursive keys, unions or non-numeric collections in it, unions, keyless types)."""
+    return KeyScanner(model)
 
 
 # the wire constants compiled in (cdr.pxd), for the test that checks them against the Python

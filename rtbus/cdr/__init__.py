@@ -6,6 +6,10 @@ the payload of a dispose/unregister (DATA(K)), header included, as Cyclone sends
 ``key_hash`` is computed over. ``key_extractor(cls)`` gets the key hash straight from the
 bytes of either payload.
 
+The key functions pick their twin as ``encode``/``decode`` do (below): the compiled key
+codec and key scanner of ext/cdr.pyx, else the pure ones, which also serve where the
+compiled ones decline a type (:func:`rtbus.cdr.keyhash.key_codec`, ``KeyExtractor.backend``).
+
 ``encode``/``decode`` pick a backend per type: the compiled twin (``rtbus._ext.cdr``, built
 from ext/cdr.pyx) when it is importable and handles the type, else the pure-Python codec in
 :mod:`rtbus.cdr.pure`; ``RTBUS_PURE_PYTHON=1`` forces the pure one. Each type is compiled

@@ -13,6 +13,9 @@ mutable types: that is the key-only SAMPLE form, with the DHEADERs/EMHEADERs of 
 and mutable members in definition order; see :mod:`rtbus.cdr.keys` (``encode_key``,
 ``decode_key_payload``). The two coincide only when every struct on the way to a key member
 is final.
+
+Both forms and the hash are run by :func:`key_codec`: the compiled ``rtbus._ext.cdr.KeyCodec``
+when present, else :class:`rtbus.cdr.pure.KeyCodec` (the twin parity tests hold it to).
 """
 
 from __future__ import annotations

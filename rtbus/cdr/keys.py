@@ -24,7 +24,12 @@ zero-padded to 4); we set the padding count in the options as for data
 the key hash straight from a full serialized sample (or from a key-only payload), reading the
 key members and skipping the others by their lengths, without building Python objects for
 them. It walks the same layout plans (:mod:`rtbus.cdr.plan`) the codecs run: the input's
-form (data or key-only sample) to read and skip, the KEYHASH form to re-encode the key.
+form (data or key-only sample) to read and skip, the KEYHASH form to re-encode the key. It
+has two executors: the compiled ``rtbus._ext.cdr.KeyScanner`` (used when importable) and the
+pure scanner here, which stays as the reference and the fallback; they make the same checks
+in the same places and give the same hash, or both DecodeError, for any bytes
+(tests/unit/test_compiled_keys.py). ``encode_key``/``decode_key_payload`` run the key codec
+of :func:`rtbus.cdr.keyhash.key_codec` (compiled, or :class:`rtbus.cdr.pure.KeyCodec`).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ import hashlib
 import struct
 from typing import Any, Callable
 
+from .. import _ext
 from ..errors import DecodeError, EncodeError
 from ..types import model as M
 from ..types.pyclasses import materialize
@@ -773,10 +779,18 @@ class KeyExtractor:
     still yields its key, and fails later when decoded.
     """
 
-    def __init__(self, model: Any) -> None:
+    def __init__(self, model: Any, backend: str | None = None) -> None:
+        if backend not in (None, "compiled", "pure"):
+            raise ValueError(f"backend {backend!r}: expected 'compiled', 'pure' or None")
         self.model = _model(model)
         self._keyless = _keyless(self.model)
         self._fallback = not isinstance(self.model, M.StructType)
+        # the compiled twin (rtbus._ext.cdr.KeyScanner) where it takes the type; its None for
+        # a payload's form sends that payload down the pure path below
+        self._scanner: Any = None
+        if backend != "pure" and not (self._keyless or self._fallback):
+            self._scanner = _compiled_scanner(self.model, backend == "compiled")
+        self.backend = "pure" if self._scanner is None else "compiled"
         # second header byte (identifier and endianness) -> compiled run, once compiled:
         # one dict lookup picks the mode on the hot path
         self._data_runs: dict[int, Callable[[Any], bytes]] = {}
@@ -798,9 +812,17 @@ class KeyExtractor:
         where the compiled scanner reads it."""
         if self._keyless:
             return False
+        if self._scanner is not None:
+            return not self._scanner.scans(representation == "XCDR2", key_payload)
         return self._run_for((representation == "XCDR2", True, key_payload)) is None
 
     def __call__(self, payload: bytes | bytearray | memoryview) -> bytes:
+        scanner = self._scanner
+        if scanner is not None:
+            key = scanner.data(payload)
+            if key is not None:
+                return key  # type: ignore[no-any-return]
+            return self._extract(payload, False)
         if _plain(payload) and len(payload) >= 4 and not payload[0]:
             run = self._data_runs.get(payload[1])
             if run is not None:
@@ -808,6 +830,12 @@ class KeyExtractor:
         return self._extract(payload, False)
 
     def from_key(self, payload: bytes | bytearray | memoryview) -> bytes:
+        scanner = self._scanner
+        if scanner is not None:
+            key = scanner.key(payload)
+            if key is not None:
+                return key  # type: ignore[no-any-return]
+            return self._extract(payload, True)
         if _plain(payload) and len(payload) >= 4 and not payload[0]:
             run = self._key_runs.get(payload[1])
             if run is not None:
@@ -840,6 +868,23 @@ class KeyExtractor:
             return key_hash(sample)
         except (EncodeError, *_ENCODE_FAILURES) as exc:
             raise DecodeError(f"key of {self.model.name} does not re-encode: {exc}") from None
+
+
+def _compiled_scanner(model: Any, required: bool) -> Any:
+    """The compiled key scanner of a keyed struct, or None (no compiled module, or a key it
+    does not take: the pure scanner, or decoding, serves). ``required``: say why not."""
+    ext = _ext.available("cdr")
+    compile_scanner = getattr(ext, "compile_key_scanner", None)  # None: an older build
+    if compile_scanner is None:
+        if required:
+            raise RuntimeError("the compiled key scanner (rtbus._ext.cdr) is not available")
+        return None
+    try:
+        return compile_scanner(model)
+    except NotImplementedError:
+        if required:
+            raise
+        return None
 
 
 def key_extractor(cls_or_model: Any) -> KeyExtractor:

@@ -24,14 +24,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rtbus import _ext, cdr
-from rtbus.cdr import encapsulation, keyhash, plan
+from rtbus.cdr import encapsulation, keyhash, keys, plan
 from rtbus.errors import DecodeError, EncodeError
 from rtbus.rtps.wire import constants as wire_constants
 from rtbus.types import model as M
 from rtbus.types.pyclasses import materialize
 from tests.support.key_types import KEYED_TYPES
 from tests.support.strategies import values_for
-from tests.unit.test_cdr_random_models import _materialize, top_level
+from tests.unit.test_cdr_random_models import PRIMS, _materialize, _struct, leaf, top_level, types
 
 ccdr = _ext.available("cdr")
 pytestmark = pytest.mark.skipif(
@@ -42,6 +42,28 @@ if ccdr is None and os.environ.get("RTBUS_PURE_PYTHON") != "1":
                        "parity tests compare it with the pure-Python twin")
 
 MODES = [(False, False), (False, True), (True, False), (True, True)]  # (xcdr2, little)
+
+# Random types whose keys the scanners read (rather than decode): key leaves that are
+# primitives, strings, enums, bitmasks and numeric collections, in nested structs of any
+# extensibility, among members of any type (most of test_cdr_random_models' keys hold a
+# union or a collection of structs somewhere, which both twins leave to the decoder)
+_NUMERIC = [p for p in PRIMS if p not in (M.BOOLEAN, M.CHAR)]
+_EXTS = st.sampled_from(["final", "appendable", "mutable"])
+_scannable = st.recursive(
+    st.one_of(leaf,
+              st.builds(M.SequenceType, st.sampled_from(_NUMERIC), st.none() | st.integers(1, 4)),
+              st.builds(M.ArrayType, st.sampled_from(_NUMERIC),
+                        st.lists(st.integers(1, 3), min_size=1, max_size=2).map(tuple))),
+    lambda children: st.builds(_struct, st.lists(st.tuples(children, st.booleans(),
+                                                           st.booleans()),
+                                                 min_size=1, max_size=3), _EXTS),
+    max_leaves=6)
+scanned_keys = st.builds(
+    _struct,
+    st.lists(st.one_of(st.tuples(_scannable, st.just(False), st.just(True)),
+                       st.tuples(types, st.booleans(), st.just(False))),
+             min_size=1, max_size=5).filter(lambda ms: any(key for _, _, key in ms)),
+    _EXTS)
 
 _FUZZ = settings(max_examples=60, deadline=None, database=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -158,3 +180,62 @@ def test_random_types_key_forms_agree(model: M.StructType, data: st.DataObject,
             if c is not DecodeError and p is not DecodeError:  # NaN != NaN: then by bytes
                 assert c == p or pure.encode(c, v2, little) == pure.encode(p, v2, little), \
                     bad.hex()
+
+
+# ---- the key extractor (the key hash straight from a payload) -------------------------------
+
+@pytest.mark.parametrize("kt", KEYED_TYPES, ids=[kt.name for kt in KEYED_TYPES])
+def test_the_key_extractor_runs_the_compiled_twin(kt: Any) -> None:
+    ex = cdr.key_extractor(kt.pyclass)
+    assert ex.backend == "compiled"
+    assert keys.KeyExtractor(kt.pyclass, backend="pure").backend == "pure"
+    for rep in ("XCDR1", "XCDR2"):
+        for key_payload in (False, True):
+            assert not ex.decodes_instead(rep, key_payload)
+
+
+def test_the_shape_type_key_is_scanned_by_the_compiled_twin() -> None:
+    from rtbus.shape import shape_type
+
+    shape = shape_type()
+    sample = shape(color="GREEN", x=1, y=2, shapesize=3)
+    ex = cdr.key_extractor(shape)
+    assert ex.backend == "compiled"
+    assert ex(cdr.encode(sample)) == cdr.key_hash(sample)
+    assert ex.from_key(cdr.encode_key(sample)) == cdr.key_hash(sample)
+
+
+@_FUZZ
+@given(st.one_of(scanned_keys, top_level), st.data(), st.randoms(use_true_random=False))
+def test_random_types_key_extractors_agree(model: M.StructType, data: st.DataObject,
+                                           rnd: Any) -> None:
+    assert ccdr is not None
+    _ready(model)
+    if not model.keyed:
+        return
+    value = data.draw(values_for(model))
+    hashed = cdr.key_hash(value)
+    pure = keys.KeyExtractor(model, backend="pure")
+    try:
+        scanner = ccdr.compile_key_scanner(model)
+    except NotImplementedError:
+        scanner = None
+    pure_codec = cdr.pure_codec(model)
+    for rep, end in [("XCDR1", "big"), ("XCDR1", "little"), ("XCDR2", "big"),
+                     ("XCDR2", "little")]:
+        v2 = rep == "XCDR2"
+        inputs = [(False, cdr.encode(value, rep, end)),
+                  (False, pure_codec.encode(value, v2, end == "little")),
+                  (True, cdr.encode_key(value, rep, end))]
+        for key_input, payload in inputs:
+            scans = scanner is not None and scanner.scans(v2, key_input)
+            assert scans == (not pure.decodes_instead(rep, key_input)), \
+                f"the twins disagree on what they scan ({rep}, key payload: {key_input})"
+            if not scans:
+                continue
+            run = scanner.key if key_input else scanner.data
+            check = pure.from_key if key_input else pure
+            assert run(payload) == check(payload) == hashed
+            assert run(memoryview(payload)) == hashed
+            for bad in _mutations(payload, rnd, 6):
+                assert _outcome(run, bad) == _outcome(check, bad), bad.hex()
