@@ -19,7 +19,7 @@ PL_CDR2_BE, PL_CDR2_LE = 0x000A, 0x000B
 # XCDR1 parameter (member) headers of PL_CDR and of optional members (DDS-XTypes 1.3
 # 7.4.1.2.1): the low 14 bits are the id, 0x4000 is must-understand. These are CDR-level ids,
 # not RTPS parameter-list PIDs (rtbus.rtps.wire.constants), hence defined here, once, for
-# the pure codec and the key extractor; ext/cdr.pyx spells the same values as literals.
+# the pure codec and the key extractor; ext/cdr.pxd restates them as a cdef enum.
 XCDR1_PID_MASK = 0x3FFF
 XCDR1_PID_FLAG_MUST_UNDERSTAND = 0x4000
 XCDR1_PID_EXTENDED = 0x3F01  # an extended header follows: member id and length, 4 bytes each
