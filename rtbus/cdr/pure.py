@@ -1398,6 +1398,20 @@ def default_value(t: M.IdlType) -> Any:
     return None
 
 
+
+def _payload(data: Any) -> tuple[Any, int, int]:
+    """A payload as bytes-like, its length and its encapsulation identifier (checked)."""
+    buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data).cast("B")
+    n = len(buf)
+    if n < 4:
+        raise DecodeError(f"payload of {n} bytes is shorter than the 4-byte "
+                          f"encapsulation header")
+    ident = (buf[0] << 8) | buf[1]
+    if buf[0] != 0 or ident > 0x0B or ident in (4, 5):
+        raise DecodeError(f"unsupported encapsulation identifier 0x{ident:04x}; expected "
+                          f"CDR/PL_CDR (0x0000-0x0003) or CDR2 (0x0006-0x000b)")
+    return buf, n, ident
+
 class Codec:
     """Encoder/decoder for one top-level struct or union type (the pure-Python backend)."""
 
@@ -1441,15 +1455,7 @@ class Codec:
         return bytes(w.buf)
 
     def decode(self, data: Any) -> Any:
-        buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data).cast("B")
-        n = len(buf)
-        if n < 4:
-            raise DecodeError(f"payload of {n} bytes is shorter than the 4-byte "
-                              f"encapsulation header")
-        ident = (buf[0] << 8) | buf[1]
-        if buf[0] != 0 or ident > 0x0B or ident in (4, 5):
-            raise DecodeError(f"unsupported encapsulation identifier 0x{ident:04x}; expected "
-                              f"CDR/PL_CDR (0x0000-0x0003) or CDR2 (0x0006-0x000b)")
+        buf, n, ident = _payload(data)
         r = _Reader(buf, 4, n)
         mode = (ident >= 6, bool(ident & 1))
         fn = self._dec.get(mode) or self._decoder(*mode)
@@ -1536,15 +1542,7 @@ class KeyCodec:
         return self._encode(enc, _Writer(4, self._heads[(xcdr2, little)]), sample)
 
     def decode(self, data: Any) -> Any:
-        buf = data if isinstance(data, (bytes, bytearray)) else memoryview(data).cast("B")
-        n = len(buf)
-        if n < 4:
-            raise DecodeError(f"payload of {n} bytes is shorter than the 4-byte "
-                              f"encapsulation header")
-        ident = (buf[0] << 8) | buf[1]
-        if buf[0] != 0 or ident > 0x0B or ident in (4, 5):
-            raise DecodeError(f"unsupported encapsulation identifier 0x{ident:04x}; expected "
-                              f"CDR/PL_CDR (0x0000-0x0003) or CDR2 (0x0006-0x000b)")
+        buf, n, ident = _payload(data)
         _, dec = self._codec(self._sample, "sample", ident >= 6, bool(ident & 1))
         return self._decode(dec, _Reader(buf, 4, n))
 
