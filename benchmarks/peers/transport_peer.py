@@ -370,6 +370,9 @@ def main() -> None:
     {"pong": lambda: run_pong(ep), "ping": lambda: run_ping(ep, size),
      "send": lambda: run_send(ep, size, arg), "recv": lambda: run_recv(ep, arg)}[role]()
     sys.stdout.flush()
+    if os.environ.get("BENCH_COUNTERS") and hasattr(ep, "dp") and hasattr(ep.dp, "counters"):
+        print(json.dumps({"counters": role, **{k: v for k, v in ep.dp.counters().items() if v}}),
+              file=sys.stderr, flush=True)  # BENCH_COUNTERS=1: what the engine counted
     if prefix:
         dump_profiles(f"{prefix}.{sys.argv[2]}", profiles)
     os._exit(0)  # skip slow library teardown; results are already printed

@@ -85,7 +85,7 @@ class CoreDriver:
         send = self.transport.send
         while True:
             with self.lock:
-                out, events = core.datagrams_to_send(), core.events()
+                out, events = core.datagrams_to_send(self.clock()), core.events()
             for datagram, addr in out:
                 send(datagram, addr)
             if not events:
@@ -189,7 +189,7 @@ class CoreDriver:
         timer_at = self.timer_at
         with self.lock:
             core.receive(data, addr, now)
-            out, events = core.datagrams_to_send(), core.events()
+            out, events = core.datagrams_to_send(now), core.events()
             t = core.next_timer()
         send = self.transport.send
         for datagram, to in out:
@@ -220,7 +220,8 @@ class CoreDriver:
         if core is None:
             return
         with self.lock:
-            core.shutdown(self.clock())
-            out = core.datagrams_to_send()
+            now = self.clock()
+            core.shutdown(now)
+            out = core.datagrams_to_send(now)
         for datagram, addr in out:
             self.transport.send(datagram, addr)

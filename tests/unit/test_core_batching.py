@@ -122,3 +122,48 @@ def test_a_joined_datagram_wakes_its_reader_once_and_delivers_every_sample() -> 
         woken.append(sum(type(e) is Delivered and e.reader_guid == r for e in b.core.events()))
     assert woken == [1, 1]
     assert [bytes(s.payload) for s in b.core.take(r, None, now)] == [sample(i) for i in range(10)]
+
+
+def test_a_released_batch_counts_as_sent_recently() -> None:
+    """The loop releasing a held batch is a batching send: the write that follows within the
+    window joins a new batch instead of leaving alone (else a steady burst alternates one
+    lone datagram and one batch, twice the datagrams for the same samples)."""
+    net, a, _b, w, _r = matched()
+    now = net.now
+    a.core.write(w, sample(0), None, 0, T0, now)
+    assert len(a.core.datagrams_to_send(now, batch=True)) == 1
+    a.core.write(w, sample(1), None, 0, T0 + 1, now)
+    assert a.core.datagrams_to_send(now, batch=True) == [] and a.core.holding
+    later = now + SEND_BATCH_WINDOW * 0.75  # the loop's release, a moment later
+    assert len(a.core.datagrams_to_send(later)) == 1
+    a.core.write(w, sample(2), None, 0, T0 + 2, later + SEND_BATCH_WINDOW * 0.75)
+    assert a.core.datagrams_to_send(later + SEND_BATCH_WINDOW * 0.75, batch=True) == []
+    assert a.core.holding
+
+
+def test_the_heartbeats_of_one_datagram_get_one_acknack() -> None:
+    """A joined datagram carries a piggy-backed HEARTBEAT every ``heartbeat_every`` DATA; the
+    reader answers the last one only, after all the DATA (nothing looks missing)."""
+    net, a, b, w, r = matched()
+    now = net.now
+    every = a.core.writers[w.entity_id].core.config.heartbeat_every
+    sent: list[tuple[bytes, Any]] = []
+    for i in range(3 * every + 1):
+        a.core.write(w, sample(i), None, 0, T0 + i, now)
+        sent += a.core.datagrams_to_send(now, batch=True)
+    sent += a.core.datagrams_to_send(now)
+    joined = sent[-1][0]
+    heartbeats = [rec.submessage for rec in wire.parse_message(joined).received
+                  if type(rec.submessage) is wire.Heartbeat]
+    assert len(heartbeats) == 3
+    b.core.datagrams_to_send(now)
+    for datagram, _ in sent:
+        b.core.receive(datagram, None, now)
+    answers = [rec.submessage for d, _ in b.core.datagrams_to_send(now)
+               for rec in wire.parse_message(d).received]
+    acknacks = [s for s in answers if type(s) is wire.AckNack]
+    assert len(acknacks) == 1
+    assert acknacks[0].reader_sn_state.base == 3 * every + 2  # all of them, none missing
+    assert not acknacks[0].reader_sn_state.numbers
+    assert b.core.counters["heartbeat_superseded"] == 2
+    assert len(b.core.take(r, None, now)) == 3 * every + 1
