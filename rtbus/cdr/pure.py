@@ -936,6 +936,8 @@ class _Compiler:
             defaults = [None if m.optional else _default_of(m.node) for m in t.members]
             unpack_from = self.u32.unpack_from
             nsteps = len(steps)
+            by_member = [[self._single_dec(m) for m in step.members]
+                         if isinstance(step, RunPlan) else None for step in t.steps]
 
             def dec_appendable(r: _Reader) -> Any:
                 pos = r.pos
@@ -953,7 +955,22 @@ class _Compiler:
                 vals: list[Any] = []
                 i = 0
                 while i < nsteps and r.pos < end:
-                    steps[i](r, vals)
+                    at, n = r.pos, len(vals)
+                    try:
+                        steps[i](r, vals)
+                    except DecodeError:
+                        each = by_member[i]
+                        if each is None:
+                            raise
+                        # an older version of the type may end inside a run of primitives:
+                        # decode that run member by member up to the end (as the compiled
+                        # codec does), the rest keep their defaults
+                        r.pos = at
+                        del vals[n:]
+                        for step in each:
+                            if r.pos >= end:
+                                break
+                            step(r, vals)
                     i += 1
                 if len(vals) < len(defaults):
                     vals.extend(defaults[len(vals):])
@@ -976,21 +993,15 @@ class _Compiler:
         return dec_final
 
     def _steps_dec(self, t: StructPlan) -> list[StepDec]:
-        steps: list[StepDec] = []
+        return [self._run_dec(step) if isinstance(step, RunPlan) else self._single_dec(step)
+                for step in t.steps]
 
-        def single(fn: Dec) -> StepDec:
-            def step(r: _Reader, out: list[Any]) -> None:
-                out.append(fn(r))
-            return step
+    def _single_dec(self, member: MemberPlan) -> StepDec:
+        fn = self._optional_dec(member) if member.optional else self.dec_node(member.node)
 
-        for step in t.steps:
-            if isinstance(step, RunPlan):
-                steps.append(self._run_dec(step))
-            elif step.optional:
-                steps.append(single(self._optional_dec(step)))
-            else:
-                steps.append(single(self.dec_node(step.node)))
-        return steps
+        def step(r: _Reader, out: list[Any]) -> None:
+            out.append(fn(r))
+        return step
 
     def _run_dec(self, run: RunPlan) -> StepDec:
         layouts = self._run_layouts(run, True)

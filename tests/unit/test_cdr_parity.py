@@ -641,6 +641,30 @@ def test_appendable_accepts_shorter_and_longer_versions() -> None:
     assert np.array_equal(newer.u.value, np.zeros(2, dtype=np.int16))
 
 
+@pytest.mark.parametrize("keep", [0, 1, 2, 3])
+def test_pure_and_compiled_agree_on_an_older_appendable_version(keep: int) -> None:
+    """An older version may end inside what the newer one lays out as a run of primitives
+    (``a, b, c`` move as one block): both codecs decode member by member up to the DHEADER's
+    end and give the rest their defaults."""
+    pure_compile = _pure_compile()
+    assert pure_compile is not None, "the pure-Python twin is missing"
+    prims = [("a", M.UINT32), ("b", M.INT16), ("c", M.FLOAT64)]
+    old = struct("p::Run", [mem(n, k) for n, k in prims[:keep]], extensibility="appendable")
+    new = struct("p::Run", [mem(n, k) for n, k in prims] + [mem("s", M.StringType())],
+                 extensibility="appendable")
+    materialize([old])
+    materialize([new])
+    values = {"a": 7, "b": -3, "c": 2.5}
+    data = ccdr.compile_codec(old).encode(old.pyclass(**dict(list(values.items())[:keep])),
+                                          True, True)
+    assert pure_compile(old).encode(old.pyclass(**dict(list(values.items())[:keep])),
+                                    True, True) == data
+    got = [codec.decode(data) for codec in (ccdr.compile_codec(new), pure_compile(new))]
+    want = [values[n] if i < keep else 0 for i, (n, _) in enumerate(prims)]
+    for g in got:
+        assert [g.a, g.b, g.c, g.s] == [*want, ""]
+
+
 def test_mutable_skips_unknown_members_and_rejects_unknown_must_understand() -> None:
     wide = struct("p::MV", [mem("a", M.INT32), mem("x", M.StringType()), mem("b", M.INT16)],
                   extensibility="mutable")
