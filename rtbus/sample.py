@@ -52,7 +52,7 @@ class Sample(Generic[T]):
 
 
 def sample_info(ci: Any) -> SampleInfo:
-    """The user's SampleInfo from the core's (:class:`rtbus.rtps.actions.SampleInfo`)."""
+    """The user's SampleInfo from the core's (:class:`rtbus.rtps.actions.ReceivedInfo`)."""
     ts = ci.source_timestamp / 1e9 if ci.source_timestamp is not None else None
     return SampleInfo(ts, ci.reception_timestamp, bytes(ci.writer_guid), ci.sequence_number,
                       ci.instance_state, ci.valid_data, ci.key_hash, ci.view_state,

@@ -64,8 +64,9 @@ class Send:
 
 
 @dataclass(slots=True)
-class SampleInfo:
-    """The DDS SampleInfo of one received sample (the parts the core knows)."""
+class ReceivedInfo:
+    """What the core knows of one received sample: the parts of the DDS SampleInfo it can fill
+    (the user gets :class:`rtbus.SampleInfo`, made from this one)."""
 
     writer_guid: Any
     sequence_number: int
@@ -81,8 +82,9 @@ class SampleInfo:
 
 
 @dataclass(slots=True)
-class Sample:
-    """A received sample: serialized payload (encapsulation header included) plus its info.
+class ReceivedSample:
+    """A received sample as the reader history holds it: serialized payload (encapsulation
+    header included) plus its info.
 
     For an invalid-data sample (``info.valid_data`` False: a dispose/unregister notification)
     ``payload`` is what came with it, if anything: the serialized key (``key_only``), or a
@@ -93,7 +95,7 @@ class Sample:
     seq: int
     key_hash: bytes | None
     payload: bytes | memoryview | None
-    info: SampleInfo
+    info: ReceivedInfo
     status_info: int = 0
     inline_qos: Any = field(default=None, repr=False)
     key_only: bool = False
@@ -103,7 +105,7 @@ class Sample:
 class Deliver:
     """``sample`` entered the reader history cache."""
 
-    sample: Sample
+    sample: ReceivedSample
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import wire
-from .actions import Action, Sample
+from .actions import Action, ReceivedSample
 from .reader_cache import ANY_INSTANCE, KeyHashOf, PayloadDecoder, ReaderCache, Selection
 from .reader_stages import AcceptAll, DeliveryFilter, DeliveryFilterStage, SampleMeta, Stage
 from .writer_proxy import ReaderConfig, WriterProxy, WriterStreams
@@ -87,11 +87,11 @@ class StatefulReader(WriterStreams):
 
     # -- application side -------------------------------------------------------------------
     def take(self, max_samples: int | None = None, now: float = 0.0,
-             select: Selection | None = None) -> tuple[list[Sample], list[Action]]:
+             select: Selection | None = None) -> tuple[list[ReceivedSample], list[Action]]:
         """Remove and return the oldest samples (those ``select`` admits, if given); resumes
         streams held on a full history.
 
-        Each SampleInfo shows the instance and view state as they are now (DDS semantics) and
+        Each info shows the instance and view state as they are now (DDS semantics) and
         the sample state as it was before this call (NOT_READ unless an earlier ``read``).
         """
         out = self.cache.take(max_samples, select)
@@ -101,7 +101,7 @@ class StatefulReader(WriterStreams):
         return out, actions
 
     def read(self, max_samples: int | None = None,
-             select: Selection | None = None) -> list[Sample]:
+             select: Selection | None = None) -> list[ReceivedSample]:
         """Return copies of the oldest samples (those ``select`` admits), leaving them in the
         history marked READ."""
         return self.cache.read(max_samples, select)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from itertools import islice
 from typing import Any
 
-from .actions import Action, Deliver, Sample, SampleInfo, SampleRejected
+from .actions import Action, Deliver, ReceivedInfo, ReceivedSample, SampleRejected
 from .history import STATUS_DISPOSED, STATUS_UNREGISTERED, HistoryCache, HistoryFull, HistoryQos
 from .instances import Instance, InstanceState, InstanceTable, SampleState, ViewState
 from .reader_stages import SampleMeta, Stage
@@ -76,7 +76,7 @@ class ReaderCache:
                  decode_payload: PayloadDecoder | None = None) -> None:
         self.instances = InstanceTable()
         self.decode_payload = decode_payload
-        self.history: HistoryCache[Sample] = HistoryCache(history)
+        self.history: HistoryCache[ReceivedSample] = HistoryCache(history)
         self.key_hash_of = key_hash_of
         self.key_hash_of_key = key_hash_of_key or key_hash_of
         self.stages = tuple(stages)
@@ -179,10 +179,10 @@ class ReaderCache:
 
     # -- application side -------------------------------------------------------------------
     def take(self, max_samples: int | None = None,
-             select: Selection | None = None) -> list[Sample]:
+             select: Selection | None = None) -> list[ReceivedSample]:
         """Remove and return the oldest samples (those ``select`` admits, if given).
 
-        Each SampleInfo shows the instance and view state as they are now (DDS semantics) and
+        Each info shows the instance and view state as they are now (DDS semantics) and
         the sample state as it was before this call (NOT_READ unless an earlier ``read``).
         """
         out = self._selected(max_samples, select)
@@ -199,12 +199,12 @@ class ReaderCache:
         return out
 
     def read(self, max_samples: int | None = None,
-             select: Selection | None = None) -> list[Sample]:
+             select: Selection | None = None) -> list[ReceivedSample]:
         """Return copies of the oldest samples (those ``select`` admits), leaving them in the
         history marked READ."""
         stored = self._selected(max_samples, select)
-        out = [Sample(s.seq, s.key_hash, s.payload, replace(s.info), s.status_info, s.inline_qos,
-                      s.key_only) for s in stored]
+        out = [ReceivedSample(s.seq, s.key_hash, s.payload, replace(s.info), s.status_info,
+                              s.inline_qos, s.key_only) for s in stored]
         self._stamp_states(out)
         for sample in stored:
             sample.info.sample_state = SampleState.READ
@@ -215,7 +215,8 @@ class ReaderCache:
         """Would ``read``/``take`` with ``select`` return anything? (read conditions)"""
         return bool(self._selected(1, select))
 
-    def _selected(self, max_samples: int | None, select: Selection | None) -> list[Sample]:
+    def _selected(self, max_samples: int | None,
+                  select: Selection | None) -> list[ReceivedSample]:
         if select is None:
             return list(islice(self.history, max_samples))
         if select.instance is not ANY_INSTANCE:
@@ -225,7 +226,7 @@ class ReaderCache:
             candidates = iter(self.history)
         if select.all_states:
             return list(islice(candidates, max_samples))
-        out: list[Sample] = []
+        out: list[ReceivedSample] = []
         for sample in candidates:
             inst = self.instances.get(sample.key_hash)
             if inst is None or not select.admits(sample.info.sample_state, inst.view_state,
@@ -237,7 +238,7 @@ class ReaderCache:
         return out
 
     # -- internals --------------------------------------------------------------------------
-    def _stamp_states(self, samples: list[Sample]) -> None:
+    def _stamp_states(self, samples: list[ReceivedSample]) -> None:
         """Instance and view state as of now, before this access marks instances viewed."""
         for sample in samples:
             inst = self.instances.get(sample.key_hash)
@@ -250,11 +251,11 @@ class ReaderCache:
                inline_qos: Any, status: int, now: float, valid: bool = False,
                key_only: bool = False) -> None:
         self._ordinal += 1
-        info = SampleInfo(writer_guid, seq, timestamp, now, inst.key_hash, valid,
-                          inst.state, inst.view_state, SampleState.NOT_READ,
-                          inst.disposed_generation, inst.no_writers_generation)
-        sample = Sample(self._ordinal, inst.key_hash, payload, info, status, inline_qos,
-                        key_only)
+        info = ReceivedInfo(writer_guid, seq, timestamp, now, inst.key_hash, valid,
+                            inst.state, inst.view_state, SampleState.NOT_READ,
+                            inst.disposed_generation, inst.no_writers_generation)
+        sample = ReceivedSample(self._ordinal, inst.key_hash, payload, info, status, inline_qos,
+                                key_only)
         added = self.history.add(sample)
         if isinstance(added, HistoryFull):
             actions.append(SampleRejected(writer_guid, seq, added.limit, inst.key_hash))

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from rtbus.qos import Qos
 from rtbus.rtps import wire
-from rtbus.rtps.actions import Acknowledged, Sample, SampleRejected, SamplesLost
+from rtbus.rtps.actions import Acknowledged, ReceivedSample, SampleRejected, SamplesLost
 from rtbus.rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED
 from rtbus.rtps.instances import InstanceState, SampleState
 from rtbus.rtps.participant import ParticipantCore, ReaderStatusChange
@@ -76,7 +76,7 @@ class Pair:
             tune(self.a.core, self.w, **tuning)
         self.a.drain()
         self.readers: list[tuple[SimCore, wire.Guid]] = []
-        self._taken: list[list[Sample]] = []
+        self._taken: list[list[ReceivedSample]] = []
 
     @property
     def writer(self) -> StatefulWriter:
@@ -122,7 +122,7 @@ class Pair:
         self.a.drain()
         return res
 
-    def delivered(self, i: int = 0) -> list[Sample]:
+    def delivered(self, i: int = 0) -> list[ReceivedSample]:
         """Every sample reader ``i`` delivered so far, in order (taken as they come)."""
         p, r = self.readers[i]
         self._taken[i] += p.core.take(r, None, self.net.now)
@@ -395,7 +395,7 @@ def test_dispose_unregister_and_writer_loss_reach_the_reader() -> None:
     p, r = pair.add_reader(qos())
     k1, k2 = KEYS[0], KEYS[1]
     unread = Selection(sample_states=SampleState.NOT_READ)
-    seen: list[Sample] = []
+    seen: list[ReceivedSample] = []
 
     def arrives(payload: bytes | None, key: bytes, status: int = 0) -> None:
         pair.write(payload, key, status)
