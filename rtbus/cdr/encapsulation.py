@@ -1,5 +1,8 @@
 """The 4-byte encapsulation header in front of every serialized payload (RTPS 10.2, XTypes 7.6.3).
 
+The encapsulation ids are defined here only; the wire layer (discovery's PL_CDR) and the
+TypeLookup messages import them.
+
 Two big-endian bytes name the representation (version, extensibility class, endianness in
 the low bit), two bytes carry options. We write options 0, as cyclonedds-python does.
 """
@@ -15,6 +18,7 @@ PL_CDR_BE, PL_CDR_LE = 0x0002, 0x0003
 CDR2_BE, CDR2_LE = 0x0006, 0x0007
 D_CDR2_BE, D_CDR2_LE = 0x0008, 0x0009
 PL_CDR2_BE, PL_CDR2_LE = 0x000A, 0x000B
+XML = 0x0004  # named by RTPS 10.5; rtbus neither writes nor decodes it
 
 # XCDR1 parameter (member) headers of PL_CDR and of optional members (DDS-XTypes 1.3
 # 7.4.1.2.1): the low 14 bits are the id, 0x4000 is must-understand. These are CDR-level ids,

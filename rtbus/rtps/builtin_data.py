@@ -25,6 +25,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
+from ..cdr.encapsulation import PL_CDR_LE
 from ..errors import MalformedError
 from ..qos import Qos
 from .wire import constants as C
@@ -105,7 +106,7 @@ def build_parameter_list(params: Iterable[tuple[int, bytes]]) -> bytes:
         body = encode_parameter_list(params, True)
     except ValueError as exc:
         raise MalformedError("parameter_too_long", str(exc)) from None
-    return C.ENCAPSULATION_PL_CDR_LE.to_bytes(2, "big") + b"\0\0" + body
+    return PL_CDR_LE.to_bytes(2, "big") + b"\0\0" + body
 
 
 def _build(params: Iterable[tuple[int, Any]]) -> bytes:

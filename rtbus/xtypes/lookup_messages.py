@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
+from ..cdr.encapsulation import CDR2_BE, CDR2_LE
 from ..errors import MalformedError
 from ..rtps.wire import constants as C
 from ..types import model as m
@@ -47,17 +48,14 @@ ENTITYID_TL_SVC_REQ_READER = C.EID_TL_SVC_REQUEST_READER
 ENTITYID_TL_SVC_REPLY_WRITER = C.EID_TL_SVC_REPLY_WRITER
 ENTITYID_TL_SVC_REPLY_READER = C.EID_TL_SVC_REPLY_READER
 
-BUILTIN_ENDPOINT_TL_SVC_REQUEST_DATA_WRITER = 1 << 12
-BUILTIN_ENDPOINT_TL_SVC_REQUEST_DATA_READER = 1 << 13
-BUILTIN_ENDPOINT_TL_SVC_REPLY_DATA_WRITER = 1 << 14
-BUILTIN_ENDPOINT_TL_SVC_REPLY_DATA_READER = 1 << 15
+BUILTIN_ENDPOINT_TL_SVC_REQUEST_DATA_WRITER = C.BES_TL_SVC_REQUEST_WRITER
+BUILTIN_ENDPOINT_TL_SVC_REQUEST_DATA_READER = C.BES_TL_SVC_REQUEST_READER
+BUILTIN_ENDPOINT_TL_SVC_REPLY_DATA_WRITER = C.BES_TL_SVC_REPLY_WRITER
+BUILTIN_ENDPOINT_TL_SVC_REPLY_DATA_READER = C.BES_TL_SVC_REPLY_READER
 
 REQUEST_TYPE_NAME = "DDS::Builtin::TypeLookup_Request"
 REPLY_TYPE_NAME = "DDS::Builtin::TypeLookup_Reply"
 
-#: Encapsulation identifiers of a final XCDR2 sample
-ENCAPSULATION_CDR2_BE = 0x0006
-ENCAPSULATION_CDR2_LE = 0x0007
 
 GETTYPES = wt.TYPELOOKUP_GETTYPES_HASHID
 GETDEPENDENCIES = wt.TYPELOOKUP_GETDEPENDENCIES_HASHID
@@ -202,17 +200,17 @@ def with_encapsulation(body: bytes) -> bytes:
     """The serialized payload of a DATA: CDR2 little-endian encapsulation header, the body,
     and padding to a multiple of 4 whose length goes in the options' low bits (as Cyclone)."""
     pad = -len(body) % 4
-    return struct.pack(">HH", ENCAPSULATION_CDR2_LE, pad) + body + b"\0" * pad
+    return struct.pack(">HH", CDR2_LE, pad) + body + b"\0" * pad
 
 
 def _split_encapsulation(payload: bytes) -> tuple[bytes, bool]:
     if len(payload) < 4:
         raise MalformedError("typelookup_short", "payload shorter than its encapsulation header")
     ident = struct.unpack_from(">H", payload)[0]
-    if ident not in (ENCAPSULATION_CDR2_LE, ENCAPSULATION_CDR2_BE):
+    if ident not in (CDR2_LE, CDR2_BE):
         raise MalformedError("typelookup_encapsulation",
                              f"expected CDR2 encapsulation 0x0006/0x0007, got {ident:#06x}")
-    return payload[4:], ident == ENCAPSULATION_CDR2_LE
+    return payload[4:], ident == CDR2_LE
 
 
 # --- decode ----------------------------------------------------------------------------------
@@ -368,7 +366,7 @@ def lookup(registry: TypeRegistry, request_payload: bytes) -> bytes:
 __all__ = [
     "BUILTIN_ENDPOINT_TL_SVC_REPLY_DATA_READER", "BUILTIN_ENDPOINT_TL_SVC_REPLY_DATA_WRITER",
     "BUILTIN_ENDPOINT_TL_SVC_REQUEST_DATA_READER", "BUILTIN_ENDPOINT_TL_SVC_REQUEST_DATA_WRITER",
-    "ENCAPSULATION_CDR2_BE", "ENCAPSULATION_CDR2_LE", "ENTITYID_TL_SVC_REPLY_READER",
+    "ENTITYID_TL_SVC_REPLY_READER",
     "ENTITYID_TL_SVC_REPLY_WRITER", "ENTITYID_TL_SVC_REQ_READER", "ENTITYID_TL_SVC_REQ_WRITER",
     "GETDEPENDENCIES", "GETTYPES", "GetTypeDependenciesReply", "GetTypeDependenciesRequest",
     "GetTypesReply", "GetTypesRequest", "REPLY_TYPE_NAME", "REQUEST_TYPE_NAME", "Reply",

@@ -11,6 +11,7 @@ from cyclonedds.idl import IdlStruct, IdlUnion
 from cyclonedds.idl._support import Endianness
 from cyclonedds.idl._typesupport.DDS import XTypes as xt
 
+from rtbus.cdr.encapsulation import CDR2_LE
 from rtbus.errors import MalformedError
 from rtbus.types import model as M
 from rtbus.xtypes import TypeRegistry, lookup, type_identifier, type_information_of, type_objects
@@ -185,12 +186,12 @@ def test_get_types_request_bytes_equal_cyclone() -> None:
     theirs = CyRequest(header=CyRequestHeader(requestId=cy_identity((3 << 32) | 9),
                                               instanceName="dds.builtin.TOS.0102"),
                        data=CyCall(getTypes=CyGetTypesIn(type_ids=cy_ids))).serialize(**SERIALIZE)
-    assert theirs[:4] == bytes([0, tl.ENCAPSULATION_CDR2_LE, 0, 0])
+    assert theirs[:4] == bytes([0, CDR2_LE, 0, 0])
     assert ours == theirs[4:]
     # the C core pads the payload to 4 bytes and says so in the options (Python does not)
     payload = tl.with_encapsulation(ours)
     pad = -len(ours) % 4
-    assert payload == bytes([0, tl.ENCAPSULATION_CDR2_LE, 0, pad]) + ours + b"\0" * pad
+    assert payload == bytes([0, CDR2_LE, 0, pad]) + ours + b"\0" * pad
 
 
 def test_get_dependencies_request_bytes_equal_cyclone() -> None:

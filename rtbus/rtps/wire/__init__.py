@@ -4,7 +4,8 @@ API (everything is re-exported here, use ``from rtbus.rtps import wire``):
 
 * ids: :class:`GuidPrefix`, :class:`EntityId`, :class:`Guid` (bytes subclasses, hashable),
   ``ENTITYID_*`` builtin endpoint ids, ``GUIDPREFIX_UNKNOWN``; constants in ``wire.constants``
-  (``SMID_*``, flags, ``PID_*``, ``VENDORID_*``, ``ENCAPSULATION_*``).
+  (``SMID_*``, flags, ``PID_*``, ``VENDORID_*``; encapsulation ids are
+  :mod:`rtbus.cdr.encapsulation`'s).
 * numbers: sequence numbers are ints (:func:`seq_split`/:func:`seq_join` for the wire form);
   :class:`SequenceNumberSet`, :class:`FragmentNumberSet` (``base`` + ``numbers``, ``members()``).
 * :class:`Locator` (``Locator.udpv4(host, port)``), :class:`Time` and duration helpers (ns ints).

@@ -222,18 +222,8 @@ STATUS_INFO_FILTERED = 0x4
 # -- builtin endpoint QoS bits -----------------------------------------------------------------
 BUILTIN_ENDPOINT_QOS_BEST_EFFORT_PARTICIPANT_MESSAGE_DATA_READER = 1 << 0
 
-# -- serialized payload encapsulation ids (octet[2] big-endian, 10.5 / XTypes 7.6.3.1.2) -------
-ENCAPSULATION_CDR_BE = 0x0000
-ENCAPSULATION_CDR_LE = 0x0001
-ENCAPSULATION_PL_CDR_BE = 0x0002
-ENCAPSULATION_PL_CDR_LE = 0x0003
-ENCAPSULATION_CDR2_BE = 0x0006
-ENCAPSULATION_CDR2_LE = 0x0007
-ENCAPSULATION_D_CDR2_BE = 0x0008
-ENCAPSULATION_D_CDR2_LE = 0x0009
-ENCAPSULATION_PL_CDR2_BE = 0x000A
-ENCAPSULATION_PL_CDR2_LE = 0x000B
-ENCAPSULATION_XML = 0x0004
+# Serialized payload encapsulation ids (10.5 / XTypes 7.6.3.1.2) are the CDR layer's:
+# rtbus.cdr.encapsulation defines them, once.
 
 # -- locator kinds (9.3.2) ---------------------------------------------------------------------
 LOCATOR_KIND_INVALID = -1

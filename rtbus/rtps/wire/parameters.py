@@ -21,6 +21,7 @@ import struct
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
+from ...cdr.encapsulation import PL_CDR_BE, PL_CDR_LE
 from ...errors import MalformedError
 from . import constants as C
 from .guid import Guid
@@ -88,9 +89,9 @@ def parse_pl_cdr(payload: bytes | memoryview) -> tuple[list[ParameterItem], bool
     if len(buf) < 4:
         raise MalformedError("bad_parameter_list", "payload shorter than its encapsulation")
     kind = (buf[0] << 8) | buf[1]
-    if kind == C.ENCAPSULATION_PL_CDR_LE:
+    if kind == PL_CDR_LE:
         le = True
-    elif kind == C.ENCAPSULATION_PL_CDR_BE:
+    elif kind == PL_CDR_BE:
         le = False
     else:
         raise MalformedError("bad_encapsulation", f"0x{kind:04x}: expected PL_CDR_LE/BE")
@@ -100,7 +101,7 @@ def parse_pl_cdr(payload: bytes | memoryview) -> tuple[list[ParameterItem], bool
 
 def build_pl_cdr(items: Iterable[tuple[int, Any]], little_endian: bool = True) -> bytes:
     """A PL_CDR payload from (pid, typed value) items (raw bytes for PIDs without a codec)."""
-    kind = C.ENCAPSULATION_PL_CDR_LE if little_endian else C.ENCAPSULATION_PL_CDR_BE
+    kind = PL_CDR_LE if little_endian else PL_CDR_BE
     body = [encode_parameter(pid, v, little_endian) for pid, v in items]
     body.append(_PHDR[little_endian].pack(C.PID_SENTINEL, 0))
     return kind.to_bytes(2, "big") + b"\0\0" + b"".join(body)
