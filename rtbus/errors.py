@@ -53,6 +53,11 @@ class QosError(RtbusError, ValueError):
     """A QoS setting is invalid or inconsistent."""
 
 
+class ImmutablePolicyError(QosError):
+    """A QoS policy was changed on an entity that exists already, and that policy cannot
+    change while it runs (DDS's IMMUTABLE_POLICY)."""
+
+
 class ConfigError(RtbusError, ValueError):
     """The network configuration (config file, environment variable or argument: initial
     peers, buffer sizes) cannot be used."""

@@ -262,10 +262,6 @@ def unsupported(qos: Qos, role: EndpointRole) -> list[str]:
     """
     out: list[str] = []
     writer = role == "writer"
-    if qos.ownership == "exclusive" and not writer:
-        # a writer's exclusive ownership is the remote readers' to enforce; it is announced
-        out.append("ownership=exclusive is not enforced yet: every writer's samples are "
-                   "delivered, not only the strongest writer's")
     if not math.isinf(qos.deadline):
         status = "OFFERED_DEADLINE_MISSED" if writer else "REQUESTED_DEADLINE_MISSED"
         out.append(f"deadline={format_seconds(qos.deadline)} is not enforced yet: missing "

@@ -10,6 +10,7 @@ its event loop.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -19,7 +20,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from . import cdr
 from .engine.context import EngineContext
 from .engine.wakeup import Wakeup
-from .errors import BadParameterError, ClosedError, IllegalOperationError, TimeoutError_
+from .errors import (
+    BadParameterError,
+    ClosedError,
+    IllegalOperationError,
+    ImmutablePolicyError,
+    TimeoutError_,
+)
 from .qos import XCDR1, Qos
 from .rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED
 from .rtps.writer import WouldBlock, Written
@@ -310,6 +317,31 @@ class Writer(StatusMixin, Generic[T]):
             await self._wait_acks_async(min(end, time.monotonic() + 0.5),
                                         lambda: not node.writer_acked(self._guid))
         return True
+
+    # --- changing QoS at run time --------------------------------------------------------------
+    #: the policies a running writer may change (DDS: the others are immutable once enabled)
+    MUTABLE_POLICIES = frozenset({"ownership_strength"})
+
+    def set_qos(self, **changes: Any) -> None:
+        """Change QoS policies while the writer runs, e.g. ``set_qos(ownership_strength=20)``
+        (a standby that takes over as the primary): matched readers -- rtbus, Cyclone DDS, RTI
+        Connext -- learn it from the re-announcement and arbitrate ownership by it from their
+        next sample of this writer. A policy that cannot change raises
+        :class:`~rtbus.errors.ImmutablePolicyError`."""
+        self._check_open()
+        fields = Qos.__dataclass_fields__
+        for name, value in changes.items():
+            if name not in fields:
+                raise BadParameterError(f"set_qos: {name!r} is not a QoS policy")
+            if name not in self.MUTABLE_POLICIES and value != getattr(self.qos, name):
+                raise ImmutablePolicyError(
+                    f"writer of topic {self.topic.name!r}: {name} cannot change while the "
+                    f"writer exists (changeable: {', '.join(sorted(self.MUTABLE_POLICIES))})")
+        qos = dataclasses.replace(self.qos, **changes)
+        if qos == self.qos:
+            return
+        self._node.set_writer_qos(self._guid, qos)
+        self.qos = qos
 
     # --- closing -------------------------------------------------------------------------------
     def close(self) -> None:

@@ -49,6 +49,10 @@ class EngineContext(Protocol):
 
     def remove_endpoint(self, guid: wire.Guid) -> None: ...
 
+    def set_writer_qos(self, guid: wire.Guid, qos: Any) -> None:
+        """Re-announce a writer with changed (mutable) QoS."""
+        ...
+
     def write(self, guid: wire.Guid, payload: bytes, key_hash: bytes | None, status: int,
               timestamp: int) -> Any:
         """One write: Written, or WouldBlock when the history is full."""

@@ -204,6 +204,10 @@ class Node:
         core = self._core
         self.driver.call(lambda: core.remove_endpoint(guid, self.now()))
 
+    def set_writer_qos(self, guid: wire.Guid, qos: Any) -> None:
+        core = self._core
+        self.driver.call(lambda: core.set_writer_qos(guid, qos, self.now()))
+
     def write(self, guid: wire.Guid, payload: bytes, key_hash: bytes | None, status: int,
               timestamp: int) -> Any:
         driver = self.driver

@@ -31,7 +31,7 @@ import itertools
 import logging
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -42,6 +42,7 @@ from .actions import Deliver, SampleRejected, SamplesLost, Send
 from .builtin_data import DEFAULT_BUILTIN_ENDPOINTS, EndpointData, ParticipantData
 from .history import HistoryQos
 from .matching import TypeCheck
+from .ownership import ExclusiveOwnership
 from .reader import ReaderConfig, Selection, StatefulReader
 from .reader_stages import Stage
 from .sedp import EndpointMatched, EndpointUnmatched, Sedp
@@ -307,7 +308,8 @@ class ParticipantCore:
                    key_hash_of_key: Callable[[bytes | memoryview], bytes | None] | None = None,
                    type_model: Any = None, stages: Sequence[Stage] = ()) -> wire.Guid:
         """``stages``: the reader cache's pipeline (QoS policies that decide per sample and
-        keep their own timers), run in order after key extraction."""
+        keep their own timers), run in order after key extraction; an EXCLUSIVE ownership
+        reader gets :class:`~rtbus.rtps.ownership.ExclusiveOwnership` in front of them."""
         self._now = now
         type_information = self._type_information(type_information, type_model)
         eid = self._entity_id(C.ENTITYKIND_READER_WITH_KEY if keyed else C.ENTITYKIND_READER_NO_KEY)
@@ -317,6 +319,8 @@ class ParticipantCore:
                            history=history_of(qos))
         tf = self.transforms
         decode = None if tf is None else partial(tf.decode_payload, guid)
+        if qos.ownership == "exclusive":  # arbitration first: a non-owner's change goes no further
+            stages = (ExclusiveOwnership(), *stages)
         core = StatefulReader(guid, cfg, key_hash_of=key_hash_of, key_hash_of_key=key_hash_of_key,
                               stages=tuple(stages), decode_payload=decode)
         data = EndpointData(role="reader", endpoint_guid=bytes(guid), topic_name=topic_name,
@@ -342,6 +346,17 @@ class ParticipantCore:
             if out:
                 self._builtin_dirty = True
                 self._perform(out)
+
+    def set_writer_qos(self, guid: wire.Guid, qos: Qos, now: float) -> None:
+        """Re-announce local writer ``guid`` with ``qos`` (a policy that may change while it
+        runs: its ownership strength). Matched readers, here and remote, see the change
+        through SEDP, as they would another vendor's."""
+        ep = self.writers.get(guid.entity_id)
+        if ep is None:
+            raise KeyError(f"no local writer {guid!r}")
+        ep.data = replace(ep.data, qos=qos)
+        self._builtin_dirty = True
+        self._perform(self.sedp.add_local(ep.data, now))
 
     def remove_endpoint(self, guid: wire.Guid, now: float) -> None:
         ep = self.writers.pop(guid.entity_id, None) or self.readers.pop(guid.entity_id, None)

@@ -1,0 +1,117 @@
+"""EXCLUSIVE ownership (DDS 1.4 2.2.3.9.2): per instance, only the owner's changes pass.
+
+The owner of an instance is the strongest of the live writers that write it; between equal
+strengths the writer with the lower GUID (compared byte-wise over its 16 bytes, as Cyclone DDS
+and Fast DDS do) wins. This stage decides that in the reader, for every change, before the
+change touches the instance:
+
+* a change of the owner passes;
+* a change of a writer that beats the owner (stronger, or as strong with a lower GUID)
+  takes the instance over and passes -- a stronger writer that appears, or a writer whose
+  strength was raised at run time (its re-announcement reaches :meth:`writer_updated`), wins
+  with its next change;
+* any other change is dropped (counted as ``filtered`` by the cache): its data never reaches
+  the application, and it can neither dispose nor unregister the instance. Its writer still
+  counts as one of the instance's writers, so the instance stays ALIVE while a backup lives.
+
+When the owner goes -- it unregisters the instance, is unmatched or deleted, or its
+participant's lease ends -- the instance has no owner until one of its live writers writes
+again; among those, only the strongest is let in (a weaker backup's change is not taken while
+a stronger writer of the instance is alive). So the failover time is the time to notice the
+owner is gone plus the backup's write period.
+
+Deadline- and liveliness-driven hand-overs plug in here too: whatever declares the owner gone
+for an instance clears ``Instance.owner`` (see :meth:`release`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .actions import Action
+from .history import STATUS_DISPOSED, STATUS_UNREGISTERED
+from .instances import Instance
+from .reader_stages import PassStage, SampleMeta
+
+
+def _rank(strength: int, writer: Any) -> tuple[int, bytes]:
+    """Sort key: higher is better (strength first, then the lower GUID)."""
+    return strength, bytes(255 - b for b in bytes(writer))
+
+
+class ExclusiveOwnership(PassStage):
+    """The reader-side arbitration of EXCLUSIVE ownership (see the module docstring)."""
+
+    __slots__ = ("_lowered", "_rank", "strengths")
+
+    def __init__(self) -> None:
+        #: the live matched writers and their ownership strength, from their announced QoS
+        self.strengths: dict[Any, int] = {}
+        self._rank: dict[Any, tuple[int, bytes]] = {}
+        #: writers whose strength went down while they ran: an instance they own may have a
+        #: stronger writer now, so their own changes are checked too
+        self._lowered: set[Any] = set()
+
+    # -- writers ------------------------------------------------------------------------------
+    def writer_added(self, writer: Any, qos: Any, now: float) -> list[Action]:
+        self._set(writer, qos)
+        return []
+
+    def writer_updated(self, writer: Any, qos: Any, now: float) -> list[Action]:
+        self._set(writer, qos)
+        return []
+
+    def writer_removed(self, writer: Any, now: float) -> list[Action]:
+        # the instance table clears the instances it owned (InstanceTable.on_writer_lost)
+        self.strengths.pop(writer, None)
+        self._rank.pop(writer, None)
+        self._lowered.discard(writer)
+        return []
+
+    def _set(self, writer: Any, qos: Any) -> None:
+        strength = int(getattr(qos, "ownership_strength", 0) or 0)
+        if strength < self.strengths.get(writer, strength):
+            self._lowered.add(writer)
+        self.strengths[writer] = strength
+        self._rank[writer] = _rank(strength, writer)
+
+    def rank(self, writer: Any) -> tuple[int, bytes]:
+        """``writer``'s place in the arbitration (a writer not matched yet: strength 0)."""
+        r = self._rank.get(writer)
+        return r if r is not None else _rank(0, writer)
+
+    # -- changes ------------------------------------------------------------------------------
+    def accept(self, meta: SampleMeta, instance: Instance, now: float) -> bool:
+        """A change passes when its writer outranks every other live writer of the instance
+        (ranks are strict: two writers never tie)."""
+        writer = meta.writer_guid
+        owner = instance.owner
+        if owner == writer and writer not in self._lowered:
+            return True  # the common case: the owner writes on
+        mine = self.rank(writer)
+        ranks = self._rank
+        if owner is not None and owner != writer and ranks.get(owner, mine) > mine:
+            return self._refused(meta, instance, writer)
+        for other in instance.writers:
+            if other != writer and ranks.get(other, mine) > mine:
+                if owner == writer:
+                    instance.owner = None  # it was weakened below a live rival: open it
+                return self._refused(meta, instance, writer)
+        instance.owner = writer
+        return True
+
+    @staticmethod
+    def _refused(meta: SampleMeta, instance: Instance, writer: Any) -> bool:
+        """A non-owner's change: dropped, but its writer is (or is no longer, after its
+        unregister) one of the instance's live writers."""
+        if meta.status_info & STATUS_UNREGISTERED:
+            instance.writers.discard(writer)
+        elif not meta.status_info & STATUS_DISPOSED:
+            instance.writers.add(writer)
+        return False
+
+    @staticmethod
+    def release(instance: Instance) -> None:
+        """The owner no longer holds ``instance`` (its deadline passed, its liveliness was
+        lost): the next change of the strongest live writer takes it."""
+        instance.owner = None
