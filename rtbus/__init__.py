@@ -21,6 +21,7 @@ from .status import (
     IncompatibleQosStatus,
     InconsistentTopicStatus,
     MatchedStatus,
+    RequestedDeadlineMissedStatus,
     SampleLostStatus,
     SampleRejectedReason,
     SampleRejectedStatus,
@@ -33,6 +34,7 @@ from .writer import Writer
 __all__ = ["DCPSParticipant", "DCPSPublication", "DCPSSubscription", "EndpointBuiltinTopicData",
            "GuardCondition", "IncompatibleQosStatus", "InconsistentTopicStatus", "InstanceState",
            "MatchedStatus", "ParticipantBuiltinTopicData", "Participant", "Qos", "QosPolicyId",
-           "ReadCondition", "Reader", "Sample", "SampleInfo", "SampleLostStatus",
+           "ReadCondition", "Reader", "RequestedDeadlineMissedStatus", "Sample", "SampleInfo",
+           "SampleLostStatus",
            "SampleRejectedReason", "SampleRejectedStatus", "SampleState", "StatusCondition",
            "Topic", "ViewState", "WaitSet", "Writer", "cdr", "errors", "idl", "idl_types"]

@@ -43,7 +43,7 @@ from .qos import (
     unsupported,
 )
 from .reader import Reader
-from .rtps.actions import Acknowledged, SampleRejected, SamplesLost
+from .rtps.actions import Acknowledged, DeadlineMissed, SampleRejected, SamplesLost
 from .rtps.participant import Delivered, ReaderStatusChange
 from .rtps.sedp import EndpointMatched, EndpointUnmatched, IncompatibleQos, InconsistentTopic
 from .topic import Topic
@@ -382,6 +382,8 @@ class Participant:
             r._status_sample_lost(change.count)
         elif isinstance(change, SampleRejected):
             r._status_sample_rejected(change.reason, change.key_hash)
+        elif isinstance(change, DeadlineMissed):
+            r._status_deadline_missed(change.key_hash)
 
 
 def _remote_role(ep: Any) -> str:

@@ -262,10 +262,11 @@ def unsupported(qos: Qos, role: EndpointRole) -> list[str]:
     """
     out: list[str] = []
     writer = role == "writer"
-    if not math.isinf(qos.deadline):
-        status = "OFFERED_DEADLINE_MISSED" if writer else "REQUESTED_DEADLINE_MISSED"
-        out.append(f"deadline={format_seconds(qos.deadline)} is not enforced yet: missing "
-                   f"it raises no {status} status")
+    if writer and not math.isinf(qos.deadline):
+        # a reader's deadline is enforced (REQUESTED_DEADLINE_MISSED, ownership hand-over)
+        out.append(f"deadline={format_seconds(qos.deadline)} is not enforced yet at the "
+                   "writer: missing it raises no OFFERED_DEADLINE_MISSED status (readers "
+                   "that request it do report theirs)")
     if qos.liveliness != "automatic" or not math.isinf(qos.liveliness_lease):
         setting = (f"liveliness={qos.liveliness} with a lease of "
                    f"{format_seconds(qos.liveliness_lease)}")
@@ -277,10 +278,6 @@ def unsupported(qos: Qos, role: EndpointRole) -> list[str]:
             out.append(f"{setting} is not enforced yet: a matched writer that falls silent "
                        "is not reported (no LIVELINESS_CHANGED status); it goes when its "
                        "participant's lease ends")
-    if qos.destination_order == "by_source_timestamp" and not writer:
-        out.append("destination_order=by_source_timestamp is not enforced yet: samples are "
-                   "kept in the order they arrive, so a late older sample can replace a "
-                   "newer one of the same instance")
     scope, coherent, ordered = qos.presentation
     features = (["coherent_access"] if coherent else []) + (
         ["ordered_access"] if ordered and scope == "group" else [])
@@ -294,19 +291,21 @@ def unsupported(qos: Qos, role: EndpointRole) -> list[str]:
         out.append(f"lifespan={format_seconds(qos.lifespan)} is not enforced yet: older "
                    "samples stay in the writer's history and are still sent to late joiners "
                    "and on repair")
-    if not writer and qos.time_based_filter > 0:
-        out.append(f"time_based_filter={format_seconds(qos.time_based_filter)} is not enforced "
-                   "yet: every sample is delivered, however close together they come")
     return out
 
 
 def check_supported(qos: Qos, role: EndpointRole) -> None:
-    """Raise :class:`QosError` for a policy rtbus cannot offer at all, rather than degrade it.
+    """Raise :class:`QosError` for a policy rtbus cannot offer at all, rather than degrade it,
+    and for a reader whose time-based filter is longer than its deadline (inconsistent).
 
     TRANSIENT and PERSISTENT durability promise samples that outlive their writer (a
     durability service, a disk); rtbus has neither, and quietly treating them as
     TRANSIENT_LOCAL would lose exactly the samples the application chose them for.
     """
+    if role == "reader" and qos.time_based_filter > qos.deadline:
+        raise QosError(f"time_based_filter={format_seconds(qos.time_based_filter)} is longer "
+                       f"than deadline={format_seconds(qos.deadline)}: the filter would make "
+                       "the reader miss every deadline (DDS: inconsistent policies)")
     if qos.durability in ("transient", "persistent"):
         raise QosError(f"durability={qos.durability} is not supported yet for a {role} (rtbus "
                        "has no durability service to keep samples after their writer is "

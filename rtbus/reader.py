@@ -26,6 +26,7 @@ from .status import (
     IncompatibleQosStatus,
     Listener,
     MatchedStatus,
+    RequestedDeadlineMissedStatus,
     SampleLostStatus,
     SampleRejectedStatus,
     StatusMixin,
@@ -46,7 +47,8 @@ _POLL_WHILE_OTHER_RECEIVES = 0.001
 class Reader(StatusMixin, Generic[T]):
     """Receives samples of one topic. Statuses: ``subscription_matched_status()``,
     ``requested_incompatible_qos_status()``, ``inconsistent_topic_status()``,
-    ``sample_lost_status()``, ``sample_rejected_status()``; listeners of the same names with
+    ``sample_lost_status()``, ``sample_rejected_status()``,
+    ``requested_deadline_missed_status()``; listeners of the same names with
     ``on_`` (called as ``fn(reader, status)`` on the engine thread), and
     ``on_data_available(reader)``."""
 
@@ -56,6 +58,7 @@ class Reader(StatusMixin, Generic[T]):
     on_requested_incompatible_qos: Listener | None = None
     on_sample_lost: Listener | None = None
     on_sample_rejected: Listener | None = None
+    on_requested_deadline_missed: Listener | None = None
 
     def __init__(self, participant: Participant, topic: Topic[T], qos: Qos) -> None:
         self.participant = participant
@@ -131,6 +134,11 @@ class Reader(StatusMixin, Generic[T]):
     def sample_lost_status(self) -> SampleLostStatus:
         """Samples that will never arrive (resets the change)."""
         return self._statuses.take_sample_lost()
+
+    def requested_deadline_missed_status(self) -> RequestedDeadlineMissedStatus:
+        """Deadline periods an alive instance went without a sample, and the last such
+        instance's handle (resets the change)."""
+        return self._statuses.take_deadline_missed()
 
     def sample_rejected_status(self) -> SampleRejectedStatus:
         """Samples the history's resource limits refused, and why (resets the change)."""

@@ -88,6 +88,16 @@ class SampleRejectedStatus:
 
 
 @dataclass(slots=True)
+class RequestedDeadlineMissedStatus:
+    """REQUESTED_DEADLINE_MISSED (reader): an alive instance went a whole deadline period
+    without a sample; counted once per missed period, with the last instance's handle."""
+
+    total_count: int = 0
+    total_count_change: int = 0
+    last_instance_handle: bytes = b""
+
+
+@dataclass(slots=True)
 class InconsistentTopicStatus:
     """A remote endpoint uses this topic name with a type that does not fit."""
 
@@ -113,6 +123,7 @@ class EndpointStatuses:
         self.inconsistent_topic = InconsistentTopicStatus()
         self.sample_lost = SampleLostStatus()
         self.sample_rejected = SampleRejectedStatus()
+        self.deadline_missed = RequestedDeadlineMissedStatus()
 
     def on_matched(self, remote_guid: bytes, matched: bool) -> MatchedStatus:
         with self._lock:
@@ -160,6 +171,20 @@ class EndpointStatuses:
             s.last_reason = _REJECTED_BY.get(limit, SampleRejectedReason.REJECTED_BY_SAMPLES_LIMIT)
             s.last_instance_handle = bytes(key_hash or b"")
             return replace(s)
+
+    def on_deadline_missed(self, key_hash: bytes | None) -> RequestedDeadlineMissedStatus:
+        with self._lock:
+            s = self.deadline_missed
+            s.total_count += 1
+            s.total_count_change += 1
+            s.last_instance_handle = bytes(key_hash or bytes(16))
+            return replace(s)
+
+    def take_deadline_missed(self) -> RequestedDeadlineMissedStatus:
+        with self._lock:
+            out = replace(self.deadline_missed)
+            self.deadline_missed.total_count_change = 0
+            return out
 
     def take_sample_lost(self) -> SampleLostStatus:
         with self._lock:
@@ -216,7 +241,8 @@ class StatusMixin:
         names: tuple[str, ...] = (self._MATCHED_LISTENER, self._INCOMPATIBLE_LISTENER,
                                   "on_inconsistent_topic")
         if hasattr(self, "on_data_available"):  # a reader
-            names += ("on_data_available", "on_sample_lost", "on_sample_rejected")
+            names += ("on_data_available", "on_sample_lost", "on_sample_rejected",
+                      "on_requested_deadline_missed")
         return names
 
     def _set_listeners(self, listeners: dict[str, Callable[..., Any]] | None) -> None:
@@ -282,6 +308,12 @@ class StatusMixin:
         self._status_changed()
         if getattr(self, "on_sample_rejected", None) is not None:
             self._fire("on_sample_rejected", self._statuses.take_sample_rejected())
+
+    def _status_deadline_missed(self, key_hash: bytes | None) -> None:
+        self._statuses.on_deadline_missed(key_hash)
+        self._status_changed()
+        if getattr(self, "on_requested_deadline_missed", None) is not None:
+            self._fire("on_requested_deadline_missed", self._statuses.take_deadline_missed())
 
     def _status_inconsistent_topic(self) -> None:
         self._statuses.on_inconsistent_topic()

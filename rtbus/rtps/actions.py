@@ -38,8 +38,9 @@ Actions:
   ``events()``), which wakes takers, listeners and async iterators.
 * :class:`Acknowledged` -- the writer's "acknowledged by every reliable reader" mark moved
   (``wait_for_acknowledgments``, and a KEEP_ALL writer blocked on a full history can retry).
-* :class:`SamplesLost` / :class:`SampleRejected` -- inputs to the SAMPLE_LOST and
-  SAMPLE_REJECTED statuses (reported as ``ReaderStatusChange``).
+* :class:`SamplesLost` / :class:`SampleRejected` / :class:`DeadlineMissed` -- inputs to the
+  SAMPLE_LOST, SAMPLE_REJECTED and REQUESTED_DEADLINE_MISSED statuses (reported as
+  ``ReaderStatusChange``).
 """
 
 from __future__ import annotations
@@ -134,4 +135,11 @@ class SampleRejected:
     key_hash: bytes | None = None  # the instance it was for, when known
 
 
-Action = Union[Send, Deliver, Acknowledged, SamplesLost, SampleRejected]
+@dataclass(frozen=True, slots=True)
+class DeadlineMissed:
+    """No sample of instance ``key_hash`` came within the reader's deadline period."""
+
+    key_hash: bytes | None
+
+
+Action = Union[Send, Deliver, Acknowledged, SamplesLost, SampleRejected, DeadlineMissed]

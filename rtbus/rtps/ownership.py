@@ -20,8 +20,9 @@ again; among those, only the strongest is let in (a weaker backup's change is no
 a stronger writer of the instance is alive). So the failover time is the time to notice the
 owner is gone plus the backup's write period.
 
-Deadline- and liveliness-driven hand-overs plug in here too: whatever declares the owner gone
-for an instance clears ``Instance.owner`` (see :meth:`release`).
+A missed deadline hands an instance over too (:mod:`.deadline` calls
+:meth:`ExclusiveOwnership.deadline_missed`): the owner that fell silent stops counting as a
+rival for that instance until it writes it again.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def _rank(strength: int, writer: Any) -> tuple[int, bytes]:
 class ExclusiveOwnership(PassStage):
     """The reader-side arbitration of EXCLUSIVE ownership (see the module docstring)."""
 
-    __slots__ = ("_lowered", "_rank", "strengths")
+    __slots__ = ("_lowered", "_rank", "_stale", "strengths")
 
     def __init__(self) -> None:
         #: the live matched writers and their ownership strength, from their announced QoS
@@ -51,6 +52,9 @@ class ExclusiveOwnership(PassStage):
         #: writers whose strength went down while they ran: an instance they own may have a
         #: stronger writer now, so their own changes are checked too
         self._lowered: set[Any] = set()
+        #: per instance (key hash), writers that missed its deadline: they do not count as
+        #: rivals until they write it again
+        self._stale: dict[Any, set[Any]] = {}
 
     # -- writers ------------------------------------------------------------------------------
     def writer_added(self, writer: Any, qos: Any, now: float) -> list[Action]:
@@ -59,13 +63,6 @@ class ExclusiveOwnership(PassStage):
 
     def writer_updated(self, writer: Any, qos: Any, now: float) -> list[Action]:
         self._set(writer, qos)
-        return []
-
-    def writer_removed(self, writer: Any, now: float) -> list[Action]:
-        # the instance table clears the instances it owned (InstanceTable.on_writer_lost)
-        self.strengths.pop(writer, None)
-        self._rank.pop(writer, None)
-        self._lowered.discard(writer)
         return []
 
     def _set(self, writer: Any, qos: Any) -> None:
@@ -92,8 +89,14 @@ class ExclusiveOwnership(PassStage):
         ranks = self._rank
         if owner is not None and owner != writer and ranks.get(owner, mine) > mine:
             return self._refused(meta, instance, writer)
+        stale = self._stale.get(instance.key_hash)
+        if stale is not None:
+            stale.discard(writer)  # it writes again: it counts again
+            if not stale:
+                del self._stale[instance.key_hash]
         for other in instance.writers:
-            if other != writer and ranks.get(other, mine) > mine:
+            if other != writer and ranks.get(other, mine) > mine \
+                    and (stale is None or other not in stale):
                 if owner == writer:
                     instance.owner = None  # it was weakened below a live rival: open it
                 return self._refused(meta, instance, writer)
@@ -110,8 +113,21 @@ class ExclusiveOwnership(PassStage):
             instance.writers.add(writer)
         return False
 
-    @staticmethod
-    def release(instance: Instance) -> None:
-        """The owner no longer holds ``instance`` (its deadline passed, its liveliness was
-        lost): the next change of the strongest live writer takes it."""
-        instance.owner = None
+    def deadline_missed(self, instance: Instance) -> None:
+        """No change of ``instance`` passed within the reader's deadline: its owner loses
+        it, and does not count as a rival until it writes the instance again."""
+        owner = instance.owner
+        if owner is not None:
+            self._stale.setdefault(instance.key_hash, set()).add(owner)
+            instance.owner = None
+
+    def writer_removed(self, writer: Any, now: float) -> list[Action]:
+        # the instance table clears the instances it owned (InstanceTable.on_writer_lost)
+        self.strengths.pop(writer, None)
+        self._rank.pop(writer, None)
+        self._lowered.discard(writer)
+        for key in [k for k, s in self._stale.items() if writer in s]:
+            self._stale[key].discard(writer)
+            if not self._stale[key]:
+                del self._stale[key]
+        return []

@@ -29,6 +29,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import math
 from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,8 +39,10 @@ from typing import Any
 from ..errors import MalformedError
 from ..qos import Qos
 from . import wire
-from .actions import Deliver, SampleRejected, SamplesLost, Send
+from .actions import DeadlineMissed, Deliver, SampleRejected, SamplesLost, Send
 from .builtin_data import DEFAULT_BUILTIN_ENDPOINTS, EndpointData, ParticipantData
+from .deadline import RequestedDeadline
+from .destination_order import SourceTimestampOrder
 from .history import HistoryQos
 from .matching import TypeCheck
 from .ownership import ExclusiveOwnership
@@ -47,6 +50,7 @@ from .reader import ReaderConfig, Selection, StatefulReader
 from .reader_stages import Stage
 from .sedp import EndpointMatched, EndpointUnmatched, Sedp
 from .spdp import ParticipantDiscovered, ParticipantLost, ParticipantUpdated, Spdp, SpdpConfig
+from .time_based_filter import TimeBasedFilter
 from .transforms import Address, Transforms
 from .type_lookup import (
     TYPE_LOOKUP_ENDPOINTS,
@@ -308,8 +312,10 @@ class ParticipantCore:
                    key_hash_of_key: Callable[[bytes | memoryview], bytes | None] | None = None,
                    type_model: Any = None, stages: Sequence[Stage] = ()) -> wire.Guid:
         """``stages``: the reader cache's pipeline (QoS policies that decide per sample and
-        keep their own timers), run in order after key extraction; an EXCLUSIVE ownership
-        reader gets :class:`~rtbus.rtps.ownership.ExclusiveOwnership` in front of them."""
+        keep their own timers), run in order after key extraction. The reader's QoS puts its
+        own in front: EXCLUSIVE ownership (:mod:`.ownership`), destination order by source
+        timestamp (:mod:`.destination_order`), a time-based filter (:mod:`.time_based_filter`),
+        then a finite deadline (:mod:`.deadline`)."""
         self._now = now
         type_information = self._type_information(type_information, type_model)
         eid = self._entity_id(C.ENTITYKIND_READER_WITH_KEY if keyed else C.ENTITYKIND_READER_NO_KEY)
@@ -319,8 +325,17 @@ class ParticipantCore:
                            history=history_of(qos))
         tf = self.transforms
         decode = None if tf is None else partial(tf.decode_payload, guid)
-        if qos.ownership == "exclusive":  # arbitration first: a non-owner's change goes no further
-            stages = (ExclusiveOwnership(), *stages)
+        own = ExclusiveOwnership() if qos.ownership == "exclusive" else None
+        policy_stages: list[Stage] = []
+        if own is not None:  # arbitration first: a non-owner's change goes no further
+            policy_stages.append(own)
+        if qos.destination_order == "by_source_timestamp":
+            policy_stages.append(SourceTimestampOrder())
+        if qos.time_based_filter > 0:
+            policy_stages.append(TimeBasedFilter(qos.time_based_filter))
+        if not math.isinf(qos.deadline):  # renewed by what passed the stages before it
+            policy_stages.append(RequestedDeadline(qos.deadline, own))
+        stages = (*policy_stages, *stages)
         core = StatefulReader(guid, cfg, key_hash_of=key_hash_of, key_hash_of_key=key_hash_of_key,
                               stages=tuple(stages), decode_payload=decode)
         data = EndpointData(role="reader", endpoint_guid=bytes(guid), topic_name=topic_name,
@@ -682,7 +697,8 @@ class ParticipantCore:
             elif cls is TypesResolved:
                 self._builtin_dirty = True
                 self._perform(self.sedp.rematch_all(self._now))
-            elif (cls is SamplesLost or cls is SampleRejected) and ep is not None:
+            elif (cls is SamplesLost or cls is SampleRejected or cls is DeadlineMissed) \
+                    and ep is not None:
                 self._events.append(ReaderStatusChange(ep.guid, out))
             else:
                 self._events.append(out)

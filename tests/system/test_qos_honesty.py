@@ -34,15 +34,16 @@ def test_accepted_but_unenforced_policies_are_logged(caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.WARNING, logger="rtbus"), \
             rtbus.Participant(domain_id, **LOCAL) as dp:
         topic = dp.create_topic("Square", Shape)
+        # enforced now (tests/system/test_ownership.py, test_deadline.py): nothing to say
         dp.create_reader(topic, ownership="exclusive", deadline=0.5)
         dp.create_writer(topic, lifespan=2.0)
+        dp.create_writer(topic, deadline=0.5)  # a writer's offered deadline is not, yet
         dp.create_writer(topic)  # defaults: nothing to say
     said = [r.getMessage() for r in caplog.records
             if r.levelno == logging.WARNING and "incompatible QoS" not in r.getMessage()]
-    # exclusive ownership is enforced now (tests/system/test_ownership.py): nothing to say
-    assert not any("ownership" in m for m in said), said
-    assert any("deadline=0.5 s is not enforced" in m and "REQUESTED_DEADLINE_MISSED" in m
-               for m in said), said
+    assert not any("ownership" in m or "reader of topic" in m for m in said), said
+    assert any("writer of topic 'Square'" in m and "deadline=0.5 s is not enforced yet at "
+               "the writer" in m and "OFFERED_DEADLINE_MISSED" in m for m in said), said
     assert any("writer of topic 'Square'" in m and "lifespan=2 s" in m for m in said), said
     assert len(said) == 2, said
 
