@@ -26,9 +26,28 @@ def _handler(args: argparse.Namespace) -> int:
     return demo(args)
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text}")
+    return value
+
+
 def register(subparsers: Any) -> None:
-    p = subparsers.add_parser("demo", help="publish and subscribe ShapeType on a private network")
+    p = subparsers.add_parser(
+        "demo", help="redundant publishers hot-swap: kill the primary, watch the backup take over")
     p.add_argument("--domain", type=_count(0, 232), default=0, help="DDS domain id (0..232)")
-    p.add_argument("--samples", type=_count(1), default=1000, help="how many samples to send")
-    p.add_argument("--show", type=_count(0), default=10, help="how many samples to print")
+    p.add_argument("--rate", type=_positive, default=100.0,
+                   help="samples per second each publisher writes (default 100)")
+    p.add_argument("--deadline", type=_positive, default=0.1,
+                   help="the subscriber's deadline in seconds: a silent owner loses the "
+                        "instance after it (default 0.1)")
+    p.add_argument("--seconds", type=_positive, default=2.0,
+                   help="how long each phase runs (default 2)")
+    # the publishers are this command again, in their own processes
+    p.add_argument("--publish", choices=("primary", "backup"), help=argparse.SUPPRESS)
+    p.add_argument("--epoch", type=float, default=0.0, help=argparse.SUPPRESS)
     p.set_defaults(handler=_handler)
