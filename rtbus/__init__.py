@@ -21,6 +21,7 @@ from .status import (
     IncompatibleQosStatus,
     InconsistentTopicStatus,
     MatchedStatus,
+    OfferedDeadlineMissedStatus,
     RequestedDeadlineMissedStatus,
     SampleLostStatus,
     SampleRejectedReason,
@@ -33,8 +34,8 @@ from .writer import Writer
 
 __all__ = ["DCPSParticipant", "DCPSPublication", "DCPSSubscription", "EndpointBuiltinTopicData",
            "GuardCondition", "IncompatibleQosStatus", "InconsistentTopicStatus", "InstanceState",
-           "MatchedStatus", "ParticipantBuiltinTopicData", "Participant", "Qos", "QosPolicyId",
-           "ReadCondition", "Reader", "RequestedDeadlineMissedStatus", "Sample", "SampleInfo",
-           "SampleLostStatus",
+           "MatchedStatus", "OfferedDeadlineMissedStatus", "Participant",
+           "ParticipantBuiltinTopicData", "Qos", "QosPolicyId", "ReadCondition", "Reader",
+           "RequestedDeadlineMissedStatus", "Sample", "SampleInfo", "SampleLostStatus",
            "SampleRejectedReason", "SampleRejectedStatus", "SampleState", "StatusCondition",
            "Topic", "ViewState", "WaitSet", "Writer", "cdr", "errors", "idl", "idl_types"]

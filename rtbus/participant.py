@@ -43,7 +43,13 @@ from .qos import (
     unsupported,
 )
 from .reader import Reader
-from .rtps.actions import Acknowledged, DeadlineMissed, SampleRejected, SamplesLost
+from .rtps.actions import (
+    Acknowledged,
+    DeadlineMissed,
+    OfferedDeadlineMissed,
+    SampleRejected,
+    SamplesLost,
+)
 from .rtps.participant import Delivered, ReaderStatusChange
 from .rtps.sedp import EndpointMatched, EndpointUnmatched, IncompatibleQos, InconsistentTopic
 from .topic import Topic
@@ -90,6 +96,7 @@ class Participant:
             IncompatibleQos: self._on_incompatible_qos,
             InconsistentTopic: self._on_inconsistent_topic,
             ReaderStatusChange: self._on_reader_status,
+            OfferedDeadlineMissed: self._on_offered_deadline_missed,
             **self.discovery.handlers(),
         }
         if not _in_event_loop():
@@ -347,6 +354,11 @@ class Participant:
         w = self._writers.get(bytes(ev.writer_guid))
         if w is not None:
             w._acknowledged(ev.seq)
+
+    def _on_offered_deadline_missed(self, ev: OfferedDeadlineMissed) -> None:
+        w = self._writers.get(bytes(ev.writer_guid))
+        if w is not None:
+            w._status_offered_deadline_missed(ev.key_hash)
 
     def _on_matched(self, ev: EndpointMatched) -> None:
         ep = self._endpoint(ev.local_guid)

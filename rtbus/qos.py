@@ -262,11 +262,6 @@ def unsupported(qos: Qos, role: EndpointRole) -> list[str]:
     """
     out: list[str] = []
     writer = role == "writer"
-    if writer and not math.isinf(qos.deadline):
-        # a reader's deadline is enforced (REQUESTED_DEADLINE_MISSED, ownership hand-over)
-        out.append(f"deadline={format_seconds(qos.deadline)} is not enforced yet at the "
-                   "writer: missing it raises no OFFERED_DEADLINE_MISSED status (readers "
-                   "that request it do report theirs)")
     if qos.liveliness != "automatic" or not math.isinf(qos.liveliness_lease):
         setting = (f"liveliness={qos.liveliness} with a lease of "
                    f"{format_seconds(qos.liveliness_lease)}")

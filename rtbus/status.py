@@ -98,6 +98,16 @@ class RequestedDeadlineMissedStatus:
 
 
 @dataclass(slots=True)
+class OfferedDeadlineMissedStatus:
+    """OFFERED_DEADLINE_MISSED (writer): an instance the writer keeps alive went a whole
+    deadline period without a write; counted once per missed period."""
+
+    total_count: int = 0
+    total_count_change: int = 0
+    last_instance_handle: bytes = b""
+
+
+@dataclass(slots=True)
 class InconsistentTopicStatus:
     """A remote endpoint uses this topic name with a type that does not fit."""
 
@@ -124,6 +134,7 @@ class EndpointStatuses:
         self.sample_lost = SampleLostStatus()
         self.sample_rejected = SampleRejectedStatus()
         self.deadline_missed = RequestedDeadlineMissedStatus()
+        self.offered_deadline_missed = OfferedDeadlineMissedStatus()
 
     def on_matched(self, remote_guid: bytes, matched: bool) -> MatchedStatus:
         with self._lock:
@@ -179,6 +190,19 @@ class EndpointStatuses:
             s.total_count_change += 1
             s.last_instance_handle = bytes(key_hash or bytes(16))
             return replace(s)
+
+    def on_offered_deadline_missed(self, key_hash: bytes | None) -> None:
+        with self._lock:
+            s = self.offered_deadline_missed
+            s.total_count += 1
+            s.total_count_change += 1
+            s.last_instance_handle = bytes(key_hash or bytes(16))
+
+    def take_offered_deadline_missed(self) -> OfferedDeadlineMissedStatus:
+        with self._lock:
+            out = replace(self.offered_deadline_missed)
+            self.offered_deadline_missed.total_count_change = 0
+            return out
 
     def take_deadline_missed(self) -> RequestedDeadlineMissedStatus:
         with self._lock:
@@ -243,6 +267,8 @@ class StatusMixin:
         if hasattr(self, "on_data_available"):  # a reader
             names += ("on_data_available", "on_sample_lost", "on_sample_rejected",
                       "on_requested_deadline_missed")
+        else:
+            names += ("on_offered_deadline_missed",)
         return names
 
     def _set_listeners(self, listeners: dict[str, Callable[..., Any]] | None) -> None:
@@ -314,6 +340,13 @@ class StatusMixin:
         self._status_changed()
         if getattr(self, "on_requested_deadline_missed", None) is not None:
             self._fire("on_requested_deadline_missed", self._statuses.take_deadline_missed())
+
+    def _status_offered_deadline_missed(self, key_hash: bytes | None) -> None:
+        self._statuses.on_offered_deadline_missed(key_hash)
+        self._status_changed()
+        if getattr(self, "on_offered_deadline_missed", None) is not None:
+            self._fire("on_offered_deadline_missed",
+                       self._statuses.take_offered_deadline_missed())
 
     def _status_inconsistent_topic(self) -> None:
         self._statuses.on_inconsistent_topic()

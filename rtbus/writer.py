@@ -30,7 +30,13 @@ from .errors import (
 from .qos import XCDR1, Qos
 from .rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED
 from .rtps.writer import WouldBlock, Written
-from .status import IncompatibleQosStatus, Listener, MatchedStatus, StatusMixin
+from .status import (
+    IncompatibleQosStatus,
+    Listener,
+    MatchedStatus,
+    OfferedDeadlineMissedStatus,
+    StatusMixin,
+)
 from .topic import Topic
 
 if TYPE_CHECKING:
@@ -46,13 +52,15 @@ YIELD_EVERY = 0.001
 
 class Writer(StatusMixin, Generic[T]):
     """Publishes samples of one topic. Statuses: ``publication_matched_status()``,
-    ``offered_incompatible_qos_status()``, ``inconsistent_topic_status()``; listeners of the
+    ``offered_incompatible_qos_status()``, ``inconsistent_topic_status()``,
+    ``offered_deadline_missed_status()``; listeners of the
     same names with ``on_`` (called as ``fn(writer, status)`` on the engine thread)."""
 
     _MATCHED_LISTENER = "on_publication_matched"
     _INCOMPATIBLE_LISTENER = "on_offered_incompatible_qos"
     on_publication_matched: Listener | None = None
     on_offered_incompatible_qos: Listener | None = None
+    on_offered_deadline_missed: Listener | None = None
 
     def __init__(self, participant: Participant, topic: Topic[T], qos: Qos) -> None:
         self.participant = participant
@@ -287,6 +295,11 @@ class Writer(StatusMixin, Generic[T]):
     def offered_incompatible_qos_status(self) -> IncompatibleQosStatus:
         """Readers that could not match because of QoS, by policy (resets the change)."""
         return self._statuses.take_incompatible_qos()
+
+    def offered_deadline_missed_status(self) -> OfferedDeadlineMissedStatus:
+        """Deadline periods an instance this writer keeps alive went without a write, and
+        the last such instance's handle (resets the change)."""
+        return self._statuses.take_offered_deadline_missed()
 
     def wait_for_acknowledgments(self, timeout: float = 10.0) -> bool:
         """Block until every reliable matched reader acknowledged all samples written (True),

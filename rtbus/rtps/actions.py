@@ -142,4 +142,14 @@ class DeadlineMissed:
     key_hash: bytes | None
 
 
-Action = Union[Send, Deliver, Acknowledged, SamplesLost, SampleRejected, DeadlineMissed]
+@dataclass(frozen=True, slots=True)
+class OfferedDeadlineMissed:
+    """Writer ``writer_guid`` did not write instance ``key_hash`` within the deadline it
+    offers."""
+
+    writer_guid: Any
+    key_hash: bytes | None
+
+
+Action = Union[Send, Deliver, Acknowledged, SamplesLost, SampleRejected, DeadlineMissed,
+               OfferedDeadlineMissed]

@@ -41,7 +41,7 @@ from ..qos import Qos
 from . import wire
 from .actions import DeadlineMissed, Deliver, SampleRejected, SamplesLost, Send
 from .builtin_data import DEFAULT_BUILTIN_ENDPOINTS, EndpointData, ParticipantData
-from .deadline import RequestedDeadline
+from .deadline import OfferedDeadline, RequestedDeadline
 from .destination_order import SourceTimestampOrder
 from .history import HistoryQos
 from .matching import TypeCheck
@@ -299,7 +299,8 @@ class ParticipantCore:
         data = EndpointData(role="writer", endpoint_guid=bytes(guid), topic_name=topic_name,
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
                             type_information=type_information)
-        self.writers[eid] = ep = LocalEndpoint(guid, data, StatefulWriter(guid, cfg))
+        offered = None if math.isinf(qos.deadline) else OfferedDeadline(guid, qos.deadline)
+        self.writers[eid] = ep = LocalEndpoint(guid, data, StatefulWriter(guid, cfg, offered))
         self._touch(ep)
         self._builtin_dirty = True
         self._perform(self.sedp.add_local(data, now))

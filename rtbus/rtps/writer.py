@@ -150,10 +150,14 @@ class ReaderProxy:
 class StatefulWriter:
     """A writer with per-reader state: reliable delivery, durability, repairs."""
 
-    def __init__(self, guid: wire.Guid, config: WriterConfig | None = None) -> None:
+    def __init__(self, guid: wire.Guid, config: WriterConfig | None = None,
+                 deadline: Any = None) -> None:
+        """``deadline``: the offered DEADLINE's tracker (:class:`.deadline.OfferedDeadline`),
+        told of every write; its timer is this writer's."""
         self.guid = guid
         self.entity_id = guid.entity_id
         self.config = config or WriterConfig()
+        self.deadline = deadline
         if self.config.fragment_size < 1 or self.config.fragment_size > 0xFFFF:
             raise ValueError(f"fragment_size {self.config.fragment_size}: expected 1..65535")
         self.history: HistoryCache[CacheChange] = HistoryCache(self.config.history)
@@ -225,6 +229,8 @@ class StatefulWriter:
             self.counters["write_would_block"] += 1
             return WouldBlock(added)
         self.last_seq = seq
+        if self.deadline is not None:
+            self.deadline.written(key_hash, status_info, now)
         actions: list[Action] = []
         any_reliable = False
         qos = self._inline_qos(change)
@@ -343,10 +349,16 @@ class StatefulWriter:
             d = proxy.nack_deadline
             if d is not None and (deadline is None or d < deadline):
                 deadline = d
+        if self.deadline is not None:
+            d = self.deadline.next_timer()
+            if d is not None and (deadline is None or d < deadline):
+                deadline = d
         return deadline
 
     def handle_timer(self, now: float) -> list[Action]:
         actions: list[Action] = []
+        if self.deadline is not None:
+            actions += self.deadline.handle_timer(now)
         for proxy in self.readers.values():
             if proxy.nack_deadline is not None and proxy.nack_deadline <= now:
                 actions.extend(self._answer_requests(proxy, now))

@@ -41,6 +41,20 @@ def test_a_silent_instance_raises_requested_deadline_missed_with_its_handle(
                           >= before + 2, 5)
 
 
+def test_a_writer_that_does_not_write_an_instance_in_time_reports_offered_deadline_missed(
+        domain_id: int) -> None:
+    with rtbus.Participant(domain_id, multicast=False, interface="127.0.0.1") as dp:
+        writer = dp.create_writer(dp.create_topic("Square", Shape), QOS.replace(deadline=0.1))
+        missed: list[rtbus.OfferedDeadlineMissedStatus] = []
+        writer.on_offered_deadline_missed = lambda w, status: missed.append(status)
+        writer.write(shape(1, 0, "GREEN"))
+        assert wait_until(lambda: missed, 5)
+        status = writer.offered_deadline_missed_status()
+        assert status.total_count >= 1 and status.last_instance_handle == \
+            missed[0].last_instance_handle
+        assert len(status.last_instance_handle) == 16
+
+
 def test_a_primary_that_stops_writing_hands_over_to_the_backup_and_takes_it_back(
         domain_id: int) -> None:
     exclusive = QOS.replace(ownership="exclusive")

@@ -81,4 +81,5 @@ def test_the_readme_demo_command_runs() -> None:
     run = subprocess.run(rest, shell=True, cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "received 1000/1000 samples reliably" in run.stdout
+    assert "failover: the backup owns the instance" in run.stdout, run.stdout
+    assert "non-owner samples after a switch 0" in run.stdout, run.stdout

@@ -179,11 +179,11 @@ def test_errors_are_rtbus_errors() -> None:
         assert issubclass(cls, RtbusError)
 
 
-def test_demo_refuses_a_negative_sample_count() -> None:
-    proc = subprocess.run([sys.executable, "-m", "rtbus", "demo", "--samples", "-5"],
+def test_demo_refuses_a_bad_deadline() -> None:
+    proc = subprocess.run([sys.executable, "-m", "rtbus", "demo", "--deadline", "-5"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
-    assert "--samples: expected >= 1, got -5" in proc.stderr
+    assert "--deadline: expected a number > 0, got -5" in proc.stderr
 
 
 _CTRL_C_SCRIPT = r'''

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from rtbus.qos import Qos
-from rtbus.rtps.actions import DeadlineMissed, Deliver
-from rtbus.rtps.deadline import RequestedDeadline
+from rtbus.rtps.actions import DeadlineMissed, Deliver, OfferedDeadlineMissed
+from rtbus.rtps.deadline import OfferedDeadline, RequestedDeadline
 from rtbus.rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED, HistoryQos
 from rtbus.rtps.ownership import ExclusiveOwnership
 from rtbus.rtps.reader_cache import ReaderCache
@@ -107,12 +107,12 @@ def test_one_timer_entry_per_instance_whatever_the_rate() -> None:
     for i in range(1000):
         r.now = i * 0.001
         r.write(w, KEY_A)
-    assert len(r.deadline._heap) == 1
+    assert len(r.deadline._times._heap) == 1
     r.advance(1.05)
     assert r.missed == []  # the last sample (0.999) is due again at 1.099
     r.advance(1.1)
     assert r.missed == [(pytest.approx(1.099), KEY_A)]
-    assert len(r.deadline._heap) == 1
+    assert len(r.deadline._times._heap) == 1
 
 
 def test_a_silent_owner_loses_the_instance_to_the_backup_and_takes_it_back() -> None:
@@ -138,3 +138,17 @@ def test_the_period_must_be_finite_and_positive() -> None:
     for bad in (0.0, -1.0, float("inf")):
         with pytest.raises(ValueError):
             RequestedDeadline(bad)
+
+
+def test_the_writer_reports_each_instance_it_keeps_alive_but_does_not_write() -> None:
+    w = OfferedDeadline(b"W" * 16, PERIOD)
+    w.written(KEY_A, 0, 0.0)
+    w.written(KEY_B, 0, 0.0)
+    w.written(KEY_A, 0, 0.08)
+    assert w.handle_timer(0.1) == [OfferedDeadlineMissed(b"W" * 16, KEY_B)]
+    assert w.next_timer() == pytest.approx(0.18)
+    assert w.handle_timer(0.185) == [OfferedDeadlineMissed(b"W" * 16, KEY_A)]
+    w.written(KEY_A, STATUS_UNREGISTERED, 0.19)  # given up: no promise left for A
+    w.written(KEY_B, STATUS_DISPOSED, 0.19)
+    assert w.handle_timer(5.0) == []
+    assert w.next_timer() is None
