@@ -27,15 +27,16 @@ from .status import (
     SampleRejectedReason,
     SampleRejectedStatus,
 )
-from .topic import Topic
+from .topic import ContentFilteredTopic, Topic
 from .types import declare as idl_types  # declaring IDL types in Python: rtbus.idl_types
 from .waitset import GuardCondition, ReadCondition, StatusCondition, WaitSet
 from .writer import Writer
 
-__all__ = ["DCPSParticipant", "DCPSPublication", "DCPSSubscription", "EndpointBuiltinTopicData",
-           "GuardCondition", "IncompatibleQosStatus", "InconsistentTopicStatus", "InstanceState",
-           "MatchedStatus", "OfferedDeadlineMissedStatus", "Participant",
-           "ParticipantBuiltinTopicData", "Qos", "QosPolicyId", "ReadCondition", "Reader",
-           "RequestedDeadlineMissedStatus", "Sample", "SampleInfo", "SampleLostStatus",
-           "SampleRejectedReason", "SampleRejectedStatus", "SampleState", "StatusCondition",
-           "Topic", "ViewState", "WaitSet", "Writer", "cdr", "errors", "idl", "idl_types"]
+__all__ = ["ContentFilteredTopic", "DCPSParticipant", "DCPSPublication", "DCPSSubscription",
+           "EndpointBuiltinTopicData", "GuardCondition", "IncompatibleQosStatus",
+           "InconsistentTopicStatus", "InstanceState", "MatchedStatus",
+           "OfferedDeadlineMissedStatus", "Participant", "ParticipantBuiltinTopicData", "Qos",
+           "QosPolicyId", "ReadCondition", "Reader", "RequestedDeadlineMissedStatus", "Sample",
+           "SampleInfo", "SampleLostStatus", "SampleRejectedReason", "SampleRejectedStatus",
+           "SampleState", "StatusCondition", "Topic", "ViewState", "WaitSet", "Writer", "cdr",
+           "errors", "idl", "idl_types"]

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar, overload
 
@@ -52,7 +52,7 @@ from .rtps.actions import (
 )
 from .rtps.participant import Delivered, ReaderStatusChange
 from .rtps.sedp import EndpointMatched, EndpointUnmatched, IncompatibleQos, InconsistentTopic
-from .topic import Topic
+from .topic import ContentFilteredTopic, Topic
 from .writer import Writer
 
 T = TypeVar("T")
@@ -253,6 +253,28 @@ class Participant:
         self._topics[name] = topic
         return topic
 
+    def create_content_filtered_topic(self, name: str, topic: Topic[T], expression: str,
+                                      parameters: Sequence[str] = ()) -> ContentFilteredTopic[T]:
+        """``topic`` seen through a filter: a reader created from the result delivers only
+        the samples for which ``expression`` holds, e.g. ``"x > %0 AND color LIKE 'B%'"``
+        with ``parameters=["10"]`` (the DDS 1.4 Annex B SQL subset: comparisons, AND/OR/NOT,
+        BETWEEN, LIKE, ``%n`` parameters, nested fields ``a.b[2]``, enum labels). The
+        expression is checked against the topic's type now; a bad one raises
+        :class:`~rtbus.content_filter.FilterError` with the column and what was expected.
+        The filter runs at the reader (it is announced in discovery as well)."""
+        from .content_filter import compile_filter
+
+        self._check_open()
+        _check_topic(topic, "create_content_filtered_topic")
+        if not isinstance(name, str) or not name:
+            raise BadParameterError(f"create_content_filtered_topic: name must be a non-empty "
+                                    f"str, got {name!r}")
+        if not isinstance(expression, str):
+            raise BadParameterError(f"create_content_filtered_topic({name!r}): expression must "
+                                    f"be a str, got {expression!r}")
+        return ContentFilteredTopic(name, topic,
+                                    compile_filter(expression, parameters, topic.model))
+
     def create_writer(self, topic: Topic[T], qos: Qos | None = None, *,
                       listeners: dict[str, Callable[..., Any]] | None = None,
                       **policies: Any) -> Writer[T]:
@@ -280,11 +302,12 @@ class Participant:
                       **policies: Any) -> BuiltinReader[T]: ...
 
     @overload
-    def create_reader(self, topic: Topic[T], qos: Qos | None = None, *,
-                      listeners: dict[str, Callable[..., Any]] | None = None,
+    def create_reader(self, topic: Topic[T] | ContentFilteredTopic[T], qos: Qos | None = None,
+                      *, listeners: dict[str, Callable[..., Any]] | None = None,
                       **policies: Any) -> Reader[T]: ...
 
-    def create_reader(self, topic: Topic[T] | BuiltinTopic[T], qos: Qos | None = None, *,
+    def create_reader(self, topic: Topic[T] | ContentFilteredTopic[T] | BuiltinTopic[T],
+                      qos: Qos | None = None, *,
                       listeners: dict[str, Callable[..., Any]] | None = None,
                       **policies: Any) -> Reader[T] | BuiltinReader[T]:
         """A reader of ``topic``; QoS and ``listeners`` as for :meth:`create_writer`
@@ -294,6 +317,9 @@ class Participant:
         self._check_open()
         if isinstance(topic, BuiltinTopic):
             return self.discovery.create_reader(topic, listeners)
+        filtered = None
+        if isinstance(topic, ContentFilteredTopic):
+            filtered, topic = topic, topic.topic
         _check_topic(topic, "create_reader")
         if qos is None and "reliability" not in policies and topic.qos == Qos():
             policies["reliability"] = "best_effort"  # the DDS default for a data reader
@@ -310,7 +336,8 @@ class Participant:
             reader._guid = guid
             self._readers[bytes(guid)] = reader
 
-        self.engine.add_reader(topic, q, added)
+        reader.content_filtered_topic = filtered
+        self.engine.add_reader(topic, q, added, filtered)
         self.discovery.local_endpoint_added(reader)
         return reader
 

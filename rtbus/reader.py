@@ -31,7 +31,7 @@ from .status import (
     SampleRejectedStatus,
     StatusMixin,
 )
-from .topic import Topic
+from .topic import ContentFilteredTopic, Topic
 
 if TYPE_CHECKING:
     from .participant import Participant
@@ -78,6 +78,8 @@ class Reader(StatusMixin, Generic[T]):
         self._conditions: list[ReadCondition] = []
         self._keys: dict[bytes, Any] = {}  # instance handle -> a sample with its key fields
         self.decode_errors = 0  # samples dropped because their payload did not decode
+        #: the content-filtered topic it reads ``topic`` through (None: every sample)
+        self.content_filtered_topic: ContentFilteredTopic[T] | None = None
         self._init_statuses()
 
     @property

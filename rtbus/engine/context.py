@@ -43,8 +43,10 @@ class EngineContext(Protocol):
         """A writer of ``topic``; ``added(guid)`` runs before any match event is seen."""
         ...
 
-    def add_reader(self, topic: Any, qos: Any, added: Callable[[wire.Guid], None]) -> wire.Guid:
-        """A reader of ``topic``; ``added(guid)`` runs before any match event is seen."""
+    def add_reader(self, topic: Any, qos: Any, added: Callable[[wire.Guid], None],
+                   filtered: Any = None) -> wire.Guid:
+        """A reader of ``topic``; ``added(guid)`` runs before any match event is seen;
+        ``filtered``: the ContentFilteredTopic of ``topic`` it reads through, if any."""
         ...
 
     def remove_endpoint(self, guid: wire.Guid) -> None: ...

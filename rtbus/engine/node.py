@@ -15,13 +15,17 @@ import logging
 import socket
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+from .. import cdr
 from ..errors import ClosedError
 from ..rtps import wire
+from ..rtps.filter_stage import ContentFilterStage
 from ..rtps.participant import ParticipantCore
 from ..rtps.ports import SPDP_MULTICAST_GROUP, PortMapping, allocate_participant_id
 from ..rtps.spdp import SpdpConfig, new_guid_prefix
+from ..rtps.wire.parameters import ContentFilterProperty
 from ..transport.interfaces import InterfaceChoice, choose_interface
 from ..transport.udp import UdpTransport, multicast_socket, unicast_socket
 from .baton import ReceiveBaton
@@ -188,13 +192,21 @@ class Node:
 
         return self.driver.call(add)  # type: ignore[no-any-return]
 
-    def add_reader(self, topic: Any, qos: Any, added: Callable[[wire.Guid], None]) -> wire.Guid:
+    def add_reader(self, topic: Any, qos: Any, added: Callable[[wire.Guid], None],
+                   filtered: Any = None) -> wire.Guid:
         keyed = topic.keyed
         of_sample, of_key = key_hash_readers(topic.type) if keyed else (None, None)
+        stages: tuple[Any, ...] = ()
+        announced = None
+        if filtered is not None:  # a ContentFilteredTopic of ``topic``
+            stages = (ContentFilterStage(partial(cdr.decode, topic.type), filtered.filter),)
+            announced = ContentFilterProperty(filtered.name, topic.name, "DDSSQL",
+                                              filtered.expression, filtered.parameters)
 
         def add() -> wire.Guid:
             guid = self._core.add_reader(topic.name, topic.type_name, qos, keyed, self.now(),
-                                         None, of_sample, of_key, type_model=topic.model)
+                                         None, of_sample, of_key, type_model=topic.model,
+                                         stages=stages, content_filter=announced)
             added(guid)
             return guid
 

@@ -32,6 +32,7 @@ from .wire import constants as C
 from .wire.locator import Locator
 from .wire.parameters import (
     CODECS,
+    ContentFilterProperty,
     PropertyList,
     build_pl_cdr,
     decode_discovery_parameter,
@@ -259,7 +260,8 @@ _ENDPOINT_KNOWN = frozenset({
     C.PID_ENDPOINT_GUID, C.PID_PARTICIPANT_GUID, C.PID_TOPIC_NAME, C.PID_TYPE_NAME,
     C.PID_TYPE_INFORMATION, C.PID_EXPECTS_INLINE_QOS, C.PID_ENTITY_NAME, C.PID_PROTOCOL_VERSION,
     C.PID_VENDORID, C.PID_GROUP_GUID, C.PID_KEY_HASH, C.PID_STATUS_INFO,
-    C.PID_TYPE_MAX_SIZE_SERIALIZED, C.PID_TYPE_CONSISTENCY, C.PID_PROPERTY_LIST}) | QOS_PIDS
+    C.PID_TYPE_MAX_SIZE_SERIALIZED, C.PID_TYPE_CONSISTENCY, C.PID_PROPERTY_LIST,
+    C.PID_CONTENT_FILTER_PROPERTY}) | QOS_PIDS
 _ENDPOINT_LOCATORS = frozenset({C.PID_UNICAST_LOCATOR, C.PID_MULTICAST_LOCATOR})
 
 EndpointRole = Literal["writer", "reader"]
@@ -286,6 +288,7 @@ class EndpointData:
     expects_inline_qos: bool = False
     entity_name: str | None = None
     vendor_id: bytes | None = None
+    content_filter: ContentFilterProperty | None = None  # a reader's, as announced
 
     @property
     def prefix(self) -> bytes:
@@ -323,6 +326,8 @@ def build_endpoint_payload(e: EndpointData) -> bytes:
         params.append((C.PID_EXPECTS_INLINE_QOS, True))
     if e.entity_name is not None:
         params.append((C.PID_ENTITY_NAME, e.entity_name))
+    if e.role == "reader" and e.content_filter is not None:
+        params.append((C.PID_CONTENT_FILTER_PROPERTY, e.content_filter))
     params.append((C.PID_PROTOCOL_VERSION, C.PROTOCOL_VERSION))
     params.append((C.PID_VENDORID, int.from_bytes((e.vendor_id or VENDOR_ID_RTBUS)[:2], "big")))
     return _build(params)
@@ -354,6 +359,8 @@ def parse_endpoint_payload(payload: bytes | memoryview, role: EndpointRole) -> E
         kw["entity_name"] = v
     if (v := _value(single, C.PID_VENDORID)) is not None:
         kw["vendor_id"] = v.to_bytes(2, "big")
+    if role == "reader" and (v := _value(single, C.PID_CONTENT_FILTER_PROPERTY)) is not None:
+        kw["content_filter"] = v
     return EndpointData(**kw)  # type: ignore[arg-type]
 
 

@@ -59,6 +59,7 @@ from .type_lookup import (
     TypesResolved,
 )
 from .wire import constants as C
+from .wire.parameters import ContentFilterProperty
 from .writer import StatefulWriter, WouldBlock, WriterConfig, Written
 
 log = logging.getLogger("rtbus.rtps.participant")
@@ -311,12 +312,14 @@ class ParticipantCore:
                    type_information: bytes | None = None,
                    key_hash_of: Callable[[bytes | memoryview], bytes | None] | None = None,
                    key_hash_of_key: Callable[[bytes | memoryview], bytes | None] | None = None,
-                   type_model: Any = None, stages: Sequence[Stage] = ()) -> wire.Guid:
+                   type_model: Any = None, stages: Sequence[Stage] = (),
+                   content_filter: ContentFilterProperty | None = None) -> wire.Guid:
         """``stages``: the reader cache's pipeline (QoS policies that decide per sample and
         keep their own timers), run in order after key extraction. The reader's QoS puts its
         own in front: EXCLUSIVE ownership (:mod:`.ownership`), destination order by source
         timestamp (:mod:`.destination_order`), a time-based filter (:mod:`.time_based_filter`),
-        then a finite deadline (:mod:`.deadline`)."""
+        then a finite deadline (:mod:`.deadline`). ``content_filter``: the reader's filter as
+        SEDP announces it (PID_CONTENT_FILTER_PROPERTY); the filtering is a stage."""
         self._now = now
         type_information = self._type_information(type_information, type_model)
         eid = self._entity_id(C.ENTITYKIND_READER_WITH_KEY if keyed else C.ENTITYKIND_READER_NO_KEY)
@@ -341,7 +344,8 @@ class ParticipantCore:
                               stages=tuple(stages), decode_payload=decode)
         data = EndpointData(role="reader", endpoint_guid=bytes(guid), topic_name=topic_name,
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
-                            type_information=type_information)
+                            type_information=type_information,
+                            content_filter=content_filter)
         self.readers[eid] = ep = LocalEndpoint(guid, data, core)
         self._touch(ep)
         self._builtin_dirty = True
