@@ -3,48 +3,33 @@ EXCLUSIVE ownership hand-over; time is the ``now`` the test passes in."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from rtbus.qos import Qos
-from rtbus.rtps.actions import DeadlineMissed, Deliver, OfferedDeadlineMissed
+from rtbus.rtps.actions import DeadlineMissed, OfferedDeadlineMissed
 from rtbus.rtps.deadline import OfferedDeadline, RequestedDeadline
-from rtbus.rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED, HistoryQos
+from rtbus.rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED
 from rtbus.rtps.ownership import ExclusiveOwnership
-from rtbus.rtps.reader_cache import ReaderCache
-from rtbus.rtps.reader_stages import SampleMeta
+from tests.support.stage_reader import KEY_A, KEY_B, StageReader, guid
 
-KEY_A, KEY_B = b"A" * 16, b"B" * 16
 PERIOD = 0.1
 
 
-def guid(n: int) -> bytes:
-    return bytes(15) + bytes([n])
-
-
-class Reader:
+class Reader(StageReader):
     def __init__(self, exclusive: bool = False) -> None:
         self.own = ExclusiveOwnership() if exclusive else None
         self.deadline = RequestedDeadline(PERIOD, self.own)
-        stages = (self.own, self.deadline) if self.own is not None else (self.deadline,)
-        self.cache = ReaderCache(HistoryQos("keep_all"), stages=stages)
-        self.seq: dict[bytes, int] = {}
+        super().__init__(*(s for s in (self.own, self.deadline) if s is not None))
         self.missed: list[tuple[float, Any]] = []
-        self.now = 0.0
 
-    def match(self, writer: bytes, strength: int = 0) -> None:
-        self.cache.writer_added(writer, Qos(ownership="exclusive" if self.own else "shared",
-                                            ownership_strength=strength), self.now)
+    def match(self, writer: bytes, strength: int = 0) -> list[Any]:  # type: ignore[override]
+        return super().match(writer, Qos(ownership="exclusive" if self.own else "shared",
+                                         ownership_strength=strength))
 
     def write(self, writer: bytes, key: bytes = KEY_A, status: int = 0) -> bool:
-        seq = self.seq[writer] = self.seq.get(writer, 0) + 1
-        meta = SampleMeta(writer, seq, None, self.now, None if status else b"\0\1\0\0",
-                          SimpleNamespace(status_info=status, key_hash=key), False)
-        actions: list[Any] = []
-        self.cache.accept(meta, self.now, actions, True)
-        return any(type(a) is Deliver for a in actions)
+        return self.offer(writer, key, status, at=self.now)
 
     def advance(self, to: float) -> None:
         """Run the stage's timer as a driver would, up to ``to``."""

@@ -6,65 +6,38 @@ drives it; no sockets, no clock but the ``now`` passed in.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rtbus.qos import Qos
-from rtbus.rtps.actions import Deliver
-from rtbus.rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED, HistoryQos
+from rtbus.rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED
 from rtbus.rtps.instances import InstanceState
 from rtbus.rtps.ownership import ExclusiveOwnership
-from rtbus.rtps.reader_cache import ReaderCache
-from rtbus.rtps.reader_stages import SampleMeta
-
-KEY_A = b"A" * 16
-KEY_B = b"B" * 16
+from tests.support.stage_reader import KEY_A, KEY_B, StageReader, guid
 
 
-def guid(n: int) -> bytes:
-    return bytes(15) + bytes([n])
-
-
-class Reader:
+class Reader(StageReader):
     """A reader cache with the ownership stage, and what it delivered, by writer."""
 
     def __init__(self) -> None:
         self.stage = ExclusiveOwnership()
-        self.cache = ReaderCache(HistoryQos("keep_all"), stages=(self.stage,))
-        self.seq: dict[bytes, int] = {}
-        self.now = 0.0
+        super().__init__(self.stage, step=0.01)
 
-    def match(self, writer: bytes, strength: int) -> None:
-        self.cache.writer_added(writer, Qos(ownership="exclusive",
-                                            ownership_strength=strength), self.now)
+    def match(self, writer: bytes, strength: int = 0) -> list[Any]:  # type: ignore[override]
+        return super().match(writer, Qos(ownership="exclusive", ownership_strength=strength))
 
     def restrength(self, writer: bytes, strength: int) -> None:
-        self.cache.writer_updated(writer, Qos(ownership="exclusive",
-                                              ownership_strength=strength), self.now)
-
-    def lose(self, writer: bytes) -> list[Any]:
-        return self.cache.writer_removed(writer, self.now)
+        self.update(writer, Qos(ownership="exclusive", ownership_strength=strength))
 
     def write(self, writer: bytes, key: bytes = KEY_A, status: int = 0) -> bool:
         """True when the change entered the history."""
-        self.now += 0.01
-        seq = self.seq[writer] = self.seq.get(writer, 0) + 1
-        payload = None if status else b"\x00\x01\x00\x00" + bytes(4)
-        meta = SampleMeta(writer, seq, None, self.now, payload,
-                          SimpleNamespace(status_info=status, key_hash=key), False)
-        actions: list[Any] = []
-        assert self.cache.accept(meta, self.now, actions, True)
-        return any(type(a) is Deliver for a in actions)
+        return self.offer(writer, key, status)
 
     def owner(self, key: bytes = KEY_A) -> Any:
-        inst = self.cache.instances.get(key)
+        inst = self.instance(key)
         return None if inst is None else inst.owner
-
-    def state(self, key: bytes = KEY_A) -> InstanceState:
-        return self.cache.instances.get(key).state  # type: ignore[union-attr]
 
 
 def test_the_stronger_writer_owns_and_the_weaker_is_not_delivered() -> None:

@@ -6,53 +6,30 @@ the ``now`` passed in. A sample "passes" when the cache delivered it into the hi
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import Any
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rtbus.rtps.actions import Deliver
-from rtbus.rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED, HistoryQos
+from rtbus.rtps.history import STATUS_DISPOSED, STATUS_UNREGISTERED
 from rtbus.rtps.instances import InstanceState
-from rtbus.rtps.reader_cache import ReaderCache
-from rtbus.rtps.reader_stages import SampleMeta
 from rtbus.rtps.time_based_filter import TimeBasedFilter
+from tests.support.stage_reader import KEY_A, KEY_B, StageReader, guid
 
-KEY_A = b"A" * 16
-KEY_B = b"B" * 16
 MS = 1_000_000  # ns
 T0 = 1_700_000_000 * 1_000_000_000  # a plausible source time, ns since the Unix epoch
 
 
-def guid(n: int) -> bytes:
-    return bytes(15) + bytes([n])
-
-
-class Reader:
+class Reader(StageReader):
     """A reader cache with one time-based filter, and what it delivered."""
 
     def __init__(self, separation: float) -> None:
         self.stage = TimeBasedFilter(separation)
-        self.cache = ReaderCache(HistoryQos("keep_all"), stages=(self.stage,))
-        self.seq: dict[bytes, int] = {}
-        self.now = 1000.0
+        super().__init__(self.stage, now=1000.0, step=0.001)
 
     def write(self, source: int | None, key: bytes = KEY_A, writer: bytes = guid(1),
               status: int = 0, at: float | None = None) -> bool:
         """True when the change entered the history (a Deliver came out)."""
-        self.now = self.now + 0.001 if at is None else at
-        seq = self.seq[writer] = self.seq.get(writer, 0) + 1
-        payload = None if status else b"\x00\x01\x00\x00" + bytes(4)
-        meta = SampleMeta(writer, seq, source, self.now, payload,
-                          SimpleNamespace(status_info=status, key_hash=key), False)
-        actions: list[Any] = []
-        assert self.cache.accept(meta, self.now, actions, True)
-        return any(type(a) is Deliver for a in actions)
-
-    def state(self, key: bytes = KEY_A) -> InstanceState:
-        return self.cache.instances.get(key).state  # type: ignore[union-attr]
+        return self.offer(writer, key, status, source, at)
 
 
 @pytest.mark.parametrize("separation", [0, 0.0, -0.5, float("nan")])
