@@ -526,28 +526,26 @@ def _like(value: Getter, pattern: Getter, negate: bool) -> Pred:
     return pred
 
 
-def _all(parts: list[Pred]) -> Pred:
+def _junction(parts: list[Pred], decisive: bool) -> Pred:
+    """AND (``decisive`` False) or OR (True) in three-valued logic: the decisive value wins
+    at once; otherwise UNKNOWN if any part was, else the other value."""
     def pred(s: Any) -> Truth:
         unknown = False
         for p in parts:
             r = p(s)
-            if r is False:
-                return False
+            if r is decisive:
+                return decisive
             unknown = unknown or r is None
-        return None if unknown else True
+        return None if unknown else not decisive
     return pred
+
+
+def _all(parts: list[Pred]) -> Pred:
+    return _junction(parts, False)
 
 
 def _any(parts: list[Pred]) -> Pred:
-    def pred(s: Any) -> Truth:
-        unknown = False
-        for p in parts:
-            r = p(s)
-            if r is True:
-                return True
-            unknown = unknown or r is None
-        return None if unknown else False
-    return pred
+    return _junction(parts, True)
 
 
 # --- public API ------------------------------------------------------------------------------
