@@ -29,7 +29,7 @@ from typing import Any
 from .actions import Action
 from .history import STATUS_DISPOSED, STATUS_UNREGISTERED
 from .instances import Instance
-from .reader_stages import PassStage, SampleMeta
+from .reader_stages import PassStage, SampleMeta, forget_instances_left_by
 
 
 class _Mark:
@@ -92,10 +92,7 @@ class SourceTimestampOrder(PassStage):
     def writer_removed(self, writer: Any, now: float) -> list[Action]:
         """Forget the instances no other writer keeps registered (the cache then makes them
         NOT_ALIVE_NO_WRITERS)."""
-        gone = [key for key, mark in self._marks.items()
-                if not mark.instance.writers - {writer}]
-        for key in gone:
-            del self._marks[key]
+        forget_instances_left_by(self._marks, writer)
         return []
 
     def forget(self, key_hash: bytes | None) -> None:

@@ -43,11 +43,10 @@ def _rank(strength: int, writer: Any) -> tuple[int, bytes]:
 class ExclusiveOwnership(PassStage):
     """The reader-side arbitration of EXCLUSIVE ownership (see the module docstring)."""
 
-    __slots__ = ("_lowered", "_rank", "_stale", "strengths")
+    __slots__ = ("_lowered", "_rank", "_stale")
 
     def __init__(self) -> None:
-        #: the live matched writers and their ownership strength, from their announced QoS
-        self.strengths: dict[Any, int] = {}
+        #: the live matched writers' ranks (ownership strength from their announced QoS)
         self._rank: dict[Any, tuple[int, bytes]] = {}
         #: writers whose strength went down while they ran: an instance they own may have a
         #: stronger writer now, so their own changes are checked too
@@ -67,9 +66,9 @@ class ExclusiveOwnership(PassStage):
 
     def _set(self, writer: Any, qos: Any) -> None:
         strength = int(getattr(qos, "ownership_strength", 0) or 0)
-        if strength < self.strengths.get(writer, strength):
+        known = self._rank.get(writer)
+        if known is not None and strength < known[0]:
             self._lowered.add(writer)
-        self.strengths[writer] = strength
         self._rank[writer] = _rank(strength, writer)
 
     def rank(self, writer: Any) -> tuple[int, bytes]:
@@ -123,7 +122,6 @@ class ExclusiveOwnership(PassStage):
 
     def writer_removed(self, writer: Any, now: float) -> list[Action]:
         # the instance table clears the instances it owned (InstanceTable.on_writer_lost)
-        self.strengths.pop(writer, None)
         self._rank.pop(writer, None)
         self._lowered.discard(writer)
         for key in [k for k, s in self._stale.items() if writer in s]:

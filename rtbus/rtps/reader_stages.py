@@ -67,6 +67,14 @@ class Stage(Protocol):
     def handle_timer(self, now: float) -> list[Action]: ...
 
 
+def forget_instances_left_by(entries: dict[Any, Any], writer: Any) -> None:
+    """Drop the per-instance ``entries`` (objects with an ``instance``) that no writer but
+    ``writer`` keeps registered: a stage's ``writer_removed``, so that what it keeps per
+    instance stays bounded by the instances with a live writer."""
+    for key in [k for k, e in entries.items() if not e.instance.writers - {writer}]:
+        del entries[key]
+
+
 class PassStage:
     """A stage that accepts everything and owns no timer: subclass it and override what a
     stage needs."""

@@ -30,7 +30,7 @@ from typing import Any
 from .actions import Action
 from .history import STATUS_DISPOSED, STATUS_UNREGISTERED
 from .instances import Instance
-from .reader_stages import PassStage, SampleMeta
+from .reader_stages import PassStage, SampleMeta, forget_instances_left_by
 
 _RECEPTION_TOLERANCE = 1e-9  # s: float reception times are compared to within 1 ns
 
@@ -102,10 +102,7 @@ class TimeBasedFilter(PassStage):
     def writer_removed(self, writer: Any, now: float) -> list[Action]:
         """Forget the instances no other writer keeps registered (the cache then makes them
         NOT_ALIVE_NO_WRITERS)."""
-        gone = [key for key, last in self._last.items()
-                if not last.instance.writers - {writer}]
-        for key in gone:
-            del self._last[key]
+        forget_instances_left_by(self._last, writer)
         return []
 
     def forget(self, key_hash: bytes | None) -> None:
