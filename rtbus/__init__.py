@@ -20,6 +20,8 @@ from .sample import Sample, SampleInfo
 from .status import (
     IncompatibleQosStatus,
     InconsistentTopicStatus,
+    LivelinessChangedStatus,
+    LivelinessLostStatus,
     MatchedStatus,
     OfferedDeadlineMissedStatus,
     RequestedDeadlineMissedStatus,
@@ -34,7 +36,8 @@ from .writer import Writer
 
 __all__ = ["ContentFilteredTopic", "DCPSParticipant", "DCPSPublication", "DCPSSubscription",
            "EndpointBuiltinTopicData", "GuardCondition", "IncompatibleQosStatus",
-           "InconsistentTopicStatus", "InstanceState", "MatchedStatus",
+           "InconsistentTopicStatus", "InstanceState", "LivelinessChangedStatus",
+           "LivelinessLostStatus", "MatchedStatus",
            "OfferedDeadlineMissedStatus", "Participant", "ParticipantBuiltinTopicData", "Qos",
            "QosPolicyId", "ReadCondition", "Reader", "RequestedDeadlineMissedStatus", "Sample",
            "SampleInfo", "SampleLostStatus", "SampleRejectedReason", "SampleRejectedStatus",

@@ -46,6 +46,8 @@ from .reader import Reader
 from .rtps.actions import (
     Acknowledged,
     DeadlineMissed,
+    LivelinessChanged,
+    LivelinessLost,
     OfferedDeadlineMissed,
     SampleRejected,
     SamplesLost,
@@ -97,6 +99,7 @@ class Participant:
             InconsistentTopic: self._on_inconsistent_topic,
             ReaderStatusChange: self._on_reader_status,
             OfferedDeadlineMissed: self._on_offered_deadline_missed,
+            LivelinessLost: self._on_liveliness_lost,
             **self.discovery.handlers(),
         }
         if not _in_event_loop():
@@ -179,6 +182,15 @@ class Participant:
         if self._node is None:
             raise NotEnabledError("participant not started (use 'async with')")
         return self._node
+
+    def assert_liveliness(self) -> None:
+        """Tell every reader on the domain that this participant's writers with
+        ``liveliness='manual_by_participant'`` are alive (DDS ``assert_liveliness``: a
+        participant message that rtbus, Cyclone DDS and RTI Connext readers understand).
+        Writing any sample does the same for its writer's participant at that writer's
+        readers; AUTOMATIC writers need neither."""
+        self._check_open()
+        self.engine.assert_liveliness()
 
     def counters(self) -> dict[str, int]:
         """A snapshot of the engine's counters: datagrams received and sent (``rx_*``,
@@ -387,6 +399,11 @@ class Participant:
         if w is not None:
             w._status_offered_deadline_missed(ev.key_hash)
 
+    def _on_liveliness_lost(self, ev: LivelinessLost) -> None:
+        w = self._writers.get(bytes(ev.writer_guid))
+        if w is not None:
+            w._status_liveliness_lost()
+
     def _on_matched(self, ev: EndpointMatched) -> None:
         ep = self._endpoint(ev.local_guid)
         if ep is not None:
@@ -423,6 +440,9 @@ class Participant:
             r._status_sample_rejected(change.reason, change.key_hash)
         elif isinstance(change, DeadlineMissed):
             r._status_deadline_missed(change.key_hash)
+        elif isinstance(change, LivelinessChanged):
+            r._status_liveliness_changed(bytes(change.writer_guid), change.alive_delta,
+                                         change.not_alive_delta)
 
 
 def _remote_role(ep: Any) -> str:

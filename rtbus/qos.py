@@ -262,17 +262,6 @@ def unsupported(qos: Qos, role: EndpointRole) -> list[str]:
     """
     out: list[str] = []
     writer = role == "writer"
-    if qos.liveliness != "automatic" or not math.isinf(qos.liveliness_lease):
-        setting = (f"liveliness={qos.liveliness} with a lease of "
-                   f"{format_seconds(qos.liveliness_lease)}")
-        if writer:
-            out.append(f"{setting} is not honoured yet: the writer never asserts its "
-                       "liveliness itself (no participant-message endpoint), so readers can "
-                       "judge it only by its participant's announcements")
-        else:
-            out.append(f"{setting} is not enforced yet: a matched writer that falls silent "
-                       "is not reported (no LIVELINESS_CHANGED status); it goes when its "
-                       "participant's lease ends")
     scope, coherent, ordered = qos.presentation
     features = (["coherent_access"] if coherent else []) + (
         ["ordered_access"] if ordered and scope == "group" else [])

@@ -25,6 +25,7 @@ from .sample import NIL_HANDLE, Sample, sample_info
 from .status import (
     IncompatibleQosStatus,
     Listener,
+    LivelinessChangedStatus,
     MatchedStatus,
     RequestedDeadlineMissedStatus,
     SampleLostStatus,
@@ -48,7 +49,8 @@ class Reader(StatusMixin, Generic[T]):
     """Receives samples of one topic. Statuses: ``subscription_matched_status()``,
     ``requested_incompatible_qos_status()``, ``inconsistent_topic_status()``,
     ``sample_lost_status()``, ``sample_rejected_status()``,
-    ``requested_deadline_missed_status()``; listeners of the same names with
+    ``requested_deadline_missed_status()``, ``liveliness_changed_status()``; listeners of
+    the same names with
     ``on_`` (called as ``fn(reader, status)`` on the engine thread), and
     ``on_data_available(reader)``."""
 
@@ -59,6 +61,7 @@ class Reader(StatusMixin, Generic[T]):
     on_sample_lost: Listener | None = None
     on_sample_rejected: Listener | None = None
     on_requested_deadline_missed: Listener | None = None
+    on_liveliness_changed: Listener | None = None
 
     def __init__(self, participant: Participant, topic: Topic[T], qos: Qos) -> None:
         self.participant = participant
@@ -141,6 +144,11 @@ class Reader(StatusMixin, Generic[T]):
         """Deadline periods an alive instance went without a sample, and the last such
         instance's handle (resets the change)."""
         return self._statuses.take_deadline_missed()
+
+    def liveliness_changed_status(self) -> LivelinessChangedStatus:
+        """Matched writers alive and not alive (their liveliness lease passed), and the
+        last one that changed (resets the changes)."""
+        return self._statuses.take_liveliness_changed()
 
     def sample_rejected_status(self) -> SampleRejectedStatus:
         """Samples the history's resource limits refused, and why (resets the change)."""

@@ -9,8 +9,9 @@ listeners at creation (``create_writer(..., listeners={...})``) to see the first
 runs on the engine's loop thread, so it must not block (hand work to another thread or
 task). Statuses change on engine events only: matching, unmatching,
 incompatible QoS (naming the policies as :class:`rtbus.qos.QosPolicyId` members, so
-``status.last_policy_id`` prints as ``QosPolicyId.RELIABILITY`` and still equals 11) and
-inconsistent topics (same name, a type that does not fit).
+``status.last_policy_id`` prints as ``QosPolicyId.RELIABILITY`` and still equals 11),
+inconsistent topics (same name, a type that does not fit), and the QoS timers: deadlines,
+liveliness leases.
 """
 
 from __future__ import annotations
@@ -108,6 +109,28 @@ class OfferedDeadlineMissedStatus:
 
 
 @dataclass(slots=True)
+class LivelinessChangedStatus:
+    """LIVELINESS_CHANGED (reader): how many matched writers are alive and how many have let
+    their liveliness lease pass (a writer that leaves is in neither count any more);
+    ``last_publication_handle``: the GUID of the writer that changed last."""
+
+    alive_count: int = 0
+    not_alive_count: int = 0
+    alive_count_change: int = 0
+    not_alive_count_change: int = 0
+    last_publication_handle: bytes = b""
+
+
+@dataclass(slots=True)
+class LivelinessLostStatus:
+    """LIVELINESS_LOST (writer): times a MANUAL writer let its lease pass without writing or
+    asserting its liveliness (its readers judged it not alive)."""
+
+    total_count: int = 0
+    total_count_change: int = 0
+
+
+@dataclass(slots=True)
 class InconsistentTopicStatus:
     """A remote endpoint uses this topic name with a type that does not fit."""
 
@@ -135,6 +158,8 @@ class EndpointStatuses:
         self.sample_rejected = SampleRejectedStatus()
         self.deadline_missed = RequestedDeadlineMissedStatus()
         self.offered_deadline_missed = OfferedDeadlineMissedStatus()
+        self.liveliness_changed = LivelinessChangedStatus()
+        self.liveliness_lost = LivelinessLostStatus()
 
     def on_matched(self, remote_guid: bytes, matched: bool) -> MatchedStatus:
         with self._lock:
@@ -197,6 +222,33 @@ class EndpointStatuses:
             s.total_count += 1
             s.total_count_change += 1
             s.last_instance_handle = bytes(key_hash or bytes(16))
+
+    def on_liveliness_changed(self, writer: bytes, alive: int, not_alive: int) -> None:
+        with self._lock:
+            s = self.liveliness_changed
+            s.alive_count += alive
+            s.alive_count_change += alive
+            s.not_alive_count += not_alive
+            s.not_alive_count_change += not_alive
+            s.last_publication_handle = writer
+
+    def take_liveliness_changed(self) -> LivelinessChangedStatus:
+        with self._lock:
+            out = replace(self.liveliness_changed)
+            self.liveliness_changed.alive_count_change = 0
+            self.liveliness_changed.not_alive_count_change = 0
+            return out
+
+    def on_liveliness_lost(self) -> None:
+        with self._lock:
+            self.liveliness_lost.total_count += 1
+            self.liveliness_lost.total_count_change += 1
+
+    def take_liveliness_lost(self) -> LivelinessLostStatus:
+        with self._lock:
+            out = replace(self.liveliness_lost)
+            self.liveliness_lost.total_count_change = 0
+            return out
 
     def take_offered_deadline_missed(self) -> OfferedDeadlineMissedStatus:
         with self._lock:
@@ -266,9 +318,9 @@ class StatusMixin:
                                   "on_inconsistent_topic")
         if hasattr(self, "on_data_available"):  # a reader
             names += ("on_data_available", "on_sample_lost", "on_sample_rejected",
-                      "on_requested_deadline_missed")
+                      "on_requested_deadline_missed", "on_liveliness_changed")
         else:
-            names += ("on_offered_deadline_missed",)
+            names += ("on_offered_deadline_missed", "on_liveliness_lost")
         return names
 
     def _set_listeners(self, listeners: dict[str, Callable[..., Any]] | None) -> None:
@@ -347,6 +399,18 @@ class StatusMixin:
         if getattr(self, "on_offered_deadline_missed", None) is not None:
             self._fire("on_offered_deadline_missed",
                        self._statuses.take_offered_deadline_missed())
+
+    def _status_liveliness_changed(self, writer: bytes, alive: int, not_alive: int) -> None:
+        self._statuses.on_liveliness_changed(writer, alive, not_alive)
+        self._status_changed()
+        if getattr(self, "on_liveliness_changed", None) is not None:
+            self._fire("on_liveliness_changed", self._statuses.take_liveliness_changed())
+
+    def _status_liveliness_lost(self) -> None:
+        self._statuses.on_liveliness_lost()
+        self._status_changed()
+        if getattr(self, "on_liveliness_lost", None) is not None:
+            self._fire("on_liveliness_lost", self._statuses.take_liveliness_lost())
 
     def _status_inconsistent_topic(self) -> None:
         self._statuses.on_inconsistent_topic()

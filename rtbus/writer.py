@@ -33,6 +33,7 @@ from .rtps.writer import WouldBlock, Written
 from .status import (
     IncompatibleQosStatus,
     Listener,
+    LivelinessLostStatus,
     MatchedStatus,
     OfferedDeadlineMissedStatus,
     StatusMixin,
@@ -53,7 +54,7 @@ YIELD_EVERY = 0.001
 class Writer(StatusMixin, Generic[T]):
     """Publishes samples of one topic. Statuses: ``publication_matched_status()``,
     ``offered_incompatible_qos_status()``, ``inconsistent_topic_status()``,
-    ``offered_deadline_missed_status()``; listeners of the
+    ``offered_deadline_missed_status()``, ``liveliness_lost_status()``; listeners of the
     same names with ``on_`` (called as ``fn(writer, status)`` on the engine thread)."""
 
     _MATCHED_LISTENER = "on_publication_matched"
@@ -61,6 +62,7 @@ class Writer(StatusMixin, Generic[T]):
     on_publication_matched: Listener | None = None
     on_offered_incompatible_qos: Listener | None = None
     on_offered_deadline_missed: Listener | None = None
+    on_liveliness_lost: Listener | None = None
 
     def __init__(self, participant: Participant, topic: Topic[T], qos: Qos) -> None:
         self.participant = participant
@@ -300,6 +302,21 @@ class Writer(StatusMixin, Generic[T]):
         """Deadline periods an instance this writer keeps alive went without a write, and
         the last such instance's handle (resets the change)."""
         return self._statuses.take_offered_deadline_missed()
+
+    def liveliness_lost_status(self) -> LivelinessLostStatus:
+        """Times this MANUAL writer let its liveliness lease pass without writing or
+        asserting (resets the change)."""
+        return self._statuses.take_liveliness_lost()
+
+    def assert_liveliness(self) -> None:
+        """Tell the readers this writer is alive without writing a sample (DDS
+        ``assert_liveliness``): needed by a writer with ``liveliness='manual_by_topic'`` or
+        ``'manual_by_participant'`` and a finite ``liveliness_lease`` that may go a lease
+        without writing. MANUAL_BY_TOPIC sends a liveliness HEARTBEAT to its readers;
+        MANUAL_BY_PARTICIPANT asserts the whole participant (every such writer of it), as
+        :meth:`Participant.assert_liveliness` does. Nothing to do for AUTOMATIC."""
+        self._check_open()
+        self._node.assert_writer_liveliness(self._guid)
 
     def wait_for_acknowledgments(self, timeout: float = 10.0) -> bool:
         """Block until every reliable matched reader acknowledged all samples written (True),

@@ -55,6 +55,14 @@ class EngineContext(Protocol):
         """Re-announce a writer with changed (mutable) QoS."""
         ...
 
+    def assert_writer_liveliness(self, guid: wire.Guid) -> None:
+        """The application asserts a writer's liveliness (see Writer.assert_liveliness)."""
+        ...
+
+    def assert_liveliness(self) -> None:
+        """The application asserts the participant's liveliness."""
+        ...
+
     def write(self, guid: wire.Guid, payload: bytes, key_hash: bytes | None, status: int,
               timestamp: int) -> Any:
         """One write: Written, or WouldBlock when the history is full."""

@@ -220,6 +220,14 @@ class Node:
         core = self._core
         self.driver.call(lambda: core.set_writer_qos(guid, qos, self.now()))
 
+    def assert_writer_liveliness(self, guid: wire.Guid) -> None:
+        core = self._core
+        self.driver.call(lambda: core.assert_writer_liveliness(guid, self.now()))
+
+    def assert_liveliness(self) -> None:
+        core = self._core
+        self.driver.call(lambda: core.assert_liveliness(self.now()))
+
     def write(self, guid: wire.Guid, payload: bytes, key_hash: bytes | None, status: int,
               timestamp: int) -> Any:
         driver = self.driver
@@ -277,6 +285,7 @@ class Node:
             core = self.driver.core
             if core is not None:
                 out.update(core.counters)
+                out.update(core.pmd.counters)  # liveliness messages sent and received
                 for ep in core.readers.values():  # the readers' drops, summed
                     for name, n in ep.core.counters.items():
                         if name.startswith("dropped_"):

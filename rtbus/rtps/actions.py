@@ -151,5 +151,23 @@ class OfferedDeadlineMissed:
     key_hash: bytes | None
 
 
+@dataclass(frozen=True, slots=True)
+class LivelinessChanged:
+    """A reader's matched writer changed liveliness (LIVELINESS_CHANGED): the deltas of its
+    alive and not-alive writer counts; ``writer_guid`` is the last publication handle."""
+
+    writer_guid: Any
+    alive_delta: int
+    not_alive_delta: int
+
+
+@dataclass(frozen=True, slots=True)
+class LivelinessLost:
+    """A local MANUAL writer let its liveliness lease pass without asserting
+    (LIVELINESS_LOST)."""
+
+    writer_guid: Any
+
+
 Action = Union[Send, Deliver, Acknowledged, SamplesLost, SampleRejected, DeadlineMissed,
-               OfferedDeadlineMissed]
+               OfferedDeadlineMissed, LivelinessChanged, LivelinessLost]

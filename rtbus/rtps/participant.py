@@ -39,13 +39,26 @@ from typing import Any
 from ..errors import MalformedError
 from ..qos import Qos
 from . import wire
-from .actions import DeadlineMissed, Deliver, SampleRejected, SamplesLost, Send
+from .actions import (
+    DeadlineMissed,
+    Deliver,
+    LivelinessChanged,
+    SampleRejected,
+    SamplesLost,
+    Send,
+)
 from .builtin_data import DEFAULT_BUILTIN_ENDPOINTS, EndpointData, ParticipantData
 from .deadline import OfferedDeadline, RequestedDeadline
 from .destination_order import SourceTimestampOrder
 from .history import HistoryQos
+from .liveliness import MANUAL_BY_TOPIC, OfferedLiveliness
 from .matching import TypeCheck
 from .ownership import ExclusiveOwnership
+from .participant_message import AUTOMATIC_LIVELINESS_UPDATE as PMD_AUTOMATIC
+from .participant_message import BUILTIN_ENDPOINTS as PMD_ENDPOINTS
+from .participant_message import ENTITY_IDS as PMD_ENTITIES
+from .participant_message import MANUAL_LIVELINESS_UPDATE as PMD_MANUAL
+from .participant_message import LivelinessAsserted, ParticipantMessageService
 from .reader import ReaderConfig, Selection, StatefulReader
 from .reader_stages import Stage
 from .sedp import EndpointMatched, EndpointUnmatched, Sedp
@@ -152,7 +165,9 @@ class ParticipantCore:
         self.type_lookup = TypeLookupService(bytes(self.prefix)) if type_lookup else None
         if type_check is None and self.type_lookup is not None:
             type_check = self.type_lookup.check
-        builtin = DEFAULT_BUILTIN_ENDPOINTS | (TYPE_LOOKUP_ENDPOINTS if type_lookup else 0)
+        self.pmd = ParticipantMessageService(bytes(self.prefix))  # liveliness (WLP)
+        builtin = DEFAULT_BUILTIN_ENDPOINTS | PMD_ENDPOINTS \
+            | (TYPE_LOOKUP_ENDPOINTS if type_lookup else 0)
         self.local = ParticipantData(
             guid_prefix=bytes(self.prefix), domain_id=domain_id, lease_duration=lease_duration,
             metatraffic_unicast=metatraffic_unicast, metatraffic_multicast=metatraffic_multicast,
@@ -175,6 +190,8 @@ class ParticipantCore:
                 service.handle_submessage(src, sub, now, ts)))
         self.register_builtin(_SEDP_ENTITIES, lambda src, sub, now, ts: self._perform(
             self.sedp.handle_submessage(src, sub, now, ts)))
+        self.register_builtin(PMD_ENTITIES, lambda src, sub, now, ts: self._pmd(
+            self.pmd.handle_submessage(src, sub, now, ts), now))
         self.counters: Counter[str] = Counter()
         self.max_message_size = max_message_size
         self._header = wire.encode_header(bytes(self.prefix))  # every datagram starts so
@@ -301,11 +318,17 @@ class ParticipantCore:
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
                             type_information=type_information)
         offered = None if math.isinf(qos.deadline) else OfferedDeadline(guid, qos.deadline)
-        self.writers[eid] = ep = LocalEndpoint(guid, data, StatefulWriter(guid, cfg, offered))
+        lease = None if qos.liveliness == "automatic" or math.isinf(qos.liveliness_lease) \
+            else OfferedLiveliness(guid, qos.liveliness_lease, now)
+        self.writers[eid] = ep = LocalEndpoint(guid, data,
+                                               StatefulWriter(guid, cfg, offered, lease))
         self._touch(ep)
         self._builtin_dirty = True
         self._perform(self.sedp.add_local(data, now))
         self._flush_type_requests(now)
+        if qos.liveliness == "automatic" and not math.isinf(qos.liveliness_lease):
+            self._liveliness_changed(now)
+            self._perform(self.pmd.assert_liveliness(PMD_AUTOMATIC, now))  # alive from now
         return guid
 
     def add_reader(self, topic_name: str, type_name: str, qos: Qos, keyed: bool, now: float,
@@ -318,8 +341,10 @@ class ParticipantCore:
         keep their own timers), run in order after key extraction. The reader's QoS puts its
         own in front: EXCLUSIVE ownership (:mod:`.ownership`), destination order by source
         timestamp (:mod:`.destination_order`), a time-based filter (:mod:`.time_based_filter`),
-        then a finite deadline (:mod:`.deadline`). ``content_filter``: the reader's filter as
-        SEDP announces it (PID_CONTENT_FILTER_PROPERTY); the filtering is a stage."""
+        then a finite deadline (:mod:`.deadline`). The writers' liveliness
+        (:mod:`.liveliness`) is tracked beside the stages, from the writer streams.
+        ``content_filter``: the reader's filter as SEDP announces it
+        (PID_CONTENT_FILTER_PROPERTY); the filtering is a stage."""
         self._now = now
         type_information = self._type_information(type_information, type_model)
         eid = self._entity_id(C.ENTITYKIND_READER_WITH_KEY if keyed else C.ENTITYKIND_READER_NO_KEY)
@@ -341,7 +366,7 @@ class ParticipantCore:
             policy_stages.append(RequestedDeadline(qos.deadline, own))
         stages = (*policy_stages, *stages)
         core = StatefulReader(guid, cfg, key_hash_of=key_hash_of, key_hash_of_key=key_hash_of_key,
-                              stages=tuple(stages), decode_payload=decode)
+                              stages=tuple(stages), decode_payload=decode, liveliness=True)
         data = EndpointData(role="reader", endpoint_guid=bytes(guid), topic_name=topic_name,
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
                             type_information=type_information,
@@ -384,6 +409,8 @@ class ParticipantCore:
             ep.removed = True
             self._builtin_dirty = True
             self._perform(self.sedp.remove_local(bytes(guid), now))
+            if ep.data.role == "writer":
+                self._liveliness_changed(now)
 
     @property
     def _participant_guid(self) -> bytes:
@@ -580,7 +607,7 @@ class ParticipantCore:
         User traffic refreshes leases, which only postpones them.
         """
         if self._builtin_dirty:
-            times = [self.spdp.next_timer(), self.sedp.next_timer()]
+            times = [self.spdp.next_timer(), self.sedp.next_timer(), self.pmd.next_timer()]
             if self.type_lookup is not None:
                 times.append(self.type_lookup.next_timer())
             present = [t for t in times if t is not None]
@@ -613,6 +640,7 @@ class ParticipantCore:
         self._builtin_dirty = True
         self._spdp(self.spdp.handle_timer(now), now)
         self._perform(self.sedp.handle_timer(now))
+        self._pmd(self.pmd.handle_timer(now), now)
         if self.type_lookup is not None:
             self._perform(self.type_lookup.handle_timer(now))
         self.next_timer()  # fold in what was touched, so the heap is exact
@@ -650,10 +678,61 @@ class ParticipantCore:
                 if self.type_lookup is not None:  # before SEDP: matching may need to ask it
                     self._perform(self.type_lookup.participant_discovered(out.data, now))
                 self._perform(self.sedp.participant_discovered(out.data, now))
+                self._perform(self.pmd.participant_discovered(out.data, now))
             elif isinstance(out, ParticipantLost):
                 if self.type_lookup is not None:
                     self._perform(self.type_lookup.participant_lost(out.guid_prefix, now))
+                self._perform(self.pmd.participant_lost(out.guid_prefix, now))
                 self._perform(self.sedp.participant_lost(out.guid_prefix, now))
+
+    def _pmd(self, outputs: list[Any], now: float) -> None:
+        """What the participant-message service produced: liveliness assertions renew the
+        leases the local readers keep of that participant's writers."""
+        for out in outputs:
+            if type(out) is LivelinessAsserted:
+                for ep in self.readers.values():
+                    actions = ep.core.participant_asserted(out.guid_prefix, out.kind, now)
+                    if actions:
+                        self._touch(ep)
+                        self._perform(actions, ep)
+            else:
+                self._perform([out])
+
+    def _liveliness_changed(self, now: float) -> None:
+        """A writer came or went: the participant asserts AUTOMATIC liveliness at 80% of
+        its AUTOMATIC writers' shortest finite lease (as Cyclone does), none without one."""
+        leases = [ep.data.qos.liveliness_lease for ep in self.writers.values()
+                  if ep.data.qos.liveliness == "automatic"
+                  and not math.isinf(ep.data.qos.liveliness_lease)]
+        self._builtin_dirty = True
+        self.pmd.set_automatic_interval(0.8 * min(leases) if leases else None, now)
+
+    def assert_liveliness(self, now: float) -> None:
+        """The application asserts this participant's liveliness: its MANUAL_BY_PARTICIPANT
+        writers are alive for another lease here and at every reader."""
+        self._now = now
+        for ep in self.writers.values():
+            if ep.data.qos.liveliness == "manual_by_participant":
+                ep.core.assert_liveliness(now, heartbeat=False)
+                self._touch(ep)
+        self._builtin_dirty = True
+        self._perform(self.pmd.assert_liveliness(PMD_MANUAL, now))
+
+    def assert_writer_liveliness(self, guid: wire.Guid, now: float) -> None:
+        """The application asserts local writer ``guid``'s liveliness: a MANUAL_BY_TOPIC
+        writer tells its readers with a liveliness HEARTBEAT, a MANUAL_BY_PARTICIPANT one
+        asserts its participant (DDS: that asserts every such writer of it); an AUTOMATIC
+        writer needs nothing (the participant asserts for it)."""
+        ep = self.writers.get(guid.entity_id)
+        if ep is None:
+            raise KeyError(f"no local writer {guid!r}")
+        kind = ep.data.qos.liveliness
+        if kind == "manual_by_participant":
+            self.assert_liveliness(now)
+        elif kind == MANUAL_BY_TOPIC:
+            self._now = now
+            self._touch(ep)
+            self._perform(ep.core.assert_liveliness(now, heartbeat=True), ep)
 
     def _perform(self, outputs: list[Any], ep: LocalEndpoint | None = None) -> None:
         """Carry out ``outputs``; once the outermost call is done, route what our own
@@ -702,8 +781,8 @@ class ParticipantCore:
             elif cls is TypesResolved:
                 self._builtin_dirty = True
                 self._perform(self.sedp.rematch_all(self._now))
-            elif (cls is SamplesLost or cls is SampleRejected or cls is DeadlineMissed) \
-                    and ep is not None:
+            elif (cls is SamplesLost or cls is SampleRejected or cls is DeadlineMissed
+                  or cls is LivelinessChanged) and ep is not None:
                 self._events.append(ReaderStatusChange(ep.guid, out))
             else:
                 self._events.append(out)

@@ -19,9 +19,10 @@ from typing import Any
 
 from . import wire
 from .actions import Action, ReceivedSample
+from .liveliness import WriterLiveliness
 from .reader_cache import ANY_INSTANCE, KeyHashOf, PayloadDecoder, ReaderCache, Selection
 from .reader_stages import AcceptAll, DeliveryFilter, DeliveryFilterStage, SampleMeta, Stage
-from .writer_proxy import ReaderConfig, WriterProxy, WriterStreams
+from .writer_proxy import ReaderConfig, Timed, WriterProxy, WriterStreams
 
 __all__ = [
     "ANY_INSTANCE",
@@ -50,7 +51,11 @@ class StatefulReader(WriterStreams):
                  delivery_filter: DeliveryFilter | None = None,
                  key_hash_of_key: KeyHashOf | None = None,
                  stages: tuple[Stage, ...] | list[Stage] = (),
-                 decode_payload: PayloadDecoder | None = None) -> None:
+                 decode_payload: PayloadDecoder | None = None,
+                 liveliness: bool = False) -> None:
+        """``liveliness``: track the matched writers' liveliness (LIVELINESS_CHANGED, and
+        their instances when a lease ends; :mod:`.liveliness`). Application readers do;
+        the builtin ones need not."""
         config = config or ReaderConfig()
         all_stages = tuple(stages)
         if delivery_filter is not None:
@@ -58,7 +63,9 @@ class StatefulReader(WriterStreams):
         self.cache = cache = ReaderCache(config.history, key_hash_of, key_hash_of_key,
                                          all_stages, name=guid.entity_id,
                                          decode_payload=decode_payload)
-        super().__init__(guid, config, cache.accept, cache.counters, all_stages)
+        tracker = WriterLiveliness(cache.writer_not_alive) if liveliness else None
+        timed: tuple[Timed, ...] = all_stages if tracker is None else (tracker, *all_stages)
+        super().__init__(guid, config, cache.accept, cache.counters, timed, tracker)
         # the cache's parts as the reader's own (the same objects for the reader's life)
         self.instances = cache.instances
         self.history = cache.history
@@ -68,8 +75,12 @@ class StatefulReader(WriterStreams):
                    now: float = 0.0, qos: Any = None) -> list[Action]:
         """Match a writer (``qos``: all of its announced QoS). A reliable reader sends a
         pre-emptive ACKNACK to get a HEARTBEAT; the stages learn of the writer."""
-        return self.open_stream(guid, locators, reliable, qos) \
-            + self.cache.writer_added(guid, qos, now)
+        actions = self.open_stream(guid, locators, reliable, qos)
+        if self.liveliness is not None:
+            lease, changed = self.liveliness.writer_added(guid, qos, now)
+            self.writers[guid].lease = lease
+            actions += changed
+        return actions + self.cache.writer_added(guid, qos, now)
 
     def update_writer(self, guid: wire.Guid, qos: Any, now: float = 0.0) -> list[Action]:
         """A matched writer re-announced itself with other (still compatible) QoS."""
@@ -83,7 +94,17 @@ class StatefulReader(WriterStreams):
         """Unmatch a writer: instances only it kept alive become NOT_ALIVE_NO_WRITERS."""
         if self.close_stream(guid) is None:
             return []
-        return self.cache.writer_removed(guid, now)
+        actions = self.cache.writer_removed(guid, now)
+        if self.liveliness is not None:
+            actions += self.liveliness.writer_removed(guid)
+        return actions
+
+    # -- liveliness ---------------------------------------------------------------------------
+    def participant_asserted(self, prefix: bytes, kind: int, now: float) -> list[Action]:
+        """Participant ``prefix`` asserted its liveliness (a participant message)."""
+        if self.liveliness is None:
+            return []
+        return self.liveliness.participant_asserted(prefix, kind, now)
 
     # -- application side -------------------------------------------------------------------
     def take(self, max_samples: int | None = None, now: float = 0.0,

@@ -107,6 +107,14 @@ class ReaderCache:
             self._store(actions, writer, 0, None, inst, None, None, STATUS_UNREGISTERED, now)
         return actions
 
+    def writer_not_alive(self, writer: Any, now: float) -> list[Action]:
+        """``writer`` lost its liveliness (still matched): instances only it kept alive
+        become NOT_ALIVE_NO_WRITERS, and it owns none any more."""
+        actions: list[Action] = []
+        for inst in self.instances.on_writer_lost(writer):
+            self._store(actions, writer, 0, None, inst, None, None, STATUS_UNREGISTERED, now)
+        return actions
+
     # -- the pipeline -------------------------------------------------------------------------
     def accept(self, meta: SampleMeta, now: float, actions: list[Action],
                reject_when_full: bool) -> bool:

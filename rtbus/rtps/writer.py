@@ -151,13 +151,15 @@ class StatefulWriter:
     """A writer with per-reader state: reliable delivery, durability, repairs."""
 
     def __init__(self, guid: wire.Guid, config: WriterConfig | None = None,
-                 deadline: Any = None) -> None:
+                 deadline: Any = None, liveliness: Any = None) -> None:
         """``deadline``: the offered DEADLINE's tracker (:class:`.deadline.OfferedDeadline`),
-        told of every write; its timer is this writer's."""
+        ``liveliness``: a MANUAL writer's lease (:class:`.liveliness.OfferedLiveliness`);
+        both are told of every write, and their timers are this writer's."""
         self.guid = guid
         self.entity_id = guid.entity_id
         self.config = config or WriterConfig()
         self.deadline = deadline
+        self.liveliness = liveliness
         if self.config.fragment_size < 1 or self.config.fragment_size > 0xFFFF:
             raise ValueError(f"fragment_size {self.config.fragment_size}: expected 1..65535")
         self.history: HistoryCache[CacheChange] = HistoryCache(self.config.history)
@@ -231,6 +233,8 @@ class StatefulWriter:
         self.last_seq = seq
         if self.deadline is not None:
             self.deadline.written(key_hash, status_info, now)
+        if self.liveliness is not None:
+            self.liveliness.asserted(now)
         actions: list[Action] = []
         any_reliable = False
         qos = self._inline_qos(change)
@@ -268,6 +272,28 @@ class StatefulWriter:
         return self.write(key_payload, key_hash, STATUS_UNREGISTERED, timestamp, now)
 
     # -- acknowledgements -------------------------------------------------------------------
+    def assert_liveliness(self, now: float, heartbeat: bool) -> list[Action]:
+        """The application asserts this writer's liveliness. ``heartbeat`` (MANUAL_BY_TOPIC):
+        tell every matched reader with a HEARTBEAT carrying the liveliness flag (RTPS 8.3.7.5),
+        which a reader takes as the writer's assertion whatever else it says."""
+        if self.liveliness is not None:
+            self.liveliness.asserted(now)
+        if not heartbeat:
+            return []
+        first = self.history.min_seq()
+        actions: list[Action] = []
+        for proxy in self.readers.values():
+            self.heartbeat_count += 1
+            if proxy.synced or not proxy.reliable:
+                lo, hi = (self.last_seq + 1 if first is None else first), self.last_seq
+            else:  # an unsynced reader hears only the pre-data range (see the module doc)
+                lo, hi = proxy.start_seq, proxy.start_seq - 1
+            hb = wire.Heartbeat(reader_id=proxy.entity_id, writer_id=self.entity_id,
+                                first_sn=lo, last_sn=hi, count=self.heartbeat_count,
+                                final=True, liveliness=True)
+            actions.append(Send(proxy.prefix, proxy.locators, (hb,)))
+        return actions
+
     def is_acked_by_all(self, seq: int) -> bool:
         """Has every reliable matched reader acknowledged ``seq``? (wait_for_acknowledgments)"""
         return self.acked_all >= seq
@@ -349,16 +375,19 @@ class StatefulWriter:
             d = proxy.nack_deadline
             if d is not None and (deadline is None or d < deadline):
                 deadline = d
-        if self.deadline is not None:
-            d = self.deadline.next_timer()
-            if d is not None and (deadline is None or d < deadline):
-                deadline = d
+        for tracker in (self.deadline, self.liveliness):
+            if tracker is not None:
+                d = tracker.next_timer()
+                if d is not None and (deadline is None or d < deadline):
+                    deadline = d
         return deadline
 
     def handle_timer(self, now: float) -> list[Action]:
         actions: list[Action] = []
         if self.deadline is not None:
             actions += self.deadline.handle_timer(now)
+        if self.liveliness is not None:
+            actions += self.liveliness.handle_timer(now)
         for proxy in self.readers.values():
             if proxy.nack_deadline is not None and proxy.nack_deadline <= now:
                 actions.extend(self._answer_requests(proxy, now))

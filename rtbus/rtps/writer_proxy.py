@@ -40,6 +40,7 @@ from .fragments import (
     Reassembler,
 )
 from .history import HistoryQos
+from .liveliness import WriterLease, WriterLiveliness
 from .reader_stages import SampleMeta
 
 Durability = Literal["volatile", "transient_local"]
@@ -95,6 +96,7 @@ class WriterProxy:
         "last_hbfrag_count",
         "last_heartbeat_count",
         "last_nack_at",
+        "lease",
         "locators",
         "max_seq_known",
         "must_ack",
@@ -130,6 +132,7 @@ class WriterProxy:
         self.must_ack = False
         self.last_nack_at = float("-inf")
         self.reassembler = reassembler
+        self.lease: WriterLease | None = None  # a finite liveliness lease (.liveliness)
 
     def __repr__(self) -> str:
         return (f"WriterProxy({self.guid!r}, reliable={self.reliable}, next={self.next_seq}, "
@@ -174,7 +177,8 @@ class WriterStreams:
     """
 
     def __init__(self, guid: wire.Guid, config: ReaderConfig, deliver: Sink,
-                 counters: Counter[str] | None = None, timed: tuple[Timed, ...] = ()) -> None:
+                 counters: Counter[str] | None = None, timed: tuple[Timed, ...] = (),
+                 liveliness: WriterLiveliness | None = None) -> None:
         self.guid = guid
         self.entity_id = guid.entity_id
         self.config = config
@@ -182,6 +186,8 @@ class WriterStreams:
         self.counters: Counter[str] = Counter() if counters is None else counters
         self._deliver = deliver
         self._timed = timed
+        #: the writers' liveliness (one of ``timed``), told of what renews a lease
+        self.liveliness = liveliness
         self._held: list[WriterProxy] = []  # streams stopped on a refused change
 
     # -- matching ---------------------------------------------------------------------------
@@ -245,6 +251,10 @@ class WriterStreams:
         seq = msg.writer_sn
         item = SampleMeta(proxy.guid, seq, source_timestamp, now, msg.serialized_payload,
                           msg.inline_qos, msg.key_only)
+        lease = proxy.lease
+        if lease is not None and lease.data(now):  # it had lost its liveliness
+            return self.liveliness.revived(lease, now) + self._received(  # type: ignore[union-attr]
+                proxy, seq, item, now)
         return self._received(proxy, seq, item, now)
 
     def handle_data_frag(self, src_prefix: wire.GuidPrefix, msg: wire.DataFrag, now: float,
@@ -254,6 +264,10 @@ class WriterStreams:
             self.counters["data_unknown_writer"] += 1
             return []
         seq = msg.writer_sn
+        lease = proxy.lease
+        if lease is not None and lease.data(now):
+            revived = self.liveliness.revived(lease, now)  # type: ignore[union-attr]
+            return revived + self.handle_data_frag(src_prefix, msg, now, source_timestamp)
         if self._already_have(proxy, seq):
             self.counters["duplicate"] += 1
             return []
@@ -303,13 +317,19 @@ class WriterStreams:
     def handle_heartbeat(self, src_prefix: wire.GuidPrefix, msg: wire.Heartbeat,
                          now: float) -> list[Action]:
         proxy = self.writers.get(src_prefix + msg.writer_id)  # type: ignore[call-overload]
-        if proxy is None or not proxy.reliable:
+        if proxy is None:
             return []
+        revived: list[Action] = []
+        if msg.liveliness and proxy.lease is not None:  # the writer asserts its liveliness
+            revived = self.liveliness.heartbeat_liveliness(  # type: ignore[union-attr]
+                proxy.lease, now)
+        if not proxy.reliable:
+            return revived
         if msg.count <= proxy.last_heartbeat_count:
             self.counters["heartbeat_stale"] += 1
-            return []
+            return revived
         proxy.last_heartbeat_count = msg.count
-        actions: list[Action] = []
+        actions = revived
         if msg.last_sn > proxy.max_seq_known:
             proxy.max_seq_known = msg.last_sn
         if msg.first_sn > proxy.next_seq:

@@ -143,9 +143,9 @@ def test_a_best_effort_reader_reports_the_samples_loss_took() -> None:
 
 
 def test_builtin_services_plug_in_through_the_registry() -> None:
-    """Builtin traffic is routed by the entity ids each service registered: SPDP, SEDP and
-    TypeLookup are found there, a new service plugs in the same way, and an id cannot be
-    taken twice."""
+    """Builtin traffic is routed by the entity ids each service registered: SPDP, SEDP,
+    TypeLookup and the participant messages are found there, a new service plugs in the same
+    way, and an id cannot be taken twice."""
     import pytest
 
     from rtbus.rtps import wire
@@ -155,11 +155,13 @@ def test_builtin_services_plug_in_through_the_registry() -> None:
     core = SimCore(net, 1, 2).core
     assert bytes(wire.ENTITYID_SPDP_BUILTIN_PARTICIPANT_WRITER) in core._builtin
     assert _SEDP_ENTITIES <= core._builtin.keys()
-    seen: list = []
     pm_writer = wire.EntityId(b"\x00\x02\x00\xc2")  # the participant-message writer
-    core.register_builtin((pm_writer,), lambda src, sub, now, ts: seen.append(sub))
-    hb = wire.Heartbeat(reader_id=wire.EntityId(b"\x00\x02\x00\xc7"), writer_id=pm_writer,
-                        first_sn=1, last_sn=1, count=1)
+    assert bytes(pm_writer) in core._builtin
+    seen: list = []
+    secure_writer = wire.EntityId(b"\xff\x02\x00\xc2")  # its secure twin: not taken yet
+    core.register_builtin((secure_writer,), lambda src, sub, now, ts: seen.append(sub))
+    hb = wire.Heartbeat(reader_id=wire.EntityId(b"\xff\x02\x00\xc7"),
+                        writer_id=secure_writer, first_sn=1, last_sn=1, count=1)
     core._route(wire.GuidPrefix(bytes(12)), hb, 0.0, None)
     assert seen == [hb]
     with pytest.raises(ValueError, match="routed already"):

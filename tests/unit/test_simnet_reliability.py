@@ -226,7 +226,8 @@ def test_large_samples_reassembled_exactly_under_loss(size: int) -> None:
     assert pair.payloads() == [payload, b"small after big"]
     assert received[(p, "NackFrag")] == 0  # reader sends them, writer receives them
     assert received[(pair.a, "NackFrag")] > 0  # repaired fragment by fragment
-    assert pair.writer.counters["resent"] == 0  # never the whole sample again
+    # never the whole large sample again (the small one may be lost and resent whole)
+    assert all(1 not in proxy.resent_at for proxy in pair.writer.readers.values())
     # repair overhead stays modest: well under twice the payload on the wire
     assert net.stats["bytes_sent"] < 1.5 * size
 
@@ -328,7 +329,8 @@ def test_best_effort_with_loss_delivers_subset_in_order_without_duplicates() -> 
     assert 0 < len(got) < 500
     assert got == sorted(set(got))
     assert pair.reader().counters["old_or_duplicate"] > 0
-    assert pair.lost() + len(got) == got[-1] + 1
+    # a gap counts from the first sample it received (what came before may predate the match)
+    assert pair.lost() + len(got) == got[-1] - got[0] + 1
     assert any(src is p for src, _ in acknacks)  # discovery's own, which is reliable
     assert [sub for src, sub in acknacks if src is p and sub.reader_id == r.entity_id] == []
 

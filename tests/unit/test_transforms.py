@@ -98,9 +98,12 @@ def pair_endpoints(net: SimNetwork, a: SimCore, b: SimCore) -> tuple[wire.Guid, 
                           key_hash_of=key_hash_of)
     a.drain()
     b.drain()
-    net.run(until=net.now + 5.0,
-            stop=lambda: w in b.core.readers[r.entity_id].core.writers)
-    assert w in b.core.readers[r.entity_id].core.writers, "the protected pair never matched"
+    # both ways: a volatile writer sends nothing written before it knows the reader
+    def matched() -> bool:
+        return w in b.core.readers[r.entity_id].core.writers \
+            and r in a.core.writers[w.entity_id].core.readers
+    net.run(until=net.now + 5.0, stop=matched)
+    assert matched(), "the protected pair never matched"
     return w, r
 
 
