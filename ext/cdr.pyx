@@ -1326,15 +1326,16 @@ def compile_codec(model) -> Codec:
 # keys: the key-only SAMPLE form of a DATA(K) and the KEYHASH form of the key hash
 
 cdef object hash_out(unsigned char* key, Py_ssize_t n, bint md5):
-    """The 16-byte key hash of a KEYHASH-form key: zero-padded to 16 bytes, or the MD5 of
-    that when the key may exceed 16 bytes (``key`` has room for 16 bytes at least)."""
+    """The 16-byte key hash of a KEYHASH-form key: the MD5 of its ``n`` bytes (not padded:
+    RTPS 9.6.4.8, XTypes 7.6.8) when the key may exceed 16 bytes, else the key zero-padded
+    to 16 bytes (``key`` has room for 16 bytes at least)."""
     cdef unsigned char digest[16]
-    if n < 16:
-        memset(key + n, 0, 16 - n)
-        n = 16
     if md5:
         rt_md5(key, n, digest)
         return PyBytes_FromStringAndSize(<char*>digest, 16)
+    if n < 16:
+        memset(key + n, 0, 16 - n)
+        n = 16
     return PyBytes_FromStringAndSize(<char*>key, n)  # longer than 16 only past a bound
 
 

@@ -3,8 +3,9 @@
 The key hash is the big-endian serialization of the key members (Cyclone's "KEYHASH" form:
 key members only, mutable types' keys in member-id order, no DHEADER/EMHEADER, nested
 structs contribute their own key members, or all members if they have none), zero-padded
-to 16 bytes, or its MD5 when the key's MAXIMUM serialized size may exceed 16 bytes
-(unbounded strings/sequences always do). Like Cyclone the encoding version is the data's
+to 16 bytes, or the MD5 of the serialization itself (not padded: RTI Connext and current
+Cyclone agree) when the key's MAXIMUM serialized size may exceed 16 bytes (unbounded
+strings/sequences always do). Like Cyclone the encoding version is the data's
 (XCDR2 unless asked otherwise), which only matters for 8-byte alignment, and the maximum
 size follows cyclonedds-python's rule (a bounded string counts 4 + bound bytes).
 
@@ -167,8 +168,8 @@ def _generic_key_hasher(t: Any, xcdr2: bool, hashed: bool) -> Callable[[Any], by
     def keyed(sample: Any) -> bytes:
         w = _Writer(0)
         enc(w, sample)
-        key = bytes(w.buf).ljust(16, b"\0")
-        return md5(key).digest() if hashed else key
+        key = bytes(w.buf)
+        return md5(key).digest() if hashed else key.ljust(16, b"\0")
     return keyed
 
 
@@ -192,8 +193,8 @@ def _flat_key_hasher(t: Any, xcdr2: bool, hashed: bool) -> Callable[[Any], bytes
 
         def string_key(sample: Any) -> bytes:
             raw = getattr(sample, name).encode()
-            key = (be_u32(len(raw) + 1) + raw + b"\0").ljust(16, b"\0")
-            return md5(key).digest() if hashed else key
+            key = be_u32(len(raw) + 1) + raw + b"\0"
+            return md5(key).digest() if hashed else key.ljust(16, b"\0")
         return string_key
     prims = [tp for tp in types if isinstance(tp, M.PrimitiveType) and tp.fmt in _FLAT_FORMATS]
     if not members or len(prims) != len(types):
@@ -210,16 +211,17 @@ def _flat_key_hasher(t: Any, xcdr2: bool, hashed: bool) -> Callable[[Any], bytes
 
     def numeric_key(sample: Any) -> bytes:
         values = get(sample)
-        key = (pack(values) if single else pack(*values)).ljust(16, b"\0")
-        return md5(key).digest() if hashed else key
+        key = pack(values) if single else pack(*values)
+        return md5(key).digest() if hashed else key.ljust(16, b"\0")
     return numeric_key
 
 
 def hash_of_serialized_key(model: Any, key: bytes, xcdr2: bool = True) -> bytes:
     """The key hash from a key's big-endian KEYHASH-form bytes: zero-padded to 16 bytes, or
-    the MD5 of that when the type's key may serialize to more than 16 bytes."""
+    their MD5 (of the bytes as they are, not padded) when the type's key may serialize to
+    more than 16 bytes."""
     if max_key_size(model, xcdr2) > 16:  # cached on the model by the plan
-        return hashlib.md5(key.ljust(16, b"\0")).digest()
+        return hashlib.md5(key).digest()
     return key.ljust(16, b"\0")
 
 

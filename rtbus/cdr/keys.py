@@ -755,7 +755,7 @@ def _compile_run(model: Any, mode: tuple[bool, bool, bool]) -> Callable[[Any], b
                 raise DecodeError(f"key of {name} does not re-encode: {exc}") from None
             key = bytes(w.buf)
         if hashed:
-            return md5(key.ljust(16, b"\0")).digest()
+            return md5(key).digest()
         return key.ljust(16, b"\0")
     return run
 

@@ -1567,8 +1567,8 @@ class KeyCodec:
         return self._decode(dec, _Reader(buf, 0, len(buf)))
 
     def _hash(self, sample: Any, xcdr2: bool) -> bytes:
-        key = self.serialize(sample, xcdr2, False).ljust(16, b"\0")
-        return hashlib.md5(key).digest() if self._md5[xcdr2] else key
+        key = self.serialize(sample, xcdr2, False)
+        return hashlib.md5(key).digest() if self._md5[xcdr2] else key.ljust(16, b"\0")
 
     def hash(self, sample: Any) -> bytes:
         """The 16-byte key hash (XCDR2 alignment, the default representation)."""
