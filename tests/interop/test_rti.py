@@ -9,6 +9,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import rtbus
 import rtbus.idl
 from rtbus import netns
 from tests.support.paths import SHAPE_IDL
-from tests.support.polling import take_rtbus
+from tests.support.polling import take_rtbus, wait_until
 
 pytest.importorskip("rticonnextdds_connector")
 pytestmark = pytest.mark.interop
@@ -167,3 +168,49 @@ def test_rti_to_rtbus_large(size: int, domain_id: int) -> None:
             pub.close()
         assert samples and samples[0].data.color == "GREEN"
         assert samples[0].data.additional_payload_size.tobytes() == _payload(0, size).tobytes()
+
+
+def test_rti_owner_killed_is_not_alive_within_its_lease_and_the_rtbus_backup_takes_over(
+        domain_id: int) -> None:
+    """Hot-swap with RTI Connext as the primary (EXCLUSIVE, strength 10, AUTOMATIC lease 1 s)
+    and rtbus as the backup (strength 5): while Connext lives only its samples are delivered;
+    killed with SIGKILL, rtbus's reader reports its writer not alive within the lease (Connext's
+    participant lease is 100 s: this is liveliness) and the backup's samples follow."""
+    lease, late = 1.0, 0.6
+    exclusive = RELIABLE.replace(ownership="exclusive")
+    changed: list[rtbus.LivelinessChangedStatus] = []
+    with rtbus.Participant(domain_id) as p:
+        topic = p.create_topic("Square", Shape)
+        reader = p.create_reader(topic, exclusive, listeners={
+            "on_liveliness_changed": lambda r, s: changed.append(s)})
+        backup = p.create_writer(topic, exclusive.replace(ownership_strength=5))
+        rti = RtiPeer(domain_id, "Square", "owner")
+        got: list[tuple[float, int]] = []
+
+        def step() -> list[int]:
+            backup.write(Shape(color="GREEN", x=5, y=0, shapesize=30,
+                               additional_payload_size=np.zeros(3, np.uint8)))
+            got.extend((time.monotonic(), s.data.x) for s in reader.take(timeout=0.05)
+                       if s.info.valid_data)
+            return [x for _, x in got]
+
+        try:
+            assert rti.call(cmd="wait_matched", timeout=10)["change"] >= 1
+            assert reader.wait_for_matched(2, 10)
+            for _ in range(20):  # Connext writes x=0, GREEN: the instance the backup writes
+                rti.call(cmd="write", count=1, size=3)
+                step()
+            seen = [x for _, x in got]
+            assert 0 in seen and 5 not in seen[seen.index(0):], seen
+            assert changed[-1].alive_count == 2
+            rti.proc.kill()
+            rti.proc.wait(10)
+            killed = time.monotonic()
+            assert wait_until(lambda: 5 in step()[len(seen):], 10)
+        finally:
+            rti.close()
+        switch = next(i for i, (t, x) in enumerate(got) if i >= len(seen) and x == 5)
+        assert got[switch][0] - killed <= lease + late
+        assert {x for _, x in got[switch:]} == {5}
+        lost = [s for s in changed if s.not_alive_count == 1]
+        assert lost and lost[0].alive_count == 1  # the backup lives on

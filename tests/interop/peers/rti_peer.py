@@ -3,7 +3,9 @@
 A subprocess because the native Connext library may block while holding the GIL, which would
 starve rtbus's engine thread, and because Connext keeps process-wide state.
 
-argv: domain topic role   (role "pub" or "sub"; configuration in rti_shapes.xml)
+argv: domain topic role   (role "pub", "owner" -- a writer that is EXCLUSIVE with strength 10
+                          and a 1 s AUTOMATIC liveliness lease -- or "sub"; configuration in
+                          rti_shapes.xml)
 Commands, one JSON object per line on stdin, each answered by one JSON line on stdout:
   {"cmd": "wait_matched", "timeout": 10}       -> {"ok": true}  (subscriptions/publications)
   {"cmd": "write", "count": 1000, "size": 3}   writes x=i, y=-i, color GREEN/YELLOW, payload
@@ -97,9 +99,10 @@ def main() -> None:
     text = XML.read_text().replace("DOMAIN_ID", domain).replace("TOPIC_NAME", topic)
     cfg = Path(tempfile.mkdtemp()) / "rti_shapes.xml"
     cfg.write_text(text)
-    name = "Participants::Pub" if role == "pub" else "Participants::Sub"
+    name = {"pub": "Participants::Pub", "owner": "Participants::Owner"}.get(
+        role, "Participants::Sub")
     with rti.open_connector(config_name=name, url=str(cfg)) as conn:
-        output = conn.get_output("Publisher::Writer") if role == "pub" else None
+        output = conn.get_output("Publisher::Writer") if role in ("pub", "owner") else None
         inp = conn.get_input("Subscriber::Reader") if role == "sub" else None
         print(json.dumps({"ok": True, "ready": True}), flush=True)
         for line in sys.stdin:
