@@ -261,7 +261,6 @@ def unsupported(qos: Qos, role: EndpointRole) -> list[str]:
     :func:`check_supported`'s business, not listed here.
     """
     out: list[str] = []
-    writer = role == "writer"
     scope, coherent, ordered = qos.presentation
     features = (["coherent_access"] if coherent else []) + (
         ["ordered_access"] if ordered and scope == "group" else [])
@@ -271,10 +270,6 @@ def unsupported(qos: Qos, role: EndpointRole) -> list[str]:
         out.append(f"presentation access_scope={scope} with {' and '.join(features)} is not "
                    "honoured yet: samples are sent and delivered one by one (no coherent "
                    "sets, no order across the topics of a group)")
-    if writer and not math.isinf(qos.lifespan):
-        out.append(f"lifespan={format_seconds(qos.lifespan)} is not enforced yet: older "
-                   "samples stay in the writer's history and are still sent to late joiners "
-                   "and on repair")
     return out
 
 

@@ -136,6 +136,7 @@ class Node:
             metatraffic_multicast=meta_mc, default_multicast=user_mc,
             announce_locators=announce, lease_duration=self.lease_duration, name=self.name,
             spdp_config=SpdpConfig(initial_period=0.1, initial_count=5), now=self.now(),
+            wall_offset=time.time() - time.monotonic(),
             properties=process_properties())
         log.info("participant %s on domain %d: interface %s (%s, %s), participant id %d, "
                  "multicast %s", bytes(core.prefix).hex(), self.domain_id,
@@ -288,8 +289,12 @@ class Node:
                 out.update(core.pmd.counters)  # liveliness messages sent and received
                 for ep in core.readers.values():  # the readers' drops, summed
                     for name, n in ep.core.counters.items():
-                        if name.startswith("dropped_"):
+                        if name.startswith(("dropped_", "expired_")):
                             out[name] = out.get(name, 0) + n
+                for ep in core.writers.values():  # and the writers' expired samples
+                    n = ep.core.counters.get("lifespan_expired", 0)
+                    if n:
+                        out["lifespan_expired"] = out.get("lifespan_expired", 0) + n
         return out
 
     def local_participant_data(self) -> Any:

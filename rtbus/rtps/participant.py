@@ -51,6 +51,7 @@ from .builtin_data import DEFAULT_BUILTIN_ENDPOINTS, EndpointData, ParticipantDa
 from .deadline import OfferedDeadline, RequestedDeadline
 from .destination_order import SourceTimestampOrder
 from .history import HistoryQos
+from .lifespan import WriterLifespan
 from .liveliness import MANUAL_BY_TOPIC, OfferedLiveliness
 from .matching import TypeCheck
 from .ownership import ExclusiveOwnership
@@ -154,12 +155,15 @@ class ParticipantCore:
                  now: float = 0.0, max_message_size: int = wire.DEFAULT_MAX_MESSAGE_SIZE,
                  type_lookup: bool = True,
                  properties: tuple[tuple[str, str], ...] = (),
-                 transforms: Transforms | None = None) -> None:
+                 transforms: Transforms | None = None, wall_offset: float = 0.0) -> None:
         """``type_lookup`` False: no TypeLookup service, and no TypeInformation is announced
         (peers then match our endpoints by type name). ``properties``: name/value pairs
         announced in SPDP (the engine sends host, process name and pid, as Cyclone does).
-        ``transforms``: the protection applied to what goes in and out (None: none)."""
+        ``transforms``: the protection applied to what goes in and out (None: none).
+        ``wall_offset``: wall-clock time minus the ``now`` the driver passes in (seconds), to
+        judge received source timestamps (LIFESPAN, :mod:`.lifespan`)."""
         self.transforms = transforms
+        self.wall_offset = wall_offset
         self.prefix = wire.GuidPrefix(guid_prefix)
         self.domain_id = domain_id
         self.type_lookup = TypeLookupService(bytes(self.prefix)) if type_lookup else None
@@ -320,8 +324,9 @@ class ParticipantCore:
         offered = None if math.isinf(qos.deadline) else OfferedDeadline(guid, qos.deadline)
         lease = None if qos.liveliness == "automatic" or math.isinf(qos.liveliness_lease) \
             else OfferedLiveliness(guid, qos.liveliness_lease, now)
-        self.writers[eid] = ep = LocalEndpoint(guid, data,
-                                               StatefulWriter(guid, cfg, offered, lease))
+        expiry = None if math.isinf(qos.lifespan) else WriterLifespan(qos.lifespan)
+        self.writers[eid] = ep = LocalEndpoint(
+            guid, data, StatefulWriter(guid, cfg, offered, lease, expiry))
         self._touch(ep)
         self._builtin_dirty = True
         self._perform(self.sedp.add_local(data, now))
@@ -367,6 +372,7 @@ class ParticipantCore:
         stages = (*policy_stages, *stages)
         core = StatefulReader(guid, cfg, key_hash_of=key_hash_of, key_hash_of_key=key_hash_of_key,
                               stages=tuple(stages), decode_payload=decode, liveliness=True)
+        core.cache.wall_offset = self.wall_offset
         data = EndpointData(role="reader", endpoint_guid=bytes(guid), topic_name=topic_name,
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
                             type_information=type_information,

@@ -64,7 +64,8 @@ class StatefulReader(WriterStreams):
                                          all_stages, name=guid.entity_id,
                                          decode_payload=decode_payload)
         tracker = WriterLiveliness(cache.writer_not_alive) if liveliness else None
-        timed: tuple[Timed, ...] = all_stages if tracker is None else (tracker, *all_stages)
+        timed: tuple[Timed, ...] = (*all_stages, cache) if tracker is None \
+            else (tracker, *all_stages, cache)  # the cache's own timer: lifespan expiry
         super().__init__(guid, config, cache.accept, cache.counters, timed, tracker)
         # the cache's parts as the reader's own (the same objects for the reader's life)
         self.instances = cache.instances

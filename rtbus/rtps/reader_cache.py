@@ -13,7 +13,9 @@ touches it, so a writer it refuses can neither dispose nor unregister that insta
 
 from __future__ import annotations
 
+import heapq
 import logging
+import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -23,6 +25,7 @@ from typing import Any
 from .actions import Action, Deliver, ReceivedInfo, ReceivedSample, SampleRejected
 from .history import STATUS_DISPOSED, STATUS_UNREGISTERED, HistoryCache, HistoryFull, HistoryQos
 from .instances import Instance, InstanceState, InstanceTable, SampleState, ViewState
+from .lifespan import expires_at
 from .reader_stages import SampleMeta, Stage
 
 log = logging.getLogger("rtbus.rtps.reader_cache")
@@ -83,15 +86,29 @@ class ReaderCache:
         self.counters: Counter[str] = Counter() if counters is None else counters
         self.name = name
         self._ordinal = 0
+        #: LIFESPAN: matched writers' finite lifespans, the history's expiries (a heap of
+        #: (when, ordinal)) and the driver's wall time minus its ``now`` (see .lifespan)
+        self.lifespans: dict[Any, float] = {}
+        self._expiry: list[tuple[float, int]] = []
+        self.wall_offset = 0.0
 
     # -- the remote writers, for the stages ---------------------------------------------------
+    def _note_lifespan(self, writer: Any, qos: Any) -> None:
+        lifespan = getattr(qos, "lifespan", math.inf)
+        if math.isinf(lifespan):
+            self.lifespans.pop(writer, None)
+        else:
+            self.lifespans[writer] = lifespan
+
     def writer_added(self, writer: Any, qos: Any, now: float) -> list[Action]:
+        self._note_lifespan(writer, qos)
         actions: list[Action] = []
         for stage in self.stages:
             actions += stage.writer_added(writer, qos, now)
         return actions
 
     def writer_updated(self, writer: Any, qos: Any, now: float) -> list[Action]:
+        self._note_lifespan(writer, qos)
         actions: list[Action] = []
         for stage in self.stages:
             actions += stage.writer_updated(writer, qos, now)
@@ -100,6 +117,7 @@ class ReaderCache:
     def writer_removed(self, writer: Any, now: float) -> list[Action]:
         """The stages hear first; then instances only ``writer`` kept alive become
         NOT_ALIVE_NO_WRITERS (an invalid-data sample each)."""
+        self.lifespans.pop(writer, None)
         actions: list[Action] = []
         for stage in self.stages:
             actions += stage.writer_removed(writer, now)
@@ -181,9 +199,32 @@ class ReaderCache:
                     return True
         if not valid and not update.state_changed:
             return True
+        lifespan = self.lifespans.get(writer) if self.lifespans else None
+        if lifespan is not None and valid:
+            expires = expires_at(meta.source_timestamp, lifespan, now, self.wall_offset)
+            if expires <= now:  # too old already: in transit, or repaired, too long
+                self.counters["expired_lifespan"] += 1
+                return True
+            if self._store(actions, writer, meta.sequence_number, payload, inst,
+                           meta.source_timestamp, qos, status, now, valid, meta.key_only):
+                heapq.heappush(self._expiry, (expires, self._ordinal))
+            return True
         self._store(actions, writer, meta.sequence_number, payload, inst,
                     meta.source_timestamp, qos, status, now, valid, meta.key_only)
         return True
+
+    # -- lifespan: the cache's own timer ------------------------------------------------------
+    def next_timer(self) -> float | None:
+        return self._expiry[0][0] if self._expiry else None
+
+    def handle_timer(self, now: float) -> list[Action]:
+        """Remove the samples whose lifespan ended (those taken already are gone)."""
+        expiry = self._expiry
+        while expiry and expiry[0][0] <= now:
+            _, ordinal = heapq.heappop(expiry)
+            if self.history.remove(ordinal) is not None:
+                self.counters["expired_lifespan"] += 1
+        return []
 
     # -- application side -------------------------------------------------------------------
     def take(self, max_samples: int | None = None,
@@ -257,7 +298,8 @@ class ReaderCache:
     def _store(self, actions: list[Action], writer_guid: Any, seq: int,
                payload: bytes | memoryview | None, inst: Instance, timestamp: int | None,
                inline_qos: Any, status: int, now: float, valid: bool = False,
-               key_only: bool = False) -> None:
+               key_only: bool = False) -> bool:
+        """Add a sample to the history (True), or report it rejected (False)."""
         self._ordinal += 1
         info = ReceivedInfo(writer_guid, seq, timestamp, now, inst.key_hash, valid,
                             inst.state, inst.view_state, SampleState.NOT_READ,
@@ -268,8 +310,9 @@ class ReaderCache:
         if isinstance(added, HistoryFull):
             actions.append(SampleRejected(writer_guid, seq, added.limit, inst.key_hash))
             self.counters["rejected"] += 1
-            return
+            return False
         if added:
             self.counters["replaced"] += len(added)
         actions.append(Deliver(sample))
+        return True
 

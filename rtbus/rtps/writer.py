@@ -151,15 +151,18 @@ class StatefulWriter:
     """A writer with per-reader state: reliable delivery, durability, repairs."""
 
     def __init__(self, guid: wire.Guid, config: WriterConfig | None = None,
-                 deadline: Any = None, liveliness: Any = None) -> None:
+                 deadline: Any = None, liveliness: Any = None, lifespan: Any = None) -> None:
         """``deadline``: the offered DEADLINE's tracker (:class:`.deadline.OfferedDeadline`),
-        ``liveliness``: a MANUAL writer's lease (:class:`.liveliness.OfferedLiveliness`);
-        both are told of every write, and their timers are this writer's."""
+        ``liveliness``: a MANUAL writer's lease (:class:`.liveliness.OfferedLiveliness`),
+        ``lifespan``: a finite LIFESPAN's expiry of the history
+        (:class:`.lifespan.WriterLifespan`); each is told of every write, and their timers
+        are this writer's."""
         self.guid = guid
         self.entity_id = guid.entity_id
         self.config = config or WriterConfig()
         self.deadline = deadline
         self.liveliness = liveliness
+        self.lifespan = lifespan
         if self.config.fragment_size < 1 or self.config.fragment_size > 0xFFFF:
             raise ValueError(f"fragment_size {self.config.fragment_size}: expected 1..65535")
         self.history: HistoryCache[CacheChange] = HistoryCache(self.config.history)
@@ -235,6 +238,8 @@ class StatefulWriter:
             self.deadline.written(key_hash, status_info, now)
         if self.liveliness is not None:
             self.liveliness.asserted(now)
+        if self.lifespan is not None:
+            self.lifespan.written(seq, now)
         actions: list[Action] = []
         any_reliable = False
         qos = self._inline_qos(change)
@@ -375,7 +380,7 @@ class StatefulWriter:
             d = proxy.nack_deadline
             if d is not None and (deadline is None or d < deadline):
                 deadline = d
-        for tracker in (self.deadline, self.liveliness):
+        for tracker in (self.deadline, self.liveliness, self.lifespan):
             if tracker is not None:
                 d = tracker.next_timer()
                 if d is not None and (deadline is None or d < deadline):
@@ -388,6 +393,8 @@ class StatefulWriter:
             actions += self.deadline.handle_timer(now)
         if self.liveliness is not None:
             actions += self.liveliness.handle_timer(now)
+        if self.lifespan is not None:
+            self.counters["lifespan_expired"] += self.lifespan.expire(now, self.history)
         for proxy in self.readers.values():
             if proxy.nack_deadline is not None and proxy.nack_deadline <= now:
                 actions.extend(self._answer_requests(proxy, now))

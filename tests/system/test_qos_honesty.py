@@ -34,17 +34,20 @@ def test_accepted_but_unenforced_policies_are_logged(caplog: pytest.LogCaptureFi
     with caplog.at_level(logging.WARNING, logger="rtbus"), \
             rtbus.Participant(domain_id, **LOCAL) as dp:
         topic = dp.create_topic("Square", Shape)
-        # enforced now (tests/system/test_ownership.py, test_deadline.py, test_liveliness.py)
+        # enforced now (tests/system/test_ownership.py, test_deadline.py, test_liveliness.py,
+        # tests/unit/test_lifespan.py, tests/interop/test_cyclone_lifespan.py)
         dp.create_reader(topic, ownership="exclusive", deadline=0.5)
         dp.create_writer(topic, deadline=0.5)
         dp.create_writer(topic, liveliness="manual_by_topic", liveliness_lease=1.0)
         dp.create_reader(topic, liveliness="manual_by_participant", liveliness_lease=2.0)
         dp.create_writer(topic, lifespan=2.0)
+        dp.create_writer(topic, presentation=("topic", True, False))  # coherent: not yet
         dp.create_writer(topic)  # defaults: nothing to say
     said = [r.getMessage() for r in caplog.records
             if r.levelno == logging.WARNING and "incompatible QoS" not in r.getMessage()]
     assert not any("ownership" in m or "deadline" in m or "liveliness" in m for m in said), said
-    assert any("writer of topic 'Square'" in m and "lifespan=2 s" in m for m in said), said
+    assert not any("lifespan" in m for m in said), said
+    assert any("writer of topic 'Square'" in m and "coherent_access" in m for m in said), said
     assert len(said) == 1, said
 
 
