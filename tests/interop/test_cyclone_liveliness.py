@@ -103,3 +103,37 @@ def test_cyclone_reader_sees_a_killed_rtbus_writer_not_alive_within_its_lease(
         assert wait_until(lambda: cr.lines[-1:] == ["alive 0 not_alive 1"], 10), cr.lines
         noticed = time.monotonic()
     assert noticed - killed <= LEASE + LATE, noticed - killed
+
+
+@pytest.mark.parametrize("primary", ["cyclone", "rtbus"])
+def test_hot_swap_between_a_cyclone_and_an_rtbus_writer_when_the_owner_is_killed(
+        primary: str, domain_id: int) -> None:
+    """EXCLUSIVE ownership with one writer process of each vendor (strengths 10 and 5, AUTOMATIC
+    lease 0.5 s, both writing every 20 ms): the rtbus reader delivers only the owner's
+    samples, and after the owner is killed with SIGKILL only the backup's, from within the
+    lease."""
+    lease = 0.5
+    peers = {"cyclone": lambda s: Process(PEERS / "cyclone_liveliness.py", "writer", domain_id,
+                                          "automatic", lease, s),
+             "rtbus": lambda s: Process(RTBUS_WRITER, domain_id, "automatic", lease, s)}
+    backup_kind = "rtbus" if primary == "cyclone" else "cyclone"
+    with rtbus.Participant(domain_id) as dp:
+        reader = dp.create_reader(dp.create_topic("Square", Shape), reliability="reliable",
+                                  ownership="exclusive", history="keep_all")
+        got: list[tuple[float, int]] = []
+
+        def take() -> list[int]:
+            got.extend((time.monotonic(), s.data.x) for s in reader.take(timeout=0.02)
+                       if s.info.valid_data)
+            return [x for _, x in got]
+
+        with peers[primary](10) as owner, peers[backup_kind](5) as backup:
+            assert wait_until(lambda: "ready" in owner.lines and "ready" in backup.lines, 30)
+            assert wait_until(lambda: take().count(10) >= 25, 10)
+            seen = take()
+            assert 5 not in seen[seen.index(10):]  # the weaker one waits while the owner lives
+            killed = owner.kill()
+            assert wait_until(lambda: 5 in take()[len(seen):], 10)
+        switch = next(i for i, (t, x) in enumerate(got) if i >= len(seen) and x == 5)
+        assert got[switch][0] - killed <= lease + LATE, got[switch][0] - killed
+        assert {x for _, x in got[switch:]} == {5}  # nothing of the dead owner after it
