@@ -453,12 +453,14 @@ def machine() -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, cwd=HERE.parent).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--", "rtbus"], capture_output=True,
-                           text=True, cwd=HERE.parent).stdout.strip()
+                           text=True, cwd=HERE.parent).stdout.strip()  # uncommitted rtbus/ edits
     with open("/proc/cpuinfo") as f:
         cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")),
                    platform.processor())
+    import rtbus
     return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
             "platform": platform.platform(), "rtbus": ver("rtbus"), "rtbus_commit": commit,
+            "rtbus_imported_from": str(Path(rtbus.__file__).parent.parent),
             "rtbus_tree_modified": bool(dirty), "cyclonedds": ver("cyclonedds"),
             "loadavg_start": os.getloadavg()}
 
