@@ -119,6 +119,11 @@ class Qos:
     user_data: bytes = b""
     topic_data: bytes = b""
     group_data: bytes = b""
+    # WRITER_DATA_LIFECYCLE / READER_DATA_LIFECYCLE (local: not announced). DDS defaults: an
+    # unregister also disposes; a reader keeps NOT_ALIVE instances' samples until taken
+    autodispose_unregistered_instances: bool = True
+    autopurge_nowriter_samples_delay: float = math.inf
+    autopurge_disposed_samples_delay: float = math.inf
     # the default object itself (not just an equal tuple): a reader whose Qos still holds it
     # was never told a representation and accepts XCDR1 and XCDR2 (see create_reader)
     data_representation: tuple[int, ...] = DEFAULT_DATA_REPRESENTATION
@@ -130,8 +135,12 @@ class Qos:
         _check_choice("ownership", self.ownership, OWNERSHIP_KINDS)
         _check_choice("destination_order", self.destination_order, DESTINATION_ORDER_KINDS)
         for name in ("max_blocking_time", "deadline", "latency_budget", "liveliness_lease",
-                     "lifespan", "time_based_filter"):
+                     "lifespan", "time_based_filter", "autopurge_nowriter_samples_delay",
+                     "autopurge_disposed_samples_delay"):
             _check_duration(name, getattr(self, name))
+        if not isinstance(self.autodispose_unregistered_instances, bool):
+            raise QosError("autodispose_unregistered_instances: expected True or False, got "
+                           f"{self.autodispose_unregistered_instances!r}")
         object.__setattr__(self, "history", _normalize_history(self.history))
         if isinstance(self.partition, str):
             object.__setattr__(self, "partition", (self.partition,))
@@ -293,7 +302,9 @@ def check_supported(qos: Qos, role: EndpointRole) -> None:
 
 
 _DURATION_FIELDS = frozenset({"max_blocking_time", "deadline", "latency_budget",
-                              "liveliness_lease", "lifespan", "time_based_filter"})
+                              "liveliness_lease", "lifespan", "time_based_filter",
+                              "autopurge_nowriter_samples_delay",
+                              "autopurge_disposed_samples_delay"})
 
 
 def _check_choice(name: str, value: object, choices: dict[str, int]) -> None:

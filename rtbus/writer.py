@@ -127,8 +127,13 @@ class Writer(StatusMixin, Generic[T]):
 
     def unregister(self, sample: T, timestamp: float | None = None) -> None:
         """This writer stops updating the instance ``sample``'s key names; once no writer
-        does, readers see NOT_ALIVE_NO_WRITERS."""
-        self._instance_op(sample, STATUS_UNREGISTERED, timestamp)
+        does, readers see NOT_ALIVE_NO_WRITERS. With the DDS default
+        ``autodispose_unregistered_instances=True`` it also disposes the instance (readers
+        see NOT_ALIVE_DISPOSED), as Cyclone DDS and RTI Connext writers do."""
+        status = STATUS_UNREGISTERED
+        if self.qos.autodispose_unregistered_instances:
+            status |= STATUS_DISPOSED
+        self._instance_op(sample, status, timestamp)
 
     def _encode(self, sample: Any) -> tuple[bytes, bytes | None]:
         if self._closed:

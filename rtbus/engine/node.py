@@ -289,7 +289,7 @@ class Node:
                 out.update(core.pmd.counters)  # liveliness messages sent and received
                 for ep in core.readers.values():  # the readers' drops, summed
                     for name, n in ep.core.counters.items():
-                        if name.startswith(("dropped_", "expired_")):
+                        if name.startswith(("dropped_", "expired_", "autopurged")):
                             out[name] = out.get(name, 0) + n
                 for ep in core.writers.values():  # and the writers' expired samples
                     n = ep.core.counters.get("lifespan_expired", 0)

@@ -373,6 +373,8 @@ class ParticipantCore:
         core = StatefulReader(guid, cfg, key_hash_of=key_hash_of, key_hash_of_key=key_hash_of_key,
                               stages=tuple(stages), decode_payload=decode, liveliness=True)
         core.cache.wall_offset = self.wall_offset
+        core.cache.autopurge_nowriter = qos.autopurge_nowriter_samples_delay
+        core.cache.autopurge_disposed = qos.autopurge_disposed_samples_delay
         data = EndpointData(role="reader", endpoint_guid=bytes(guid), topic_name=topic_name,
                             type_name=type_name, qos=qos, participant_guid=self._participant_guid,
                             type_information=type_information,

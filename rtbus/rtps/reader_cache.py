@@ -91,6 +91,12 @@ class ReaderCache:
         self.lifespans: dict[Any, float] = {}
         self._expiry: list[tuple[float, int]] = []
         self.wall_offset = 0.0
+        #: READER_DATA_LIFECYCLE: how long NOT_ALIVE_NO_WRITERS and NOT_ALIVE_DISPOSED
+        #: instances keep their samples (then they are purged), and the purges due
+        self.autopurge_nowriter = math.inf
+        self.autopurge_disposed = math.inf
+        self._purges: list[tuple[float, int, Instance, Any]] = []
+        self._purge_seq = 0
 
     # -- the remote writers, for the stages ---------------------------------------------------
     def _note_lifespan(self, writer: Any, qos: Any) -> None:
@@ -123,6 +129,7 @@ class ReaderCache:
             actions += stage.writer_removed(writer, now)
         for inst in self.instances.on_writer_lost(writer):
             self._store(actions, writer, 0, None, inst, None, None, STATUS_UNREGISTERED, now)
+            self._schedule_purge(inst, now)
         return actions
 
     def writer_not_alive(self, writer: Any, now: float) -> list[Action]:
@@ -131,6 +138,7 @@ class ReaderCache:
         actions: list[Action] = []
         for inst in self.instances.on_writer_lost(writer):
             self._store(actions, writer, 0, None, inst, None, None, STATUS_UNREGISTERED, now)
+            self._schedule_purge(inst, now)
         return actions
 
     # -- the pipeline -------------------------------------------------------------------------
@@ -199,6 +207,8 @@ class ReaderCache:
                     return True
         if not valid and not update.state_changed:
             return True
+        if update.state_changed:
+            self._schedule_purge(inst, now)
         lifespan = self.lifespans.get(writer) if self.lifespans else None
         if lifespan is not None and valid:
             expires = expires_at(meta.source_timestamp, lifespan, now, self.wall_offset)
@@ -213,18 +223,43 @@ class ReaderCache:
                     meta.source_timestamp, qos, status, now, valid, meta.key_only)
         return True
 
-    # -- lifespan: the cache's own timer ------------------------------------------------------
+    # -- lifespan and autopurge: the cache's own timer ----------------------------------------
     def next_timer(self) -> float | None:
-        return self._expiry[0][0] if self._expiry else None
+        e = self._expiry[0][0] if self._expiry else None
+        p = self._purges[0][0] if self._purges else None
+        if e is None or (p is not None and p < e):
+            return p
+        return e
 
     def handle_timer(self, now: float) -> list[Action]:
-        """Remove the samples whose lifespan ended (those taken already are gone)."""
+        """Remove the samples whose lifespan ended (those taken already are gone), and purge
+        the NOT_ALIVE instances whose autopurge delay passed in that state."""
         expiry = self._expiry
         while expiry and expiry[0][0] <= now:
             _, ordinal = heapq.heappop(expiry)
             if self.history.remove(ordinal) is not None:
                 self.counters["expired_lifespan"] += 1
+        purges = self._purges
+        while purges and purges[0][0] <= now:
+            _, _, inst, stamp = heapq.heappop(purges)
+            if self.instances.get(inst.key_hash) is inst and _purge_stamp(inst) == stamp:
+                self.counters["autopurged"] += len(self.history.clear_instance(inst.key_hash))
+                self.instances.purge(inst.key_hash)
         return []
+
+    def _schedule_purge(self, inst: Instance, now: float) -> None:
+        """``inst`` just became NOT_ALIVE: purge it after the reader's delay for that state,
+        unless it changes before (the stamp tells)."""
+        if inst.state == InstanceState.NOT_ALIVE_NO_WRITERS:
+            delay = self.autopurge_nowriter
+        elif inst.state == InstanceState.NOT_ALIVE_DISPOSED:
+            delay = self.autopurge_disposed
+        else:
+            return
+        if math.isinf(delay):
+            return
+        self._purge_seq += 1
+        heapq.heappush(self._purges, (now + delay, self._purge_seq, inst, _purge_stamp(inst)))
 
     # -- application side -------------------------------------------------------------------
     def take(self, max_samples: int | None = None,
@@ -316,3 +351,7 @@ class ReaderCache:
         actions.append(Deliver(sample))
         return True
 
+
+def _purge_stamp(inst: Instance) -> tuple[Any, int, int]:
+    """What must not have changed for a scheduled purge to apply: the state and generations."""
+    return inst.state, inst.disposed_generation, inst.no_writers_generation
