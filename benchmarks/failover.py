@@ -147,8 +147,9 @@ class CycloneReader:
 
     def poll(self, timeout: float) -> list[tuple[int, int]]:
         self.ws.wait(self.duration(seconds=timeout))
+        # an InvalidSample (an unregister or dispose) has no sample_info
         return [(smp.x, smp.y) for smp in self.reader.take(N=256)
-                if getattr(smp, "sample_info", None) is not None and smp.sample_info.valid_data]
+                if getattr(getattr(smp, "sample_info", None), "valid_data", False)]
 
     def statuses(self) -> dict[str, Any]:
         lc = self.reader.get_liveliness_changed_status()
@@ -291,8 +292,8 @@ class Bench:
                 raise RuntimeError(f"{self.impl}: no backup sample delivered within 30 s")
             primary = Peer(self.impl, self.domain, PRIMARY, s, BASE)
             for k in range(self.nreps):
-                nxt = self.repetition(k, primary)
-                primary = nxt
+                assert primary is not None  # only the last repetition returns None
+                primary = self.repetition(k, primary)
         finally:
             if primary is not None:
                 primary.end()
