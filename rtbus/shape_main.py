@@ -2,15 +2,20 @@
 
 The suite (github.com/omg-dds/dds-rtps) drives two ``shape_main`` executables with pexpect and
 judges them by what they print, so the option letters and every output line here follow the
-reference sources (``srcCxx/shape_main.cxx``, ``srcC/shape_main.c``) exactly:
-``Create topic:``, ``Create writer for topic:``, ``Create reader for topic:``, the
-``on_publication_matched()`` / ``on_subscription_matched()`` /
-``on_offered_incompatible_qos()`` / ``on_requested_incompatible_qos()`` status lines, and the
-sample line ``"%-10s %-10s %03d %03d [%d]"`` (topic, color, x, y, shapesize).
+reference (``srcCxx/shape_main.cxx``): ``Create topic:``, ``Create writer for topic:``,
+``Create reader for topic:``, the listener lines (``on_publication_matched()``,
+``on_subscription_matched()``, ``on_offered_incompatible_qos()``,
+``on_requested_incompatible_qos()``, ``on_offered_deadline_missed()``,
+``on_requested_deadline_missed()``, ``on_liveliness_lost()``, ``on_liveliness_changed()``,
+``on_inconsistent_topic()``), the coherent-set and ordered-access markers, the sample line
+``"%-10s %-10s %03d %03d [%d]"`` (topic, color, x, y, shapesize) and the instance-state
+lines. The suite reads any line containing "not supported" as "this implementation lacks a
+feature the test needs", so that phrase is printed only when that is true.
 
-The status lines come from the endpoints' public status listeners (installed at creation
-with ``listeners=``), queued on the engine thread and printed by the main thread.
-Content filtering (``-c`` on a subscriber) is done here, after ``take``.
+The status lines come from the endpoints' public listeners (installed at creation with
+``listeners=``), queued on the engine thread and printed by the main thread. A subscriber's
+``-c <color>`` or ``--cft <expression>`` reads through a content-filtered topic named
+``<topic>_filtered``, as the reference does; the printed topic name is then that name.
 """
 
 from __future__ import annotations
@@ -28,7 +33,15 @@ from typing import Any
 
 from .qos import XCDR1, XCDR2, Qos
 from .shape import shape_type  # the one shipped ShapeType
-from .status import IncompatibleQosStatus, MatchedStatus
+from .status import (
+    IncompatibleQosStatus,
+    InconsistentTopicStatus,
+    LivelinessChangedStatus,
+    LivelinessLostStatus,
+    MatchedStatus,
+    OfferedDeadlineMissedStatus,
+    RequestedDeadlineMissedStatus,
+)
 
 EXIT_OK = 0
 ERROR_PARSING_ARGUMENTS = 1
@@ -47,6 +60,10 @@ POLICY_NAMES = {
     21: "LIFESPAN", 22: "DURABILITYSERVICE", 23: "DATAREPRESENTATION",
     24: "TYPE_CONSISTENCY_ENFORCEMENT",
 }
+
+#: the reference's names of the access scopes (QosUtils::to_string)
+SCOPE_NAMES = {"instance": "INSTANCE_PRESENTATION_QOS", "topic": "TOPIC_PRESENTATION_QOS",
+               "group": "GROUP_PRESENTATION_QOS"}
 
 DA_WIDTH = 240
 DA_HEIGHT = 270
@@ -70,7 +87,7 @@ USAGE = """\
    -x [1|2]        : set data representation [1: XCDR, 2: XCDR2]
    -w              : print Publisher's samples
    -z <int>        : set shapesize (0: increase the size for every sample)
-   -R              : use 'read()' instead of 'take()' (not supported: take() is used)
+   -R              : use 'read()' instead of 'take()'
    --write-period <ms>: waiting period between 'write()' operations in ms.
                         Default: 33ms
    --read-period <ms> : waiting period between 'read()' or 'take()' operations
@@ -81,19 +98,28 @@ USAGE = """\
    --num-iterations <int>: indicates the number of iterations of the main loop
                            After that, the application will exit.
                            Default: infinite
-   --num-instances <int>: indicates the number of instances a DataWriter writes
-   --num-topics <int>: indicates the number of topics created (using the same type)
+   --num-instances <int>: number of instances a DataWriter writes ("BLUE",
+                          "BLUE1", "BLUE2"...)
+   --num-topics <int>: number of topics (and writers or readers) created
+                       ("Square", "Square1", "Square2"...)
    --final-instance-state [u|d]: unregister or dispose the instances at the end
-   --access-scope [i|t|g]: sets Presentation.access_scope to INSTANCE, TOPIC or GROUP
+   --access-scope [i|t|g]: sets Presentation.access_scope to INSTANCE, TOPIC
+                           or GROUP
    --coherent            : sets Presentation.coherent_access = true
    --ordered             : sets Presentation.ordered_access = true
-   --coherent-sample-count <int>: (accepted, ignored)
+   --coherent-sample-count <int>: samples per writer and instance grouped in
+                                  a coherent set
    --additional-payload-size <bytes>: bytes added to the samples written
-   --take-read           : (accepted: rtbus always uses take())
-   --periodic-announcement <ms> : (accepted, ignored)
-   --datafrag-size <bytes> : (accepted, ignored)
-   --cft <expression> : (accepted, ignored: not supported)
-   --size-modulo <int> : modulo applied to an increasing shapesize (-z 0)
+   --take-read           : uses take()/read() instead of take_next_instance()
+                           read_next_instance()
+   --periodic-announcement <ms> : participant announcement period in ms
+                                  (rtbus: ignored, with a warning)
+   --datafrag-size <bytes> : data fragment size (rtbus: ignored, with a warning)
+   --cft <expression> : ContentFilteredTopic filter expression (quotes
+                        required around the expression). Cannot be used with
+                        -c on subscriber applications
+   --size-modulo <int> : modulo applied to an increasing shapesize (-z 0),
+                         which then stays in [1, N]
 """
 
 
@@ -125,7 +151,9 @@ class Options:
     data_representation: int = XCDR1
     print_writer_samples: bool = False
     shapesize: int = 20
-    use_read: bool = False
+    use_read: bool = False  # -R: read (read_next_instance) instead of take
+    #: False with --take-read: one take()/read() per period instead of instance by instance
+    take_read_next_instance: bool = True
     write_period_ms: int = 33
     read_period_ms: int = 100
     time_filter_ms: int = 0
@@ -135,34 +163,34 @@ class Options:
     num_topics: int = 1
     final_instance_state: str | None = None
     access_scope: str = "instance"
+    access_scope_set: bool = False
     coherent: bool = False
     ordered: bool = False
+    coherent_sample_count: int = 0
     additional_payload_size: int = 0
+    periodic_announcement_ms: int = 0
+    datafrag_size: int = 0
+    cft_expression: str | None = None
     size_modulo: int = 0
     debug: bool = False
     ignored: list[str] = field(default_factory=list)
 
 
-def _nonneg(name: str) -> Any:
+def _int(name: str, low: int | None = None, high: int | None = None,
+         message: str | None = None) -> Any:
+    """An int option; below ``low`` or above ``high`` is refused with the reference's text."""
     def conv(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"unrecognized value for {name} {text}") from None
-        if value < 0:
-            raise argparse.ArgumentTypeError(f"incorrect value for {name} (less than zero)")
-        return value
-    return conv
-
-
-def _at_least(name: str, low: int) -> Any:
-    def conv(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"unrecognized value for {name} {text}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"incorrect value for {name}, it must be >= {low}")
+        if low is not None and value < low:
+            raise argparse.ArgumentTypeError(
+                message or (f"incorrect value for {name} (less than zero)" if low == 0
+                            else f"incorrect value for {name}, it must be >= {low}"))
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(message or f"incorrect value for {name}, it "
+                                             f"must be <= {high}")
         return value
     return conv
 
@@ -183,12 +211,12 @@ def parse_args(argv: list[str]) -> Options:
                    default=False)
     p.add_argument("-P", action="store_true", dest="publish")
     p.add_argument("-S", action="store_true", dest="subscribe")
-    p.add_argument("-d", type=_nonneg("domain_id"), dest="domain_id", default=0)
+    p.add_argument("-d", type=_int("domain_id", 0), dest="domain_id", default=0)
     p.add_argument("-b", action="store_false", dest="reliable", default=True)
     p.add_argument("-r", action="store_true", dest="reliable")
-    p.add_argument("-k", type=_nonneg("history_depth"), dest="history_depth", default=-1)
-    p.add_argument("-f", type=_nonneg("deadline_interval"), dest="deadline_ms", default=0)
-    p.add_argument("-s", type=_at_least("ownership_strength", -1), dest="ownership_strength",
+    p.add_argument("-k", type=_int("history_depth", 0), dest="history_depth", default=-1)
+    p.add_argument("-f", type=_int("deadline_interval", 0), dest="deadline_ms", default=0)
+    p.add_argument("-s", type=_int("ownership_strength", -1), dest="ownership_strength",
                    default=-1)
     p.add_argument("-t", dest="topic_name")
     p.add_argument("-c", dest="color")
@@ -199,54 +227,69 @@ def parse_args(argv: list[str]) -> Options:
     p.add_argument("-x", dest="data_representation", default=XCDR1,
                    type=_choice("data representation", {"1": XCDR1, "2": XCDR2}))
     p.add_argument("-w", action="store_true", dest="print_writer_samples")
-    p.add_argument("-z", type=_nonneg("shapesize"), dest="shapesize", default=20)
+    p.add_argument("-z", type=_int("shapesize", 0), dest="shapesize", default=20)
     p.add_argument("-R", action="store_true", dest="use_read")
-    p.add_argument("--write-period", type=_nonneg("write-period"), dest="write_period_ms",
+    p.add_argument("--write-period", type=_int("write-period", 0), dest="write_period_ms",
                    default=33)
-    p.add_argument("--read-period", type=_nonneg("read-period"), dest="read_period_ms",
+    p.add_argument("--read-period", type=_int("read-period", 0), dest="read_period_ms",
                    default=100)
-    p.add_argument("--time-filter", type=_nonneg("timebasedfilter_interval"),
+    p.add_argument("--time-filter", type=_int("timebasedfilter_interval", 0),
                    dest="time_filter_ms", default=0)
-    p.add_argument("--lifespan", type=_nonneg("lifespan"), dest="lifespan_ms", default=0)
-    p.add_argument("--num-iterations", type=_at_least("num-iterations", 1),
+    p.add_argument("--lifespan", type=_int("lifespan", 0), dest="lifespan_ms", default=0)
+    p.add_argument("--num-iterations", type=_int("num-iterations", 1),
                    dest="num_iterations", default=0)
-    p.add_argument("--num-instances", type=_at_least("num-instances", 1),
+    p.add_argument("--num-instances", type=_int("num-instances", 1),
                    dest="num_instances", default=1)
-    p.add_argument("--num-topics", type=_at_least("num-topics", 1), dest="num_topics",
+    p.add_argument("--num-topics", type=_int("num-topics", 1), dest="num_topics",
                    default=1)
-    p.add_argument("--final-instance-state", dest="final_instance_state", default=None,
+    p.add_argument("--final-instance-state", dest="final_instance_states", action="append",
                    type=_choice("final-instance-state", {"u": "unregister", "d": "dispose"}))
-    p.add_argument("--access-scope", dest="access_scope", default="instance",
+    p.add_argument("--access-scope", dest="access_scope", default=None,
                    type=_choice("access-scope", {"i": "instance", "t": "topic", "g": "group"}))
     p.add_argument("--coherent", action="store_true")
     p.add_argument("--ordered", action="store_true")
-    p.add_argument("--coherent-sample-count", type=_at_least("coherent-sample-count", 2))
-    p.add_argument("--additional-payload-size", type=_at_least("additional-payload-size", 1),
+    p.add_argument("--coherent-sample-count", type=_int("coherent-sample-count", 2),
+                   dest="coherent_sample_count", default=0)
+    p.add_argument("--additional-payload-size", type=_int("additional-payload-size", 1),
                    dest="additional_payload_size", default=0)
     p.add_argument("--take-read", action="store_true")
-    p.add_argument("--periodic-announcement", type=_nonneg("periodic-announcement"))
-    p.add_argument("--datafrag-size", type=_nonneg("datafrag-size"))
-    p.add_argument("--cft")
-    p.add_argument("--size-modulo", type=_at_least("size-modulo", 1), dest="size_modulo",
-                   default=0)
+    p.add_argument("--periodic-announcement", type=_int("periodic-announcement", 0),
+                   dest="periodic_announcement_ms", default=0)
+    p.add_argument("--datafrag-size", type=_int("datafrag-size", 0, 65535),
+                   dest="datafrag_size", default=0)
+    p.add_argument("--cft", dest="cft_expression")
+    p.add_argument("--size-modulo", type=_int("size-modulo", 1,
+                                              message="incorrect value for size-modulo, "
+                                                      "must be >=1"),
+                   dest="size_modulo", default=0)
     ns, unknown = p.parse_known_args(argv)
     if ns.help:
         print_usage(p.prog)
         sys.exit(EXIT_OK)
     opts = Options()
     for name in vars(opts):
-        if hasattr(ns, name):
+        if hasattr(ns, name) and getattr(ns, name) is not None:
             setattr(opts, name, getattr(ns, name))
+    opts.take_read_next_instance = not ns.take_read
+    if ns.access_scope is not None:
+        opts.access_scope, opts.access_scope_set = ns.access_scope, True
+    states = set(ns.final_instance_states or ())
+    if len(states) > 1:
+        print("error, cannot configure unregister and dispose at the same time")
+        print_usage(p.prog)
+        sys.exit(ERROR_PARSING_ARGUMENTS)
+    opts.final_instance_state = states.pop() if states else None
     for extra in unknown:
         print(f"warning: option {extra} not supported, ignored")
-    for name, label in (("coherent_sample_count", "--coherent-sample-count"),
-                        ("periodic_announcement", "--periodic-announcement"),
-                        ("datafrag_size", "--datafrag-size"), ("cft", "--cft")):
-        if getattr(ns, name) is not None:
-            opts.ignored.append(label)
-            print(f"warning: {label} not supported by rtbus, ignored")
-    if ns.take_read:
-        print("warning: --take-read: rtbus always uses take()")
+    # rtbus has no public setting for these: accepted, said so, and otherwise ignored
+    if opts.periodic_announcement_ms > 0:
+        opts.ignored.append("--periodic-announcement")
+        print("warning: --periodic-announcement not supported by rtbus (no public setting "
+              "for the SPDP announcement period), ignored")
+    if opts.datafrag_size > 0:
+        opts.ignored.append("--datafrag-size")
+        print("warning: --datafrag-size not supported by rtbus (no public setting for the "
+              "fragment size), ignored")
     if not _validate(opts):
         print_usage(p.prog)
         sys.exit(ERROR_PARSING_ARGUMENTS)
@@ -271,8 +314,10 @@ def _validate(o: Options) -> bool:
         print("warning: time base filter [--time-filter] ignored on publisher applications")
     if o.publish and o.use_read:
         print("warning: use read [-R] ignored on publisher applications")
-    if o.subscribe and o.use_read:
-        print("warning: use read [-R] not supported, using take()")
+    if o.publish and not o.take_read_next_instance:
+        print("warning: --take-read ignored on publisher applications")
+    if o.publish and o.cft_expression is not None:
+        print("warning: --cft ignored on publisher applications")
     if o.subscribe and o.shapesize != 20:
         print("warning: shapesize [-z] ignored on subscriber applications")
     if o.subscribe and o.lifespan_ms > 0:
@@ -281,14 +326,75 @@ def _validate(o: Options) -> bool:
         print("warning: --num-instances ignored on subscriber applications")
     if o.subscribe and o.final_instance_state is not None:
         print("warning: --final-instance-state ignored on subscriber applications")
+    if o.subscribe and o.coherent_sample_count > 0:
+        print("warning: --coherent-sample-count ignored on subscriber applications")
+    if not o.coherent and not o.ordered and o.coherent_sample_count:
+        print("warning: --coherent-sample-count ignored because not coherent, or ordered "
+              "access enabled")
     if o.subscribe and o.additional_payload_size > 0:
         print("warning: --additional-payload-size ignored on subscriber applications")
+    if not o.coherent and not o.ordered and o.access_scope_set:
+        print("warning: --access-scope set but not coherent, or ordered access enabled")
     if o.size_modulo > 0 and o.shapesize != 0:
         print("warning: --size-modulo has no effect unless shapesize (-z) is set to 0")
+    if o.subscribe and o.color is not None and o.cft_expression is not None:
+        print("error: cannot specify both --cft and -c for subscriber applications")
+        return False
     return True
 
 
+def print_options(o: Options) -> None:
+    """``-v d``: the options as the reference lists them."""
+    reading = ("read" if o.use_read else "take") + (
+        "_next_instance" if o.take_read_next_instance else "")
+    final = {"unregister": "Unregister", "dispose": "Dispose", None: "not specified"}
+    lines = [
+        "Shape Options: ",
+        f"    Verbosity = {'DEBUG' if o.debug else 'ERROR'}",
+        f"    This application is a {'publisher' if o.publish else 'subscriber'}",
+        f"    DomainId = {o.domain_id}",
+        f"    ReliabilityKind = {'RELIABLE' if o.reliable else 'BEST_EFFORT'}",
+        f"    DurabilityKind = {o.durability.upper()}",
+        f"    DataRepresentation = {'XCDR2' if o.data_representation == XCDR2 else 'XCDR'}",
+        f"    HistoryDepth = {o.history_depth}",
+        f"    OwnershipStrength = {o.ownership_strength}",
+        f"    TimeBasedFilterInterval = {o.time_filter_ms}ms",
+        f"    DeadlineInterval = {o.deadline_ms}ms",
+        f"    Shapesize = {o.shapesize}",
+        f"    Reading method = {reading}",
+        f"    Write period = {o.write_period_ms}ms",
+        f"    Read period = {o.read_period_ms}ms",
+        f"    Lifespan = {o.lifespan_ms}ms",
+        f"    Number of iterations = {o.num_iterations}",
+        f"    Number of instances = {o.num_instances}",
+        f"    Number of entities = {o.num_topics}",
+        f"    Coherent sets = {str(o.coherent).lower()}",
+        f"    Ordered access = {str(o.ordered).lower()}",
+        f"    Access Scope = {SCOPE_NAMES[o.access_scope]}",
+        f"    Coherent Sample Count = {o.coherent_sample_count}",
+        f"    Additional Payload Size = {o.additional_payload_size}",
+        f"    Final Instance State = {final[o.final_instance_state]}",
+        f"    Periodic Announcement Period = {o.periodic_announcement_ms}ms",
+        f"    Data Fragmentation Size = {o.datafrag_size} bytes",
+        f"    Topic = {o.topic_name}",
+    ]
+    if o.color is not None:
+        lines.append(f"    Color = {o.color}")
+    if o.partition is not None:
+        lines.append(f"    Partition = {o.partition}")
+    if o.cft_expression is not None:
+        lines.append(f"    ContentFilterTopic = \"{o.cft_expression}\"")
+    print("\n".join(lines))
+
+
 # --- QoS --------------------------------------------------------------------------------------
+
+def presentation(o: Options) -> tuple[str, bool, bool]:
+    """PRESENTATION as the reference sets it: the access scope only counts with coherent or
+    ordered access (``--access-scope`` alone leaves INSTANCE)."""
+    scope = o.access_scope if o.coherent or o.ordered else "instance"
+    return (scope, o.coherent, o.ordered)
+
 
 def endpoint_qos(o: Options, role: str) -> Qos:
     if o.history_depth < 0:
@@ -303,7 +409,7 @@ def endpoint_qos(o: Options, role: str) -> Qos:
         history=history,
         data_representation=(o.data_representation,),
         partition=(o.partition,) if o.partition is not None else (),
-        presentation=(o.access_scope, o.coherent, o.ordered),
+        presentation=presentation(o),
     )
     if o.reliable:
         kw["max_blocking_time"] = math.inf if role == "writer" else 0.1
@@ -315,6 +421,9 @@ def endpoint_qos(o: Options, role: str) -> Qos:
             kw["ownership_strength"] = o.ownership_strength
     if role == "writer" and o.lifespan_ms > 0:
         kw["lifespan"] = o.lifespan_ms / 1000
+    if role == "writer" and o.final_instance_state == "unregister":
+        # the reference: an unregister must leave the instance NOT_ALIVE_NO_WRITERS
+        kw["autodispose_unregistered_instances"] = False
     if role == "reader" and o.time_filter_ms > 0:
         kw["time_based_filter"] = o.time_filter_ms / 1000
     return Qos(**kw)
@@ -330,25 +439,54 @@ class StatusPrinter:
 
     def __init__(self) -> None:
         self.lines: queue.SimpleQueue[str] = queue.SimpleQueue()
-        self.topics: dict[bytes, str] = {}  # endpoint guid -> topic name
 
     def listeners(self, role: str, topic: str) -> dict[str, Any]:
-        """The ``listeners=`` for one endpoint of ``topic`` (``role``: writer or reader)."""
-        matched, what, incompatible = (
-            ("on_publication_matched", "matched readers", "on_offered_incompatible_qos")
-            if role == "writer" else
-            ("on_subscription_matched", "matched writers", "on_requested_incompatible_qos"))
+        """The ``listeners=`` for one endpoint of ``topic`` (``role``: writer or reader;
+        ``topic`` the name the reference prints: a reader's topic description)."""
+        head = f"topic: '{topic}'  type: '{TYPE_NAME}'"
+        put = self.lines.put
 
-        def on_matched(_ep: Any, st: MatchedStatus) -> None:
-            self.lines.put(f"{matched}() topic: '{topic}'  type: '{TYPE_NAME}' : {what} "
-                           f"{st.current_count} (change = {st.current_count_change})")
+        def matched(fn: str, what: str) -> Any:
+            def on_matched(_ep: Any, st: MatchedStatus) -> None:
+                put(f"{fn}() {head} : {what} {st.current_count} "
+                    f"(change = {st.current_count_change})")
+            return on_matched
 
-        def on_incompatible(_ep: Any, st: IncompatibleQosStatus) -> None:
-            policy = st.last_policy_id
-            self.lines.put(f"{incompatible}() topic: '{topic}'  type: '{TYPE_NAME}' : {policy} "
-                           f"({POLICY_NAMES.get(policy, 'UNKNOWN')})")
+        def incompatible(fn: str) -> Any:
+            def on_incompatible(_ep: Any, st: IncompatibleQosStatus) -> None:
+                policy = st.last_policy_id
+                put(f"{fn}() {head} : {policy} ({POLICY_NAMES.get(policy, 'UNKNOWN')})")
+            return on_incompatible
 
-        return {matched: on_matched, incompatible: on_incompatible}
+        def counted(fn: str) -> Any:
+            def on_counted(_ep: Any, st: OfferedDeadlineMissedStatus
+                           | RequestedDeadlineMissedStatus | LivelinessLostStatus) -> None:
+                put(f"{fn}() {head} : (total = {st.total_count}, "
+                    f"change = {st.total_count_change})")
+            return on_counted
+
+        def on_liveliness_changed(_ep: Any, st: LivelinessChangedStatus) -> None:
+            put(f"on_liveliness_changed() {head} : (alive = {st.alive_count}, "
+                f"not_alive = {st.not_alive_count})")
+
+        def on_inconsistent_topic(_ep: Any, _st: InconsistentTopicStatus) -> None:
+            put(f"on_inconsistent_topic() {head}")
+
+        if role == "writer":
+            return {
+                "on_publication_matched": matched("on_publication_matched", "matched readers"),
+                "on_offered_incompatible_qos": incompatible("on_offered_incompatible_qos"),
+                "on_offered_deadline_missed": counted("on_offered_deadline_missed"),
+                "on_liveliness_lost": counted("on_liveliness_lost"),
+                "on_inconsistent_topic": on_inconsistent_topic,
+            }
+        return {
+            "on_subscription_matched": matched("on_subscription_matched", "matched writers"),
+            "on_requested_incompatible_qos": incompatible("on_requested_incompatible_qos"),
+            "on_requested_deadline_missed": counted("on_requested_deadline_missed"),
+            "on_liveliness_changed": on_liveliness_changed,
+            "on_inconsistent_topic": on_inconsistent_topic,
+        }
 
     def drain(self) -> None:
         while True:
@@ -371,6 +509,16 @@ def sample_line(topic: str, shape: Any) -> str:
     if len(payload) > 0:
         line += f" {{{int(payload[-1])}}}"
     return line
+
+
+def by_instance(got: list[Any]) -> list[Any]:
+    """``take_next_instance``/``read_next_instance`` called until NO_DATA, at one instant:
+    the samples instance after instance (in instance-handle order), each instance's in the
+    order the reader keeps them."""
+    groups: dict[bytes, list[Any]] = {}
+    for s in got:
+        groups.setdefault(s.info.instance_handle, []).append(s)
+    return [s for handle in sorted(groups) for s in groups[handle]]
 
 
 # --- the application --------------------------------------------------------------------------
@@ -409,11 +557,21 @@ class ShapeApp:
         else:
             qos = endpoint_qos(o, "reader")
             for name, topic in topics:
-                shown = f"{name}_filtered" if o.color is not None else name
-                _out(f"Create reader for topic: {shown}")
+                described: Any = topic
+                if o.cft_expression is not None or o.color is not None:
+                    # the reference: "color = %0" with the color quoted as a string literal
+                    expression, params = ((o.cft_expression, []) if o.cft_expression is not None
+                                          else ("color = %0", [f"'{o.color}'"]))
+                    try:
+                        described = self.participant.create_content_filtered_topic(
+                            f"{name}_filtered", topic, expression, params)
+                    except Exception as exc:
+                        _out(f"failed to create content filtered topic: {exc}")
+                        return False
+                _out(f"Create reader for topic: {described.name}")
                 r = self.participant.create_reader(
-                    topic, qos, listeners=self.status.listeners("reader", name))
-                self.readers.append((name, r))
+                    described, qos, listeners=self.status.listeners("reader", described.name))
+                self.readers.append((described.name, r))
         self.status.drain()
         return True
 
@@ -427,6 +585,9 @@ class ShapeApp:
         xvel = rng.randint(1, 5) * rng.choice((-1, 1))
         yvel = rng.randint(1, 5) * rng.choice((-1, 1))
         colors = [color if j == 0 else f"{color}{j}" for j in range(o.num_instances)]
+        # coherent sets of --coherent-sample-count iterations: marked as the reference marks
+        # them; rtbus has no begin/end_coherent_changes, so the samples go out one by one
+        sets = o.coherent_sample_count if (o.coherent or o.ordered) else 0
         n = 0
         while not self.done.is_set():
             # moveShape(): bounce inside the drawing area
@@ -443,12 +604,16 @@ class ShapeApp:
             if o.shapesize == 0:
                 shape.shapesize = (shape.shapesize % o.size_modulo + 1 if o.size_modulo > 0
                                    else shape.shapesize + 1)
+            if sets and n % sets == 0:
+                _out("Started Coherent Set")
             for name, w in self.writers:
                 for c in colors:
                     shape.color = c
                     w.write(shape)
                     if o.print_writer_samples:
                         _out(sample_line(name, shape))
+            if sets and n % sets == sets - 1:
+                _out("Finished Coherent Set")
             self.status.drain()
             self.done.wait(o.write_period_ms / 1000)
             self.status.drain()
@@ -471,24 +636,31 @@ class ShapeApp:
         from .rtps.instances import InstanceState
 
         o = self.opts
-        colors: dict[bytes | None, str] = {}  # key hash -> color, to name a disposed instance
+        colors: dict[bytes, str] = {}  # instance handle -> color, to name a gone instance
         n = 0
         while not self.done.is_set():
             self.status.drain()
+            if o.coherent:
+                _out(f"Reading coherent sets, iteration {n}")
+            if o.ordered:
+                _out(f"Reading with ordered access, iteration {n}")
             for name, r in self.readers:
-                for s in r.take():
+                got = r.read() if o.use_read else r.take()
+                if o.take_read_next_instance:
+                    got = by_instance(got)
+                for s in got:
                     info = s.info
                     if info.valid_data:
-                        colors[info.key_hash] = s.data.color
-                        if o.color is None or s.data.color == o.color:
-                            _out(sample_line(name, s.data))
-                    color = s.data.color if s.data is not None else colors.get(info.key_hash)
-                    if color is None or (o.color is not None and color != o.color):
+                        colors[info.instance_handle] = s.data.color
+                        _out(sample_line(name, s.data))
+                    if info.instance_state == InstanceState.ALIVE:
                         continue
+                    color = s.data.color or colors.get(info.instance_handle, "")
                     if info.instance_state == InstanceState.NOT_ALIVE_NO_WRITERS:
                         _out(f"{name:<10} {color:<10} NOT_ALIVE_NO_WRITERS_INSTANCE_STATE")
                     elif info.instance_state == InstanceState.NOT_ALIVE_DISPOSED:
                         _out(f"{name:<10} {color:<10} NOT_ALIVE_DISPOSED_INSTANCE_STATE")
+            self.status.drain()
             n += 1
             if o.num_iterations and n >= o.num_iterations:
                 break
@@ -504,9 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     opts = parse_args(sys.argv[1:] if argv is None else argv)
     if opts.debug:
         logging.basicConfig(level=logging.DEBUG)
-        print("Shape Options: ")
-        for name, value in vars(opts).items():
-            print(f"    {name} = {value}")
+        print_options(opts)
     app = ShapeApp(opts)
 
     def stop(signum: int, frame: Any) -> None:
@@ -516,7 +686,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     try:
         try:
-            app.init()
+            if not app.init():
+                return ERROR_INITIALIZING
         except Exception as exc:
             print(f"failed to initialize: {exc}")
             return ERROR_INITIALIZING
@@ -531,6 +702,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         app.close()
         sys.stdout.flush()
+    print("Done.")
     return EXIT_OK
 
 

@@ -5,6 +5,20 @@ The reference peer for ``rtbus-shape-main``: same command line (parsed by
 same output lines, but every DDS entity and every status line comes from Cyclone DDS (its
 listeners print the ``on_*()`` lines, as the suite's C ``shape_main`` does). Runs as its own
 process: ``python tests/interop/peers/cyclone_shape_main.py -P -t Square ...``.
+
+Where the suite's C ``shape_main`` (srcC/shape_main.c) and this one differ:
+
+* ``-c`` / ``--cft`` on a subscriber set a Cyclone topic filter (as the C one does for
+  ``-c``); Cyclone has no SQL filter parser, so ``--cft`` expressions are evaluated by
+  :mod:`rtbus.content_filter` inside that Cyclone filter callback (the C one refuses
+  ``--cft``). The sample lines name the topic, not ``<topic>_filtered``, as the C one does.
+* ``--coherent`` / ``--ordered`` set Cyclone's PRESENTATION (the C one refuses them);
+  coherent sets of ``--coherent-sample-count`` call ``begin/end_coherent`` on the publisher,
+  which the cyclonedds 11 binding refuses (DDS_RETCODE_UNSUPPORTED): a warning, then the
+  samples go one by one.
+* ``take_next_instance`` / ``read_next_instance`` (the default) is one ``take``/``read``
+  whose samples are then ordered instance after instance; ``--take-read`` keeps Cyclone's
+  order.
 """
 
 # no "from __future__ import annotations": cyclonedds resolves the field types at runtime
@@ -14,13 +28,15 @@ import sys
 import threading
 
 from cyclone_shape import ShapeType
-from cyclonedds.core import InstanceState, Listener, Policy, Qos
+from cyclonedds.core import DDSException, InstanceState, Listener, Policy, Qos
 from cyclonedds.domain import DomainParticipant
 from cyclonedds.pub import DataWriter, Publisher
 from cyclonedds.sub import DataReader, Subscriber
 from cyclonedds.topic import Topic
 from cyclonedds.util import duration
 
+from rtbus.content_filter import compile_filter
+from rtbus.shape import shape_type
 from rtbus.shape_main import (
     DA_HEIGHT,
     DA_WIDTH,
@@ -28,6 +44,7 @@ from rtbus.shape_main import (
     TYPE_NAME,
     Options,
     parse_args,
+    presentation,
     sample_line,
 )
 
@@ -73,6 +90,88 @@ class ShapeListener(Listener):
         out(f"{self._head('on_requested_incompatible_qos')} : {pid} "
             f"({CYCLONE_POLICY_NAMES.get(pid, 'UNKNOWN')})")
 
+    def on_offered_deadline_missed(self, writer, status) -> None:
+        out(f"{self._head('on_offered_deadline_missed')} : (total = {status.total_count}, "
+            f"change = {status.total_count_change})")
+
+    def on_requested_deadline_missed(self, reader, status) -> None:
+        out(f"{self._head('on_requested_deadline_missed')} : (total = {status.total_count}, "
+            f"change = {status.total_count_change})")
+
+    def on_liveliness_lost(self, writer, status) -> None:
+        out(f"{self._head('on_liveliness_lost')} : (total = {status.total_count}, "
+            f"change = {status.total_count_change})")
+
+    def on_liveliness_changed(self, reader, status) -> None:
+        out(f"{self._head('on_liveliness_changed')} : (alive = {status.alive_count}, "
+            f"not_alive = {status.not_alive_count})")
+
+    def on_inconsistent_topic(self, topic, status) -> None:
+        out(self._head("on_inconsistent_topic"))
+
+
+def group_qos(o: Options) -> Qos | None:
+    """The publisher's or subscriber's QoS: partition and, with coherent or ordered access,
+    PRESENTATION (as the reference sets it)."""
+    policies = []
+    if o.partition is not None:
+        policies.append(Policy.Partition([o.partition]))
+    if o.coherent or o.ordered:
+        scope, coherent, ordered = presentation(o)
+        kind = {"instance": Policy.PresentationAccessScope.Instance,
+                "topic": Policy.PresentationAccessScope.Topic,
+                "group": Policy.PresentationAccessScope.Group}[scope]
+        policies.append(kind(coherent, ordered))
+    return Qos(*policies) if policies else None
+
+
+def topic_filter(o: Options):
+    """The subscriber's filter for -c or --cft, or None."""
+    if o.cft_expression is not None:
+        admits = compile_filter(o.cft_expression, (), shape_type().__rtbus_type__)
+    elif o.color is not None:
+        color = o.color
+
+        def admits(s) -> bool:
+            return s.color == color
+    else:
+        return None
+
+    def keep(_topic, sample) -> bool:
+        try:
+            return bool(admits(sample))
+        except Exception:  # a key-only sample (dispose, unregister) may not decode
+            return True
+    return keep
+
+
+def _coherent(call) -> bool:
+    """begin/end_coherent; False (said once) if this Cyclone build refuses it (the
+    cyclonedds 11 binding answers DDS_RETCODE_UNSUPPORTED): samples then go one by one."""
+    try:
+        call()
+        return True
+    except DDSException as exc:
+        out(f"warning: Cyclone DDS {call.__name__}(): {exc}; writing sample by sample")
+        return False
+
+
+def take_all(reader) -> list:
+    got: list = []
+    while True:
+        more = reader.take(N=500)
+        if not more:
+            return got
+        got += more
+
+
+def by_instance(got: list) -> list:
+    """take/read_next_instance until NO_DATA, at one instant: instance after instance."""
+    groups: dict = {}
+    for s in got:
+        groups.setdefault(s.sample_info.instance_handle, []).append(s)
+    return [s for handle in sorted(groups) for s in groups[handle]]
+
 
 def endpoint_qos(o: Options, role: str) -> Qos:
     policies = [
@@ -102,6 +201,8 @@ def endpoint_qos(o: Options, role: str) -> Qos:
             policies.append(Policy.OwnershipStrength(o.ownership_strength))
     if role == "writer" and o.lifespan_ms > 0:
         policies.append(Policy.Lifespan(duration(milliseconds=o.lifespan_ms)))
+    if role == "writer" and o.final_instance_state == "unregister":
+        policies.append(Policy.WriterDataLifecycle(autodispose=False))
     if role == "reader" and o.time_filter_ms > 0:
         policies.append(Policy.TimeBasedFilter(duration(milliseconds=o.time_filter_ms)))
     return Qos(*policies)
@@ -114,7 +215,6 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: done.set())
 
     dp = DomainParticipant(o.domain_id)
-    group_qos = Qos(Policy.Partition([o.partition])) if o.partition is not None else None
     names = [o.topic_name if i == 0 else f"{o.topic_name}{i}" for i in range(o.num_topics)]
     topics = []
     for name in names:
@@ -122,7 +222,7 @@ def main() -> int:
         topics.append((name, Topic(dp, name, ShapeType)))
 
     if o.publish:
-        pub = Publisher(dp, qos=group_qos)
+        pub = Publisher(dp, qos=group_qos(o))
         writers = []
         for name, topic in topics:
             out(f"Create writer for topic: {name} color: {o.color}")
@@ -134,6 +234,8 @@ def main() -> int:
         xvel = rng.randint(1, 5) * rng.choice((-1, 1))
         yvel = rng.randint(1, 5) * rng.choice((-1, 1))
         colors = [o.color if j == 0 else f"{o.color}{j}" for j in range(o.num_instances)]
+        sets = o.coherent_sample_count if (o.coherent or o.ordered) else 0
+        coherent = True  # until Cyclone refuses begin/end_coherent
         n = 0
         while not done.is_set():
             shape.x += xvel
@@ -149,12 +251,18 @@ def main() -> int:
             if o.shapesize == 0:
                 shape.shapesize = (shape.shapesize % o.size_modulo + 1 if o.size_modulo > 0
                                    else shape.shapesize + 1)
+            if sets and n % sets == 0:
+                out("Started Coherent Set")
+                coherent = coherent and _coherent(pub.begin_coherent)
             for name, w in writers:
                 for c in colors:
                     shape.color = c
                     w.write(shape)
                     if o.print_writer_samples:
                         out(sample_line(name, shape))
+            if sets and n % sets == sets - 1:
+                out("Finished Coherent Set")
+                coherent = coherent and _coherent(pub.end_coherent)
             done.wait(o.write_period_ms / 1000)
             n += 1
             if o.num_iterations and n >= o.num_iterations:
@@ -173,38 +281,44 @@ def main() -> int:
             except Exception:
                 pass
     else:
-        sub = Subscriber(dp, qos=group_qos)
+        sub = Subscriber(dp, qos=group_qos(o))
+        keep = topic_filter(o)
         readers = []
         for name, topic in topics:
-            shown = f"{name}_filtered" if o.color is not None else name
+            if keep is not None:
+                topic.set_topic_filter(keep)
+            shown = f"{name}_filtered" if keep is not None else name
             out(f"Create reader for topic: {shown}")
             readers.append((name, DataReader(sub, topic, qos=endpoint_qos(o, "reader"),
                                              listener=ShapeListener(name))))
         colors_by_handle: dict = {}
         n = 0
         while not done.is_set():
+            if o.coherent:
+                out(f"Reading coherent sets, iteration {n}")
+            if o.ordered:
+                out(f"Reading with ordered access, iteration {n}")
             for name, r in readers:
-                while True:
-                    got = r.take(N=500)
-                    if not got:
-                        break
-                    for s in got:
-                        info = s.sample_info
-                        if info.valid_data:
-                            colors_by_handle[info.instance_handle] = s.color
-                            if o.color is None or s.color == o.color:
-                                out(sample_line(name, s))
-                        color = colors_by_handle.get(info.instance_handle)
-                        if color is None or (o.color is not None and color != o.color):
-                            continue
-                        if info.instance_state == InstanceState.NotAliveNoWriters:
-                            out(f"{name:<10} {color:<10} NOT_ALIVE_NO_WRITERS_INSTANCE_STATE")
-                        elif info.instance_state == InstanceState.NotAliveDisposed:
-                            out(f"{name:<10} {color:<10} NOT_ALIVE_DISPOSED_INSTANCE_STATE")
+                got = r.read(N=5000) if o.use_read else take_all(r)
+                if o.take_read_next_instance:
+                    got = by_instance(got)
+                for s in got:
+                    info = s.sample_info
+                    if info.valid_data:
+                        colors_by_handle[info.instance_handle] = s.color
+                        out(sample_line(name, s))
+                    color = colors_by_handle.get(info.instance_handle)
+                    if color is None:
+                        continue
+                    if info.instance_state == InstanceState.NotAliveNoWriters:
+                        out(f"{name:<10} {color:<10} NOT_ALIVE_NO_WRITERS_INSTANCE_STATE")
+                    elif info.instance_state == InstanceState.NotAliveDisposed:
+                        out(f"{name:<10} {color:<10} NOT_ALIVE_DISPOSED_INSTANCE_STATE")
             n += 1
             if o.num_iterations and n >= o.num_iterations:
                 break
             done.wait(o.read_period_ms / 1000)
+    out("Done.")
     return 0
 
 
