@@ -37,8 +37,14 @@ clear means the reader wants one), unless the answer is a repair, which the next
 heartbeat follows.
 
 ACKNACKs and NACK_FRAGs whose count is not above the last one seen from that reader are
-duplicates or stale and are ignored. Changes requested that are no longer in the history (or
-were never relevant to the reader) are answered with GAP.
+duplicates or stale and are ignored -- unless :data:`COUNT_RESYNC` seconds passed since the
+last accepted one, or the ACKNACK is a pre-emptive one (nothing received, nothing asked): a
+reader that lost its state of us (it gave our participant up during a one-way outage and
+rediscovered it) starts counting at 1 again, and a count poisoned by a forged 0xFFFFFFFF
+must not silence a reader for good (Cyclone DDS does the same). A pre-emptive ACKNACK from a
+reader that had acknowledged changes restarts its session, as if it had just matched.
+Changes requested that are no longer in the history (or were never relevant to the reader)
+are answered with GAP.
 
 A VOLATILE writer drops changes once every reliable reader acknowledged them; a
 TRANSIENT_LOCAL writer keeps its history (bounded by the HISTORY QoS) for late joiners. A
@@ -113,11 +119,17 @@ class WouldBlock:
     reason: HistoryFull
 
 
+#: after this many seconds without an accepted ACKNACK (NACK_FRAG) from a reader, any count
+#: is accepted again (Cyclone DDS: 2 s)
+COUNT_RESYNC = 2.0
+
+
 class ReaderProxy:
     """What the writer knows about one matched reader."""
 
     __slots__ = ("acked", "durability", "entity_id", "expects_inline_qos", "guid", "highest_sent",
-                 "last_acknack_count", "last_nackfrag_count", "locators", "nack_deadline",
+                 "last_acknack_at", "last_acknack_count", "last_nackfrag_at",
+                 "last_nackfrag_count", "locators", "nack_deadline",
                  "prefix", "reliable", "requested", "requested_frags", "resent_at",
                  "sent_since_heartbeat", "start_seq", "synced")
 
@@ -138,6 +150,7 @@ class ReaderProxy:
         self.resent_at: dict[int, float] = {}
         self.last_acknack_count = _NO_COUNT
         self.last_nackfrag_count = _NO_COUNT
+        self.last_acknack_at = self.last_nackfrag_at = float("-inf")
         self.nack_deadline: float | None = None
         self.sent_since_heartbeat = 0
         self.synced = False
@@ -309,16 +322,22 @@ class StatefulWriter:
         if proxy is None or not proxy.reliable:
             self.counters["acknack_unknown_reader"] += 1
             return []
+        state = msg.reader_sn_state
+        preemptive = state.base == 1 and not state.numbers
         if msg.count <= proxy.last_acknack_count:
-            self.counters["acknack_stale"] += 1
-            return []
+            if not preemptive and now - proxy.last_acknack_at < COUNT_RESYNC:
+                self.counters["acknack_stale"] += 1
+                return []
+            self.counters["acknack_count_resync"] += 1
         proxy.last_acknack_count = msg.count
+        proxy.last_acknack_at = now
+        if preemptive and proxy.acked >= proxy.start_seq:
+            return self._restart_session(proxy, msg.count, now)
         was_synced = proxy.synced
         if msg.final:
             # the reader wants no heartbeat: it has processed one of ours, and until now every
             # heartbeat to it was the pre-data one, so it knows where its session starts
             proxy.synced = True
-        state = msg.reader_sn_state
         base = min(state.base, self.last_seq + 1)
         actions: list[Action] = []
         if base - 1 > proxy.acked:
@@ -352,16 +371,30 @@ class StatefulWriter:
             actions.extend(self._answer_requests(proxy, now))
         return actions
 
+    def _restart_session(self, proxy: ReaderProxy, count: int, now: float) -> list[Action]:
+        """A reader that had acknowledged changes sent a pre-emptive ACKNACK: it has lost its
+        state of this writer (a new proxy of us after rediscovery). Match it afresh, so a
+        TRANSIENT_LOCAL one gets the history again and every one the session start-up."""
+        self.counters["reader_session_restarted"] += 1
+        del self.readers[proxy.guid]
+        actions = self.add_reader(proxy.guid, proxy.locators, True, proxy.expects_inline_qos,
+                                  proxy.durability, now)
+        fresh = self.readers[proxy.guid]
+        fresh.last_acknack_count, fresh.last_acknack_at = count, now
+        return actions
+
     def handle_nackfrag(self, src_prefix: wire.GuidPrefix, msg: wire.NackFrag,
                         now: float) -> list[Action]:
         proxy = self.readers.get(src_prefix + msg.reader_id)  # type: ignore[call-overload]
         if proxy is None or not proxy.reliable:
             self.counters["nackfrag_unknown_reader"] += 1
             return []
-        if msg.count <= proxy.last_nackfrag_count:
+        if msg.count <= proxy.last_nackfrag_count and \
+                now - proxy.last_nackfrag_at < COUNT_RESYNC:
             self.counters["nackfrag_stale"] += 1
             return []
         proxy.last_nackfrag_count = msg.count
+        proxy.last_nackfrag_at = now
         seq = msg.writer_sn
         if seq <= proxy.acked or seq > self.last_seq:
             return []

@@ -42,6 +42,7 @@ from .fragments import (
 from .history import HistoryQos
 from .liveliness import WriterLease, WriterLiveliness
 from .reader_stages import SampleMeta
+from .writer import COUNT_RESYNC  # a HEARTBEAT count resynchronises as an ACKNACK's does
 
 Durability = Literal["volatile", "transient_local"]
 _SET_SPAN = 256
@@ -94,6 +95,7 @@ class WriterProxy:
         "highest_delivered",
         "irrelevant",
         "last_hbfrag_count",
+        "last_heartbeat_at",
         "last_heartbeat_count",
         "last_nack_at",
         "lease",
@@ -126,6 +128,7 @@ class WriterProxy:
         self.max_seq_known = 0
         self.last_heartbeat_count = _NO_COUNT
         self.last_hbfrag_count = _NO_COUNT
+        self.last_heartbeat_at = float("-inf")  # when the last HEARTBEAT was accepted
         self.acknack_count = 0
         self.nackfrag_count = 0
         self.ack_deadline: float | None = None
@@ -326,9 +329,14 @@ class WriterStreams:
         if not proxy.reliable:
             return revived
         if msg.count <= proxy.last_heartbeat_count:
-            self.counters["heartbeat_stale"] += 1
-            return revived
+            # stale -- unless none was accepted for COUNT_RESYNC s: the writer restarted its
+            # count, or a forged one poisoned it (Cyclone DDS resynchronises the same way)
+            if now - proxy.last_heartbeat_at < COUNT_RESYNC:
+                self.counters["heartbeat_stale"] += 1
+                return revived
+            self.counters["heartbeat_count_resync"] += 1
         proxy.last_heartbeat_count = msg.count
+        proxy.last_heartbeat_at = now
         actions = revived
         if msg.last_sn > proxy.max_seq_known:
             proxy.max_seq_known = msg.last_sn

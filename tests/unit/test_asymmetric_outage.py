@@ -1,0 +1,129 @@
+"""A one-way outage longer than the participant lease (the publisher's traffic is lost, the
+subscriber's still arrives) must heal: once the link is back the pair rematches and data
+flows again, within a few seconds. Before, the subscriber dropped the publisher, rediscovered
+it, and its fresh discovery reader's pre-emptive ACKNACK (count 1) was taken as stale by the
+publisher's SEDP writer, which remembered a higher count: no endpoint was ever matched again.
+Cyclone DDS handles this ("asymmetrical disconnection"): it accepts pre-emptive ACKNACKs, and
+any count once 2 s have passed since the last accepted one. So does rtbus now."""
+
+from __future__ import annotations
+
+from rtbus.qos import Qos
+from rtbus.rtps import wire
+from tests.support.simcore import SimCore, submessages
+from tests.support.simnet import SimNetwork
+
+TOPIC, TYPE = "Outage", "Blob"
+LEASE = 3.0
+KEY = bytes([9]) * 16
+
+
+def cdr(body: bytes) -> bytes:
+    pad = -len(body) & 3
+    return b"\x00\x01\x00" + bytes([pad]) + body + bytes(pad)
+
+
+def test_a_one_way_outage_longer_than_the_lease_heals_into_a_flowing_pair() -> None:
+    net = SimNetwork(seed=11)
+    pub = SimCore(net, 1, type_lookup=False, lease_duration=LEASE)
+    sub = SimCore(net, 2, type_lookup=False, lease_duration=LEASE)
+    qos = Qos(reliability="reliable", history="keep_all")
+    w = pub.core.add_writer(TOPIC, TYPE, qos, True, net.now)
+    r = sub.core.add_reader(TOPIC, TYPE, qos, True, net.now)
+    pub.drain()
+    sub.drain()
+    streams = lambda: sub.core.readers[r.entity_id].core.writers  # noqa: E731
+    net.run(until=net.now + 10, stop=lambda: w in streams())
+    assert w in streams()
+    got: list[bytes] = []
+
+    def write(i: int) -> None:
+        pub.core.write(w, cdr(b"%04d" % i), KEY, 0, int(net.now * 1e9), net.now)
+        pub.drain()
+
+    def take() -> list[bytes]:
+        got.extend(bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
+                   if s.payload is not None)
+        sub.drain()
+        return got
+
+    write(0)
+    net.run(until=net.now + 1, stop=lambda: take() == [b"0000"])
+    assert got == [b"0000"]
+    # the publisher's datagrams are lost for longer than its lease; the subscriber's arrive
+    net.drop_filter = lambda src, dst, datagram: src is pub
+    net.run(until=net.now + LEASE + 2)
+    assert w not in streams()  # the subscriber gave the publisher up
+    net.drop_filter = None
+    healed = net.now
+    net.run(until=healed + 3, stop=lambda: w in streams())
+    assert w in streams(), "the pair never matched again"
+    write(1)
+    net.run(until=net.now + 3, stop=lambda: b"0001" in take())
+    assert b"0001" in got
+    assert net.now - healed <= 3.0 + 0.5
+
+
+def forged(prefix: bytes, sub: object) -> bytes:
+    """One datagram that claims to come from participant ``prefix``."""
+    return wire.encode_header(prefix) + wire.encode_submessage(sub)  # type: ignore[arg-type]
+
+
+def matched_pair(net: SimNetwork) -> tuple[SimCore, SimCore, wire.Guid, wire.Guid]:
+    pub = SimCore(net, 1, type_lookup=False)
+    sub = SimCore(net, 2, type_lookup=False)
+    qos = Qos(reliability="reliable", history="keep_all")
+    w = pub.core.add_writer(TOPIC, TYPE, qos, True, net.now)
+    r = sub.core.add_reader(TOPIC, TYPE, qos, True, net.now)
+    pub.drain()
+    sub.drain()
+    net.run(until=net.now + 10, stop=lambda: w in sub.core.readers[r.entity_id].core.writers
+            and pub.core.acked_by_all(w))
+    return pub, sub, w, r
+
+
+def test_a_forged_max_count_heartbeat_silences_the_writer_for_at_most_the_resync_time() -> None:
+    net = SimNetwork(seed=12)
+    pub, sub, w, r = matched_pair(net)
+    hb = wire.Heartbeat(reader_id=r.entity_id, writer_id=w.entity_id, first_sn=1, last_sn=0,
+                        count=0xFFFFFFFF, final=True)
+    sub.receive(forged(bytes(pub.prefix), hb), (pub.host, 7410))
+    got: list[bytes] = []
+    lose_next = [True]
+
+    def drop_first_data(src: object, dst: object, datagram: bytes) -> bool:
+        if src is pub and lose_next[0] and any(isinstance(s, wire.Data) and s.writer_id ==
+                                               w.entity_id for _, s in submessages(datagram)):
+            lose_next[0] = False
+            return True  # the sample is lost: only the (now "stale") heartbeats can repair it
+        return False
+    net.drop_filter = drop_first_data
+    start = net.now
+    pub.core.write(w, cdr(b"0001"), KEY, 0, int(net.now * 1e9), net.now)
+    pub.drain()
+
+    def take() -> list[bytes]:
+        got.extend(bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
+                   if s.payload is not None)
+        sub.drain()
+        return got
+    net.run(until=start + 5, stop=lambda: take() == [b"0001"])
+    assert got == [b"0001"]
+    assert net.now - start <= 3.0
+    assert sub.core.readers[r.entity_id].core.counters["heartbeat_count_resync"] >= 1
+
+
+def test_a_forged_max_count_acknack_delays_acknowledgement_by_at_most_the_resync_time() -> None:
+    net = SimNetwork(seed=13)
+    pub, sub, w, r = matched_pair(net)
+    ack = wire.AckNack(reader_id=r.entity_id, writer_id=w.entity_id,
+                       reader_sn_state=wire.SequenceNumberSet(2, ()), count=0xFFFFFFFF,
+                       final=True)
+    pub.receive(forged(bytes(sub.prefix), ack), (sub.host, 7410))
+    start = net.now
+    pub.core.write(w, cdr(b"0002"), KEY, 0, int(net.now * 1e9), net.now)
+    pub.drain()
+    net.run(until=start + 5, stop=lambda: pub.core.acked_by_all(w))
+    assert pub.core.acked_by_all(w)
+    assert net.now - start <= 3.0
+    assert pub.core.writers[w.entity_id].core.counters["acknack_count_resync"] >= 1
