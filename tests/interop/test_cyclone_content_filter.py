@@ -1,6 +1,7 @@
 """A content-filtered rtbus reader of a Cyclone DDS writer (Cyclone has no SQL filters and
-filters nothing for it: the rtbus reader does), every sample checked; and the filter rtbus
-announces in SEDP does not upset Cyclone's matching."""
+filters nothing for it: the rtbus reader does), every sample checked; the filter rtbus
+announces in SEDP does not upset Cyclone's matching; and a filtering Cyclone reader of an
+rtbus writer."""
 
 
 import pytest
@@ -8,13 +9,14 @@ from cyclonedds.core import Policy
 from cyclonedds.core import Qos as CQos
 from cyclonedds.domain import DomainParticipant
 from cyclonedds.pub import DataWriter
+from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 from cyclonedds.util import duration
 
 import rtbus
 from rtbus import netns
 from rtbus.shape import shape_type
-from tests.support.polling import take_rtbus
+from tests.support.polling import take_cyclone, take_rtbus
 
 from .peers.cyclone_shape import ShapeType as CShape
 
@@ -49,3 +51,23 @@ def test_rtbus_filters_a_cyclone_writers_samples(domain_id: int) -> None:
         # both readers digest the same datagrams: the unfiltered one has all 200, so the
         # filtered one has seen them all too, and holds nothing more
         assert reader.take() == []
+
+
+def test_a_filtering_cyclone_reader_of_an_rtbus_writer(domain_id: int) -> None:
+    """The other direction: Cyclone's reader filters (a topic filter function: Cyclone's
+    Python API has no SQL) what an rtbus writer sends; every sample that passes is checked."""
+    dp = DomainParticipant(domain_id)
+    topic = Topic(dp, "Circle", CShape)
+    topic.set_topic_filter(lambda t, s: s.shapesize > 40)
+    creader = DataReader(dp, topic, qos=CQos(
+        Policy.Reliability.Reliable(duration(seconds=30)), Policy.History.KeepAll))
+    with rtbus.Participant(domain_id) as p:
+        w = p.create_writer(p.create_topic("Circle", Shape), reliability="reliable",
+                            history="keep_all")
+        assert w.wait_for_matched(1, 10)
+        sizes = [10, 50, 30, 70, 45, 40]
+        for i, size in enumerate(sizes):
+            w.write(Shape(color="RED", x=i, y=0, shapesize=size, additional_payload_size=b""))
+        assert w.wait_for_acknowledgments(10)
+        got = take_cyclone(creader, 3, seconds=10)
+        assert [(s.x, s.shapesize) for s in got] == [(1, 50), (3, 70), (4, 45)]
