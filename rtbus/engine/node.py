@@ -287,6 +287,7 @@ class Node:
             if core is not None:
                 out.update(core.counters)
                 out.update(core.pmd.counters)  # liveliness messages sent and received
+                out.update(core.spdp.counters)  # announcements refused
                 for ep in core.readers.values():  # the readers' drops, summed
                     for name, n in ep.core.counters.items():
                         if name.startswith(("dropped_", "expired_", "autopurged")):

@@ -13,12 +13,19 @@ duration (2 s for the default 10 s lease, the ratio Cyclone uses) so a peer sees
 announcements per lease even with some loss. A newly discovered participant also gets our
 announcement unicast right away, as Cyclone does, so discovery takes one round trip rather than
 one period.
+
+An announcement or a dispose is believed only for the participant that sent it: the GUID it
+names must carry the RTPS source prefix (the header's, or an INFO_SRC's). Anyone may send a
+datagram, so otherwise one forged dispose unmatched a live participant, and a forged
+announcement rewrote its locators (counted ``spdp_foreign_participant`` /
+``spdp_foreign_dispose`` and dropped).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal, Union
 
@@ -99,6 +106,7 @@ class Spdp:
                                                     spdp_multicast_port(local.domain_id)),)
         self.announce_locators = announce_locators
         self.participants: dict[bytes, RemoteParticipant] = {}
+        self.counters: Counter[str] = Counter()
         self._payload = build_participant_payload(local)
         self._seq = 1
         self._announced = 0
@@ -160,6 +168,9 @@ class Spdp:
             pdata = parse_participant_payload(payload)
         except MalformedError as exc:
             log.debug("ignoring SPDP sample from %s: %s", bytes(src_prefix).hex(), exc)
+            return []
+        if bytes(pdata.guid_prefix) != bytes(src_prefix):
+            self.counters["spdp_foreign_participant"] += 1
             return []
         return self._received(pdata, now)
 
@@ -234,6 +245,9 @@ class Spdp:
             except MalformedError:
                 guid = None
         prefix = bytes(guid[:12]) if guid is not None else bytes(src_prefix)
+        if prefix != bytes(src_prefix):  # only a participant itself may say it leaves
+            self.counters["spdp_foreign_dispose"] += 1
+            return []
         if self.participants.pop(prefix, None) is None:
             return []
         reason: LostReason = "disposed" if status_info & STATUS_INFO_DISPOSED else "unregistered"

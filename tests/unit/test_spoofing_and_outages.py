@@ -1,15 +1,29 @@
-"""A one-way outage longer than the participant lease (the publisher's traffic is lost, the
-subscriber's still arrives) must heal: once the link is back the pair rematches and data
-flows again, within a few seconds. Before, the subscriber dropped the publisher, rediscovered
-it, and its fresh discovery reader's pre-emptive ACKNACK (count 1) was taken as stale by the
-publisher's SEDP writer, which remembered a higher count: no endpoint was ever matched again.
-Cyclone DDS handles this ("asymmetrical disconnection"): it accepts pre-emptive ACKNACKs, and
-any count once 2 s have passed since the last accepted one. So does rtbus now."""
+"""Streams that one forged datagram, or a one-way outage, must not break for good (sans-IO
+participants on the simulated network).
+
+* A one-way outage longer than the participant lease (the publisher's traffic is lost, the
+  subscriber's still arrives) heals: once the link is back the pair rematches and data flows
+  within a few seconds. Before, the subscriber dropped the publisher, rediscovered it, and
+  its fresh discovery reader's pre-emptive ACKNACK (count 1) was taken as stale by the
+  publisher's SEDP writer, which remembered a higher count: no endpoint matched again.
+  Cyclone DDS handles this ("asymmetrical disconnection"): it accepts pre-emptive ACKNACKs,
+  and any count once 2 s have passed since the last accepted one. So does rtbus now.
+* A forged HEARTBEAT or ACKNACK with count 0xFFFFFFFF silences the real ones for at most
+  that resync time.
+* A forged SPDP dispose or announcement naming another participant is dropped."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rtbus.qos import Qos
 from rtbus.rtps import wire
+from rtbus.rtps.builtin_data import build_key_payload, build_participant_payload
+from rtbus.rtps.wire.constants import (
+    PID_PARTICIPANT_GUID,
+    STATUS_INFO_DISPOSED,
+    STATUS_INFO_UNREGISTERED,
+)
 from tests.support.simcore import SimCore, submessages
 from tests.support.simnet import SimNetwork
 
@@ -127,3 +141,41 @@ def test_a_forged_max_count_acknack_delays_acknowledgement_by_at_most_the_resync
     assert pub.core.acked_by_all(w)
     assert net.now - start <= 3.0
     assert pub.core.writers[w.entity_id].core.counters["acknack_count_resync"] >= 1
+
+
+def spdp_data(payload: bytes, key_hash: bytes, status: int = 0, key_only: bool = False
+              ) -> wire.Data:
+    return wire.Data(reader_id=wire.ENTITYID_UNKNOWN,
+                     writer_id=wire.ENTITYID_SPDP_BUILTIN_PARTICIPANT_WRITER, writer_sn=99,
+                     inline_qos=wire.InlineQos(key_hash=key_hash, status_info=status or None),
+                     serialized_payload=payload, key_only=key_only)
+
+
+def test_a_forged_spdp_dispose_or_announcement_naming_another_participant_is_dropped() -> None:
+    """An attacker with its own prefix says the publisher left, then announces the publisher
+    with other locators: neither is believed (before, the first unmatched the publisher for
+    good, the second redirected its traffic)."""
+    net = SimNetwork(seed=14)
+    pub, sub, w, r = matched_pair(net)
+    attacker = bytes([0x01, 0x0F] + [0xEE] * 10)
+    guid = bytes(pub.prefix) + bytes([0, 0, 1, 0xC1])
+    dispose = spdp_data(build_key_payload(PID_PARTICIPANT_GUID, guid), guid,
+                        STATUS_INFO_DISPOSED | STATUS_INFO_UNREGISTERED, key_only=True)
+    sub.receive(forged(attacker, dispose), ("10.0.0.66", 7410))
+    moved = replace(pub.core.local, metatraffic_unicast=(wire.Locator.udpv4("10.0.0.66", 7410),),
+                    default_unicast=(wire.Locator.udpv4("10.0.0.66", 7411),))
+    sub.receive(forged(attacker, spdp_data(build_participant_payload(moved), guid)),
+                ("10.0.0.66", 7410))
+    assert w in sub.core.readers[r.entity_id].core.writers  # still matched
+    proxy = sub.core.readers[r.entity_id].core.writers[w]
+    assert all(loc.host != "10.0.0.66" for loc in proxy.locators)
+    assert sub.core.spdp.counters["spdp_foreign_dispose"] == 1
+    assert sub.core.spdp.counters["spdp_foreign_participant"] == 1
+    # and the stream goes on
+    pub.core.write(w, cdr(b"0003"), KEY, 0, int(net.now * 1e9), net.now)
+    pub.drain()
+    got: list[bytes] = []
+    net.run(until=net.now + 2, stop=lambda: bool(got.extend(
+        bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
+        if s.payload is not None)) or got == [b"0003"])
+    assert got == [b"0003"]
