@@ -245,8 +245,7 @@ class Participant:
         module ``rtbus idl compile`` wrote, or the declare API). Creating it again with the
         same type returns an equal topic."""
         self._check_open()
-        if not isinstance(name, str) or not name:
-            raise BadParameterError(f"create_topic: name must be a non-empty str, got {name!r}")
+        _check_name("create_topic: name", name)
         if not hasattr(type, "__rtbus_type__"):
             raise BadParameterError(f"create_topic({name!r}): expected an IDL struct class "
                                     "(from rtbus.idl.load, rtbus idl compile or the declare "
@@ -255,6 +254,9 @@ class Participant:
             raise BadParameterError(f"create_topic({name!r}): qos must be an rtbus.Qos, got "
                                     f"{qos!r}")
         existing = self._topics.get(name)
+        if existing is None:
+            _check_name(f"create_topic({name!r}): the type name",
+                        getattr(type.__rtbus_type__, "name", name))
         if existing is not None and existing.type is not type:
             from .errors import PreconditionNotMetError
 
@@ -482,6 +484,28 @@ def _check_arguments(domain_id: Any, interface: Any, peers: Any, multicast: Any,
             or not lease_duration > 0:
         raise BadParameterError("Participant: lease_duration must be a positive number of "
                                 f"seconds, got {lease_duration!r}")
+
+
+#: the longest topic or type name accepted, in UTF-8 bytes (RTI Connext's default limit is
+#: 255 characters; a name must also fit one discovery parameter)
+MAX_NAME_BYTES = 256
+
+
+def _check_name(what: str, name: Any) -> None:
+    """A topic or type name goes on the wire as a NUL-terminated UTF-8 string: refuse what
+    cannot, before anything is registered."""
+    if not isinstance(name, str) or not name:
+        raise BadParameterError(f"{what} must be a non-empty str, got {name!r}")
+    if "\0" in name:
+        raise BadParameterError(f"{what} must not contain NUL: got {name!r}")
+    try:
+        size = len(name.encode())
+    except UnicodeEncodeError as exc:
+        raise BadParameterError(f"{what} cannot be encoded as UTF-8: {exc.reason} at index "
+                                f"{exc.start}") from None
+    if size > MAX_NAME_BYTES:
+        raise BadParameterError(f"{what} is {size} bytes long: at most {MAX_NAME_BYTES} "
+                                "(UTF-8) are accepted")
 
 
 def _check_topic(topic: Any, what: str) -> None:

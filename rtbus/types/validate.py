@@ -166,19 +166,18 @@ def _string_validator(t: StringType) -> Validator:
             value = str(value)
         if "\x00" in value:
             raise ValidationError(path, f"{kind} must not contain NUL: got {value!r}")
-        if bound is not None:
-            if t.wide:
-                units = len(value)
-                if units > bound or (not value.isascii()
-                                     and (units := len(value.encode("utf-16-le")) // 2) > bound):
-                    raise ValidationError(path, f"wstring bound exceeded (max {bound} UTF-16 "
-                                                f"units): got {units}")
-            else:
-                size = len(value)
-                if size > bound or (not value.isascii()
-                                    and (size := len(value.encode("utf-8"))) > bound):
-                    raise ValidationError(path, f"string bound exceeded (max {bound} UTF-8 "
-                                                f"bytes): got {size}")
+        size = len(value)  # ASCII: characters are bytes and UTF-16 units
+        if not value.isascii():
+            try:
+                size = len(value.encode("utf-16-le")) // 2 if t.wide else len(value.encode())
+            except UnicodeEncodeError as exc:  # a lone surrogate: no encoding has it
+                raise ValidationError(path, f"{kind} cannot be encoded: {exc.reason} "
+                                            f"({value[exc.start]!r} at index {exc.start})"
+                                      ) from None
+        if bound is not None and size > bound:
+            unit = "UTF-16 units" if t.wide else "UTF-8 bytes"
+            raise ValidationError(path, f"{kind} bound exceeded (max {bound} {unit}): "
+                                        f"got {size}")
         return value
 
     return check

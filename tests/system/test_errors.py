@@ -237,3 +237,20 @@ def _blocked_in_take(pid: int) -> bool:
     tasks = Path(f"/proc/{pid}/task")
     states = [(t / "stat").read_text().split(") ", 1)[1][0] for t in tasks.iterdir()]
     return len(states) >= 3 and all(s == "S" for s in states)
+
+
+@pytest.mark.parametrize(("name", "says"), [
+    ("bad\0name", "must not contain NUL"),
+    ("x" * 300, "300 bytes long: at most 256"),
+    ("lone\ud800", "cannot be encoded as UTF-8"),
+    ("", "non-empty str"),
+])
+def test_a_topic_name_that_cannot_go_on_the_wire_is_refused_before_anything_exists(
+        name: str, says: str, domain_id: int) -> None:
+    with rtbus.Participant(domain_id, multicast=False, interface="127.0.0.1") as dp:
+        with pytest.raises(BadParameterError, match=says):
+            dp.create_topic(name, Shape)
+        assert dp._topics == {} and dp._writers == {}
+        # the participant is unharmed
+        w = dp.create_writer(dp.create_topic("Square", Shape))
+        assert w.topic.name == "Square"

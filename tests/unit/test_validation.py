@@ -121,6 +121,10 @@ BAD = [
     ("s", "toolong", "s", "string bound exceeded (max 5 UTF-8 bytes): got 7"),
     ("s", "h\u00e9\u00e9o", "s", "string bound exceeded (max 5 UTF-8 bytes): got 6"),
     ("s", "a\x00b", "s", "string must not contain NUL: got 'a\\x00b'"),
+    ("s", "a\ud800", "s", "string cannot be encoded: surrogates not allowed ('\\ud800' at "
+                          "index 1)"),
+    ("ws", "\udfff", "ws", "wstring cannot be encoded: surrogates not allowed ('\\udfff' at "
+                           "index 0)"),
     ("s", b"bytes", "s", "expected str for string: got bytes"),
     ("ws", "abcd", "ws", "wstring bound exceeded (max 3 UTF-16 units): got 4"),
     ("color", 2, "color", "not a literal of enum t::Color: got 2"),
