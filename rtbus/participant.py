@@ -256,7 +256,7 @@ class Participant:
         existing = self._topics.get(name)
         if existing is None:
             _check_name(f"create_topic({name!r}): the type name",
-                        getattr(type.__rtbus_type__, "name", name))
+                        getattr(getattr(type, "__rtbus_type__", None), "name", name))
         if existing is not None and existing.type is not type:
             from .errors import PreconditionNotMetError
 
