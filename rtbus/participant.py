@@ -196,7 +196,12 @@ class Participant:
         """A snapshot of the engine's counters: datagrams received and sent (``rx_*``,
         ``tx_*``; ``rx_in_caller`` counts those digested by a thread waiting in a take),
         and every protocol event worth counting, e.g. ``malformed_<reason>`` and
-        ``dropped_<reason>`` for hostile or broken input. Readable after close."""
+        ``dropped_<reason>`` for hostile or broken input, the discovery and liveliness
+        services' (``spdp_*``, ``pmd_*``), and the writers' and readers' own, summed over the
+        live endpoints (``lost``, ``duplicate``, ``heartbeat_stale``, ``acknack_stale``,
+        ``*_count_resync``, ``data_unknown_writer``, ``out_of_order_overflow``, ``filtered``,
+        ``rejected``, ``expired_lifespan``, ``lifespan_expired``, ``autopurged``, ...).
+        Readable after close."""
         return self.engine.counters()
 
     # --- calls onto the engine loop ------------------------------------------------------------

@@ -288,14 +288,11 @@ class Node:
                 out.update(core.counters)
                 out.update(core.pmd.counters)  # liveliness messages sent and received
                 out.update(core.spdp.counters)  # announcements refused
-                for ep in core.readers.values():  # the readers' drops, summed
+                # every writer's and reader's own counters, summed over the endpoints: drops,
+                # stale and resynchronised counts, losses, limits, expiries
+                for ep in (*core.readers.values(), *core.writers.values()):
                     for name, n in ep.core.counters.items():
-                        if name.startswith(("dropped_", "expired_", "autopurged")):
-                            out[name] = out.get(name, 0) + n
-                for ep in core.writers.values():  # and the writers' expired samples
-                    n = ep.core.counters.get("lifespan_expired", 0)
-                    if n:
-                        out["lifespan_expired"] = out.get("lifespan_expired", 0) + n
+                        out[name] = out.get(name, 0) + n
         return out
 
     def local_participant_data(self) -> Any:

@@ -38,6 +38,7 @@ def test_a_filtered_reader_gets_only_what_its_expression_admits(domain_id: int) 
         got = [(s.data.color, s.data.x, s.data.shapesize) for s in reader.take()]
         assert got == [("BLUE", 150, 30), ("BLACK", 200, 30), ("BLUE", 101, 51)]
         assert len(plain.take()) == len(sent)  # the same writer, unfiltered
+        assert b.counters()["filtered"] == 3  # the reader's own drops reach the participant
 
         blue_right.set_parameters(["'R%'", "0"])  # at run time: now the red ones
         writer.write(shape("BLUE", 300))
