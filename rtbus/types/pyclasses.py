@@ -66,14 +66,31 @@ Validator = Callable[[Any, str], Any]
 
 
 def _values_equal(a: Any, b: Any) -> bool:
-    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        try:
-            return bool(np.array_equal(np.asarray(a), np.asarray(b)))
-        except Exception:  # incomparable shapes/kinds mean "not equal"
+    """Field values equal, walked with an explicit stack rather than recursion: a sample
+    nested thousands of levels deep (a recursive type) compares instead of raising
+    RecursionError."""
+    stack = [(a, b)]
+    while stack:
+        a, b = stack.pop()
+        if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+            try:
+                if not np.array_equal(np.asarray(a), np.asarray(b)):
+                    return False
+            except Exception:  # incomparable shapes/kinds mean "not equal"
+                return False
+        elif isinstance(a, list) and isinstance(b, list):
+            if len(a) != len(b):
+                return False
+            stack.extend(zip(a, b, strict=True))
+        elif isinstance(a, IdlStruct) and type(a) is type(b):
+            stack.extend((getattr(a, f), getattr(b, f)) for f in a._rtbus_fields)
+        elif isinstance(a, IdlUnion) and type(a) is type(b):
+            if not a.discriminator == b.discriminator:
+                return False
+            stack.append((a.value, b.value))
+        elif not a == b:
             return False
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(_values_equal(x, y) for x, y in zip(a, b, strict=True))
-    return bool(a == b)
+    return True
 
 
 # --- class references that survive pickling ---------------------------------------------

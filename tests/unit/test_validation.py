@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import enum
+import sys
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rtbus.idl
 from rtbus.errors import ValidationError
 from rtbus.types.model import (
     BOOLEAN,
@@ -389,3 +391,20 @@ def test_every_valid_value_of_the_corpus_is_accepted_unchanged(entry: object) ->
         assert rebuilt == sample
 
     check()
+
+
+def test_equality_of_a_deeply_nested_sample_does_not_recurse() -> None:
+    """A recursive type nested far deeper than Python's recursion limit compares (equal, and
+    unequal by a leaf at the bottom) instead of raising RecursionError."""
+    mod = rtbus.idl.loads("module deep { struct Node; typedef sequence<Node> Kids; "
+                          "struct Node { long v; Kids kids; }; };")
+    Node = mod.deep.Node
+
+    def chain(depth: int, leaf: int) -> object:
+        node = Node(v=leaf, kids=[])
+        for i in range(depth):
+            node = Node(v=i, kids=[node])
+        return node
+    depth = 5 * sys.getrecursionlimit()
+    assert chain(depth, 1) == chain(depth, 1)
+    assert chain(depth, 1) != chain(depth, 2)
