@@ -122,6 +122,9 @@ class WouldBlock:
 #: after this many seconds without an accepted ACKNACK (NACK_FRAG) from a reader, any count
 #: is accepted again (Cyclone DDS: 2 s)
 COUNT_RESYNC = 2.0
+#: a fragmented change a reader asked for whole this many times, never for some of its
+#: fragments (it takes none of them: larger than it accepts), is given up for that reader
+MAX_WHOLE_RESENDS = 8
 
 
 class ReaderProxy:
@@ -131,7 +134,7 @@ class ReaderProxy:
                  "last_acknack_at", "last_acknack_count", "last_nackfrag_at",
                  "last_nackfrag_count", "locators", "nack_deadline",
                  "prefix", "reliable", "requested", "requested_frags", "resent_at",
-                 "sent_since_heartbeat", "start_seq", "synced")
+                 "sent_since_heartbeat", "start_seq", "synced", "whole_resends")
 
     def __init__(self, guid: wire.Guid, locators: tuple, reliable: bool,
                  expects_inline_qos: bool, durability: Durability, start_seq: int) -> None:
@@ -154,6 +157,7 @@ class ReaderProxy:
         self.nack_deadline: float | None = None
         self.sent_since_heartbeat = 0
         self.synced = False
+        self.whole_resends: dict[int, int] = {}  # fragmented changes resent whole, and how often
 
     def __repr__(self) -> str:
         return (f"ReaderProxy({self.guid!r}, reliable={self.reliable}, start={self.start_seq}, "
@@ -349,6 +353,8 @@ class StatefulWriter:
                 del proxy.resent_at[s]
             for s in [s for s in proxy.requested_frags if s <= base - 1]:
                 del proxy.requested_frags[s]
+            for s in [s for s in proxy.whole_resends if s <= base - 1]:
+                del proxy.whole_resends[s]
             actions.extend(self._acked_all_moved())
         # what came before the reader joined is irrelevant to it: that is answered with GAP
         # even though it counts as acknowledged (the GAP sent at matching may have arrived
@@ -532,11 +538,18 @@ class StatefulWriter:
             if suppress and last is not None and now - last < suppress:
                 self.counters["resend_suppressed"] += 1
                 continue
+            if change.payload is not None and len(change.payload) > self.config.fragment_size:
+                times = proxy.whole_resends[seq] = proxy.whole_resends.get(seq, 0) + 1
+                if times > MAX_WHOLE_RESENDS:
+                    self._give_up(proxy, seq, len(change.payload))
+                    gaps.append(seq)
+                    continue
             proxy.resent_at[seq] = now
             self._append_change(subs, proxy, change)
             self.counters["resent"] += 1
         proxy.requested.clear()
         for seq, frags in sorted(proxy.requested_frags.items()):
+            proxy.whole_resends.pop(seq, None)  # it takes fragments: it is making progress
             change = self.history.get(seq) if seq >= proxy.start_seq else None
             if change is None:
                 gaps.append(seq)
@@ -553,6 +566,17 @@ class StatefulWriter:
         # still in flight; the periodic heartbeat asks for the next round instead
         self._arm_heartbeat(now)
         return [Send(proxy.prefix, proxy.locators, tuple(subs))]
+
+    def _give_up(self, proxy: ReaderProxy, seq: int, size: int) -> None:
+        """A reader asked for fragmented change ``seq`` whole again and again and never took
+        a fragment: most likely larger than it accepts. A GAP ends its wait, rather than
+        resending for ever; counted ``resends_given_up`` and said in the log."""
+        self.counters["resends_given_up"] += 1
+        proxy.whole_resends.pop(seq, None)
+        log.warning("writer %s: reader %s asked for sample %d (%d bytes) %d times and took "
+                    "none of its fragments (more than it accepts?): given up for it",
+                    bytes(self.guid).hex(), bytes(proxy.guid).hex(), seq, size,
+                    MAX_WHOLE_RESENDS)
 
     def _gaps(self, proxy: ReaderProxy, seqs: list[int]) -> list[wire.Gap]:
         """GAP submessages covering ``seqs`` (sorted): a run, then a bitmap of stragglers."""

@@ -25,6 +25,7 @@ ones and duplicates are dropped (counted in ``counters``), skipped ones reported
 
 from __future__ import annotations
 
+import logging
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from .liveliness import WriterLease, WriterLiveliness
 from .reader_stages import SampleMeta
 from .writer import COUNT_RESYNC  # a HEARTBEAT count resynchronises as an ACKNACK's does
 
+log = logging.getLogger("rtbus.rtps.writer_proxy")
 Durability = Literal["volatile", "transient_local"]
 _SET_SPAN = 256
 _AFTER_ALL = 1 << 64  # sorts after any sequence number
@@ -274,6 +276,8 @@ class WriterStreams:
         if self._already_have(proxy, seq):
             self.counters["duplicate"] += 1
             return []
+        if msg.sample_size > proxy.reassembler.max_sample_size:
+            return self._too_large(proxy, seq, msg.sample_size, now)
         meta = (msg.inline_qos, msg.key_only, source_timestamp) \
             if msg.fragment_starting_num == 1 else None
         if proxy.reliable and seq - proxy.next_seq >= self.config.max_out_of_order:
@@ -291,6 +295,18 @@ class WriterStreams:
         item = SampleMeta(proxy.guid, seq, ts if ts is not None else source_timestamp, now,
                           payload, inline_qos, key_only)
         return self._received(proxy, seq, item, now)
+
+    def _too_large(self, proxy: WriterProxy, seq: int, size: int, now: float) -> list[Action]:
+        """A fragment of a sample larger than this reader accepts: dropped, counted
+        (``sample_too_large``) and said once in the log. The sample is not declared lost here:
+        one forged fragment could then cost an honest sample; the writer gives such a sample
+        up for this reader after a bounded number of whole resends (its GAP ends the wait)."""
+        self.counters["sample_too_large"] += 1
+        if self.counters["sample_too_large"] == 1:
+            log.warning("reader %s: sample %d of writer %s has %d bytes, more than the %d this "
+                        "reader accepts (its fragments are dropped)", bytes(self.guid).hex(),
+                        seq, bytes(proxy.guid).hex(), size, proxy.reassembler.max_sample_size)
+        return []
 
     def handle_gap(self, src_prefix: wire.GuidPrefix, msg: wire.Gap, now: float) -> list[Action]:
         proxy = self.writers.get(src_prefix + msg.writer_id)  # type: ignore[call-overload]

@@ -29,7 +29,7 @@ from rtbus.rtps.instances import InstanceState, SampleState
 from rtbus.rtps.participant import ParticipantCore, ReaderStatusChange
 from rtbus.rtps.reader import Selection, StatefulReader, WriterProxy
 from rtbus.rtps.sedp import EndpointUnmatched
-from rtbus.rtps.writer import StatefulWriter, WouldBlock, Written
+from rtbus.rtps.writer import MAX_WHOLE_RESENDS, StatefulWriter, WouldBlock, Written
 from tests.support.simcore import SimCore, submessages
 from tests.support.simnet import LinkConditions, Node, SimNetwork
 
@@ -270,7 +270,7 @@ def test_hostile_4gib_data_frag_allocates_nothing_big() -> None:
     finally:
         tracemalloc.stop()
     assert peak < 1 << 20
-    assert pair.proxy().reassembler.dropped["sample_too_large"] == 50
+    assert pair.reader().counters["sample_too_large"] == 50  # refused before the reassembler
     # and the stream still works for honest data afterwards
     pair.write(b"honest")
     pair.settle()
@@ -513,3 +513,20 @@ def test_volatile_reader_that_matches_after_the_writer_gets_old_changes_gapped()
     assert pair.payloads() == [b"new 2"] or pair.payloads() == [b"new 1", b"new 2"]
     proxy = pair.proxy()
     assert proxy.next_seq == 13 and not proxy.pending
+
+
+def test_a_sample_larger_than_the_reader_accepts_is_given_up_not_resent_for_ever() -> None:
+    """The reader drops every fragment of a sample over its max_sample_size and keeps asking
+    for it whole; the writer gives it up for that reader after MAX_WHOLE_RESENDS (a GAP), so
+    the stream goes on -- before, the writer resent it for ever and nothing said why."""
+    net = SimNetwork(seed=21)
+    pair = Pair(net, qos(), fragment_size=1000)
+    pair.add_reader(qos(), max_sample_size=4000)
+    pair.write(bytes(5000))  # 6 fragments (with the encapsulation), over the reader's cap
+    pair.write(b"small")
+    net.run(until=net.now + 10, stop=lambda: pair.a.core.acked_by_all(pair.w))
+    assert pair.a.core.acked_by_all(pair.w)
+    assert pair.payloads() == [b"small"]
+    assert pair.writer.counters["resends_given_up"] == 1
+    assert pair.writer.counters["resent"] <= MAX_WHOLE_RESENDS
+    assert pair.reader().counters["sample_too_large"] >= MAX_WHOLE_RESENDS
