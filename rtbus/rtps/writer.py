@@ -16,7 +16,9 @@ Per matched reliable reader the writer keeps (RTPS 8.4.7 ReaderProxy):
 * ``acked`` -- the reader acknowledged everything up to here.
 * ``requested`` / ``requested_frags`` -- what its ACKNACK / NACK_FRAG asked for, answered after
   ``nack_response_delay`` (0: at once). A change resent less than
-  ``nack_suppression_duration`` ago is not resent again.
+  ``nack_suppression_duration`` ago is not resent again, nor one resent less than the
+  reader's ``resend_backoff`` ago (:data:`RESEND_BACKOFF`: a reader that keeps asking and
+  acknowledges nothing new).
 * ``synced`` -- the reader has sent us an ACKNACK with the Final flag: it wanted no heartbeat,
   so it has processed one of ours.
 
@@ -125,16 +127,40 @@ COUNT_RESYNC = 2.0
 #: a fragmented change a reader asked for whole this many times, never for some of its
 #: fragments (it takes none of them: larger than it accepts), is given up for that reader
 MAX_WHOLE_RESENDS = 8
+#: a reader that asks again for what was just resent and acknowledges nothing new waits
+#: longer for each next resend of it (doubling from the first to the last, seconds); any
+#: progress of its acknowledgements ends the backoff. A reader that never acknowledges
+#: cannot turn a stream of small ACKNACKs into a flood of resends.
+RESEND_BACKOFF = (0.01, 1.0)
 
 
 class ReaderProxy:
     """What the writer knows about one matched reader."""
 
-    __slots__ = ("acked", "durability", "entity_id", "expects_inline_qos", "guid", "highest_sent",
-                 "last_acknack_at", "last_acknack_count", "last_nackfrag_at",
-                 "last_nackfrag_count", "locators", "nack_deadline",
-                 "prefix", "reliable", "requested", "requested_frags", "resent_at",
-                 "sent_since_heartbeat", "start_seq", "synced", "whole_resends")
+    __slots__ = (
+        "acked",
+        "durability",
+        "entity_id",
+        "expects_inline_qos",
+        "guid",
+        "highest_sent",
+        "last_acknack_at",
+        "last_acknack_count",
+        "last_nackfrag_at",
+        "last_nackfrag_count",
+        "locators",
+        "nack_deadline",
+        "prefix",
+        "reliable",
+        "requested",
+        "requested_frags",
+        "resend_backoff",
+        "resent_at",
+        "sent_since_heartbeat",
+        "start_seq",
+        "synced",
+        "whole_resends",
+    )
 
     def __init__(self, guid: wire.Guid, locators: tuple, reliable: bool,
                  expects_inline_qos: bool, durability: Durability, start_seq: int) -> None:
@@ -158,6 +184,7 @@ class ReaderProxy:
         self.sent_since_heartbeat = 0
         self.synced = False
         self.whole_resends: dict[int, int] = {}  # fragmented changes resent whole, and how often
+        self.resend_backoff = 0.0  # see RESEND_BACKOFF
 
     def __repr__(self) -> str:
         return (f"ReaderProxy({self.guid!r}, reliable={self.reliable}, start={self.start_seq}, "
@@ -344,7 +371,8 @@ class StatefulWriter:
             proxy.synced = True
         base = min(state.base, self.last_seq + 1)
         actions: list[Action] = []
-        if base - 1 > proxy.acked:
+        progressed = base - 1 > proxy.acked
+        if progressed:
             proxy.acked = base - 1
             if proxy.highest_sent < proxy.acked:
                 proxy.highest_sent = proxy.acked
@@ -362,6 +390,11 @@ class StatefulWriter:
         wanted = [s for s in state.members()
                   if (proxy.acked < s or s < proxy.start_seq) and s <= self.last_seq]
         if wanted:
+            if progressed:
+                proxy.resend_backoff = 0.0
+            elif any(s in proxy.resent_at for s in wanted):  # asks again, acknowledges nothing
+                lo, hi = RESEND_BACKOFF
+                proxy.resend_backoff = min(hi, max(lo, 2 * proxy.resend_backoff))
             proxy.requested.update(wanted)
             self._schedule_nack_response(proxy, now)
         elif proxy.nack_deadline is None and (
@@ -526,7 +559,7 @@ class StatefulWriter:
         proxy.nack_deadline = None
         subs: list = []
         gaps: list[int] = []
-        suppress = self.config.nack_suppression_duration
+        suppress = max(self.config.nack_suppression_duration, proxy.resend_backoff)
         for seq in sorted(proxy.requested):
             if proxy.start_seq <= seq <= proxy.acked:
                 continue

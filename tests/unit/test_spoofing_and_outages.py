@@ -179,3 +179,46 @@ def test_a_forged_spdp_dispose_or_announcement_naming_another_participant_is_dro
         bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
         if s.payload is not None)) or got == [b"0003"])
     assert got == [b"0003"]
+
+
+def test_a_reader_that_never_acknowledges_cannot_amplify_its_nacks() -> None:
+    """A reader that gets nothing (its link is down one way) and is made to NACK the newest
+    200 samples 100 times a second -- forged ACKNACKs in its name, never acknowledging
+    anything -- draws resends within 10x the bytes of those ACKNACKs (issue 9 finding 6:
+    2,300x before); a reader that makes progress is repaired at once as before."""
+    net = SimNetwork(seed=15)
+    pub, sub, w, r = matched_pair(net)
+    to_reader = [0]
+
+    def one_way_down(src: object, dst: object, datagram: bytes) -> bool:
+        if src is pub and dst is sub:
+            to_reader[0] += len(datagram)
+            return True
+        return False
+    net.drop_filter = one_way_down
+    writer = pub.core.writers[w.entity_id].core
+    first = writer.last_seq + 1
+    for i in range(200):
+        pub.core.write(w, cdr(b"%04d" % i + bytes(60)), KEY, 0, int(net.now * 1e9), net.now)
+        pub.drain()
+    net.run(until=net.now + 1)
+    to_reader[0] = 0
+    nack_bytes = 0
+    start = net.now
+    for k in range(300):  # 3 s at 100 Hz
+        ack = wire.AckNack(reader_id=r.entity_id, writer_id=w.entity_id,
+                           reader_sn_state=wire.SequenceNumberSet(first, tuple(
+                               range(first, first + 200))), count=10_000 + k, final=True)
+        datagram = forged(bytes(sub.prefix), ack)
+        nack_bytes += len(datagram)
+        pub.receive(datagram, (sub.host, 7410))
+        net.run(until=start + (k + 1) * 0.01)
+    assert to_reader[0] <= 10 * nack_bytes, (to_reader[0], nack_bytes)
+    assert writer.counters["resend_suppressed"] > 0
+    # the link comes back: the reader gets all 200, repaired
+    net.drop_filter = None
+    got: list[bytes] = []
+    net.run(until=net.now + 5, stop=lambda: bool(got.extend(
+        bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
+        if s.payload is not None)) or len(got) == 200)
+    assert got == [b"%04d" % i for i in range(200)]
