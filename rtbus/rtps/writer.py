@@ -369,7 +369,13 @@ class StatefulWriter:
             # the reader wants no heartbeat: it has processed one of ours, and until now every
             # heartbeat to it was the pre-data one, so it knows where its session starts
             proxy.synced = True
-        base = min(state.base, self.last_seq + 1)
+        if state.base > self.last_seq + 1:
+            # it acknowledges changes never written: its state of us was skipped ahead by a
+            # forged GAP or HEARTBEAT. Take nothing from it (what it never got stays here to
+            # repair) and tell it where we really are, which makes it undo the skip
+            self.counters["acknack_beyond_written"] += 1
+            return [Send(proxy.prefix, proxy.locators, (self._heartbeat(proxy, final=False),))]
+        base = state.base
         actions: list[Action] = []
         progressed = base - 1 > proxy.acked
         if progressed:

@@ -96,6 +96,7 @@ class WriterProxy:
         "guid",
         "highest_delivered",
         "irrelevant",
+        "jumped_from",
         "last_hbfrag_count",
         "last_heartbeat_at",
         "last_heartbeat_count",
@@ -138,6 +139,9 @@ class WriterProxy:
         self.last_nack_at = float("-inf")
         self.reassembler = reassembler
         self.lease: WriterLease | None = None  # a finite liveliness lease (.liveliness)
+        #: where the stream stood before it last skipped a range (GAP, HEARTBEAT first) with no
+        #: sample delivered since: a forged skip is undone from here (see handle_heartbeat)
+        self.jumped_from: int | None = None
 
     def __repr__(self) -> str:
         return (f"WriterProxy({self.guid!r}, reliable={self.reliable}, next={self.next_seq}, "
@@ -354,6 +358,16 @@ class WriterStreams:
         proxy.last_heartbeat_count = msg.count
         proxy.last_heartbeat_at = now
         actions = revived
+        if msg.last_sn < proxy.next_seq - 1 and proxy.jumped_from is not None \
+                and msg.last_sn >= proxy.jumped_from - 1:
+            # the writer has written less than the stream skipped to: that skip (a GAP or a
+            # HEARTBEAT no writer of ours sent) was forged -- undo it, ask again from there
+            self.counters["sequence_rollback"] += 1
+            proxy.next_seq, proxy.jumped_from = proxy.jumped_from, None
+            proxy.irrelevant.clear()
+            for s in [s for s in proxy.pending if s > msg.last_sn]:
+                del proxy.pending[s]
+            proxy.max_seq_known = msg.last_sn
         if msg.last_sn > proxy.max_seq_known:
             proxy.max_seq_known = msg.last_sn
         if msg.first_sn > proxy.next_seq:
@@ -484,6 +498,7 @@ class WriterStreams:
                     break
                 del pending[seq]
                 proxy.next_seq = seq + 1
+                proxy.jumped_from = None
                 continue
             ranges = proxy.irrelevant
             if ranges and ranges[0][0] <= seq:
@@ -497,6 +512,10 @@ class WriterStreams:
                             self._held.append(proxy)
                         return
                     del pending[s]
+                if inside:
+                    proxy.jumped_from = inside[-1] + 1
+                elif proxy.jumped_from is None:
+                    proxy.jumped_from = seq
                 proxy.next_seq = max(seq, last + 1)
                 ranges.pop(0)
                 continue

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from rtbus.qos import Qos
 from rtbus.rtps import wire
 from rtbus.rtps.builtin_data import build_key_payload, build_participant_payload
@@ -222,3 +224,43 @@ def test_a_reader_that_never_acknowledges_cannot_amplify_its_nacks() -> None:
         bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
         if s.payload is not None)) or len(got) == 200)
     assert got == [b"%04d" % i for i in range(200)]
+
+
+def forged_jump(kind: str, w: wire.Guid, r: wire.Guid) -> object:
+    huge = 1 << 62
+    if kind == "heartbeat":  # the writer "has" only 2^62 any more
+        return wire.Heartbeat(reader_id=r.entity_id, writer_id=w.entity_id, first_sn=huge,
+                              last_sn=huge, count=7, final=True)
+    return wire.Gap(reader_id=r.entity_id, writer_id=w.entity_id, gap_start=1,
+                    gap_list=wire.SequenceNumberSet(huge, ()))  # "1..2^62-1 are irrelevant"
+
+
+@pytest.mark.parametrize("kind", ["heartbeat", "gap"])
+def test_a_forged_sequence_jump_interrupts_a_stream_for_at_most_three_seconds(kind: str) -> None:
+    """A HEARTBEAT claiming first = last = 2^62, or a GAP 1..2^62, in the writer's name made
+    the reader skip everything the real writer would ever send, while the writer believed
+    all was acknowledged. Now the writer's next real HEARTBEAT (last below where the reader
+    stands) undoes the jump and the stream resumes with nothing lost."""
+    net = SimNetwork(seed=16)
+    pub, sub, w, r = matched_pair(net)
+    got: list[bytes] = []
+
+    def write(i: int) -> None:
+        pub.core.write(w, cdr(b"%04d" % i), KEY, 0, int(net.now * 1e9), net.now)
+        pub.drain()
+
+    def take() -> int:
+        got.extend(bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
+                   if s.payload is not None)
+        sub.drain()
+        return len(got)
+    write(0)
+    net.run(until=net.now + 1, stop=lambda: take() == 1)
+    sub.receive(forged(bytes(pub.prefix), forged_jump(kind, w, r)), (pub.host, 7410))
+    start = net.now
+    for i in range(1, 21):
+        write(i)
+        net.run(until=net.now + 0.05)
+    net.run(until=start + 3, stop=lambda: take() == 21)
+    assert got == [b"%04d" % i for i in range(21)]
+    assert sub.core.readers[r.entity_id].core.counters["sequence_rollback"] == 1
