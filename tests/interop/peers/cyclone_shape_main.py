@@ -8,10 +8,14 @@ process: ``python tests/interop/peers/cyclone_shape_main.py -P -t Square ...``.
 
 Where the suite's C ``shape_main`` (srcC/shape_main.c) and this one differ:
 
-* ``-c`` / ``--cft`` on a subscriber set a Cyclone topic filter (as the C one does for
-  ``-c``); Cyclone has no SQL filter parser, so ``--cft`` expressions are evaluated by
-  :mod:`rtbus.content_filter` inside that Cyclone filter callback (the C one refuses
-  ``--cft``). The sample lines name the topic, not ``<topic>_filtered``, as the C one does.
+* ``-c`` / ``--cft`` on a subscriber filter each sample after ``take``/``read`` (the C one
+  sets a Cyclone topic filter for ``-c`` and refuses ``--cft``). A Cyclone topic filter
+  written in Python is called on Cyclone's receive thread, which then needs the GIL while
+  holding the reader's history lock: with this process's ``take`` holding the GIL and
+  waiting for that lock, both stop (seen as a subscriber that goes silent in the suite's
+  Test_Cft_1). ``--cft`` expressions are evaluated by :mod:`rtbus.content_filter`, as
+  Cyclone has no SQL filter parser. A NOT_ALIVE line is printed only for an instance whose
+  data passed. The sample lines name the topic, not ``<topic>_filtered``, as the C one does.
 * ``--coherent`` / ``--ordered`` set Cyclone's PRESENTATION (the C one refuses them);
   coherent sets of ``--coherent-sample-count`` call ``begin/end_coherent`` on the publisher,
   which the cyclonedds 11 binding refuses (DDS_RETCODE_UNSUPPORTED): a warning, then the
@@ -125,8 +129,8 @@ def group_qos(o: Options) -> Qos | None:
     return Qos(*policies) if policies else None
 
 
-def topic_filter(o: Options):
-    """The subscriber's filter for -c or --cft, or None."""
+def content_filter(o: Options):
+    """The subscriber's filter for -c or --cft (sample -> bool), or None."""
     if o.cft_expression is not None:
         admits = compile_filter(o.cft_expression, (), shape_type().__rtbus_type__)
     elif o.color is not None:
@@ -136,13 +140,7 @@ def topic_filter(o: Options):
             return s.color == color
     else:
         return None
-
-    def keep(_topic, sample) -> bool:
-        try:
-            return bool(admits(sample))
-        except Exception:  # a key-only sample (dispose, unregister) may not decode
-            return True
-    return keep
+    return admits
 
 
 def _coherent(call) -> bool:
@@ -282,12 +280,10 @@ def main() -> int:
                 pass
     else:
         sub = Subscriber(dp, qos=group_qos(o))
-        keep = topic_filter(o)
+        admits = content_filter(o)
         readers = []
         for name, topic in topics:
-            if keep is not None:
-                topic.set_topic_filter(keep)
-            shown = f"{name}_filtered" if keep is not None else name
+            shown = f"{name}_filtered" if admits is not None else name
             out(f"Create reader for topic: {shown}")
             readers.append((name, DataReader(sub, topic, qos=endpoint_qos(o, "reader"),
                                              listener=ShapeListener(name))))
@@ -305,6 +301,8 @@ def main() -> int:
                 for s in got:
                     info = s.sample_info
                     if info.valid_data:
+                        if admits is not None and not admits(s):
+                            continue
                         colors_by_handle[info.instance_handle] = s.color
                         out(sample_line(name, s))
                     color = colors_by_handle.get(info.instance_handle)
