@@ -7,9 +7,12 @@ fragment size goes out as DATA_FRAG; everything else as DATA.
 Reassembly trusts nothing a peer claims. A DATA_FRAG states the total sample size (up to
 4 GiB); we never allocate that number. Fragments are kept as the chunks actually received, and
 are only joined once every fragment is in, so memory grows with bytes received, not with bytes
-claimed. Samples claiming more than ``max_sample_size`` are refused outright, and the bytes
-held across all samples in progress are capped by ``max_bytes_in_progress``. Every refusal is
-counted in :attr:`Reassembler.dropped` under a short reason.
+claimed. Samples claiming more than ``max_sample_size`` are refused outright, and the memory
+held across all samples in progress is capped by ``max_bytes_in_progress`` -- counted in real
+bytes: each stored fragment costs its length plus :data:`CHUNK_OVERHEAD` (the object and its
+slot), so a flood of tiny fragments cannot hold a hundred times what it is charged for, and a
+fragment size below :data:`MIN_FRAGMENT_SIZE` is refused (no writer needs one). Every refusal
+is counted in :attr:`Reassembler.dropped` under a short reason.
 """
 
 from __future__ import annotations
@@ -26,6 +29,10 @@ DEFAULT_MAX_RETRANSMIT_MESSAGE_SIZE = 1456
 DEFAULT_MAX_SAMPLE_SIZE = 64 * 1024 * 1024
 DEFAULT_MAX_BYTES_IN_PROGRESS = 256 * 1024 * 1024
 DEFAULT_MAX_SAMPLES_IN_PROGRESS = 64
+#: what keeping one fragment costs besides its bytes: a bytes object and a dict slot (CPython)
+CHUNK_OVERHEAD = 112
+#: the smallest fragment size accepted for a sample that has more than one fragment
+MIN_FRAGMENT_SIZE = 64
 
 
 def fragment_count(sample_size: int, fragment_size: int) -> int:
@@ -142,6 +149,9 @@ class Reassembler:
             if fragment_size <= 0 or sample_size <= 0:
                 self.dropped["bad_fragment_size"] += 1
                 return None
+            if fragment_size < MIN_FRAGMENT_SIZE and sample_size > fragment_size:
+                self.dropped["fragment_too_small"] += 1
+                return None
             if sample_size > self.max_sample_size:
                 self.dropped["sample_too_large"] += 1
                 log.debug("sample %d claims %d bytes > max %d: dropped", seq, sample_size,
@@ -173,20 +183,21 @@ class Reassembler:
         for num in range(first, last + 1):
             length = buf.fragment_length(num)
             if num not in chunks:
-                over = self.bytes_in_progress + added + length > self.max_bytes_in_progress
+                cost = length + CHUNK_OVERHEAD
+                over = self.bytes_in_progress + added + cost > self.max_bytes_in_progress
                 if over and self.newest_wins and self._evict_older_than(seq):
-                    over = self.bytes_in_progress + added + length > self.max_bytes_in_progress
+                    over = self.bytes_in_progress + added + cost > self.max_bytes_in_progress
                 if over:
                     self.dropped["reassembly_memory"] += 1
                     break
                 chunks[num] = bytes(view[offset:offset + length])
-                added += length
+                added += cost
             offset += length
         if added == 0 and seq not in self.buffers:
             return None
         if buf.meta is None and meta is not None:
             buf.meta = meta
-        buf.received_bytes += added
+        buf.received_bytes += added  # what it costs, overhead included
         self.bytes_in_progress += added
         self.buffers[seq] = buf
         if buf.complete:

@@ -9,6 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rtbus.rtps.fragments import (
+    CHUNK_OVERHEAD,
+    MIN_FRAGMENT_SIZE,
     Reassembler,
     fragment_count,
     fragment_slice,
@@ -38,7 +40,8 @@ def test_fragment_count_and_slices() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(1, 20000), st.integers(1, 2000), st.integers(0, 2**32), st.integers(1, 4))
+@given(st.integers(1, 20000), st.integers(MIN_FRAGMENT_SIZE, 2000), st.integers(0, 2**32),
+       st.integers(1, 4))
 def test_any_order_with_duplicates_reassembles_exactly(size: int, fsize: int, seed: int,
                                                        per_sub: int) -> None:
     rng = random.Random(seed)
@@ -78,16 +81,16 @@ def test_claimed_4gib_sample_allocates_nothing_big() -> None:
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert big.bytes_in_progress == 199 * 1344
+    assert big.bytes_in_progress == 199 * (1344 + CHUNK_OVERHEAD)
     assert peak < 2 * 1024 * 1024
 
 
 def test_memory_budget_and_inconsistent_fragments_dropped() -> None:
-    r = Reassembler(max_bytes_in_progress=250)
+    r = Reassembler(max_bytes_in_progress=250 + 2 * CHUNK_OVERHEAD)
     assert r.add(1, 1000, 100, 1, 2, bytes(200)) is None
     assert r.add(1, 1000, 100, 3, 1, bytes(100)) is None
     assert r.dropped["reassembly_memory"] == 1
-    assert r.bytes_in_progress == 200
+    assert r.bytes_in_progress == 200 + 2 * CHUNK_OVERHEAD
     assert r.add(1, 2000, 100, 4, 1, bytes(100)) is None  # contradicts the claimed size
     assert r.dropped["inconsistent_fragment"] == 1
     assert r.add(1, 1000, 100, 10, 2, bytes(200)) is None  # past the last fragment
@@ -115,7 +118,8 @@ def test_meta_kept_from_first_fragment_that_has_it() -> None:
 
 
 def test_newest_wins_evicts_older_partial_samples() -> None:
-    r = Reassembler(max_samples_in_progress=2, max_bytes_in_progress=350, newest_wins=True)
+    r = Reassembler(max_samples_in_progress=2, max_bytes_in_progress=3 * (100 + CHUNK_OVERHEAD)
+                    + 50, newest_wins=True)
     r.add(1, 300, 100, 1, 1, bytes(100))
     r.add(2, 300, 100, 1, 1, bytes(100))
     r.add(3, 300, 100, 1, 1, bytes(100))  # evicts 1
@@ -124,3 +128,22 @@ def test_newest_wins_evicts_older_partial_samples() -> None:
     assert r.partial(0) is None
     assert r.add(3, 300, 100, 2, 2, bytes(200)) is not None  # memory: 2 evicted to fit 3
     assert r.dropped["superseded"] == 2 and r.bytes_in_progress == 0
+
+
+def test_tiny_fragments_are_refused_and_memory_is_charged_with_its_overhead() -> None:
+    """1-byte fragments are refused outright; 64-byte ones (the smallest accepted) are charged
+    their object overhead, so what they really hold stays within twice what is accounted."""
+    r = Reassembler()
+    assert r.add(1, 10_000, 1, 1, 1, b"x") is None
+    assert r.dropped["fragment_too_small"] == 1 and r.bytes_in_progress == 0
+    small = Reassembler(max_bytes_in_progress=1 << 20)
+    tracemalloc.start()
+    try:
+        for first in range(1, 20_001):
+            small.add(1, 64 * 100_000, 64, first, 1, bytes([first % 251]) * 64)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert small.dropped["reassembly_memory"] > 0  # the cap held
+    assert small.bytes_in_progress <= 1 << 20
+    assert held <= 2 * small.bytes_in_progress, (held, small.bytes_in_progress)
