@@ -5,10 +5,6 @@ participant messages -- Cyclone's, rtbus's -- keep it alive at the other's reade
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
@@ -18,6 +14,7 @@ import rtbus
 from rtbus import InstanceState, netns
 from rtbus.shape import shape_type
 from tests.support.polling import wait_until
+from tests.support.processes import Arrivals, PeerProcess
 
 pytestmark = pytest.mark.interop
 Shape = shape_type()
@@ -34,32 +31,8 @@ def _in_namespace() -> None:
         pytest.fail("interop tests must run inside the rtbus network namespace")
 
 
-class Process:
-    """A peer process and the lines it printed."""
-
-    def __init__(self, *args: object) -> None:
-        self.proc = subprocess.Popen([sys.executable, *map(str, args)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, cwd=PEERS)
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.strip())
-
-    def kill(self) -> float:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        return time.monotonic()
-
-    def __enter__(self) -> Process:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
+def peer(*args: object) -> PeerProcess:
+    return PeerProcess(*args, cwd=PEERS)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -70,7 +43,7 @@ def test_rtbus_reader_sees_a_killed_cyclone_writer_not_alive_within_its_lease(
         reader = dp.create_reader(dp.create_topic("Square", Shape), reliability="reliable",
                                   listeners={"on_liveliness_changed":
                                              lambda r, s: changed.append(s)})
-        with Process(PEERS / "cyclone_liveliness.py", "writer", domain_id, kind, LEASE) as cw:
+        with peer(PEERS / "cyclone_liveliness.py", "writer", domain_id, kind, LEASE) as cw:
             assert wait_until(lambda: "ready" in cw.lines, 30), cw.lines
             assert wait_until(lambda: changed and changed[-1].alive_count == 1, 10)
             base = dp.counters().get("pmd_received", 0)
@@ -92,8 +65,8 @@ def test_rtbus_reader_sees_a_killed_cyclone_writer_not_alive_within_its_lease(
 @pytest.mark.parametrize("kind", KINDS)
 def test_cyclone_reader_sees_a_killed_rtbus_writer_not_alive_within_its_lease(
         kind: str, domain_id: int) -> None:
-    with Process(PEERS / "cyclone_liveliness.py", "reader", domain_id) as cr, \
-            Process(RTBUS_WRITER, domain_id, kind, LEASE) as rw:
+    with peer(PEERS / "cyclone_liveliness.py", "reader", domain_id) as cr, \
+            peer(RTBUS_WRITER, domain_id, kind, LEASE) as rw:
         assert wait_until(lambda: "ready" in rw.lines, 30), (rw.lines, cr.lines)
         assert wait_until(lambda: cr.lines[-1:] == ["alive 1 not_alive 0"], 10), cr.lines
         # rtbus's participant messages keep it alive at Cyclone for several leases
@@ -113,27 +86,21 @@ def test_hot_swap_between_a_cyclone_and_an_rtbus_writer_when_the_owner_is_killed
     samples, and after the owner is killed with SIGKILL only the backup's, from within the
     lease."""
     lease = 0.5
-    peers = {"cyclone": lambda s: Process(PEERS / "cyclone_liveliness.py", "writer", domain_id,
+    peers = {"cyclone": lambda s: peer(PEERS / "cyclone_liveliness.py", "writer", domain_id,
                                           "automatic", lease, s),
-             "rtbus": lambda s: Process(RTBUS_WRITER, domain_id, "automatic", lease, s)}
+             "rtbus": lambda s: peer(RTBUS_WRITER, domain_id, "automatic", lease, s)}
     backup_kind = "rtbus" if primary == "cyclone" else "cyclone"
     with rtbus.Participant(domain_id) as dp:
         reader = dp.create_reader(dp.create_topic("Square", Shape), reliability="reliable",
                                   ownership="exclusive", history="keep_all")
-        got: list[tuple[float, int]] = []
-
-        def take() -> list[int]:
-            got.extend((time.monotonic(), s.data.x) for s in reader.take(timeout=0.02)
-                       if s.info.valid_data)
-            return [x for _, x in got]
-
+        arrivals = Arrivals(reader)
         with peers[primary](10) as owner, peers[backup_kind](5) as backup:
             assert wait_until(lambda: "ready" in owner.lines and "ready" in backup.lines, 30)
-            assert wait_until(lambda: take().count(10) >= 25, 10)
-            seen = take()
+            assert wait_until(lambda: arrivals.take().count(10) >= 25, 10)
+            seen = arrivals.take()
             assert 5 not in seen[seen.index(10):]  # the weaker one waits while the owner lives
             killed = owner.kill()
-            assert wait_until(lambda: 5 in take()[len(seen):], 10)
-        switch = next(i for i, (t, x) in enumerate(got) if i >= len(seen) and x == 5)
-        assert got[switch][0] - killed <= lease + LATE, got[switch][0] - killed
-        assert {x for _, x in got[switch:]} == {5}  # nothing of the dead owner after it
+            assert wait_until(lambda: 5 in arrivals.take()[len(seen):], 10)
+        switch = arrivals.switch(len(seen), 5)
+        assert arrivals.got[switch][0] - killed <= lease + LATE
+        assert {x for _, x in arrivals.got[switch:]} == {5}  # nothing of the dead owner after it

@@ -71,36 +71,34 @@ def c_qos(policies: list) -> CQos:
     return CQos(*([] if "Reliability" in scopes else [RELIABLE_C]), *policies)
 
 
+@pytest.mark.parametrize("rtbus_side", ["writer", "reader"])
 @pytest.mark.parametrize("policy", list(CASES), ids=[p.name for p in CASES])
-def test_rtbus_writer_and_cyclone_reader_both_name_the_incompatible_policy(
-        policy: QosPolicyId, domain_id: int) -> None:
-    offered, _, _, requested = CASES[policy]
+def test_both_vendors_name_the_incompatible_policy(policy: QosPolicyId, rtbus_side: str,
+                                                   domain_id: int) -> None:
+    """rtbus offers and Cyclone requests, or the reverse: no match, and each side's status
+    names the policy."""
+    rt_writer, c_writer, rt_reader, c_reader = CASES[policy]
     dp = DomainParticipant(domain_id)
-    reader = DataReader(dp, Topic(dp, "Square", CShape), qos=c_qos(requested))
+    topic = Topic(dp, "Square", CShape)
     with rtbus.Participant(domain_id) as p:
-        writer = p.create_writer(p.create_topic("Square", Shape), rt_qos(offered))
-        assert wait_until(lambda: writer.offered_incompatible_qos_status().total_count >= 1
-                          and reader.get_requested_incompatible_qos_status().total_count >= 1,
-                          10)
-        assert writer.offered_incompatible_qos_status().last_policy_id is policy
-        assert reader.get_requested_incompatible_qos_status().last_policy_id == policy
-        assert writer.publication_matched_status().current_count == 0
-
-
-@pytest.mark.parametrize("policy", list(CASES), ids=[p.name for p in CASES])
-def test_cyclone_writer_and_rtbus_reader_both_name_the_incompatible_policy(
-        policy: QosPolicyId, domain_id: int) -> None:
-    _, offered, requested, _ = CASES[policy]
-    dp = DomainParticipant(domain_id)
-    writer = DataWriter(dp, Topic(dp, "Square", CShape), qos=c_qos(offered))
-    with rtbus.Participant(domain_id) as p:
-        reader = p.create_reader(p.create_topic("Square", Shape), rt_qos(requested))
-        assert wait_until(lambda: reader.requested_incompatible_qos_status().total_count >= 1
-                          and writer.get_offered_incompatible_qos_status().total_count >= 1,
-                          10)
-        assert reader.requested_incompatible_qos_status().last_policy_id is policy
-        assert writer.get_offered_incompatible_qos_status().last_policy_id == policy
-        assert reader.subscription_matched_status().current_count == 0
+        square = p.create_topic("Square", Shape)
+        if rtbus_side == "writer":
+            cyclone = DataReader(dp, topic, qos=c_qos(c_reader))
+            ours = p.create_writer(square, rt_qos(rt_writer))
+            ours_status, theirs_status = (ours.offered_incompatible_qos_status,
+                                          cyclone.get_requested_incompatible_qos_status)
+            matched = ours.publication_matched_status
+        else:
+            cyclone = DataWriter(dp, topic, qos=c_qos(c_writer))
+            ours = p.create_reader(square, rt_qos(rt_reader))
+            ours_status, theirs_status = (ours.requested_incompatible_qos_status,
+                                          cyclone.get_offered_incompatible_qos_status)
+            matched = ours.subscription_matched_status
+        assert wait_until(lambda: ours_status().total_count >= 1
+                          and theirs_status().total_count >= 1, 10)
+        assert ours_status().last_policy_id is policy
+        assert theirs_status().last_policy_id == policy
+        assert matched().current_count == 0
 
 
 DEADLINE = 0.2

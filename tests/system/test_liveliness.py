@@ -6,13 +6,7 @@ LIVELINESS_LOST."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,6 +15,7 @@ import rtbus
 from rtbus import InstanceState
 from rtbus.shape import shape_type
 from tests.support.polling import wait_until
+from tests.support.processes import Arrivals, PeerProcess
 
 pytestmark = pytest.mark.system
 Shape = shape_type()
@@ -30,42 +25,8 @@ LEASE = 1.0
 LATE = 0.6
 
 
-class Peer:
-    """A writer process (peers/liveliness_writer.py) and the lines it printed."""
-
-    def __init__(self, *args: object) -> None:
-        self.proc = subprocess.Popen([sys.executable, str(PEER), *map(str, args)],
-                                     stdout=subprocess.PIPE, text=True)
-        self.lines: list[str] = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.strip())
-
-    def said(self, line: str) -> int:
-        return self.lines.count(line)
-
-    def kill(self) -> float:
-        """SIGKILL it (no goodbye on the wire); the monotonic time of the kill."""
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-        return time.monotonic()
-
-    def reap(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
-
-
-@contextmanager
-def peer(*args: object) -> Iterator[Peer]:
-    p = Peer(*args)
-    try:
-        yield p
-    finally:
-        p.reap()
+def peer(*args: object) -> PeerProcess:
+    return PeerProcess(PEER, *args)
 
 
 @pytest.mark.parametrize("kind", ["automatic", "manual_by_participant", "manual_by_topic"])
@@ -107,25 +68,19 @@ def test_the_backup_takes_over_when_the_owner_process_is_killed(domain_id: int) 
     with rtbus.Participant(domain_id) as dp:
         reader = dp.create_reader(dp.create_topic("Square", Shape), reliability="reliable",
                                   ownership="exclusive", history="keep_all")
-        got: list[tuple[float, int]] = []
-
-        def take() -> list[int]:
-            got.extend((time.monotonic(), s.data.x) for s in reader.take(timeout=0.02)
-                       if s.info.valid_data)
-            return [x for _, x in got]
-
+        arrivals = Arrivals(reader)
         with peer(domain_id, "automatic", lease, 10) as primary, \
                 peer(domain_id, "automatic", lease, 5) as backup:
             assert wait_until(lambda: primary.said("ready") and backup.said("ready"), 30)
-            assert wait_until(lambda: take().count(10) >= 25, 10)
-            seen = take()
+            assert wait_until(lambda: arrivals.take().count(10) >= 25, 10)
+            seen = arrivals.take()
             # once the stronger one wrote, the weaker one is not delivered while both live
             assert 5 not in seen[seen.index(10):]
             killed = primary.kill()
-            assert wait_until(lambda: 5 in take(), 10)
-        switch = next(i for i, (t, x) in enumerate(got) if x == 5 and t >= killed)
-        assert got[switch][0] - killed <= lease + LATE, got[switch][0] - killed
-        assert {x for _, x in got[switch:]} == {5}  # nothing of the dead owner after it
+            assert wait_until(lambda: 5 in arrivals.take()[len(seen):], 10)
+        switch = arrivals.switch(len(seen), 5)
+        assert arrivals.got[switch][0] - killed <= lease + LATE
+        assert {x for _, x in arrivals.got[switch:]} == {5}  # nothing of the dead owner after it
 
 
 def test_a_manual_writer_that_stops_asserting_reports_liveliness_lost(domain_id: int) -> None:

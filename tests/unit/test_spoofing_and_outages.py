@@ -39,32 +39,42 @@ def cdr(body: bytes) -> bytes:
     return b"\x00\x01\x00" + bytes([pad]) + body + bytes(pad)
 
 
-def test_a_one_way_outage_longer_than_the_lease_heals_into_a_flowing_pair() -> None:
-    net = SimNetwork(seed=11)
-    pub = SimCore(net, 1, type_lookup=False, lease_duration=LEASE)
-    sub = SimCore(net, 2, type_lookup=False, lease_duration=LEASE)
+def matched_pair(net: SimNetwork, lease: float = 10.0
+                 ) -> tuple[SimCore, SimCore, wire.Guid, wire.Guid]:
+    """A reliable KEEP_ALL writer on participant 1 and its reader on 2, matched both ways."""
+    pub = SimCore(net, 1, type_lookup=False, lease_duration=lease)
+    sub = SimCore(net, 2, type_lookup=False, lease_duration=lease)
     qos = Qos(reliability="reliable", history="keep_all")
     w = pub.core.add_writer(TOPIC, TYPE, qos, True, net.now)
     r = sub.core.add_reader(TOPIC, TYPE, qos, True, net.now)
     pub.drain()
     sub.drain()
+    net.run(until=net.now + 10, stop=lambda: w in sub.core.readers[r.entity_id].core.writers
+            and pub.core.acked_by_all(w))
+    return pub, sub, w, r
+
+
+def write(pub: SimCore, w: wire.Guid, i: int) -> None:
+    """Sample ``i`` (its body "%04d")."""
+    pub.core.write(w, cdr(b"%04d" % i), KEY, 0, int(pub.net.now * 1e9), pub.net.now)
+    pub.drain()
+
+
+def take(sub: SimCore, r: wire.Guid, got: list[bytes]) -> list[bytes]:
+    """Add what the reader has to ``got`` (the bodies' first four bytes); ``got``."""
+    got.extend(bytes(s.payload)[4:8] for s in sub.core.take(r, None, sub.net.now)
+               if s.payload is not None)
+    sub.drain()
+    return got
+
+
+def test_a_one_way_outage_longer_than_the_lease_heals_into_a_flowing_pair() -> None:
+    net = SimNetwork(seed=11)
+    pub, sub, w, r = matched_pair(net, lease=LEASE)
     streams = lambda: sub.core.readers[r.entity_id].core.writers  # noqa: E731
-    net.run(until=net.now + 10, stop=lambda: w in streams())
-    assert w in streams()
     got: list[bytes] = []
-
-    def write(i: int) -> None:
-        pub.core.write(w, cdr(b"%04d" % i), KEY, 0, int(net.now * 1e9), net.now)
-        pub.drain()
-
-    def take() -> list[bytes]:
-        got.extend(bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
-                   if s.payload is not None)
-        sub.drain()
-        return got
-
-    write(0)
-    net.run(until=net.now + 1, stop=lambda: take() == [b"0000"])
+    write(pub, w, 0)
+    net.run(until=net.now + 1, stop=lambda: take(sub, r, got) == [b"0000"])
     assert got == [b"0000"]
     # the publisher's datagrams are lost for longer than its lease; the subscriber's arrive
     net.drop_filter = lambda src, dst, datagram: src is pub
@@ -74,8 +84,8 @@ def test_a_one_way_outage_longer_than_the_lease_heals_into_a_flowing_pair() -> N
     healed = net.now
     net.run(until=healed + 3, stop=lambda: w in streams())
     assert w in streams(), "the pair never matched again"
-    write(1)
-    net.run(until=net.now + 3, stop=lambda: b"0001" in take())
+    write(pub, w, 1)
+    net.run(until=net.now + 3, stop=lambda: b"0001" in take(sub, r, got))
     assert b"0001" in got
     assert net.now - healed <= 3.0 + 0.5
 
@@ -83,19 +93,6 @@ def test_a_one_way_outage_longer_than_the_lease_heals_into_a_flowing_pair() -> N
 def forged(prefix: bytes, sub: object) -> bytes:
     """One datagram that claims to come from participant ``prefix``."""
     return wire.encode_header(prefix) + wire.encode_submessage(sub)  # type: ignore[arg-type]
-
-
-def matched_pair(net: SimNetwork) -> tuple[SimCore, SimCore, wire.Guid, wire.Guid]:
-    pub = SimCore(net, 1, type_lookup=False)
-    sub = SimCore(net, 2, type_lookup=False)
-    qos = Qos(reliability="reliable", history="keep_all")
-    w = pub.core.add_writer(TOPIC, TYPE, qos, True, net.now)
-    r = sub.core.add_reader(TOPIC, TYPE, qos, True, net.now)
-    pub.drain()
-    sub.drain()
-    net.run(until=net.now + 10, stop=lambda: w in sub.core.readers[r.entity_id].core.writers
-            and pub.core.acked_by_all(w))
-    return pub, sub, w, r
 
 
 def test_a_forged_max_count_heartbeat_silences_the_writer_for_at_most_the_resync_time() -> None:
@@ -115,15 +112,8 @@ def test_a_forged_max_count_heartbeat_silences_the_writer_for_at_most_the_resync
         return False
     net.drop_filter = drop_first_data
     start = net.now
-    pub.core.write(w, cdr(b"0001"), KEY, 0, int(net.now * 1e9), net.now)
-    pub.drain()
-
-    def take() -> list[bytes]:
-        got.extend(bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
-                   if s.payload is not None)
-        sub.drain()
-        return got
-    net.run(until=start + 5, stop=lambda: take() == [b"0001"])
+    write(pub, w, 1)
+    net.run(until=start + 5, stop=lambda: take(sub, r, got) == [b"0001"])
     assert got == [b"0001"]
     assert net.now - start <= 3.0
     assert sub.core.readers[r.entity_id].core.counters["heartbeat_count_resync"] >= 1
@@ -137,8 +127,7 @@ def test_a_forged_max_count_acknack_delays_acknowledgement_by_at_most_the_resync
                        final=True)
     pub.receive(forged(bytes(sub.prefix), ack), (sub.host, 7410))
     start = net.now
-    pub.core.write(w, cdr(b"0002"), KEY, 0, int(net.now * 1e9), net.now)
-    pub.drain()
+    write(pub, w, 2)
     net.run(until=start + 5, stop=lambda: pub.core.acked_by_all(w))
     assert pub.core.acked_by_all(w)
     assert net.now - start <= 3.0
@@ -174,12 +163,9 @@ def test_a_forged_spdp_dispose_or_announcement_naming_another_participant_is_dro
     assert sub.core.spdp.counters["spdp_foreign_dispose"] == 1
     assert sub.core.spdp.counters["spdp_foreign_participant"] == 1
     # and the stream goes on
-    pub.core.write(w, cdr(b"0003"), KEY, 0, int(net.now * 1e9), net.now)
-    pub.drain()
+    write(pub, w, 3)
     got: list[bytes] = []
-    net.run(until=net.now + 2, stop=lambda: bool(got.extend(
-        bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
-        if s.payload is not None)) or got == [b"0003"])
+    net.run(until=net.now + 2, stop=lambda: take(sub, r, got) == [b"0003"])
     assert got == [b"0003"]
 
 
@@ -220,9 +206,7 @@ def test_a_reader_that_never_acknowledges_cannot_amplify_its_nacks() -> None:
     # the link comes back: the reader gets all 200, repaired
     net.drop_filter = None
     got: list[bytes] = []
-    net.run(until=net.now + 5, stop=lambda: bool(got.extend(
-        bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
-        if s.payload is not None)) or len(got) == 200)
+    net.run(until=net.now + 5, stop=lambda: len(take(sub, r, got)) == 200)
     assert got == [b"%04d" % i for i in range(200)]
 
 
@@ -244,23 +228,13 @@ def test_a_forged_sequence_jump_interrupts_a_stream_for_at_most_three_seconds(ki
     net = SimNetwork(seed=16)
     pub, sub, w, r = matched_pair(net)
     got: list[bytes] = []
-
-    def write(i: int) -> None:
-        pub.core.write(w, cdr(b"%04d" % i), KEY, 0, int(net.now * 1e9), net.now)
-        pub.drain()
-
-    def take() -> int:
-        got.extend(bytes(s.payload)[4:8] for s in sub.core.take(r, None, net.now)
-                   if s.payload is not None)
-        sub.drain()
-        return len(got)
-    write(0)
-    net.run(until=net.now + 1, stop=lambda: take() == 1)
+    write(pub, w, 0)
+    net.run(until=net.now + 1, stop=lambda: len(take(sub, r, got)) == 1)
     sub.receive(forged(bytes(pub.prefix), forged_jump(kind, w, r)), (pub.host, 7410))
     start = net.now
     for i in range(1, 21):
-        write(i)
+        write(pub, w, i)
         net.run(until=net.now + 0.05)
-    net.run(until=start + 3, stop=lambda: take() == 21)
+    net.run(until=start + 3, stop=lambda: len(take(sub, r, got)) == 21)
     assert got == [b"%04d" % i for i in range(21)]
     assert sub.core.readers[r.entity_id].core.counters["sequence_rollback"] == 1
