@@ -32,10 +32,10 @@ from collections.abc import Callable
 from typing import Any
 
 from .actions import Action, LivelinessChanged, LivelinessLost
-
-#: participant-message kinds (RTPS 9.6.2.1; the values of :mod:`.participant_message`)
-AUTOMATIC_KIND = 1
-MANUAL_KIND = 2
+from .wire.constants import (
+    PARTICIPANT_MESSAGE_DATA_KIND_AUTOMATIC_LIVELINESS_UPDATE as AUTOMATIC_KIND,
+)
+from .wire.constants import PARTICIPANT_MESSAGE_DATA_KIND_MANUAL_LIVELINESS_UPDATE as MANUAL_KIND
 
 AUTOMATIC = "automatic"
 MANUAL_BY_PARTICIPANT = "manual_by_participant"

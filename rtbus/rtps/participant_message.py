@@ -43,6 +43,9 @@ from .reader import ReaderConfig, StatefulReader
 from .wire.constants import (
     BES_PARTICIPANT_MESSAGE_DATA_READER,
     BES_PARTICIPANT_MESSAGE_DATA_WRITER,
+    PARTICIPANT_MESSAGE_DATA_KIND_AUTOMATIC_LIVELINESS_UPDATE,
+    PARTICIPANT_MESSAGE_DATA_KIND_MANUAL_LIVELINESS_UPDATE,
+    PARTICIPANT_MESSAGE_DATA_KIND_UNKNOWN,
     VENDORID_RTI_CONNEXT,
 )
 from .wire.guid import ENTITYID_P2P_BUILTIN_PARTICIPANT_MESSAGE_READER as ENTITYID_PMD_READER
@@ -51,10 +54,9 @@ from .writer import StatefulWriter, WouldBlock, WriterConfig
 
 log = logging.getLogger("rtbus.rtps.participant_message")
 
-#: ParticipantMessageData kinds (RTPS 9.6.2.1), compared as the 4 octets big-endian.
-PARTICIPANT_MESSAGE_DATA_KIND_UNKNOWN = 0x00000000
-AUTOMATIC_LIVELINESS_UPDATE = 0x00000001
-MANUAL_LIVELINESS_UPDATE = 0x00000002
+#: ParticipantMessageData kinds (RTPS 9.6.2.1; defined in wire.constants)
+AUTOMATIC_LIVELINESS_UPDATE = PARTICIPANT_MESSAGE_DATA_KIND_AUTOMATIC_LIVELINESS_UPDATE
+MANUAL_LIVELINESS_UPDATE = PARTICIPANT_MESSAGE_DATA_KIND_MANUAL_LIVELINESS_UPDATE
 
 #: The two builtin endpoints, for the participant's builtin routing registry.
 ENTITY_IDS: tuple[wire.EntityId, wire.EntityId] = (ENTITYID_PMD_WRITER, ENTITYID_PMD_READER)
